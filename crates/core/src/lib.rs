@@ -1,0 +1,1 @@
+//! rosette-core
