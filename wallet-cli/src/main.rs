@@ -1,1 +1,23 @@
-fn main() {}
+//! `rosette-wallet`: the learner's wallet. This file only parses arguments and maps errors to
+//! exit codes; the work is in the library crates.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Verify(args) => commands::verify::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Command-line arguments (clap derive; each doc comment is the help text).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Rosette issuer agent: issue and verify Open Badges 3.0 credentials.
+#[derive(Debug, Parser)]
+#[command(name = "rosette-agent", version)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Sign credentials offline.
+    #[command(subcommand)]
+    Credential(CredentialCommand),
+    /// Sign a demo badge in both formats with a fresh key and verify it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Generate a key pair, write its private JWK to FILE (mode 0600) and print its did:key.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum KeyTypeArg {
+    /// Ed25519 (EdDSA; required for eddsa-rdfc-2022 proofs).
+    Ed25519,
+    /// NIST P-256 (ES256; VC-JWT only).
+    P256,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// Key type.
+    #[arg(long = "type", value_enum, default_value = "ed25519")]
+    pub(crate) key_type: KeyTypeArg,
+    /// Where to write the private key (JWK). An existing file is never overwritten.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CredentialCommand {
+    /// Sign an unsigned Open Badges 3.0 credential; the signed credential goes to stdout.
+    ///
+    /// Missing `id`, `issuer.id` and `validFrom` are filled in (a urn:uuid, the key's DID, now).
+    Sign(SignArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum FormatArg {
+    /// JSON-LD with a Data Integrity eddsa-rdfc-2022 proof.
+    #[value(name = "ldp_vc")]
+    LdpVc,
+    /// VC-JWT (EdDSA or ES256, after the key).
+    #[value(name = "jwt_vc_json")]
+    JwtVcJson,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The private key (JWK) written by `keys generate`.
+    #[arg(long)]
+    pub(crate) key: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub(crate) format: FormatArg,
+    /// The unsigned credential (JSON); stdin when absent.
+    #[arg(long = "in")]
+    pub(crate) input: Option<PathBuf>,
+    /// Stream a cohort: one unsigned credential per input line, one signed per output line.
+    #[arg(long)]
+    pub(crate) ndjson: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Write the demo badge (both formats) and its key into this folder instead of printing.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}

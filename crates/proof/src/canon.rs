@@ -1,0 +1,47 @@
+//! JSON-LD → RDF → RDFC-1.0: the transformation step of the `rdfc` cryptosuites, on our own
+//! processor (ssi's drops `@list` members and coerced booleans; see crates/jsonld).
+
+use std::sync::{Arc, OnceLock};
+
+use rosette_jsonld::{BundledContexts, JsonLdProcessor};
+use serde_json::Value;
+
+/// Why a document could not be canonicalized.
+#[derive(Debug, thiserror::Error)]
+pub enum CanonicalizeError {
+    /// JSON-LD expansion or RDF conversion failed (unknown context, undefined term, …).
+    #[error("JSON-LD processing failed: {0}")]
+    JsonLd(String),
+    /// RDFC-1.0 refused the dataset (for example a graph too complex to canonicalize).
+    #[error("RDF canonicalization failed: {0}")]
+    Rdfc(String),
+}
+
+/// Turns JSON-LD documents into canonical N-Quads. Holds the context cache, so keep one and
+/// share it: every credential signed with the same contexts reuses their processed form.
+#[derive(Debug, Clone)]
+pub struct Canonicalizer {
+    processor: Arc<JsonLdProcessor>,
+}
+
+impl Canonicalizer {
+    /// A canonicalizer over the contexts bundled with Rosette (never fetches).
+    pub fn bundled() -> Self {
+        static SHARED: OnceLock<Canonicalizer> = OnceLock::new();
+        SHARED
+            .get_or_init(|| Self::new(JsonLdProcessor::new(Arc::new(BundledContexts::new()))))
+            .clone()
+    }
+
+    /// A canonicalizer over a processor of your own (other loaders, for example in tests).
+    pub fn new(processor: JsonLdProcessor) -> Self {
+        Self { processor: Arc::new(processor) }
+    }
+
+    /// The canonical N-Quads of `document` (RDFC-1.0, SHA-256).
+    pub fn canonicalize(&self, document: &Value) -> Result<String, CanonicalizeError> {
+        let quads = crate::glue::to_rdf_strict(&self.processor, document)
+            .map_err(|e| CanonicalizeError::JsonLd(e.to_string()))?;
+        crate::glue::rdfc(&quads).map_err(|e| CanonicalizeError::Rdfc(e.to_string()))
+    }
+}

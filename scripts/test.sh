@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test Rosette has: unit tests, the W3C and 1EdTech conformance vectors, the
+# end-to-end tests, and the interop suite against independent implementations (Node peers).
+# Installs what the tests need first; fails loudly when a tool is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' is required to run the tests ($2)" >&2; exit 1; }
+}
+need cargo "install Rust from rust-toolchain.toml"
+need node "the interop suite runs independent verifiers on Node.js >= 20"
+need npm "the interop suite installs its peers with npm"
+
+bash scripts/interop-install.sh
+cargo build --workspace --bins
+cargo test --workspace --all-targets --no-fail-fast
