@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
-import { finish, parseCli, usageExit } from './lib/cli.mjs';
+import { finish, parseCli } from './lib/cli.mjs';
 
 const USAGE = 'schema-check.mjs [--variant purl|strict|jsonld|all] FILE...';
 const SCHEMAS = {
@@ -16,8 +16,8 @@ const SCHEMAS = {
   strict: 'schemas/strict/achievementcredential.json',
   jsonld: 'schemas/jsonld/ob_v3p0_achievementcredential_schema.json',
 };
-const { values, files } = parseCli(USAGE, { variant: { type: 'string', default: 'all' } });
-if (values.variant !== 'all' && !(values.variant in SCHEMAS)) usageExit(USAGE, `unknown variant ${values.variant}`);
+const { values, files } = parseCli(USAGE, { variant: { type: 'string', default: 'all' } },
+  (v) => (v.variant === 'all' || Object.hasOwn(SCHEMAS, v.variant) ? null : `unknown variant ${v.variant}`));
 const variants = values.variant === 'all' ? Object.keys(SCHEMAS) : [values.variant];
 
 // strict:false: the 1EdTech schemas use tuple `items` without `minItems`, which ajv's strict mode only warns about

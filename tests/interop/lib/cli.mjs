@@ -10,8 +10,11 @@ export function usageExit(usage, why) {
   process.exit(2);
 }
 
-/** parseArgs with at least one positional file; any parse problem or unreadable file is a usage error. */
-export function parseCli(usage, options) {
+/**
+ * parseArgs with at least one positional file; any parse problem, a `check(values)` message, or an
+ * unreadable file is a usage error.
+ */
+export function parseCli(usage, options, check = () => null) {
   let parsed;
   try {
     parsed = parseArgs({ options, allowPositionals: true, strict: true });
@@ -19,6 +22,8 @@ export function parseCli(usage, options) {
     usageExit(usage, e.message);
   }
   const { values, positionals } = parsed;
+  const problem = check(values);
+  if (problem) usageExit(usage, problem);
   if (positionals.length === 0) usageExit(usage, 'no files given');
   const files = positionals.map((file) => {
     try {
