@@ -50,10 +50,21 @@ fn run_cli(program: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(input).expect("write stdin");
+    // stdin is written from another thread: a CLI that streams output while reading input would
+    // otherwise block on a full stdout pipe while we block on its full stdin pipe
+    let writer = match (stdin, child.stdin.take()) {
+        (Some(input), Some(mut pipe)) => {
+            let input = input.to_vec();
+            Some(std::thread::spawn(move || pipe.write_all(&input)))
+        }
+        _ => None,
+    };
+    let output = child.wait_with_output().expect("wait for CLI");
+    if let Some(writer) = writer {
+        // a CLI that exits before reading all of stdin is judged by its exit status, not by EPIPE here
+        let _ = writer.join();
     }
-    child.wait_with_output().expect("wait for CLI")
+    output
 }
 
 /// Runs a CLI that must succeed; returns its stdout.
