@@ -8,6 +8,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rosette_tests::bins::{self, Binaries};
 use rosette_tests::interop::{Harness, Run, Script};
 use serde_json::Value;
@@ -158,36 +160,9 @@ fn jwt_parts(jwt: &str) -> [&str; 3] {
 }
 
 fn b64url_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut bits = 0u32;
-    let mut nbits = 0;
-    let mut out = Vec::new();
-    for c in text.bytes() {
-        let v = ALPHABET
-            .iter()
-            .position(|&a| a == c)
-            .unwrap_or_else(|| panic!("not base64url: {c}"));
-        bits = (bits << 6) | u32::try_from(v).expect("< 64");
-        nbits += 6;
-        if nbits >= 8 {
-            nbits -= 8;
-            out.push(u8::try_from((bits >> nbits) & 0xff).expect("masked"));
-        }
-    }
-    out
-}
-
-fn b64url_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n =
-            chunk.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b)) << (8 * (3 - chunk.len()));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    out
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .unwrap_or_else(|e| panic!("not base64url ({e}): {text}"))
 }
 
 fn jwt_payload(jwt: &str) -> Value {
@@ -205,7 +180,7 @@ fn tamper_jwt_payload(jwt: &str) -> String {
         .expect("payload carries the credential name");
     json[at] = b'Z';
     serde_json::from_slice::<Value>(&json).expect("still JSON");
-    format!("{header}.{}.{signature}", b64url_encode(&json))
+    format!("{header}.{}.{signature}", URL_SAFE_NO_PAD.encode(&json))
 }
 
 fn issuer_id(credential: &Value) -> Option<&str> {
