@@ -1,0 +1,114 @@
+//! The W3C RDFC-1.0 test suite (`tests/vectors/rdf-canon`, provenance in
+//! `tests/vectors/SOURCES.md`), every manifest entry run by one harness.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rosette_rdf::{
+    CanonError, CanonOptions, HashAlgorithm, canonicalize, check_round_trip, parse_nquads,
+};
+use serde_json::Value;
+
+fn suite_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/rdf-canon/tests")
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
+}
+
+/// Runs one manifest entry; `Err` says why it failed.
+fn run_entry(entry: &Value, dir: &Path) -> Result<(), String> {
+    let kind = entry["type"].as_str().ok_or("entry without type")?;
+    let action = entry["action"].as_str().ok_or("entry without action")?;
+    let input = read(&dir.join(action))?;
+    let quads = parse_nquads(&input).map_err(|e| format!("input does not parse: {e}"))?;
+    let hash = match entry.get("hashAlgorithm").and_then(Value::as_str) {
+        None | Some("SHA256") => HashAlgorithm::Sha256,
+        Some("SHA384") => HashAlgorithm::Sha384,
+        Some(other) => return Err(format!("unknown hashAlgorithm {other}")),
+    };
+    let options = CanonOptions { hash, ..CanonOptions::default() };
+    let started = Instant::now();
+    let outcome = canonicalize(&quads, &options);
+    let elapsed = started.elapsed();
+    let result = || -> Result<String, String> {
+        let result = entry["result"].as_str().ok_or("entry without result")?;
+        read(&dir.join(result))
+    };
+    match kind {
+        "rdfc:RDFC10EvalTest" => {
+            let got = outcome.map_err(|e| format!("error: {e}"))?;
+            let want = result()?;
+            if got.as_str() != want {
+                return Err(format!("output differs\n--- want\n{want}--- got\n{}", got.as_str()));
+            }
+        }
+        "rdfc:RDFC10MapTest" => {
+            let got = outcome.map_err(|e| format!("error: {e}"))?;
+            let want: Value =
+                serde_json::from_str(&result()?).map_err(|e| format!("bad map json: {e}"))?;
+            let got_json = serde_json::to_value(got.issued()).map_err(|e| e.to_string())?;
+            if got_json != want {
+                return Err(format!("map differs: want {want}, got {got_json}"));
+            }
+        }
+        "rdfc:RDFC10NegativeEvalTest" => match outcome {
+            Err(CanonError::TooComplex { .. }) if elapsed < Duration::from_secs(1) => {}
+            Err(CanonError::TooComplex { .. }) => {
+                return Err(format!("TooComplex, but only after {elapsed:?}"));
+            }
+            Err(e) => return Err(format!("wrong error: {e}")),
+            Ok(_) => return Err("canonicalized a poison graph".into()),
+        },
+        other => return Err(format!("unknown test type {other}")),
+    }
+    Ok(())
+}
+
+#[test]
+fn rdf_canon_suite() {
+    let dir = suite_dir();
+    let manifest: Value =
+        serde_json::from_str(&read(&dir.join("manifest.jsonld")).unwrap()).unwrap();
+    let entries = manifest["entries"].as_array().unwrap();
+    let mut passed = Vec::new();
+    let mut failed = Vec::new();
+    for entry in entries {
+        let id = entry["id"].as_str().unwrap_or("?").to_owned();
+        match run_entry(entry, &dir) {
+            Ok(()) => passed.push(id),
+            Err(why) => failed.push((id, why)),
+        }
+    }
+    println!("rdf-canon: {} passed, {} failed, of {}", passed.len(), failed.len(), entries.len());
+    println!("passed: {}", passed.join(" "));
+    for (id, why) in &failed {
+        println!("FAILED {id}: {why}");
+    }
+    assert_eq!(entries.len(), 86, "manifest should have 86 entries");
+    assert!(failed.is_empty(), "{} of {} rdf-canon tests failed", failed.len(), entries.len());
+}
+
+/// Parsing every suite file, writing it and parsing that again gives the same quads; and the
+/// expected outputs, already canonical, are written back byte for byte.
+#[test]
+fn nquads_round_trip_on_suite_files() {
+    let dir = suite_dir().join("rdfc10");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".nq") {
+            continue;
+        }
+        let text = read(&path).unwrap();
+        check_round_trip(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let quads = parse_nquads(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if name.ends_with("-rdfc10.nq") {
+            assert_eq!(rosette_rdf::write_nquads(&quads), text, "{name}");
+        }
+        files += 1;
+    }
+    assert_eq!(files, 129);
+}
