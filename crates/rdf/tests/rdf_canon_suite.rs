@@ -28,7 +28,10 @@ fn run_entry(entry: &Value, dir: &Path) -> Result<(), String> {
         Some("SHA384") => HashAlgorithm::Sha384,
         Some(other) => return Err(format!("unknown hashAlgorithm {other}")),
     };
-    let options = CanonOptions { hash, ..CanonOptions::default() };
+    let options = CanonOptions {
+        hash,
+        ..CanonOptions::default()
+    };
     let started = Instant::now();
     let outcome = canonicalize(&quads, &options);
     let elapsed = started.elapsed();
@@ -41,7 +44,10 @@ fn run_entry(entry: &Value, dir: &Path) -> Result<(), String> {
             let got = outcome.map_err(|e| format!("error: {e}"))?;
             let want = result()?;
             if got.as_str() != want {
-                return Err(format!("output differs\n--- want\n{want}--- got\n{}", got.as_str()));
+                return Err(format!(
+                    "output differs\n--- want\n{want}--- got\n{}",
+                    got.as_str()
+                ));
             }
         }
         "rdfc:RDFC10MapTest" => {
@@ -81,13 +87,23 @@ fn rdf_canon_suite() {
             Err(why) => failed.push((id, why)),
         }
     }
-    println!("rdf-canon: {} passed, {} failed, of {}", passed.len(), failed.len(), entries.len());
+    println!(
+        "rdf-canon: {} passed, {} failed, of {}",
+        passed.len(),
+        failed.len(),
+        entries.len()
+    );
     println!("passed: {}", passed.join(" "));
     for (id, why) in &failed {
         println!("FAILED {id}: {why}");
     }
     assert_eq!(entries.len(), 86, "manifest should have 86 entries");
-    assert!(failed.is_empty(), "{} of {} rdf-canon tests failed", failed.len(), entries.len());
+    assert!(
+        failed.is_empty(),
+        "{} of {} rdf-canon tests failed",
+        failed.len(),
+        entries.len()
+    );
 }
 
 /// Parsing every suite file, writing it and parsing that again gives the same quads; and the
