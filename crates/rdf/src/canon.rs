@@ -120,9 +120,22 @@ pub fn canonicalize_nquads(input: &str) -> Result<Canonical, CanonicalizeNQuadsE
 
 /// Canonicalizes a dataset (RDFC-1.0 §4.4). Duplicate quads count once.
 pub fn canonicalize(quads: &[Quad], options: &CanonOptions) -> Result<Canonical, CanonError> {
-    let mut st = State::new(quads, options);
+    // Sorting the input to drop duplicate quads costs a fifth of the whole run, and duplicates
+    // are rare; they show up as duplicate output lines (relabelling is a bijection), so only
+    // then run again on the de-duplicated input.
+    let mut st = State::new(quads.iter(), options);
     st.run()?;
-    Ok(st.finish())
+    match st.finish() {
+        (canonical, false) => Ok(canonical),
+        (_, true) => {
+            let mut refs: Vec<&Quad> = quads.iter().collect();
+            refs.sort_unstable();
+            refs.dedup();
+            let mut st = State::new(refs.into_iter(), options);
+            st.run()?;
+            Ok(st.finish().0)
+        }
+    }
 }
 
 /// One position of an interned quad.
@@ -194,12 +207,7 @@ struct State<'a> {
 }
 
 impl<'a> State<'a> {
-    fn new(input: &'a [Quad], opts: &CanonOptions) -> Self {
-        // A dataset is a set: duplicates must not count twice in the hashes.
-        let mut refs: Vec<&Quad> = input.iter().collect();
-        refs.sort_unstable();
-        refs.dedup();
-
+    fn new(refs: impl ExactSizeIterator<Item = &'a Quad>, opts: &CanonOptions) -> Self {
         let mut st = State {
             opts: *opts,
             arena: String::with_capacity(refs.len() * 80),
@@ -310,27 +318,34 @@ impl<'a> State<'a> {
     }
 
     /// Hash First Degree Quads (§4.6).
-    fn hash_first_degree(&self, node: u32, lines: &mut Vec<String>) -> String {
+    fn hash_first_degree(
+        &self,
+        node: u32,
+        buf: &mut String,
+        lines: &mut Vec<Range<usize>>,
+    ) -> String {
         let mentions = self
             .mentions
             .get(node as usize)
             .map(Vec::as_slice)
             .unwrap_or_default();
+        buf.clear();
         lines.clear();
         for &qi in mentions {
             let Some(q) = self.quads.get(qi as usize) else {
                 continue;
             };
-            let mut line = String::with_capacity(128);
-            self.write_quad(&mut line, q, &mut |out, b| {
+            let start = buf.len();
+            self.write_quad(buf, q, &mut |out, b| {
                 out.push_str(if b == node { "_:a" } else { "_:z" });
             });
-            lines.push(line);
+            lines.push(start..buf.len());
         }
-        lines.sort_unstable();
+        let line = |r: &Range<usize>| buf.get(r.clone()).unwrap_or_default().as_bytes();
+        lines.sort_unstable_by(|a, b| line(a).cmp(line(b)));
         let mut h = Hasher::new(self.opts.hash);
-        for l in lines.iter() {
-            h.update(l.as_bytes());
+        for r in lines.iter() {
+            h.update(line(r));
         }
         h.finish()
     }
@@ -498,11 +513,12 @@ impl<'a> State<'a> {
     /// The canonicalization algorithm (§4.4.3), up to issuing all canonical identifiers.
     fn run(&mut self) -> Result<(), CanonError> {
         let n = self.names.len();
+        let mut buf = String::with_capacity(1024);
         let mut lines = Vec::new();
         let mut by_hash: BTreeMap<String, Vec<u32>> = BTreeMap::new();
         self.first_degree = (0..n as u32)
             .map(|b| {
-                let h = self.hash_first_degree(b, &mut lines);
+                let h = self.hash_first_degree(b, &mut buf, &mut lines);
                 by_hash.entry(h.clone()).or_default().push(b);
                 h
             })
@@ -538,7 +554,8 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn finish(self) -> Canonical {
+    /// The canonical document and map, and whether duplicate lines were dropped.
+    fn finish(self) -> (Canonical, bool) {
         let mut buf = String::with_capacity(self.arena.len() + self.quads.len() * 24);
         let mut ranges = Vec::with_capacity(self.quads.len());
         for q in &self.quads {
@@ -550,7 +567,9 @@ impl<'a> State<'a> {
         }
         let line = |r: &Range<usize>| buf.get(r.clone()).unwrap_or_default();
         ranges.sort_unstable_by(|a, b| line(a).cmp(line(b)));
+        let before = ranges.len();
         ranges.dedup_by(|a, b| line(a) == line(b));
+        let had_duplicates = ranges.len() != before;
         let mut document = String::with_capacity(buf.len());
         for r in &ranges {
             document.push_str(line(r));
@@ -564,7 +583,7 @@ impl<'a> State<'a> {
                 ((*name).to_owned(), format!("c14n{id}"))
             })
             .collect();
-        Canonical { document, issued }
+        (Canonical { document, issued }, had_duplicates)
     }
 }
 
@@ -659,15 +678,30 @@ mod tests {
     fn unique_hashes_skip_ndegree_and_duplicates_collapse() {
         let doc = "_:x <urn:p> \"1\" .\n_:y <urn:p> \"2\" .\n_:x <urn:p> \"1\" .\n";
         let quads = parse_nquads(doc).unwrap();
-        let mut st = State::new(&quads, &CanonOptions::default());
+        let mut st = State::new(quads.iter(), &CanonOptions::default());
         st.run().unwrap();
         assert_eq!(
             st.work, 0,
             "no N-degree work when first-degree hashes are unique"
         );
-        let c = st.finish();
+        let (_, had_duplicates) = st.finish();
+        assert!(had_duplicates);
+        let c = canonicalize(&quads, &CanonOptions::default()).unwrap();
         assert_eq!(c.lines().count(), 2);
         assert_eq!(c.issued().len(), 2);
+    }
+
+    #[test]
+    fn duplicate_quads_do_not_change_hashes() {
+        // Without de-duplication `_:x` would hash differently from `_:y` and the blank
+        // node naming `_:x` would get another label than with the set semantics.
+        let dup = "_:x <urn:p> \"1\" .\n_:x <urn:p> \"1\" .\n_:y <urn:p> \"1\" .\n\
+                   <urn:s> <urn:q> _:y .\n<urn:s> <urn:q> _:x .\n_:y <urn:r> _:x .\n";
+        let set: String = dup.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        let a = canonicalize_nquads(dup).unwrap();
+        let b = canonicalize_nquads(&set).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.lines().count(), 5);
     }
 
     #[test]
