@@ -290,6 +290,21 @@ impl Parser<'_> {
     fn iri(&mut self) -> Result<String, NQuadsError> {
         self.expect('<', "'<'")?;
         let start = self.pos;
+        // Fast path: no escapes, so the IRI is a slice of the input.
+        let rest = self.rest().as_bytes();
+        let stop = rest
+            .iter()
+            .position(|&b| b == b'>' || b == b'\\' || iri_forbidden(char::from(b)));
+        if let Some(n) = stop
+            && rest.get(n) == Some(&b'>')
+        {
+            let iri = self.src.get(start..start + n).unwrap_or_default();
+            self.pos = start + n + 1;
+            if !has_scheme(iri) {
+                return Err(NQuadsError::RelativeIri { line: self.line });
+            }
+            return Ok(iri.to_owned());
+        }
         let mut owned: Option<String> = None;
         loop {
             let here = self.pos;
@@ -366,6 +381,14 @@ impl Parser<'_> {
         self.expect('"', "'\"'")?;
         let mut value = String::new();
         loop {
+            // Copy the run of characters that need no attention in one go.
+            let rest = self.rest().as_bytes();
+            let run = rest
+                .iter()
+                .position(|&b| matches!(b, b'"' | b'\\' | b'\n' | b'\r'))
+                .unwrap_or(rest.len());
+            value.push_str(self.src.get(self.pos..self.pos + run).unwrap_or_default());
+            self.pos += run;
             match self.bump() {
                 None => return Err(self.unexpected("'\"' closing the literal")),
                 Some('"') => break,
