@@ -292,9 +292,7 @@ impl Parser<'_> {
         let start = self.pos;
         // Fast path: no escapes, so the IRI is a slice of the input.
         let rest = self.rest().as_bytes();
-        let stop = rest
-            .iter()
-            .position(|&b| b == b'>' || b == b'\\' || iri_forbidden(char::from(b)));
+        let stop = rest.iter().position(|&b| IRI_STOP[usize::from(b)]);
         if let Some(n) = stop
             && rest.get(n) == Some(&b'>')
         {
@@ -472,6 +470,21 @@ impl Parser<'_> {
         Ok(self.src.get(start..self.pos).unwrap_or_default().to_owned())
     }
 }
+
+/// Bytes that end the fast IRI scan: `>`, `\\` and every byte IRIREF forbids.
+static IRI_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = b <= 0x20
+            || matches!(
+                b as u8,
+                b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'^' | b'`' | b'\\'
+            );
+        b += 1;
+    }
+    t
+};
 
 /// Characters IRIREF excludes: `#x00-#x20 < > " { } | ^ ` \`.
 fn iri_forbidden(c: char) -> bool {
