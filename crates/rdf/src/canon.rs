@@ -124,18 +124,30 @@ pub fn canonicalize(quads: &[Quad], options: &CanonOptions) -> Result<Canonical,
     // are rare; they show up as duplicate output lines (relabelling is a bijection), so only
     // then run again on the de-duplicated input.
     let mut st = State::new(quads.iter(), options);
-    st.run()?;
-    match st.finish() {
-        (canonical, false) => Ok(canonical),
-        (_, true) => {
-            let mut refs: Vec<&Quad> = quads.iter().collect();
-            refs.sort_unstable();
-            refs.dedup();
-            let mut st = State::new(refs.into_iter(), options);
-            st.run()?;
-            Ok(st.finish().0)
+    let first = st.run();
+    let dedup = || {
+        let mut refs: Vec<&Quad> = quads.iter().collect();
+        refs.sort_unstable();
+        refs.dedup();
+        refs
+    };
+    let refs = match first {
+        Ok(()) => match st.finish() {
+            (canonical, false) => return Ok(canonical),
+            (_, true) => dedup(),
+        },
+        // Duplicates change the work too, so a refusal only stands for the set.
+        Err(e) => {
+            let refs = dedup();
+            if refs.len() == quads.len() {
+                return Err(e);
+            }
+            refs
         }
-    }
+    };
+    let mut st = State::new(refs.into_iter(), options);
+    st.run()?;
+    Ok(st.finish().0)
 }
 
 /// One position of an interned quad.
