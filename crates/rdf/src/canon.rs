@@ -39,8 +39,8 @@ pub struct CanonOptions {
 impl CanonOptions {
     /// Default [`CanonOptions::max_work`]. The rdf-canon suite's hardest positive tests (the
     /// "evil" poison graphs 044c–046c) need about 6,200 units (about 1 ms in release); an
-    /// ordinary credential needs 0. A unit costs roughly 0.2 µs in release builds, so the
-    /// default bounds refusal at about 10 ms.
+    /// ordinary credential needs 0. Spending the whole default budget takes about 10–50 ms in
+    /// a release build (see the poison-graph unit tests), so refusal is quick.
     pub const DEFAULT_MAX_WORK: u64 = 50_000;
     /// Default [`CanonOptions::max_depth`]; the suite needs at most 6.
     pub const DEFAULT_MAX_DEPTH: usize = 64;
@@ -744,6 +744,7 @@ mod tests {
         let r = canonicalize(&quads, &CanonOptions::default());
         let elapsed = started.elapsed();
         assert!(matches!(r, Err(CanonError::TooComplex { .. })), "{r:?}");
+        println!("{} quads refused after {elapsed:?}", quads.len());
         assert!(
             elapsed < std::time::Duration::from_secs(5),
             "took {elapsed:?}"
@@ -784,7 +785,7 @@ mod tests {
     #[test]
     fn hub_with_many_mentions_is_bounded() {
         // One node linked to 20,000 interchangeable ones: all but the hub share a hash.
-        let doc: String = (0..100_000)
+        let doc: String = (0..20_000)
             .map(|i| format!("_:hub <urn:p> _:l{i} .\n"))
             .collect();
         assert_refused_quickly(&doc);
