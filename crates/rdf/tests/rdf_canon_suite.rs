@@ -213,3 +213,22 @@ fn mutated_suite_inputs_round_trip() {
     // Some mutations must survive parsing, or the canonicalization half tests nothing.
     assert!(parsed > 100, "only {parsed} mutated inputs parsed");
 }
+
+/// The 1EdTech OB 3.0 eddsa-rdfc-2022 vector's canonical document (copied into the bench data)
+/// is a fixed point, and its SHA-256 is the vector's published `documentHashHex`.
+#[test]
+fn ob3_vector_document_is_canonical() {
+    use sha2::{Digest, Sha256};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data/ob3-vector-document.nq");
+    let text = read(&path).unwrap();
+    let c = rosette_rdf::canonicalize_nquads(&text).unwrap();
+    assert_eq!(c.as_str(), text);
+    let hash: String = Sha256::digest(c.as_str())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        hash,
+        "87f65a76d40146205e3b3e06cb0fbd153f97f9ce70372390f52566bb7f9e0773"
+    );
+}
