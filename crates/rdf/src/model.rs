@@ -27,12 +27,20 @@ pub struct Literal {
 impl Literal {
     /// A simple literal (`xsd:string`).
     pub fn string(value: impl Into<String>) -> Self {
-        Self { value: value.into(), datatype: XSD_STRING.to_owned(), language: None }
+        Self {
+            value: value.into(),
+            datatype: XSD_STRING.to_owned(),
+            language: None,
+        }
     }
 
     /// A typed literal.
     pub fn typed(value: impl Into<String>, datatype: impl Into<String>) -> Self {
-        Self { value: value.into(), datatype: datatype.into(), language: None }
+        Self {
+            value: value.into(),
+            datatype: datatype.into(),
+            language: None,
+        }
     }
 
     /// A language-tagged string.
@@ -89,23 +97,35 @@ pub struct Quad {
     pub graph: GraphName,
 }
 
-/// Writes a string in N-Quads canonical escaping (RDFC-1.0 §4.7 / N-Triples canonical form):
-/// only `\\`, `"`, `\n`, `\r` are escaped with backslashes; other controls as `\uXXXX`.
-fn write_escaped(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
-    for c in s.chars() {
-        match c {
-            '\\' => f.write_str("\\\\")?,
-            '"' => f.write_str("\\\"")?,
-            '\n' => f.write_str("\\n")?,
-            '\r' => f.write_str("\\r")?,
-            '\t' => f.write_str("\\t")?,
-            '\u{8}' => f.write_str("\\b")?,
-            '\u{c}' => f.write_str("\\f")?,
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\u{:04X}", c as u32)?,
-            c => f.write_char(c)?,
+/// Writes a literal's lexical form in canonical N-Quads escaping (RDFC-1.0 §4.7, as the
+/// rdf-canon suite's test060 pins it down): `\\`, `"`, `\n`, `\r`, `\t`, `\b`, `\f` use ECHAR;
+/// the other C0 controls and DEL use `\uXXXX` with upper-case hex; everything else is written
+/// as is (never `\u` for printable or non-ASCII characters).
+pub(crate) fn write_escaped(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        // Only ASCII needs escaping, so scanning bytes is safe with UTF-8 and lets the
+        // common case (nothing to escape) become one write.
+        let esc: &str = match b {
+            b'\\' => "\\\\",
+            b'"' => "\\\"",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b if b < 0x20 || b == 0x7f => "",
+            _ => continue,
+        };
+        f.write_str(s.get(start..i).unwrap_or_default())?;
+        if esc.is_empty() {
+            write!(f, "\\u{:04X}", b)?;
+        } else {
+            f.write_str(esc)?;
         }
+        start = i + 1;
     }
-    Ok(())
+    f.write_str(s.get(start..).unwrap_or_default())
 }
 
 impl fmt::Display for BlankNode {
