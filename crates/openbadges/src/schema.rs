@@ -1,6 +1,7 @@
 //! Validation against the bundled 1EdTech JSON Schemas (draft 2019-09), fully offline.
 
 use crate::validate::{Violation, ViolationSource};
+use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, Retrieve, Uri, Validator};
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -177,10 +178,21 @@ pub fn schema_violations(
     match validator(variant, kind) {
         Ok(v) => v
             .iter_errors(value)
-            .map(|e| Violation {
-                path: e.instance_path.as_str().to_owned(),
-                message: e.to_string(),
-                source: ViolationSource::Schema(variant),
+            .map(|e| {
+                let mut path = e.instance_path.as_str().to_owned();
+                // Point at the missing property itself, not at its parent object.
+                if let ValidationErrorKind::Required {
+                    property: Value::String(name),
+                } = &e.kind
+                {
+                    path.push('/');
+                    path.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                }
+                Violation {
+                    path,
+                    message: shorten(e.masked().to_string()),
+                    source: ViolationSource::Schema(variant),
+                }
             })
             .collect(),
         Err(e) => vec![Violation {
@@ -189,4 +201,19 @@ pub fn schema_violations(
             source: ViolationSource::Schema(variant),
         }],
     }
+}
+
+// Messages are masked (no input echoed) but an enum list in a schema can still be long.
+const MAX_MESSAGE: usize = 300;
+
+fn shorten(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE {
+        let mut cut = MAX_MESSAGE;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push('…');
+    }
+    message
 }

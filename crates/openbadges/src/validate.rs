@@ -343,6 +343,15 @@ fn check_subject(subject: &Value, out: &mut Vec<Violation>) {
         Some(other @ Value::Object(_)) => vec![other],
         _ => Vec::new(),
     };
+    let levels: Vec<&str> = descriptions
+        .iter()
+        .flat_map(|d| match d.get("rubricCriterionLevel") {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(l @ Value::Object(_)) => vec![l],
+            _ => Vec::new(),
+        })
+        .filter_map(|l| l.get("id").and_then(Value::as_str))
+        .collect();
     for (i, result) in results {
         let base = if single {
             "/credentialSubject/result".to_owned()
@@ -372,25 +381,17 @@ fn check_subject(subject: &Value, out: &mut Vec<Violation>) {
                 "status is required when the ResultDescription's resultType is Status",
             ));
         }
-        if let Some(level) = result.get("achievedLevel").and_then(Value::as_str) {
-            let levels: Vec<&str> = match rd.get("rubricCriterionLevel") {
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .filter_map(|l| l.get("id").and_then(Value::as_str))
-                    .collect(),
-                Some(l @ Value::Object(_)) => {
-                    l.get("id").and_then(Value::as_str).into_iter().collect()
-                }
-                _ => Vec::new(),
-            };
-            if !levels.contains(&level) {
-                out.push(Violation::semantic(
-                    format!("{base}/achievedLevel"),
-                    format!(
-                        "achievedLevel {level:?} is not a rubricCriterionLevel of ResultDescription {rd_id:?}"
-                    ),
-                ));
-            }
+        // The spec's own "complete" example links achievedLevel to a level of another
+        // ResultDescription, so any rubric level of the achievement is accepted.
+        if let Some(level) = result.get("achievedLevel").and_then(Value::as_str)
+            && !levels.contains(&level)
+        {
+            out.push(Violation::semantic(
+                format!("{base}/achievedLevel"),
+                format!(
+                    "achievedLevel {level:?} is not the id of a rubricCriterionLevel of this achievement"
+                ),
+            ));
         }
     }
 }
