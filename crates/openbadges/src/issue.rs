@@ -91,8 +91,9 @@ fn ensure_type(obj: &mut Map<String, Value>, required: &[&str]) {
 /// - `id` is set to `urn:uuid:<new_uuid()>` when absent (the closure is not called otherwise);
 /// - `issuer` is set to `issuer_did` when absent; an issuer IRI or Profile without `id` gets
 ///   it; a different issuer id is an error;
-/// - `validFrom` is set to `now` when absent;
-/// then validates against `variant` and the semantic rules and returns the typed credential.
+/// - `validFrom` is set to `now` when absent.
+///
+/// Then validates against `variant` and the semantic rules and returns the typed credential.
 ///
 /// No clock or randomness is used: `now` and the UUID come from the caller.
 pub fn prepare_for_issuance(

@@ -395,3 +395,26 @@ fn check_subject(subject: &Value, out: &mut Vec<Violation>) {
         }
     }
 }
+
+/// Runs every reader on untrusted bytes and discards the results: [`read_credential`] for
+/// each schema variant, then [`semantic_violations`] and [`typed_credential`] on whatever
+/// JSON there is. The fuzz target's body; it must never panic.
+pub fn check_untrusted(bytes: &[u8]) {
+    for variant in [
+        SchemaVariant::Purl,
+        SchemaVariant::Strict,
+        SchemaVariant::JsonLd,
+    ] {
+        let _ = read_credential(bytes, variant);
+    }
+    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+        let _ = semantic_violations(&value);
+        if let Ok(typed) = typed_credential(value) {
+            // Writing back must work for anything that was read.
+            let _ = match typed {
+                OpenBadgesCredential::Achievement(c) => serde_json::to_vec(&c),
+                OpenBadgesCredential::Endorsement(c) => serde_json::to_vec(&c),
+            };
+        }
+    }
+}

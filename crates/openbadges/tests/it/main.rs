@@ -2,6 +2,7 @@
 
 mod issuance;
 mod model;
+mod robustness;
 mod vectors;
 
 use serde_json::Value;
