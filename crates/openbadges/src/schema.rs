@@ -217,3 +217,30 @@ fn shorten(mut message: String) -> String {
     }
     message
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn all_bundled_validators_compile() {
+        assert_eq!(warm_up(), Ok(()));
+        for (id, text) in BUNDLED {
+            let v: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(v["$id"], json!(id), "bundled file registered under its own $id");
+            assert_eq!(bundled_schema(id), Some(text));
+        }
+    }
+
+    #[test]
+    fn external_references_are_never_fetched() {
+        let schema = json!({"$ref": "https://example.com/not-bundled.json"});
+        let err = jsonschema::options()
+            .with_draft(Draft::Draft201909)
+            .with_retriever(Offline)
+            .build(&schema)
+            .unwrap_err();
+        assert!(err.to_string().contains("offline"), "{err}");
+    }
+}
