@@ -51,7 +51,9 @@ fn benches(c: &mut Criterion) {
     c.bench_function("serialize_demo", |b| {
         b.iter(|| serde_json::to_string(black_box(&demo)))
     });
-    c.bench_function("demo_credential", |b| b.iter(|| demo_credential(black_box(&params()))));
+    c.bench_function("demo_credential", |b| {
+        b.iter(|| demo_credential(black_box(&params())))
+    });
     let mut unsigned = value.clone();
     if let Some(m) = unsigned.as_object_mut() {
         m.remove("id");

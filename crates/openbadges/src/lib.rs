@@ -10,6 +10,8 @@
 //!
 //! Pure logic: no I/O, no clock, no randomness.
 
+#![warn(missing_docs)]
+
 pub mod context;
 pub mod datetime;
 pub mod identity;

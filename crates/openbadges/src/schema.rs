@@ -228,7 +228,11 @@ mod tests {
         assert_eq!(warm_up(), Ok(()));
         for (id, text) in BUNDLED {
             let v: Value = serde_json::from_str(text).unwrap();
-            assert_eq!(v["$id"], json!(id), "bundled file registered under its own $id");
+            assert_eq!(
+                v["$id"],
+                json!(id),
+                "bundled file registered under its own $id"
+            );
             assert_eq!(bundled_schema(id), Some(text));
         }
     }

@@ -143,7 +143,8 @@ pub fn read_credential(
     typed_credential(value).map_err(ReadError::Model)
 }
 
-/// Converts a JSON value to the typed model, picking the class by `type` (no validation).
+/// Converts a JSON value to the typed model without validating it: `EndorsementCredential`
+/// by `type`, anything else is read as an AchievementCredential.
 pub fn typed_credential(value: Value) -> Result<OpenBadgesCredential, serde_json::Error> {
     Ok(match credential_kind(&value) {
         Some(CredentialKind::Endorsement) => {
