@@ -127,6 +127,10 @@ pub fn validate_credential(
 
 /// Parses bytes from an untrusted source, validates them and returns the typed credential.
 /// Never panics, whatever the input.
+///
+/// VC 2.0 credentials get the JSON Schema of `variant` and the semantic checks. VC 1.1
+/// credentials (which displayers must still accept) get the semantic checks only: the
+/// 1EdTech schemas for them ("any…" schemas) are not published in any form we have.
 pub fn read_credential(
     bytes: &[u8],
     variant: SchemaVariant,
@@ -139,7 +143,18 @@ pub fn read_credential(
                 .map_or_else(|| "absent".to_owned(), Value::to_string),
         });
     }
-    validate_credential(&value, variant).map_err(ReadError::Invalid)?;
+    let vc11 = value
+        .get("@context")
+        .and_then(|c| context::check_contexts(c).ok())
+        .is_some_and(|info| info.vc == VcVersion::V1_1);
+    if vc11 {
+        let violations = semantic_violations(&value);
+        if !violations.is_empty() {
+            return Err(ReadError::Invalid(violations));
+        }
+    } else {
+        validate_credential(&value, variant).map_err(ReadError::Invalid)?;
+    }
     typed_credential(value).map_err(ReadError::Model)
 }
 
@@ -216,6 +231,15 @@ fn check_dates(value: &Value, out: &mut Vec<Violation>) {
         Some(VcVersion::V1_1) => ("issuanceDate", "expirationDate"),
         _ => ("validFrom", "validUntil"),
     };
+    if vc == Some(VcVersion::V1_1)
+        && credential_kind(value) == Some(CredentialKind::Achievement)
+        && !value.get("name").is_some_and(Value::is_string)
+    {
+        out.push(Violation::semantic(
+            "/name",
+            "name is required in a VC 1.1 OB 3.0 credential",
+        ));
+    }
     let mut parse = |key: &str| -> Option<DateTimeStamp> {
         let v = value.get(key)?;
         match v.as_str().map(DateTimeStamp::parse) {

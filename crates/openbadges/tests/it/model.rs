@@ -66,6 +66,26 @@ fn vc11_credentials_expose_issuance_date_as_valid_from() {
 }
 
 #[test]
+fn vc11_is_read_with_semantic_checks_only() {
+    use rosette_openbadges::{ReadError, SchemaVariant, read_credential};
+    let path = crate::crate_path(crate::OB3_EXAMPLES[7]);
+    let bytes = std::fs::read(path).unwrap();
+    let read = read_credential(&bytes, SchemaVariant::Strict).unwrap();
+    assert!(matches!(read, OpenBadgesCredential::Achievement(_)));
+    // VC 1.1 requires name; its absence is reported even without a schema.
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    v.as_object_mut().unwrap().remove("name");
+    v["credentialSubject"].as_object_mut().unwrap().remove("id");
+    match read_credential(&serde_json::to_vec(&v).unwrap(), SchemaVariant::Strict) {
+        Err(ReadError::Invalid(violations)) => {
+            let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+            assert_eq!(paths, ["/name", "/credentialSubject"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn bitstring_status_entry_is_typed() {
     let c: AchievementCredential =
         serde_json::from_value(load_json(crate::OB3_EXAMPLES[4])).unwrap();

@@ -66,8 +66,13 @@ fn ob3_examples_match_expectations() {
             assert_eq!(got, paths(expected), "{file} schema {name}");
             let whole = validate_credential(&value, variant(name));
             assert_eq!(whole.is_ok(), got.is_empty(), "{file} {name}: {whole:?}");
+            // VC 1.1 is read with the semantic checks only (no 1.1 schema is bundled).
             let read = read_credential(&bytes, variant(name));
-            assert_eq!(read.is_ok(), got.is_empty(), "{file} {name}");
+            assert_eq!(
+                read.is_ok(),
+                got.is_empty() || vc == VcVersion::V1_1,
+                "{file} {name}"
+            );
         }
         let semantic: BTreeSet<String> = semantic_violations(&value)
             .into_iter()
