@@ -35,7 +35,7 @@ pub use model::{
     StatusListIndex, StatusMethod, TermsOfUse,
 };
 pub use one_or_many::OneOrMany;
-pub use schema::{CredentialKind, SchemaVariant};
+pub use schema::{CredentialKind, SchemaCompileError, SchemaVariant};
 pub use validate::{
     OpenBadgesCredential, ReadError, Violation, ViolationSource, read_credential,
     semantic_violations, validate_credential,

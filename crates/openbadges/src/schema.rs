@@ -154,15 +154,34 @@ fn validator(variant: SchemaVariant, kind: CredentialKind) -> &'static Result<Va
     slot.get_or_init(|| build(id))
 }
 
-/// Compiles every bundled validator now (otherwise each is compiled on first use).
-pub fn warm_up() -> Result<(), String> {
+/// A bundled schema did not compile (a packaging error, never caused by input).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bundled schema {variant:?}/{kind:?} failed to compile: {message}")]
+pub struct SchemaCompileError {
+    /// The variant whose schema failed.
+    pub variant: SchemaVariant,
+    /// The credential kind whose schema failed.
+    pub kind: CredentialKind,
+    /// The compiler's message.
+    pub message: String,
+}
+
+/// Compiles every bundled validator now (otherwise each is compiled on first use), so a
+/// service can fail at start-up rather than on its first credential.
+pub fn warm_up() -> Result<(), SchemaCompileError> {
     for variant in [
         SchemaVariant::Purl,
         SchemaVariant::Strict,
         SchemaVariant::JsonLd,
     ] {
         for kind in [CredentialKind::Achievement, CredentialKind::Endorsement] {
-            validator(variant, kind).as_ref().map(|_| ())?;
+            if let Err(message) = validator(variant, kind) {
+                return Err(SchemaCompileError {
+                    variant,
+                    kind,
+                    message: message.clone(),
+                });
+            }
         }
     }
     Ok(())
