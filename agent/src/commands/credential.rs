@@ -113,9 +113,21 @@ fn sign_one(job: &Job, text: &str, now: Timestamp) -> Result<String> {
         unsigned,
         issuer.as_str(),
         &now.to_rfc3339(),
-        || format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+        || uuid::Uuid::new_v4().to_string(),
+        rosette_openbadges::SchemaVariant::Strict,
     )
-    .map_err(|violations| anyhow::anyhow!("the credential is not a valid Open Badges 3.0 credential:\n  {}", violations.join("\n  ")))?;
+    .map_err(describe_issuance_error)?;
+    let prepared = serde_json::to_value(prepared)?;
     let signed = signer.sign(&prepared, job.format, now)?;
     Ok(signed.to_text())
+}
+
+fn describe_issuance_error(error: rosette_openbadges::IssuanceError) -> anyhow::Error {
+    match error {
+        rosette_openbadges::IssuanceError::Invalid(violations) => {
+            let lines: Vec<String> = violations.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("not a valid Open Badges 3.0 credential:\n  {}", lines.join("\n  "))
+        }
+        other => anyhow::Error::new(other),
+    }
 }

@@ -15,12 +15,17 @@ pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
     let key = SigningKey::generate(KeyType::Ed25519, &mut rand::rngs::OsRng);
     let issuer = key.did_key();
     let learner = SigningKey::generate(KeyType::Ed25519, &mut rand::rngs::OsRng).did_key();
-    let unsigned = rosette_openbadges::demo_credential(
-        issuer.as_str(),
-        learner.as_str(),
-        &format!("urn:uuid:{}", uuid::Uuid::new_v4()),
-        &now.to_rfc3339(),
-    );
+    let uuid = uuid::Uuid::new_v4().to_string();
+    let valid_from = now.to_rfc3339();
+    let unsigned = serde_json::to_value(rosette_openbadges::demo_credential(&rosette_openbadges::DemoParams {
+        issuer_did: issuer.as_str(),
+        issuer_name: "Rosette Demo University",
+        subject_did: learner.as_str(),
+        email: "learner@example.org",
+        salt: &uuid,
+        valid_from: &valid_from,
+        uuid: &uuid,
+    })?)?;
     let signer = CredentialSigner::did_key(Canonicalizer::bundled(), key);
     let ldp = signer.sign(&unsigned, CredentialFormat::LdpVc, now)?;
     let jwt = signer.sign(&unsigned, CredentialFormat::JwtVcJson, now)?;

@@ -9,12 +9,19 @@ use rosette_did::{KeyType, SigningKey};
 use rosette_proof::{Canonicalizer, CredentialFormat, CredentialSigner, Verifier};
 
 fn typical_credential(issuer: &str) -> serde_json::Value {
-    rosette_openbadges::demo_credential(
-        issuer,
-        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
-        "urn:uuid:3f1b6a0e-5a6f-4d8e-9a4c-000000000001",
-        "2026-01-01T00:00:00Z",
+    serde_json::to_value(
+        rosette_openbadges::demo_credential(&rosette_openbadges::DemoParams {
+            issuer_did: issuer,
+            issuer_name: "Rosette Demo University",
+            subject_did: "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            email: "learner@example.org",
+            salt: "rosette-demo-salt",
+            valid_from: "2026-01-01T00:00:00Z",
+            uuid: "3f1b6a0e-5a6f-4d8e-9a4c-000000000001",
+        })
+        .expect("the demo credential is valid"),
     )
+    .expect("a credential serialises")
 }
 
 fn bench(c: &mut Criterion) {

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use rosette_jsonld::{BundledContexts, JsonLdProcessor};
+use rosette_jsonld::JsonLdProcessor;
 use serde_json::Value;
 
 /// Why a document could not be canonicalized.
@@ -29,7 +29,7 @@ impl Canonicalizer {
     pub fn bundled() -> Self {
         static SHARED: OnceLock<Canonicalizer> = OnceLock::new();
         SHARED
-            .get_or_init(|| Self::new(JsonLdProcessor::new(Arc::new(BundledContexts::new()))))
+            .get_or_init(|| Self::new(JsonLdProcessor::with_bundled_contexts()))
             .clone()
     }
 

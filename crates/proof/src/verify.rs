@@ -182,10 +182,31 @@ impl Verifier {
     }
 
     fn check_schema(&self, verdict: &mut Verdict, credential: &Value) {
-        match rosette_openbadges::check_credential(credential) {
-            rosette_openbadges::Conformance::Conforms(what) => verdict.pass(CheckName::Schema, what),
-            rosette_openbadges::Conformance::NotApplicable(why) => verdict.push(CheckName::Schema, Outcome::Skipped, why),
-            rosette_openbadges::Conformance::Violations(list) => verdict.fail(CheckName::Schema, list.join("; ")),
+        use rosette_openbadges::{SchemaVariant, VcVersion, check_contexts, semantic_violations, validate};
+        if validate::credential_kind(credential).is_none() {
+            verdict.push(CheckName::Schema, Outcome::Skipped, "not an Open Badges credential: no 1EdTech schema applies");
+            return;
+        }
+        let vc_1_1 = credential
+            .get("@context")
+            .and_then(|c| check_contexts(c).ok())
+            .is_some_and(|info| info.vc == VcVersion::V1_1);
+        let (violations, what) = if vc_1_1 {
+            // 1EdTech publishes no VC 1.1 variant we can bundle; apply the rules the schema states in prose.
+            (semantic_violations(credential), "VC 1.1 Open Badges rules (1EdTech publishes no bundled 1.1 schema)")
+        } else {
+            match rosette_openbadges::validate_credential(credential, SchemaVariant::Purl) {
+                Ok(_) => (Vec::new(), "1EdTech Open Badges 3.0 JSON Schema and rules"),
+                Err(v) => (v, ""),
+            }
+        };
+        if violations.is_empty() {
+            verdict.pass(CheckName::Schema, format!("conforms to the {what}"));
+        } else {
+            let list: Vec<String> = violations.iter().take(5).map(ToString::to_string).collect();
+            let more = violations.len().saturating_sub(5);
+            let suffix = if more > 0 { format!(" (and {more} more)") } else { String::new() };
+            verdict.fail(CheckName::Schema, format!("{}{suffix}", list.join("; ")));
         }
     }
 

@@ -34,12 +34,19 @@ fn world() -> World {
 }
 
 fn credential_for(w: &World, subject: &str, format: CredentialFormat) -> PresentedCredential {
-    let unsigned = rosette_openbadges::demo_credential(
-        w.issuer.key().did_key().as_str(),
-        subject,
-        "urn:uuid:0b5f3b1e-0000-4000-8000-000000000001",
-        "2026-01-01T00:00:00Z",
-    );
+    let unsigned = serde_json::to_value(
+        rosette_openbadges::demo_credential(&rosette_openbadges::DemoParams {
+            issuer_did: w.issuer.key().did_key().as_str(),
+            issuer_name: "Rosette Demo University",
+            subject_did: subject,
+            email: "learner@example.org",
+            salt: "rosette-demo-salt",
+            valid_from: "2026-01-01T00:00:00Z",
+            uuid: "0b5f3b1e-0000-4000-8000-000000000001",
+        })
+        .expect("the demo credential is valid"),
+    )
+    .expect("a credential serialises");
     match w.issuer.sign(&unsigned, format, w.now).unwrap() {
         rosette_proof::SignedCredential::Json(v) => PresentedCredential::Json(v),
         rosette_proof::SignedCredential::Jwt(j) => PresentedCredential::Jwt(j),
