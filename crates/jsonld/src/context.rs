@@ -411,7 +411,7 @@ impl Run<'_> {
             match v {
                 Value::Null => result.vocab = None,
                 Value::String(s) => {
-                    if self.is_10() && !is_absolute(s) && !s.is_empty() {
+                    if self.is_10() && !is_absolute(s) && !is_blank(s) && !s.is_empty() {
                         return err(
                             C::InvalidVocabMapping,
                             format!("relative @vocab {s} in 1.0"),
@@ -501,7 +501,10 @@ impl Run<'_> {
             }
         }
         if let Some(pos) = value.get(1..).and_then(|s| s.find(':')).map(|p| p + 1) {
-            let prefix = &value[..pos];
+            let (prefix, suffix) = (&value[..pos], &value[pos + 1..]);
+            if prefix == "_" || suffix.starts_with("//") {
+                return Ok(Some(value.to_owned()));
+            }
             if let Some((k, _)) = d.local.get_key_value(prefix) {
                 if d.defined.get(k.as_str()) != Some(&true) {
                     self.create_term(result, d, k, remote, depth)?;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::Run;
 use crate::context::{ActiveContext, Flags, container};
 use crate::error::{JsonLdError, JsonLdErrorCode as C, err};
-use crate::iri::{is_absolute, is_blank, is_keyword};
+use crate::iri::{is_absolute, is_keyword, is_well_formed_iri};
 
 type Ctx = Arc<ActiveContext>;
 
@@ -306,6 +306,13 @@ impl Run<'_> {
         nests.sort_unstable();
         for nk in nests {
             let Some(nv) = element.get(nk) else { continue };
+            // A nest alias may carry a scoped context for the nested entries.
+            let over = Flags {
+                override_protected: true,
+                ..Flags::DEFAULT
+            };
+            let nest_ctx = self.scoped(active, nk, over, depth)?;
+            let active = nest_ctx.as_ref().unwrap_or(active);
             let items: &[Value] = match nv {
                 Value::Array(a) => a,
                 other => std::slice::from_ref(other),
@@ -380,7 +387,7 @@ impl Run<'_> {
             } else if !v.is_string() && result.contains_key("@language") {
                 return err(C::InvalidLanguageTaggedValue, format!("@language on {v}"));
             } else if let Some(t) = ty {
-                let ok = t.as_str().is_some_and(|t| is_absolute(t) && !is_blank(t));
+                let ok = t.as_str().is_some_and(is_well_formed_iri);
                 if !ok {
                     return err(C::InvalidTypedValue, format!("@type {t}"));
                 }
@@ -460,7 +467,9 @@ impl Run<'_> {
                         };
                         let e = active.expand_iri(s, true, false);
                         self.strict_iri("@id", e.as_deref(), s)?;
-                        e.map_or(Value::Null, Value::String)
+                        // A keyword-like @id expands to null; kept, so the node is dropped.
+                        result.insert("@id".to_owned(), e.map_or(Value::Null, Value::String));
+                        continue;
                     }
                     "@type" => {
                         let strs: Vec<&str> = match value {

@@ -36,6 +36,7 @@ pub(crate) fn is_blank(s: &str) -> bool {
 pub(crate) fn is_well_formed_iri(s: &str) -> bool {
     is_absolute(s)
         && !is_blank(s)
+        && s.matches('#').count() <= 1
         && !s.chars().any(|c| {
             matches!(
                 c,

@@ -151,9 +151,11 @@ impl NodeMap {
             }
             return Ok(());
         }
-        let id = match map.get("@id").and_then(Value::as_str) {
-            Some(i) if is_blank(i) => self.blank(Some(i)),
-            Some(i) => i.to_owned(),
+        let id = match map.get("@id") {
+            Some(Value::String(i)) if is_blank(i) => self.blank(Some(i)),
+            Some(Value::String(i)) => i.to_owned(),
+            // A null @id (from a keyword-like value): an unnamed node that never reaches RDF.
+            Some(_) => String::new(),
             None => self.blank(None),
         };
         self.node_mut(graph, &id);
