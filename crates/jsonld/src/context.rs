@@ -22,11 +22,12 @@ pub(crate) mod container {
     pub(crate) const GRAPH: u8 = 64;
 }
 
-/// A scoped (`@context` inside a term definition) context, with its cache key precomputed.
+/// A scoped (`@context` inside a term definition) context. `id` is unique per value and
+/// stands for it in the cache key, so the (often large) JSON is never hashed per lookup.
 #[derive(Debug, PartialEq)]
 pub(crate) struct ScopedContext {
     pub(crate) value: Value,
-    pub(crate) key: String,
+    pub(crate) id: u64,
 }
 
 /// A term definition (§4.2); `iri: None` is a term explicitly mapped to null.
@@ -212,7 +213,7 @@ impl Run<'_> {
         &self,
         active: &Arc<ActiveContext>,
         local: &Value,
-        key: Option<&str>,
+        scoped_id: Option<u64>,
         base_url: Option<&str>,
         remote: &mut Vec<String>,
         flags: Flags,
@@ -221,9 +222,9 @@ impl Run<'_> {
         // With validate_scoped off, the result depends on `remote` (skipped cycles): no cache.
         let cacheable = flags.validate_scoped || remote.is_empty();
         let key = if cacheable {
-            let k = match key {
-                Some(k) => k.to_owned(),
-                None => serde_json::to_string(local).unwrap_or_default(),
+            let k = match scoped_id {
+                Some(id) => crate::LocalKey::Scoped(id),
+                None => crate::LocalKey::Json(serde_json::to_string(local).unwrap_or_default()),
             };
             let ck = crate::CacheKey {
                 active: active.id,
@@ -747,11 +748,8 @@ impl Run<'_> {
             if let Err(e) = check {
                 return err(C::InvalidScopedContext, format!("{term}: {e}"));
             }
-            let key = serde_json::to_string(c).unwrap_or_default();
-            def.context = Some(Arc::new(ScopedContext {
-                value: c.clone(),
-                key,
-            }));
+            let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+            def.context = Some(Arc::new(ScopedContext { value: c.clone(), id }));
             def.base_url = d.base_url.map(str::to_owned);
         }
         if let (Some(l), false) = (vmap.get("@language"), vmap.contains_key("@type")) {

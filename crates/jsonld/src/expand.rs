@@ -93,7 +93,7 @@ impl Run<'_> {
         let ctx = self.process_cached(
             active,
             &sc.value,
-            Some(&sc.key),
+            Some(sc.id),
             td.base_url.as_deref(),
             &mut Vec::new(),
             flags,
@@ -196,7 +196,7 @@ impl Run<'_> {
                         active = self.process_cached(
                             &active,
                             &sc.value,
-                            Some(&sc.key),
+                            Some(sc.id),
                             td.and_then(|t| t.base_url.as_deref()),
                             &mut Vec::new(),
                             over,
@@ -246,7 +246,7 @@ impl Run<'_> {
                         active = self.process_cached(
                             &active,
                             &sc.value,
-                            Some(&sc.key),
+                            Some(sc.id),
                             td.base_url.as_deref(),
                             &mut Vec::new(),
                             Flags {

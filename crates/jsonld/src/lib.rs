@@ -76,11 +76,20 @@ pub struct Options {
     pub strict: bool,
 }
 
+/// The local context part of a cache key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum LocalKey {
+    /// A context from the document, as serialised JSON.
+    Json(String),
+    /// A scoped context of a term definition, by its unique id.
+    Scoped(u64),
+}
+
 /// Cache key of one context processing call.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct CacheKey {
     active: u64,
-    local: String,
+    local: LocalKey,
     base: Option<String>,
     flags: u8,
 }

@@ -432,9 +432,6 @@ impl Run<'_> {
             direction: self.opts.rdf_direction,
         };
         let mut out: Vec<Quad> = Vec::new();
-        // Private dedupe set, never iterated.
-        #[allow(clippy::disallowed_types)]
-        let mut seen: std::collections::HashSet<Quad> = std::collections::HashSet::new();
         let mut triples: Vec<Triple> = Vec::new();
         for (gname, graph) in &graphs {
             let g = if gname == "@default" {
@@ -482,13 +479,27 @@ impl Run<'_> {
                         object: o,
                         graph: g.clone(),
                     };
-                    if !seen.contains(&q) {
-                        seen.insert(q.clone());
-                        out.push(q);
-                    }
+                    out.push(q);
                 }
             }
         }
-        Ok(out)
+        Ok(dedupe(out))
     }
+}
+
+/// Removes duplicate quads, keeping the first of each in place (sorting indices, not quads).
+fn dedupe(quads: Vec<Quad>) -> Vec<Quad> {
+    let mut idx: Vec<usize> = (0..quads.len()).collect();
+    idx.sort_by(|&a, &b| quads.get(a).cmp(&quads.get(b)).then(a.cmp(&b)));
+    let mut keep = vec![true; quads.len()];
+    for w in idx.windows(2) {
+        if let [a, b] = w {
+            if quads.get(*a) == quads.get(*b) {
+                if let Some(k) = keep.get_mut(*b) {
+                    *k = false;
+                }
+            }
+        }
+    }
+    quads.into_iter().zip(keep).filter_map(|(q, k)| k.then_some(q)).collect()
 }
