@@ -23,7 +23,10 @@ fn credential() -> Value {
 fn bench(c: &mut Criterion) {
     let doc = credential();
     let p = JsonLdProcessor::with_bundled_contexts();
-    let strict = Options { strict: true, ..Options::default() };
+    let strict = Options {
+        strict: true,
+        ..Options::default()
+    };
     // Warm the context cache once; the loop then measures the steady state of a signer.
     let n = p.to_rdf(&doc, &strict).expect("to_rdf").len();
     assert!(n > 10, "{n} quads");

@@ -749,7 +749,10 @@ impl Run<'_> {
                 return err(C::InvalidScopedContext, format!("{term}: {e}"));
             }
             let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-            def.context = Some(Arc::new(ScopedContext { value: c.clone(), id }));
+            def.context = Some(Arc::new(ScopedContext {
+                value: c.clone(),
+                id,
+            }));
             def.base_url = d.base_url.map(str::to_owned);
         }
         if let (Some(l), false) = (vmap.get("@language"), vmap.contains_key("@type")) {

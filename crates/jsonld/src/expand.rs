@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::Run;
 use crate::context::{ActiveContext, Flags, container};
 use crate::error::{JsonLdError, JsonLdErrorCode as C, err};
-use crate::iri::{is_absolute, is_keyword, is_well_formed_iri};
+use crate::iri::{is_absolute, is_blank, is_keyword, is_well_formed_iri};
 
 type Ctx = Arc<ActiveContext>;
 
@@ -103,7 +103,8 @@ impl Run<'_> {
     }
 
     fn strict_iri(&self, what: &str, iri: Option<&str>, original: &str) -> Result<(), JsonLdError> {
-        if self.opts.strict && !iri.is_some_and(|i| is_absolute(i) || is_keyword(i)) {
+        if self.opts.strict && !iri.is_some_and(|i| is_absolute(i) || is_blank(i) || is_keyword(i))
+        {
             return err(
                 C::SafeModeViolation,
                 format!("{what} {original:?} does not expand to an absolute IRI"),

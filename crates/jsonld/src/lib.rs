@@ -198,6 +198,11 @@ impl JsonLdProcessor {
         }
     }
 
+    /// How many processed contexts the cache holds (for tests and metrics).
+    pub fn cached_contexts(&self) -> usize {
+        self.cache.lock().map_or(0, |c| c.processed.len())
+    }
+
     /// Expands `input` (JSON-LD 1.1 API §5.1, `expand()`): the result is always an array.
     pub fn expand(&self, input: &Value, opts: &Options) -> Result<Value, JsonLdError> {
         let run = self.run(opts);

@@ -501,5 +501,9 @@ fn dedupe(quads: Vec<Quad>) -> Vec<Quad> {
             }
         }
     }
-    quads.into_iter().zip(keep).filter_map(|(q, k)| k.then_some(q)).collect()
+    quads
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(q, k)| k.then_some(q))
+        .collect()
 }

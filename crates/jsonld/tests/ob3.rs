@@ -1,0 +1,234 @@
+//! Open Badges 3.0 credentials through the bundled contexts: the published test vector's
+//! canonical N-Quads (up to blank node labels), strict mode on every example, and the
+//! interop bugs this crate exists to avoid (lists, coerced booleans).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use rosette_jsonld::{JsonLdErrorCode, JsonLdProcessor, Options};
+use rosette_rdf::{Literal, Object, Quad};
+use serde_json::{Value, json};
+use support::{isomorphic, parse_nquads};
+
+fn ob3_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../proof/tests/vectors/ob3")
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn strict() -> Options {
+    Options {
+        strict: true,
+        ..Options::default()
+    }
+}
+
+fn without_proof(mut v: Value) -> (Value, Option<Value>) {
+    let proof = v.as_object_mut().unwrap().remove("proof");
+    (v, proof)
+}
+
+#[test]
+fn test_vector_document_and_proof_match_published_canon() {
+    let dir = ob3_dir().join("test-vector");
+    let (doc, proof) = without_proof(read_json(&dir.join("ob3-eddsa-rdfc-2022-signed.json")));
+    let p = JsonLdProcessor::with_bundled_contexts();
+    let got = p.to_rdf(&doc, &strict()).unwrap();
+    let want = parse_nquads(
+        &std::fs::read_to_string(dir.join("ob3-eddsa-rdfc-2022-document-canon.nq")).unwrap(),
+    );
+    assert!(
+        isomorphic(&got, &want),
+        "{}",
+        rosette_jsonld::to_nquads(&got)
+    );
+
+    // Proof configuration: the proof without proofValue, under the document's @context.
+    let proof = match proof.unwrap() {
+        Value::Array(mut a) => a.remove(0),
+        other => other,
+    };
+    let mut cfg = proof.as_object().unwrap().clone();
+    cfg.remove("proofValue");
+    cfg.insert("@context".into(), doc["@context"].clone());
+    let got = p.to_rdf(&Value::Object(cfg), &strict()).unwrap();
+    let want = parse_nquads(
+        &std::fs::read_to_string(dir.join("ob3-eddsa-rdfc-2022-proof-canon.nq")).unwrap(),
+    );
+    assert!(
+        isomorphic(&got, &want),
+        "{}",
+        rosette_jsonld::to_nquads(&got)
+    );
+}
+
+#[test]
+fn every_ob3_example_converts_in_strict_mode() {
+    let p = JsonLdProcessor::with_bundled_contexts();
+    let mut n = 0;
+    for e in std::fs::read_dir(ob3_dir()).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().and_then(|x| x.to_str()) != Some("json") {
+            continue;
+        }
+        let (doc, _) = without_proof(read_json(&path));
+        let quads = p
+            .to_rdf(&doc, &strict())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(quads.len() >= 5, "{}", path.display());
+        n += 1;
+    }
+    assert_eq!(n, 10);
+}
+
+#[test]
+fn context_processed_once_and_reused() {
+    let p = JsonLdProcessor::with_bundled_contexts();
+    let (doc, _) = without_proof(read_json(
+        &ob3_dir().join("validator-simple.eddsa-rdfc-2022.json"),
+    ));
+    let first = p.to_rdf(&doc, &strict()).unwrap();
+    let cached = p.cached_contexts();
+    assert!(cached > 0);
+    for _ in 0..3 {
+        assert_eq!(p.to_rdf(&doc, &strict()).unwrap(), first);
+    }
+    assert_eq!(
+        p.cached_contexts(),
+        cached,
+        "warm runs must not process contexts again"
+    );
+}
+
+#[test]
+fn processor_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<JsonLdProcessor>();
+    let p = std::sync::Arc::new(JsonLdProcessor::with_bundled_contexts());
+    let (doc, _) = without_proof(read_json(
+        &ob3_dir().join("validator-simple.eddsa-rdfc-2022.json"),
+    ));
+    let want = p.to_rdf(&doc, &strict()).unwrap();
+    let hs: Vec<_> = (0..4)
+        .map(|_| {
+            let (p, doc, want) = (p.clone(), doc.clone(), want.clone());
+            std::thread::spawn(move || assert_eq!(p.to_rdf(&doc, &strict()).unwrap(), want))
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+}
+
+fn ob3_doc(extra: Value) -> Value {
+    let mut v = json!({
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+        ],
+        "id": "urn:uuid:1",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "https://example.com/issuer", "type": ["Profile"]},
+        "validFrom": "2010-01-01T00:00:00Z",
+    });
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    v
+}
+
+fn objects_of<'a>(quads: &'a [Quad], pred_suffix: &str) -> Vec<&'a Object> {
+    quads
+        .iter()
+        .filter(|q| q.predicate.ends_with(pred_suffix))
+        .map(|q| &q.object)
+        .collect()
+}
+
+#[test]
+fn list_members_are_kept() {
+    // OB 3.0.3 `allowedValue` is an @list: every member must reach RDF (ssi drops rdf:first).
+    let doc = ob3_doc(
+        json!({"credentialSubject": {"type": ["AchievementSubject"], "achievement": {
+        "id": "https://example.com/a", "type": ["Achievement"],
+        "resultDescription": [{"id": "urn:rd:1", "type": ["ResultDescription"], "name": "Grade",
+            "resultType": "LetterGrade", "allowedValue": ["A", "B", "C"]}]}}}),
+    );
+    let q = JsonLdProcessor::with_bundled_contexts()
+        .to_rdf(&doc, &strict())
+        .unwrap();
+    let firsts: Vec<String> = objects_of(&q, "rdf-syntax-ns#first")
+        .into_iter()
+        .map(|o| match o {
+            Object::Literal(l) => l.value.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let mut sorted = firsts.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["A", "B", "C"]);
+    assert_eq!(objects_of(&q, "rdf-syntax-ns#rest").len(), 3);
+}
+
+#[test]
+fn coerced_boolean_keeps_its_datatype() {
+    // OB coerces `hashed` to https://www.w3.org/2001/XMLSchema#boolean (sic, https).
+    let doc = ob3_doc(json!({"credentialSubject": {"type": ["AchievementSubject"],
+        "identifier": [{"type": "IdentityObject", "identityHash": "a@example.com",
+            "identityType": "emailAddress", "hashed": true}]}}));
+    let q = JsonLdProcessor::with_bundled_contexts()
+        .to_rdf(&doc, &strict())
+        .unwrap();
+    let hashed = objects_of(&q, "#hashed");
+    assert_eq!(
+        hashed,
+        [&Object::Literal(Literal::typed(
+            "true",
+            "https://www.w3.org/2001/XMLSchema#boolean"
+        ))]
+    );
+}
+
+#[test]
+fn strict_mode_rejects_undefined_terms_lenient_mode_drops_them() {
+    let p = JsonLdProcessor::with_bundled_contexts();
+    let doc = ob3_doc(json!({"notInAnyContext": "x"}));
+    let e = p.to_rdf(&doc, &strict()).unwrap_err();
+    assert_eq!(e.code, JsonLdErrorCode::SafeModeViolation);
+    assert!(e.message.contains("notInAnyContext"), "{e}");
+    let lenient = p.to_rdf(&doc, &Options::default()).unwrap();
+    assert!(
+        lenient
+            .iter()
+            .all(|q| !q.predicate.contains("notInAnyContext"))
+    );
+
+    let bad_type = ob3_doc(json!({"type": ["VerifiableCredential", "MadeUpType"]}));
+    assert_eq!(
+        p.to_rdf(&bad_type, &strict()).unwrap_err().code,
+        JsonLdErrorCode::SafeModeViolation
+    );
+
+    let relative_id = ob3_doc(json!({"id": "relative/thing"}));
+    assert_eq!(
+        p.to_rdf(&relative_id, &strict()).unwrap_err().code,
+        JsonLdErrorCode::SafeModeViolation
+    );
+    let with_base = Options {
+        base: Some("https://example.com/".into()),
+        ..strict()
+    };
+    assert!(p.to_rdf(&relative_id, &with_base).is_ok());
+}
+
+#[test]
+fn unknown_context_is_an_error_not_a_fetch() {
+    let p = JsonLdProcessor::with_bundled_contexts();
+    let doc = json!({"@context": "https://example.com/unknown", "name": "x"});
+    let e = p.to_rdf(&doc, &Options::default()).unwrap_err();
+    assert_eq!(e.code, JsonLdErrorCode::LoadingRemoteContextFailed);
+    assert!(e.message.contains("https://example.com/unknown"));
+}
