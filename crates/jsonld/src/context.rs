@@ -127,10 +127,10 @@ impl ActiveContext {
             return None;
         }
         if let Some(d) = self.terms.get(value) {
-            if let Some(i) = &d.iri {
-                if is_keyword(i) {
-                    return Some(i.clone());
-                }
+            if let Some(i) = &d.iri
+                && is_keyword(i)
+            {
+                return Some(i.clone());
             }
             if vocab {
                 return d.iri.clone();
@@ -141,24 +141,20 @@ impl ActiveContext {
             if prefix == "_" || suffix.starts_with("//") {
                 return Some(value.to_owned());
             }
-            if let Some(d) = self.terms.get(prefix) {
-                if let (Some(i), true) = (&d.iri, d.prefix) {
-                    return Some(format!("{i}{suffix}"));
-                }
+            if let Some(d) = self.terms.get(prefix)
+                && let (Some(i), true) = (&d.iri, d.prefix)
+            {
+                return Some(format!("{i}{suffix}"));
             }
             if is_absolute(value) {
                 return Some(value.to_owned());
             }
         }
-        if vocab {
-            if let Some(v) = &self.vocab {
-                return Some(format!("{v}{value}"));
-            }
+        if vocab && let Some(v) = &self.vocab {
+            return Some(format!("{v}{value}"));
         }
-        if doc_rel {
-            if let Some(b) = &self.base {
-                return Some(resolve(b, value));
-            }
+        if doc_rel && let Some(b) = &self.base {
+            return Some(resolve(b, value));
         }
         Some(value.to_owned())
     }
@@ -209,6 +205,7 @@ impl Run<'_> {
 
     /// Context Processing through the cache (the whole result is reused for the same input
     /// context, local context, base URL and flags).
+    #[allow(clippy::too_many_arguments)] // the spec algorithm's own parameters
     pub(crate) fn process_cached(
         &self,
         active: &Arc<ActiveContext>,
@@ -483,6 +480,7 @@ impl Run<'_> {
     }
 
     /// IRI Expansion while a local context is being defined (§5.2.2 steps 3 and 6.3).
+    #[allow(clippy::too_many_arguments)] // the spec algorithm's own parameters
     fn expand_iri_def<'a>(
         &self,
         result: &mut ActiveContext,
@@ -496,20 +494,20 @@ impl Run<'_> {
         if is_keyword(value) || has_keyword_form(value) {
             return Ok(result.expand_iri(value, doc_rel, vocab));
         }
-        if let Some((k, _)) = d.local.get_key_value(value) {
-            if d.defined.get(k.as_str()) != Some(&true) {
-                self.create_term(result, d, k, remote, depth)?;
-            }
+        if let Some((k, _)) = d.local.get_key_value(value)
+            && d.defined.get(k.as_str()) != Some(&true)
+        {
+            self.create_term(result, d, k, remote, depth)?;
         }
         if let Some(pos) = value.get(1..).and_then(|s| s.find(':')).map(|p| p + 1) {
             let (prefix, suffix) = (&value[..pos], &value[pos + 1..]);
             if prefix == "_" || suffix.starts_with("//") {
                 return Ok(Some(value.to_owned()));
             }
-            if let Some((k, _)) = d.local.get_key_value(prefix) {
-                if d.defined.get(k.as_str()) != Some(&true) {
-                    self.create_term(result, d, k, remote, depth)?;
-                }
+            if let Some((k, _)) = d.local.get_key_value(prefix)
+                && d.defined.get(k.as_str()) != Some(&true)
+            {
+                self.create_term(result, d, k, remote, depth)?;
             }
         }
         Ok(result.expand_iri(value, doc_rel, vocab))
@@ -621,10 +619,12 @@ impl Run<'_> {
                 Some(i) if i.contains(':') => def.iri = Some(i),
                 _ => return err(C::InvalidIriMapping, format!("{term}: @reverse {r}")),
             }
-            if let Some(c) = vmap.get("@container") {
-                if !matches!(c, Value::Null) && c != "@set" && c != "@index" {
-                    return err(C::InvalidReverseProperty, format!("{term}: @container {c}"));
-                }
+            if let Some(c) = vmap.get("@container")
+                && !matches!(c, Value::Null)
+                && c != "@set"
+                && c != "@index"
+            {
+                return err(C::InvalidReverseProperty, format!("{term}: @container {c}"));
             }
             def.reverse = true;
         } else if let Some(idv) = id_value.filter(|v| v.as_str() != Some(term)) {

@@ -242,21 +242,21 @@ impl Run<'_> {
             }
             terms.sort_unstable();
             for t in terms {
-                if let Some(td) = type_scoped.term(t) {
-                    if let Some(sc) = &td.context {
-                        active = self.process_cached(
-                            &active,
-                            &sc.value,
-                            Some(sc.id),
-                            td.base_url.as_deref(),
-                            &mut Vec::new(),
-                            Flags {
-                                propagate: false,
-                                ..Flags::DEFAULT
-                            },
-                            depth,
-                        )?;
-                    }
+                if let Some(td) = type_scoped.term(t)
+                    && let Some(sc) = &td.context
+                {
+                    active = self.process_cached(
+                        &active,
+                        &sc.value,
+                        Some(sc.id),
+                        td.base_url.as_deref(),
+                        &mut Vec::new(),
+                        Flags {
+                            propagate: false,
+                            ..Flags::DEFAULT
+                        },
+                        depth,
+                    )?;
                 }
             }
         }
@@ -518,9 +518,9 @@ impl Run<'_> {
                             as_array(self.expand(active, prop, value, base_url, false, depth)?);
                         for i in &ev {
                             let node = i.is_object()
-                                && !i.get("@value").is_some()
-                                && !i.get("@list").is_some()
-                                && !i.get("@set").is_some();
+                                && i.get("@value").is_none()
+                                && i.get("@list").is_none()
+                                && i.get("@set").is_none();
                             if !node {
                                 return err(C::InvalidIncludedValue, format!("@included {i}"));
                             }
@@ -722,10 +722,10 @@ impl Run<'_> {
         let mut out = Vec::new();
         for (index, iv) in sorted(im) {
             let mut map_ctx = active.clone();
-            if cont & (container::ID | container::TYPE) != 0 {
-                if let Some(p) = &active.previous {
-                    map_ctx = p.clone();
-                }
+            if cont & (container::ID | container::TYPE) != 0
+                && let Some(p) = &active.previous
+            {
+                map_ctx = p.clone();
             }
             if cont & container::TYPE != 0 {
                 let over = Flags::DEFAULT;

@@ -105,7 +105,7 @@ pub(crate) fn es_number(f: f64) -> String {
         } else {
             format!(".{b}")
         };
-        let s = if n - 1 >= 0 { "+" } else { "-" };
+        let s = if n > 0 { "+" } else { "-" };
         format!("{a}{frac}e{s}{}", (n - 1).abs())
     };
     format!("{sign}{body}")

@@ -33,10 +33,10 @@ struct NodeMap {
 impl NodeMap {
     /// Generate Blank Node Identifier (§7.4): relabels `old`, or mints a fresh label.
     fn blank(&mut self, old: Option<&str>) -> String {
-        if let Some(o) = old {
-            if let Some(n) = self.labels.get(o) {
-                return n.clone();
-            }
+        if let Some(o) = old
+            && let Some(n) = self.labels.get(o)
+        {
+            return n.clone();
         }
         let n = format!("_:b{}", self.counter);
         self.counter += 1;
@@ -60,10 +60,10 @@ impl NodeMap {
         let slot = node
             .entry(prop.to_owned())
             .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(a) = slot {
-            if !a.contains(&v) {
-                a.push(v);
-            }
+        if let Value::Array(a) = slot
+            && !a.contains(&v)
+        {
+            a.push(v);
         }
     }
 
@@ -169,7 +169,7 @@ impl NodeMap {
                 if let Some(p) = property {
                     let mut r = Map::new();
                     r.insert("@id".to_owned(), Value::String(id.clone()));
-                    match list.as_deref_mut() {
+                    match list {
                         Some(l) => l.push(Value::Object(r)),
                         None => Self::add_unique(self.node_mut(graph, s), p, Value::Object(r)),
                     }
@@ -185,13 +185,13 @@ impl NodeMap {
         }
         if let Some(ix) = map.get("@index") {
             let node = self.node_mut(graph, &id);
-            if let Some(old) = node.get("@index") {
-                if old != ix {
-                    return err(
-                        C::ConflictingIndexes,
-                        format!("node {id} has two @index values"),
-                    );
-                }
+            if let Some(old) = node.get("@index")
+                && old != ix
+            {
+                return err(
+                    C::ConflictingIndexes,
+                    format!("node {id} has two @index values"),
+                );
             }
             node.insert("@index".to_owned(), ix.clone());
         }
@@ -300,10 +300,11 @@ impl Writer<'_> {
             return Ok(m.get("@id").and_then(Value::as_str).and_then(object_iri));
         };
         let mut datatype = m.get("@type").and_then(Value::as_str).map(str::to_owned);
-        if let Some(d) = &datatype {
-            if d != "@json" && !is_well_formed_iri(d) {
-                return Ok(None);
-            }
+        if let Some(d) = &datatype
+            && d != "@json"
+            && !is_well_formed_iri(d)
+        {
+            return Ok(None);
         }
         let language = m.get("@language").and_then(Value::as_str);
         if language.is_some_and(|l| !well_formed_language(l)) {
@@ -493,12 +494,11 @@ fn dedupe(quads: Vec<Quad>) -> Vec<Quad> {
     idx.sort_by(|&a, &b| quads.get(a).cmp(&quads.get(b)).then(a.cmp(&b)));
     let mut keep = vec![true; quads.len()];
     for w in idx.windows(2) {
-        if let [a, b] = w {
-            if quads.get(*a) == quads.get(*b) {
-                if let Some(k) = keep.get_mut(*b) {
-                    *k = false;
-                }
-            }
+        if let [a, b] = w
+            && quads.get(*a) == quads.get(*b)
+            && let Some(k) = keep.get_mut(*b)
+        {
+            *k = false;
         }
     }
     quads
