@@ -32,15 +32,19 @@ pub(crate) fn is_blank(s: &str) -> bool {
 /// True if `s` can be written as an N-Quads IRI: absolute, and none of the characters that
 /// RDF forbids inside `<…>`.
 pub(crate) fn is_well_formed_iri(s: &str) -> bool {
-    is_absolute(s)
-        && !is_blank(s)
-        && s.matches('#').count() <= 1
-        && !s.chars().any(|c| {
-            matches!(
-                c,
-                '<' | '>' | '"' | '{' | '}' | '|' | '^' | '`' | '\\' | ' '
-            ) || c <= ' '
-        })
+    if !is_absolute(s) {
+        return false;
+    }
+    let mut hashes = 0;
+    for b in s.bytes() {
+        match b {
+            b'#' => hashes += 1,
+            b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'^' | b'`' | b'\\' => return false,
+            0..=b' ' => return false,
+            _ => {}
+        }
+    }
+    hashes <= 1
 }
 
 /// True if `s` has the form of a keyword: `@` followed by one or more ASCII letters.

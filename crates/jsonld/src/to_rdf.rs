@@ -1,5 +1,6 @@
 //! Node Map Generation (§7.2.2) and Deserialize JSON-LD to RDF (§8.1–§8.3).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rosette_rdf::{BlankNode, GraphName, Literal, Object, Quad, Subject};
@@ -11,93 +12,110 @@ use crate::jcs::canonical_json;
 use crate::{MAX_DEPTH, RdfDirection, Run};
 
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
-const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
+const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
+const XSD_BOOLEAN: &str = "http://www.w3.org/2001/XMLSchema#boolean";
+const XSD_INTEGER: &str = "http://www.w3.org/2001/XMLSchema#integer";
+const XSD_DOUBLE: &str = "http://www.w3.org/2001/XMLSchema#double";
 
-type Node = Map<String, Value>;
+/// A value in the node map, borrowing from the expanded document.
+#[derive(Debug, PartialEq)]
+enum Item<'a> {
+    /// A value object.
+    Value(&'a Map<String, Value>),
+    /// A reference to a node, by its (relabelled) identifier.
+    Node(Cow<'a, str>),
+    /// A list object.
+    List(Vec<Item<'a>>),
+}
+
+/// One node of the node map (§7.2): types, index and properties.
+#[derive(Debug, Default)]
+struct Node<'a> {
+    types: Vec<Cow<'a, str>>,
+    index: Option<&'a Value>,
+    props: BTreeMap<Cow<'a, str>, Vec<Item<'a>>>,
+}
+
+type Graph<'a> = BTreeMap<Cow<'a, str>, Node<'a>>;
 
 /// The subject a value hangs off while building the node map.
-enum Subj<'a> {
+#[derive(Clone, Copy)]
+enum Subj<'s> {
     None,
-    Id(&'a str),
-    /// A reverse property: the referencing node, added to the referenced node's property.
-    Ref(&'a Value),
+    Id(&'s str),
+    /// A reverse property: the node (by id) to add to the referenced node's property.
+    Ref(&'s str),
 }
 
 #[derive(Default)]
-struct NodeMap {
-    graphs: BTreeMap<String, BTreeMap<String, Node>>,
-    labels: BTreeMap<String, String>,
+struct NodeMap<'a> {
+    graphs: BTreeMap<Cow<'a, str>, Graph<'a>>,
+    labels: BTreeMap<&'a str, String>,
     counter: usize,
 }
 
-impl NodeMap {
-    /// Generate Blank Node Identifier (§7.4): relabels `old`, or mints a fresh label.
-    fn blank(&mut self, old: Option<&str>) -> String {
-        if let Some(o) = old
-            && let Some(n) = self.labels.get(o)
-        {
-            return n.clone();
-        }
+impl<'a> NodeMap<'a> {
+    fn fresh(&mut self) -> String {
         let n = format!("_:b{}", self.counter);
         self.counter += 1;
-        if let Some(o) = old {
-            self.labels.insert(o.to_owned(), n.clone());
-        }
         n
     }
 
-    fn node_mut(&mut self, graph: &str, id: &str) -> &mut Node {
-        let g = self.graphs.entry(graph.to_owned()).or_default();
-        g.entry(id.to_owned()).or_insert_with(|| {
-            let mut m = Map::new();
-            m.insert("@id".to_owned(), Value::String(id.to_owned()));
-            m
-        })
+    /// Generate Blank Node Identifier (§7.4) for an existing label.
+    fn relabel(&mut self, old: &'a str) -> String {
+        if let Some(n) = self.labels.get(old) {
+            return n.clone();
+        }
+        let n = self.fresh();
+        self.labels.insert(old, n.clone());
+        n
     }
 
-    /// Adds `v` to `node[prop]` unless an equal value is there.
-    fn add_unique(node: &mut Node, prop: &str, v: Value) {
-        let slot = node
-            .entry(prop.to_owned())
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(a) = slot
-            && !a.contains(&v)
+    fn label(&mut self, s: &'a str) -> Cow<'a, str> {
+        if is_blank(s) {
+            Cow::Owned(self.relabel(s))
+        } else {
+            Cow::Borrowed(s)
+        }
+    }
+
+    /// Makes sure `graph` and `id` in it exist.
+    fn ensure(&mut self, graph: &str, id: &str) {
+        if !self.graphs.contains_key(graph) {
+            self.graphs
+                .insert(Cow::Owned(graph.to_owned()), BTreeMap::new());
+        }
+        if let Some(g) = self.graphs.get_mut(graph)
+            && !g.contains_key(id)
         {
-            a.push(v);
+            g.insert(Cow::Owned(id.to_owned()), Node::default());
         }
     }
 
-    fn add_plain(node: &mut Node, prop: &str, v: Value) {
-        let slot = node
-            .entry(prop.to_owned())
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(a) = slot {
-            a.push(v);
-        }
+    /// The node `id` of `graph`, created if missing (always `Some`).
+    fn node_mut(&mut self, graph: &str, id: &str) -> Option<&mut Node<'a>> {
+        self.ensure(graph, id);
+        self.graphs.get_mut(graph)?.get_mut(id)
     }
 
-    fn relabel_types(&mut self, t: &Value) -> Vec<Value> {
-        let items: &[Value] = match t {
-            Value::Array(a) => a,
-            other => std::slice::from_ref(other),
+    fn push(node: &mut Node<'a>, prop: &str, item: Item<'a>, unique: bool) {
+        let slot = match node.props.get_mut(prop) {
+            Some(s) => s,
+            None => node.props.entry(Cow::Owned(prop.to_owned())).or_default(),
         };
-        items
-            .iter()
-            .map(|x| match x.as_str() {
-                Some(s) if is_blank(s) => Value::String(self.blank(Some(s))),
-                _ => x.clone(),
-            })
-            .collect()
+        if !unique || !slot.contains(&item) {
+            slot.push(item);
+        }
     }
 
-    /// Node Map Generation (§7.2.2).
+    /// Node Map Generation (§7.2.2). `list` collects the members of an enclosing list.
     fn add(
         &mut self,
-        element: &Value,
+        element: &'a Value,
         graph: &str,
-        subject: &Subj<'_>,
+        subject: Subj<'_>,
         property: Option<&str>,
-        mut list: Option<&mut Vec<Value>>,
+        mut list: Option<&mut Vec<Item<'a>>>,
         depth: usize,
     ) -> Result<(), JsonLdError> {
         if depth > 2 * MAX_DEPTH + 8 {
@@ -114,22 +132,17 @@ impl NodeMap {
             Value::Object(m) => m,
             _ => return Ok(()),
         };
-        self.graphs.entry(graph.to_owned()).or_default();
-        let types = map.get("@type").map(|t| self.relabel_types(t));
         if map.contains_key("@value") {
-            let mut v = map.clone();
-            if let Some(t) = types {
-                // A value object's @type is a single IRI.
-                if let Some(t) = t.into_iter().next() {
-                    v.insert("@type".to_owned(), t);
-                }
-            }
-            let v = Value::Object(v);
+            // A value object's blank-node datatype would be relabelled, but it never
+            // reaches RDF (not an IRI), so the object is kept as it is.
+            let item = Item::Value(map);
             match list {
-                Some(l) => l.push(v),
+                Some(l) => l.push(item),
                 None => {
-                    if let (Subj::Id(s), Some(p)) = (subject, property) {
-                        Self::add_unique(self.node_mut(graph, s), p, v);
+                    if let (Subj::Id(s), Some(p)) = (subject, property)
+                        && let Some(n) = self.node_mut(graph, s)
+                    {
+                        Self::push(n, p, item, true);
                     }
                 }
             }
@@ -138,92 +151,96 @@ impl NodeMap {
         if let Some(items) = map.get("@list") {
             let mut inner = Vec::new();
             self.add(items, graph, subject, property, Some(&mut inner), depth)?;
-            let mut lo = Map::new();
-            lo.insert("@list".to_owned(), Value::Array(inner));
-            let lo = Value::Object(lo);
+            let item = Item::List(inner);
             match list {
-                Some(l) => l.push(lo),
+                Some(l) => l.push(item),
                 None => {
-                    if let (Subj::Id(s), Some(p)) = (subject, property) {
-                        Self::add_plain(self.node_mut(graph, s), p, lo);
+                    if let (Subj::Id(s), Some(p)) = (subject, property)
+                        && let Some(n) = self.node_mut(graph, s)
+                    {
+                        Self::push(n, p, item, false);
                     }
                 }
             }
             return Ok(());
         }
-        let id = match map.get("@id") {
-            Some(Value::String(i)) if is_blank(i) => self.blank(Some(i)),
-            Some(Value::String(i)) => i.to_owned(),
+        let id: Cow<'a, str> = match map.get("@id") {
+            Some(Value::String(i)) => self.label(i),
             // A null @id (from a keyword-like value): an unnamed node that never reaches RDF.
-            Some(_) => String::new(),
-            None => self.blank(None),
+            Some(_) => Cow::Borrowed(""),
+            None => Cow::Owned(self.fresh()),
         };
-        self.node_mut(graph, &id);
+        self.ensure(graph, &id);
         match subject {
             Subj::Ref(r) => {
-                if let Some(p) = property {
-                    Self::add_unique(self.node_mut(graph, &id), p, (*r).clone());
+                if let (Some(p), Some(n)) = (property, self.node_mut(graph, &id)) {
+                    Self::push(n, p, Item::Node(Cow::Owned(r.to_owned())), true);
                 }
             }
             Subj::Id(s) => {
                 if let Some(p) = property {
-                    let mut r = Map::new();
-                    r.insert("@id".to_owned(), Value::String(id.clone()));
-                    match list {
-                        Some(l) => l.push(Value::Object(r)),
-                        None => Self::add_unique(self.node_mut(graph, s), p, Value::Object(r)),
+                    let item = Item::Node(id.clone());
+                    match list.as_deref_mut() {
+                        Some(l) => l.push(item),
+                        None => {
+                            if let Some(n) = self.node_mut(graph, s) {
+                                Self::push(n, p, item, true);
+                            }
+                        }
                     }
                 }
             }
             Subj::None => {}
         }
-        if let Some(types) = types {
-            let node = self.node_mut(graph, &id);
-            for t in types {
-                Self::add_unique(node, "@type", t);
+        if let Some(t) = map.get("@type") {
+            let items: &'a [Value] = match t {
+                Value::Array(a) => a,
+                other => std::slice::from_ref(other),
+            };
+            for x in items {
+                if let Some(ts) = x.as_str() {
+                    let t = self.label(ts);
+                    if let Some(node) = self.node_mut(graph, &id)
+                        && !node.types.contains(&t)
+                    {
+                        node.types.push(t);
+                    }
+                }
             }
         }
-        if let Some(ix) = map.get("@index") {
-            let node = self.node_mut(graph, &id);
-            if let Some(old) = node.get("@index")
-                && old != ix
-            {
+        if let Some(ix) = map.get("@index")
+            && let Some(node) = self.node_mut(graph, &id)
+        {
+            if node.index.is_some_and(|old| old != ix) {
                 return err(
                     C::ConflictingIndexes,
                     format!("node {id} has two @index values"),
                 );
             }
-            node.insert("@index".to_owned(), ix.clone());
+            node.index = Some(ix);
         }
         if let Some(Value::Object(rev)) = map.get("@reverse") {
-            let mut r = Map::new();
-            r.insert("@id".to_owned(), Value::String(id.clone()));
-            let referenced = Value::Object(r);
             for (p, values) in rev {
-                self.add(values, graph, &Subj::Ref(&referenced), Some(p), None, depth)?;
+                self.add(values, graph, Subj::Ref(&id), Some(p), None, depth)?;
             }
         }
         if let Some(g) = map.get("@graph") {
-            self.add(g, &id, &Subj::None, None, None, depth)?;
+            self.add(g, &id, Subj::None, None, None, depth)?;
         }
         if let Some(inc) = map.get("@included") {
-            self.add(inc, graph, &Subj::None, None, None, depth)?;
+            self.add(inc, graph, Subj::None, None, None, depth)?;
         }
-        let mut keys: Vec<&String> = map.keys().filter(|k| !is_keyword(k)).collect();
-        keys.sort_unstable();
-        for k in keys {
-            let prop = if is_blank(k) {
-                self.blank(Some(k))
-            } else {
-                k.clone()
-            };
-            let node = self.node_mut(graph, &id);
-            if !node.contains_key(&prop) {
-                node.insert(prop.clone(), Value::Array(Vec::new()));
+        let mut keys: Vec<(&'a String, &'a Value)> =
+            map.iter().filter(|(k, _)| !is_keyword(k)).collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in keys {
+            let prop = self.label(k);
+            if let Some(node) = self.node_mut(graph, &id)
+                && !node.props.contains_key(prop.as_ref())
+            {
+                node.props.insert(prop.clone(), Vec::new());
             }
-            if let Some(v) = map.get(k) {
-                self.add(v, graph, &Subj::Id(&id), Some(&prop), None, depth)?;
-            }
+            self.add(v, graph, Subj::Id(&id), Some(&prop), None, depth)?;
         }
         Ok(())
     }
@@ -270,36 +287,44 @@ fn canonical_double(f: f64) -> String {
 /// A triple before its graph is known.
 type Triple = (Subject, String, Object);
 
-struct Writer<'a> {
-    nm: &'a mut NodeMap,
+struct Writer<'n, 'a> {
+    nm: &'n mut NodeMap<'a>,
     direction: Option<RdfDirection>,
 }
 
-impl Writer<'_> {
-    /// Object to RDF Conversion (§8.2).
+fn blank_node(label: &str) -> BlankNode {
+    BlankNode(label.trim_start_matches("_:").to_owned())
+}
+
+impl Writer<'_, '_> {
+    /// Object to RDF Conversion (§8.2) of a node-map item.
     fn object(
         &mut self,
-        item: &Value,
+        item: &Item<'_>,
         triples: &mut Vec<Triple>,
         depth: usize,
     ) -> Result<Option<Object>, JsonLdError> {
         if depth > 2 * MAX_DEPTH + 8 {
             return err(C::DepthLimitExceeded, "list nesting");
         }
-        let Value::Object(m) = item else {
+        match item {
+            Item::Node(id) => Ok(object_iri(id)),
+            Item::List(items) => self.list(items, triples, depth + 1).map(Some),
+            Item::Value(m) => self.value(m, triples),
+        }
+    }
+
+    /// Object to RDF Conversion (§8.2) of a value object.
+    fn value(
+        &mut self,
+        m: &Map<String, Value>,
+        triples: &mut Vec<Triple>,
+    ) -> Result<Option<Object>, JsonLdError> {
+        let Some(value) = m.get("@value") else {
             return Ok(None);
         };
-        if let Some(l) = m.get("@list") {
-            let items: &[Value] = match l {
-                Value::Array(a) => a,
-                other => std::slice::from_ref(other),
-            };
-            return self.list(items, triples, depth + 1).map(Some);
-        }
-        let Some(value) = m.get("@value") else {
-            return Ok(m.get("@id").and_then(Value::as_str).and_then(object_iri));
-        };
-        let mut datatype = m.get("@type").and_then(Value::as_str).map(str::to_owned);
+        let mut datatype: Option<Cow<'_, str>> =
+            m.get("@type").and_then(Value::as_str).map(Cow::Borrowed);
         if let Some(d) = &datatype
             && d != "@json"
             && !is_well_formed_iri(d)
@@ -311,7 +336,7 @@ impl Writer<'_> {
             return Ok(None);
         }
         let lexical = if datatype.as_deref() == Some("@json") {
-            datatype = Some(format!("{RDF}JSON"));
+            datatype = Some(Cow::Borrowed(RDF_JSON));
             match canonical_json(value, 2 * MAX_DEPTH) {
                 Some(s) => s,
                 None => return err(C::DepthLimitExceeded, "JSON literal nesting"),
@@ -319,15 +344,15 @@ impl Writer<'_> {
         } else {
             match value {
                 Value::Bool(b) => {
-                    datatype.get_or_insert_with(|| format!("{XSD}boolean"));
+                    datatype.get_or_insert(Cow::Borrowed(XSD_BOOLEAN));
                     b.to_string()
                 }
                 Value::Number(n) => {
-                    let is_double_type = datatype.as_deref() == Some(&format!("{XSD}double"));
+                    let is_double_type = datatype.as_deref() == Some(XSD_DOUBLE);
                     let f = n.as_f64().unwrap_or(0.0);
                     let integral = n.is_i64() || n.is_u64() || (f.fract() == 0.0 && f.abs() < 1e21);
                     if integral && !is_double_type {
-                        datatype.get_or_insert_with(|| format!("{XSD}integer"));
+                        datatype.get_or_insert(Cow::Borrowed(XSD_INTEGER));
                         if let Some(i) = n.as_i64() {
                             i.to_string()
                         } else if let Some(u) = n.as_u64() {
@@ -336,7 +361,7 @@ impl Writer<'_> {
                             format!("{}", f as i128)
                         }
                     } else {
-                        datatype.get_or_insert_with(|| format!("{XSD}double"));
+                        datatype.get_or_insert(Cow::Borrowed(XSD_DOUBLE));
                         canonical_double(f)
                     }
                 }
@@ -344,13 +369,6 @@ impl Writer<'_> {
                 _ => return Ok(None),
             }
         };
-        let datatype = datatype.unwrap_or_else(|| {
-            if language.is_some() {
-                format!("{RDF}langString")
-            } else {
-                format!("{XSD}string")
-            }
-        });
         let direction = m.get("@direction").and_then(Value::as_str);
         if let (Some(dir), Some(mode)) = (direction, self.direction) {
             let lang = language.unwrap_or("").to_ascii_lowercase();
@@ -360,33 +378,22 @@ impl Writer<'_> {
                     return Ok(Some(Object::Literal(Literal::typed(lexical, dt))));
                 }
                 RdfDirection::CompoundLiteral => {
-                    let b = self.nm.blank(None);
-                    let bn = BlankNode(b.trim_start_matches("_:").to_owned());
+                    let bn = blank_node(&self.nm.fresh());
                     let s = Subject::Blank(bn.clone());
-                    triples.push((
-                        s.clone(),
-                        format!("{RDF}value"),
-                        Object::Literal(Literal::string(lexical)),
-                    ));
+                    let lit = |v: &str| Object::Literal(Literal::string(v));
+                    triples.push((s.clone(), format!("{RDF}value"), lit(&lexical)));
                     if let Some(l) = language {
-                        triples.push((
-                            s.clone(),
-                            format!("{RDF}language"),
-                            Object::Literal(Literal::string(l)),
-                        ));
+                        triples.push((s.clone(), format!("{RDF}language"), lit(l)));
                     }
-                    triples.push((
-                        s,
-                        format!("{RDF}direction"),
-                        Object::Literal(Literal::string(dir)),
-                    ));
+                    triples.push((s, format!("{RDF}direction"), lit(dir)));
                     return Ok(Some(Object::Blank(bn)));
                 }
             }
         }
-        let lit = match language {
-            Some(l) if datatype == format!("{RDF}langString") => Literal::lang(lexical, l),
-            _ => Literal::typed(lexical, datatype),
+        let lit = match (language, datatype) {
+            (Some(l), None) => Literal::lang(lexical, l),
+            (_, Some(d)) => Literal::typed(lexical, d.into_owned()),
+            (None, None) => Literal::string(lexical),
         };
         Ok(Some(Object::Literal(lit)))
     }
@@ -394,17 +401,11 @@ impl Writer<'_> {
     /// List Conversion (§8.3).
     fn list(
         &mut self,
-        items: &[Value],
+        items: &[Item<'_>],
         triples: &mut Vec<Triple>,
         depth: usize,
     ) -> Result<Object, JsonLdError> {
-        if items.is_empty() {
-            return Ok(Object::Iri(format!("{RDF}nil")));
-        }
-        let nodes: Vec<BlankNode> = items
-            .iter()
-            .map(|_| BlankNode(self.nm.blank(None).trim_start_matches("_:").to_owned()))
-            .collect();
+        let nodes: Vec<BlankNode> = items.iter().map(|_| blank_node(&self.nm.fresh())).collect();
         for (i, (item, node)) in items.iter().zip(&nodes).enumerate() {
             if let Some(o) = self.object(item, triples, depth)? {
                 triples.push((Subject::Blank(node.clone()), format!("{RDF}first"), o));
@@ -426,7 +427,7 @@ impl Run<'_> {
     /// Node map generation then Deserialize JSON-LD to RDF, deduplicated.
     pub(crate) fn to_rdf(&self, expanded: &Value) -> Result<Vec<Quad>, JsonLdError> {
         let mut nm = NodeMap::default();
-        nm.add(expanded, "@default", &Subj::None, None, None, 0)?;
+        nm.add(expanded, "@default", Subj::None, None, None, 0)?;
         let graphs = std::mem::take(&mut nm.graphs);
         let mut w = Writer {
             nm: &mut nm,
@@ -440,7 +441,7 @@ impl Run<'_> {
             } else if let Some(b) = gname.strip_prefix("_:") {
                 GraphName::Blank(BlankNode(b.to_owned()))
             } else if is_well_formed_iri(gname) {
-                GraphName::Iri(gname.clone())
+                GraphName::Iri(gname.to_string())
             } else {
                 continue;
             };
@@ -448,39 +449,30 @@ impl Run<'_> {
                 let Some(subject) = subject_of(sid) else {
                     continue;
                 };
-                let mut props: Vec<(&String, &Value)> = node.iter().collect();
-                props.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                for (p, values) in props {
-                    let Value::Array(values) = values else {
-                        continue;
-                    };
-                    if p == "@type" {
-                        for t in values {
-                            if let Some(o) = t.as_str().and_then(object_iri) {
-                                triples.push((subject.clone(), format!("{RDF}type"), o));
-                            }
-                        }
-                        continue;
+                for t in &node.types {
+                    if let Some(o) = object_iri(t) {
+                        triples.push((subject.clone(), format!("{RDF}type"), o));
                     }
-                    if is_keyword(p) || is_blank(p) || !is_well_formed_iri(p) {
+                }
+                for (p, values) in &node.props {
+                    if is_blank(p) || !is_well_formed_iri(p) {
                         continue;
                     }
                     for item in values {
                         let mut extra = Vec::new();
                         if let Some(o) = w.object(item, &mut extra, 0)? {
-                            triples.push((subject.clone(), p.clone(), o));
+                            triples.push((subject.clone(), p.to_string(), o));
                         }
                         triples.append(&mut extra);
                     }
                 }
                 for (s, p, o) in triples.drain(..) {
-                    let q = Quad {
+                    out.push(Quad {
                         subject: s,
                         predicate: p,
                         object: o,
                         graph: g.clone(),
-                    };
-                    out.push(q);
+                    });
                 }
             }
         }
