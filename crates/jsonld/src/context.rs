@@ -69,13 +69,18 @@ impl TermDef {
     }
 }
 
+/// Term definitions by term.
+#[allow(clippy::disallowed_types)] // private lookup table; iteration order never observable
+pub(crate) type TermMap = std::collections::HashMap<String, Arc<TermDef>>;
+
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// An active context. Shared behind `Arc`; `id` is unique per value and keys the cache.
 #[derive(Debug)]
 pub(crate) struct ActiveContext {
     pub(crate) id: u64,
-    pub(crate) terms: BTreeMap<String, Arc<TermDef>>,
+    /// Looked up per key of every node; never iterated into output, so a hash map is fine.
+    pub(crate) terms: TermMap,
     pub(crate) base: Option<String>,
     pub(crate) original_base: Option<String>,
     pub(crate) vocab: Option<String>,
@@ -104,7 +109,7 @@ impl ActiveContext {
     pub(crate) fn new(base: Option<String>) -> Self {
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            terms: BTreeMap::new(),
+            terms: TermMap::default(),
             original_base: base.clone(),
             base,
             vocab: None,
@@ -112,6 +117,12 @@ impl ActiveContext {
             direction: None,
             previous: None,
         }
+    }
+
+    /// True if `key` is `keyword` or a term aliasing it (what IRI-expanding `key` to
+    /// `keyword` means, without building the expanded string).
+    pub(crate) fn is_alias_of(&self, key: &str, keyword: &str) -> bool {
+        key == keyword || self.terms.get(key).and_then(|d| d.iri.as_deref()) == Some(keyword)
     }
 
     pub(crate) fn term(&self, t: &str) -> Option<&TermDef> {
@@ -317,8 +328,10 @@ impl Run<'_> {
                         None,
                         Some(&doc.document_url),
                         remote,
+                        // §4.1.2 step 5.2.6: a remote context never overrides protection.
                         Flags {
                             propagate: true,
+                            override_protected: false,
                             ..flags
                         },
                         depth,

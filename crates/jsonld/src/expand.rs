@@ -171,13 +171,8 @@ impl Run<'_> {
         let mut active = entry_ctx.clone();
         // Step 7: a non-propagated (type-scoped) context does not reach into node objects.
         if let (Some(prev), false) = (&active.previous, from_map) {
-            let keeps = element
-                .keys()
-                .any(|k| active.expand_iri(k, false, true).as_deref() == Some("@value"))
-                || (element.len() == 1
-                    && element
-                        .keys()
-                        .all(|k| active.expand_iri(k, false, true).as_deref() == Some("@id")));
+            let keeps = element.keys().any(|k| active.is_alias_of(k, "@value"))
+                || (element.len() == 1 && element.keys().all(|k| active.is_alias_of(k, "@id")));
             if !keeps {
                 active = prev.clone();
             }
@@ -223,7 +218,7 @@ impl Run<'_> {
         let mut input_type: Option<String> = None;
         let mut first_type = true;
         for (k, v) in &keys {
-            if active.expand_iri(k, false, true).as_deref() != Some("@type") {
+            if !active.is_alias_of(k, "@type") {
                 continue;
             }
             let mut terms: Vec<&str> = match v {
@@ -322,10 +317,7 @@ impl Run<'_> {
                 let Value::Object(nm) = n else {
                     return err(C::InvalidNestValue, format!("@nest value {n}"));
                 };
-                if nm
-                    .keys()
-                    .any(|k| active.expand_iri(k, false, true).as_deref() == Some("@value"))
-                {
+                if nm.keys().any(|k| active.is_alias_of(k, "@value")) {
                     return err(C::InvalidNestValue, "@nest value is a value object");
                 }
                 let mut inner: Vec<&str> = Vec::new();

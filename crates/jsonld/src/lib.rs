@@ -10,6 +10,8 @@
 //! Untrusted input is bounded: nesting depth ([`MAX_DEPTH`]), nested remote contexts and the
 //! number of context loads per call all have limits that give errors, never a stack overflow.
 
+#![warn(missing_docs)]
+
 mod context;
 mod error;
 mod expand;
