@@ -180,7 +180,7 @@ impl<'a> NodeMap<'a> {
             Subj::Id(s) => {
                 if let Some(p) = property {
                     let item = Item::Node(id.clone());
-                    match list.as_deref_mut() {
+                    match list {
                         Some(l) => l.push(item),
                         None => {
                             if let Some(n) = self.node_mut(graph, s) {
