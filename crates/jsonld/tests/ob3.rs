@@ -232,3 +232,27 @@ fn unknown_context_is_an_error_not_a_fetch() {
     assert_eq!(e.code, JsonLdErrorCode::LoadingRemoteContextFailed);
     assert!(e.message.contains("https://example.com/unknown"));
 }
+
+#[test]
+fn expand_gives_expanded_form() {
+    let p = JsonLdProcessor::with_bundled_contexts();
+    let doc = ob3_doc(json!({"name": "Badge"}));
+    let e = p.expand(&doc, &strict()).unwrap();
+    let node = &e.as_array().unwrap()[0];
+    assert_eq!(node["@id"], "urn:uuid:1");
+    assert_eq!(
+        node["@type"],
+        json!([
+            "https://www.w3.org/2018/credentials#VerifiableCredential",
+            "https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential"
+        ])
+    );
+    assert_eq!(
+        node["https://schema.org/name"],
+        json!([{"@value": "Badge"}])
+    );
+    assert_eq!(
+        node["https://www.w3.org/2018/credentials#validFrom"],
+        json!([{"@value": "2010-01-01T00:00:00Z", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}])
+    );
+}
