@@ -256,3 +256,36 @@ fn expand_gives_expanded_form() {
         json!([{"@value": "2010-01-01T00:00:00Z", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}])
     );
 }
+
+#[test]
+fn same_rdf_as_jsonld_js_for_every_example() {
+    // tests/vectors/ob3-jsonld-js: jsonld.js 9.0.0 output for the same inputs (see SOURCES.md).
+    let p = JsonLdProcessor::with_bundled_contexts();
+    let refs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/ob3-jsonld-js");
+    let mut n = 0;
+    for e in std::fs::read_dir(&refs).unwrap() {
+        let path = e.unwrap().path();
+        let Some(name) = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .and_then(|f| f.strip_suffix(".nq"))
+        else {
+            continue;
+        };
+        let input = if name.starts_with("ob3-") {
+            ob3_dir().join("test-vector").join(name)
+        } else {
+            ob3_dir().join(name)
+        };
+        let (doc, _) = without_proof(read_json(&input));
+        let got = p.to_rdf(&doc, &strict()).unwrap();
+        let want = parse_nquads(&std::fs::read_to_string(&path).unwrap());
+        assert!(
+            isomorphic(&got, &want),
+            "{name}:\n{}",
+            rosette_jsonld::to_nquads(&got)
+        );
+        n += 1;
+    }
+    assert_eq!(n, 9);
+}
