@@ -119,3 +119,158 @@ fn fuzz_entry_point_handles_garbage() {
         Some(vec![])
     );
 }
+
+/// A stable-Rust stand-in for the fuzz target: every toRdf suite input, byte-mutated with a
+/// fixed pseudo-random sequence, through `to_rdf_bytes` (strict and lenient). No panics.
+#[test]
+fn mutated_suite_inputs_never_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors/json-ld-toRdf/tests/toRdf");
+    let loader = rosette_jsonld::PrefixDirLoader::new(
+        "https://w3c.github.io/json-ld-api/tests/toRdf/",
+        &dir,
+    );
+    let p = JsonLdProcessor::new(Arc::new(loader));
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let tokens: [&[u8]; 8] = [
+        b"@list",
+        b"@graph",
+        b"@reverse",
+        b"@context",
+        b"null",
+        b"[[[",
+        b"{}",
+        b"\"_:b\"",
+    ];
+    let mut runs = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if !path.to_string_lossy().ends_with("-in.jsonld") {
+            continue;
+        }
+        let orig = std::fs::read(&path).unwrap();
+        for _ in 0..8 {
+            let mut b = orig.clone();
+            for _ in 0..=(next() % 3) {
+                let at = (next() as usize) % b.len().max(1);
+                match next() % 3 {
+                    0 => b[at] = (next() % 128) as u8,
+                    1 => {
+                        let t = tokens[(next() % 8) as usize];
+                        b.splice(at..at, t.iter().copied());
+                    }
+                    _ => {
+                        b.remove(at);
+                    }
+                }
+                if b.is_empty() {
+                    b.push(b'{');
+                }
+            }
+            let _ = p.to_rdf_bytes(&b);
+            if let Ok(v) = serde_json::from_slice::<Value>(&b) {
+                let strict = Options {
+                    strict: true,
+                    ..Options::default()
+                };
+                let _ = p.expand(&v, &strict);
+            }
+            runs += 1;
+        }
+    }
+    assert!(runs > 3000, "{runs}");
+}
+
+/// Structure-aware variant: values and keys of suite inputs replaced by JSON-LD keywords and
+/// odd shapes. Errors are fine; panics are not.
+#[test]
+fn structurally_mutated_inputs_never_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors/json-ld-toRdf/tests/toRdf");
+    let loader = rosette_jsonld::PrefixDirLoader::new(
+        "https://w3c.github.io/json-ld-api/tests/toRdf/",
+        &dir,
+    );
+    let p = JsonLdProcessor::new(Arc::new(loader));
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let subs = [
+        json!("@list"),
+        json!({"@list": [1, {"@list": []}]}),
+        json!(null),
+        json!([[], [[]]]),
+        json!({"@id": "_:x", "@type": "_:t"}),
+        json!({"@context": null}),
+        json!({"@value": {"a": [1.5, true]}, "@type": "@json"}),
+        json!({"@reverse": {"http://x/p": {"@id": "http://x/o"}}}),
+        json!({"@graph": {"@id": "http://x/g"}, "@index": "i"}),
+        json!({"@context": {"@vocab": "_:", "@base": "rel/"}, "x": "y"}),
+        json!("@type"),
+        json!(1e300),
+    ];
+    let keys = [
+        "@id",
+        "@type",
+        "@value",
+        "@list",
+        "@set",
+        "@graph",
+        "@nest",
+        "@included",
+        "@index",
+    ];
+    fn mutate(v: &mut Value, rnd: &mut dyn FnMut() -> u64, subs: &[Value], keys: &[&str]) {
+        if rnd() % 7 == 0 {
+            *v = subs[(rnd() % subs.len() as u64) as usize].clone();
+            return;
+        }
+        match v {
+            Value::Array(a) => a.iter_mut().for_each(|x| mutate(x, rnd, subs, keys)),
+            Value::Object(m) => {
+                let ks: Vec<String> = m.keys().cloned().collect();
+                for k in ks {
+                    if rnd() % 9 == 0 {
+                        if let Some(x) = m.remove(&k) {
+                            m.insert(keys[(rnd() % keys.len() as u64) as usize].into(), x);
+                        }
+                    } else if let Some(x) = m.get_mut(&k) {
+                        mutate(x, rnd, subs, keys);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut runs = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if !path.to_string_lossy().ends_with("-in.jsonld") {
+            continue;
+        }
+        let orig: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for i in 0..6 {
+            let mut v = orig.clone();
+            mutate(&mut v, &mut rnd, &subs, &keys);
+            let opts = Options {
+                strict: i % 2 == 0,
+                rdf_direction: Some(rosette_jsonld::RdfDirection::CompoundLiteral),
+                base: Some("https://w3c.github.io/json-ld-api/tests/toRdf/x.jsonld".into()),
+                ..Options::default()
+            };
+            let _ = p.to_rdf(&v, &opts);
+            runs += 1;
+        }
+    }
+    assert!(runs > 2000, "{runs}");
+}
