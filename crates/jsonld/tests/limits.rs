@@ -231,7 +231,7 @@ fn structurally_mutated_inputs_never_panic() {
         "@index",
     ];
     fn mutate(v: &mut Value, rnd: &mut dyn FnMut() -> u64, subs: &[Value], keys: &[&str]) {
-        if rnd() % 7 == 0 {
+        if rnd().is_multiple_of(7) {
             *v = subs[(rnd() % subs.len() as u64) as usize].clone();
             return;
         }
@@ -240,7 +240,7 @@ fn structurally_mutated_inputs_never_panic() {
             Value::Object(m) => {
                 let ks: Vec<String> = m.keys().cloned().collect();
                 for k in ks {
-                    if rnd() % 9 == 0 {
+                    if rnd().is_multiple_of(9) {
                         if let Some(x) = m.remove(&k) {
                             m.insert(keys[(rnd() % keys.len() as u64) as usize].into(), x);
                         }
