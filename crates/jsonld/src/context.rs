@@ -337,7 +337,9 @@ impl Run<'_> {
                         depth,
                     );
                     remote.pop();
-                    result = Arc::unwrap_or_clone(out?);
+                    // Always a copy with a fresh id: ids key the cache, so a context is never
+                    // modified under an id that may already be a key.
+                    result = (*out?).clone();
                 }
                 Value::Object(map) => {
                     self.process_map(&mut result, map, base_url, remote, flags, depth)?
