@@ -7,6 +7,28 @@
 //! are cached inside the [`JsonLdProcessor`], so the usual `@context` of a credential is
 //! processed once per processor and reused.
 //!
+//! ```
+//! use rosette_jsonld::{JsonLdProcessor, Options};
+//!
+//! let processor = JsonLdProcessor::with_bundled_contexts(); // share one per process
+//! let credential = serde_json::json!({
+//!     "@context": [
+//!         "https://www.w3.org/ns/credentials/v2",
+//!         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+//!     ],
+//!     "id": "urn:uuid:2f9c0e5e-1c59-4b4e-9d7a-6a1f5a9a4f3b",
+//!     "type": ["VerifiableCredential", "OpenBadgeCredential"],
+//!     "issuer": {"id": "https://example.com/issuer", "type": ["Profile"], "name": "Example"},
+//!     "validFrom": "2010-01-01T00:00:00Z"
+//! });
+//! // Safe mode for signing: an undefined term is an error, not a silent drop.
+//! let opts = Options { strict: true, ..Options::default() };
+//! let quads = processor.to_rdf(&credential, &opts)?;
+//! assert_eq!(quads.len(), 6); // 2 types, issuer, validFrom; issuer type and name
+//! print!("{}", rosette_jsonld::to_nquads(&quads));
+//! # Ok::<(), rosette_jsonld::JsonLdError>(())
+//! ```
+//!
 //! Untrusted input is bounded: nesting depth ([`MAX_DEPTH`]), nested remote contexts and the
 //! number of context loads per call all have limits that give errors, never a stack overflow.
 
