@@ -475,7 +475,12 @@ impl Run<'_> {
                         let mut out = Vec::with_capacity(strs.len());
                         for s in &strs {
                             let e = type_scoped.expand_iri(s, true, true);
-                            self.strict_iri("@type", e.as_deref(), s)?;
+                            if self.opts.strict {
+                                // A type that is only absolute thanks to the base IRI is an
+                                // undefined term too (jsonld.js: "relative @type reference").
+                                let no_base = type_scoped.expand_iri(s, false, true);
+                                self.strict_iri("@type", no_base.as_deref(), s)?;
+                            }
                             if let Some(e) = e {
                                 out.push(Value::String(e));
                             }

@@ -212,6 +212,15 @@ fn strict_mode_rejects_undefined_terms_lenient_mode_drops_them() {
         JsonLdErrorCode::SafeModeViolation
     );
 
+    let based = Options {
+        base: Some("https://example.com/".into()),
+        ..strict()
+    };
+    assert_eq!(
+        p.to_rdf(&bad_type, &based).unwrap_err().code,
+        JsonLdErrorCode::SafeModeViolation
+    );
+
     let relative_id = ob3_doc(json!({"id": "relative/thing"}));
     assert_eq!(
         p.to_rdf(&relative_id, &strict()).unwrap_err().code,
