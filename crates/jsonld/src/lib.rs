@@ -87,7 +87,8 @@ pub struct Options {
     pub base: Option<String>,
     /// The processing mode.
     pub processing_mode: ProcessingMode,
-    /// Emit triples whose predicate is a blank node.
+    /// `produceGeneralizedRdf`. Accepted for parity with the API, but `rosette_rdf::Quad`
+    /// has IRI-only predicates, so triples with a blank-node predicate are always dropped.
     pub produce_generalized_rdf: bool,
     /// How to write `@direction`; `None` drops the direction.
     pub rdf_direction: Option<RdfDirection>,
