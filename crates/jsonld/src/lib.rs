@@ -58,7 +58,10 @@ use error::err;
 pub const MAX_DEPTH: usize = 64;
 
 /// Most cached processed contexts before the cache is emptied (bounds memory on hostile input).
-const MAX_CACHE_ENTRIES: usize = 4096;
+/// Each entry is a full active context (~50 KB for VC v2 + OB 3.0), so this bounds the cache
+/// near 50 MB even when hostile documents each embed a different context; a signer's steady
+/// state needs well under 100 entries.
+const MAX_CACHE_ENTRIES: usize = 1024;
 
 /// The `processingMode` option.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -92,7 +92,8 @@ fn context_processed_once_and_reused() {
     ));
     let first = p.to_rdf(&doc, &strict()).unwrap();
     let cached = p.cached_contexts();
-    assert!(cached > 0);
+    println!("contexts cached after one credential: {cached}");
+    assert!(cached > 0 && cached < 100, "{cached}");
     for _ in 0..3 {
         assert_eq!(p.to_rdf(&doc, &strict()).unwrap(), first);
     }
