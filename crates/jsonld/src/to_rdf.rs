@@ -290,6 +290,15 @@ type Triple = (Subject, String, Object);
 struct Writer<'n, 'a> {
     nm: &'n mut NodeMap<'a>,
     direction: Option<RdfDirection>,
+    strict: bool,
+}
+
+/// In safe mode anything the algorithm would silently drop is an error instead.
+fn dropped<T>(strict: bool, what: impl FnOnce() -> String) -> Result<Option<T>, JsonLdError> {
+    if strict {
+        return err(C::SafeModeViolation, format!("{} would be dropped", what()));
+    }
+    Ok(None)
 }
 
 fn blank_node(label: &str) -> BlankNode {
@@ -308,7 +317,10 @@ impl Writer<'_, '_> {
             return err(C::DepthLimitExceeded, "list nesting");
         }
         match item {
-            Item::Node(id) => Ok(object_iri(id)),
+            Item::Node(id) => match object_iri(id) {
+                Some(o) => Ok(Some(o)),
+                None => dropped(self.strict, || format!("object reference {id:?}")),
+            },
             Item::List(items) => self.list(items, triples, depth + 1).map(Some),
             Item::Value(m) => self.value(m, triples),
         }
@@ -329,11 +341,13 @@ impl Writer<'_, '_> {
             && d != "@json"
             && !is_well_formed_iri(d)
         {
-            return Ok(None);
+            return dropped(self.strict, || format!("literal with datatype {d:?}"));
         }
         let language = m.get("@language").and_then(Value::as_str);
-        if language.is_some_and(|l| !well_formed_language(l)) {
-            return Ok(None);
+        if let Some(l) = language
+            && !well_formed_language(l)
+        {
+            return dropped(self.strict, || format!("literal with language tag {l:?}"));
         }
         let lexical = if datatype.as_deref() == Some("@json") {
             datatype = Some(Cow::Borrowed(RDF_JSON));
@@ -370,6 +384,13 @@ impl Writer<'_, '_> {
             }
         };
         let direction = m.get("@direction").and_then(Value::as_str);
+        if direction.is_some() && self.direction.is_none() && self.strict {
+            // jsonld.js safe mode: "rdfDirection not set".
+            return err(
+                C::SafeModeViolation,
+                "@direction without an rdf_direction option",
+            );
+        }
         if let (Some(dir), Some(mode)) = (direction, self.direction) {
             let lang = language.unwrap_or("").to_ascii_lowercase();
             match mode {
@@ -429,9 +450,11 @@ impl Run<'_> {
         let mut nm = NodeMap::default();
         nm.add(expanded, "@default", Subj::None, None, None, 0)?;
         let graphs = std::mem::take(&mut nm.graphs);
+        let strict = self.opts.strict;
         let mut w = Writer {
             nm: &mut nm,
             direction: self.opts.rdf_direction,
+            strict,
         };
         let mut out: Vec<Quad> = Vec::new();
         let mut triples: Vec<Triple> = Vec::new();
@@ -443,19 +466,25 @@ impl Run<'_> {
             } else if is_well_formed_iri(gname) {
                 GraphName::Iri(gname.to_string())
             } else {
+                dropped::<()>(strict, || format!("graph {gname:?}"))?;
                 continue;
             };
             for (sid, node) in graph {
                 let Some(subject) = subject_of(sid) else {
+                    dropped::<()>(strict, || format!("subject {sid:?}"))?;
                     continue;
                 };
                 for t in &node.types {
-                    if let Some(o) = object_iri(t) {
-                        triples.push((subject.clone(), format!("{RDF}type"), o));
+                    match object_iri(t) {
+                        Some(o) => triples.push((subject.clone(), format!("{RDF}type"), o)),
+                        None => {
+                            dropped::<()>(strict, || format!("type {t:?}"))?;
+                        }
                     }
                 }
                 for (p, values) in &node.props {
                     if is_blank(p) || !is_well_formed_iri(p) {
+                        dropped::<()>(strict, || format!("predicate {p:?}"))?;
                         continue;
                     }
                     for item in values {

@@ -299,3 +299,41 @@ fn same_rdf_as_jsonld_js_for_every_example() {
     }
     assert_eq!(n, 9);
 }
+
+#[test]
+fn strict_mode_rejects_what_to_rdf_would_drop() {
+    let p = JsonLdProcessor::with_bundled_contexts();
+    // (document, quads kept in lenient mode)
+    let cases = [
+        (
+            json!({"@context": {"p": "_:p"}, "@id": "http://x/s", "p": "x"}),
+            0,
+        ),
+        (
+            json!({"@id": "http://x/s", "http://x/p": {"@value": "x", "@language": "not a tag"}}),
+            0,
+        ),
+        // Lenient mode keeps the string and loses only its direction.
+        (
+            json!({"@id": "http://x/s", "http://x/p": {"@value": "x", "@direction": "rtl"}}),
+            1,
+        ),
+    ];
+    for (doc, kept) in cases {
+        let lenient = p.to_rdf(&doc, &Options::default()).unwrap();
+        assert_eq!(lenient.len(), kept, "{doc}: {lenient:?}");
+        let e = p.to_rdf(&doc, &strict()).unwrap_err();
+        assert_eq!(e.code, JsonLdErrorCode::SafeModeViolation, "{doc}");
+    }
+    // With rdf_direction set, the direction is kept and strict mode is satisfied.
+    let dir = json!({"@id": "http://x/s", "http://x/p": {"@value": "x", "@language": "ar", "@direction": "rtl"}});
+    let opts = Options {
+        rdf_direction: Some(rosette_jsonld::RdfDirection::I18nDatatype),
+        ..strict()
+    };
+    let q = p.to_rdf(&dir, &opts).unwrap();
+    assert_eq!(
+        q[0].object,
+        Object::Literal(Literal::typed("x", "https://www.w3.org/ns/i18n#ar_rtl"))
+    );
+}
