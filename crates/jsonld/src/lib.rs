@@ -98,9 +98,11 @@ pub struct Options {
     /// A context applied before the document's own (`expandContext`); a map with an
     /// `@context` entry stands for that entry.
     pub expand_context: Option<Value>,
-    /// Safe mode: a property or type that does not expand to an absolute IRI, or an `@id`
-    /// that stays relative, is an error ([`JsonLdErrorCode::SafeModeViolation`]) instead of
-    /// being dropped. Data Integrity signers turn this on.
+    /// Safe mode (VC Data Integrity; jsonld.js `safe: true`): whatever expansion or toRdf
+    /// would silently drop is an error ([`JsonLdErrorCode::SafeModeViolation`]) instead — a
+    /// property or `@type` that does not expand to an absolute IRI without help from the base
+    /// IRI, an `@id` that stays relative, a blank-node predicate, a malformed language tag or
+    /// datatype, and `@direction` when `rdf_direction` is `None`. Signers turn this on.
     pub strict: bool,
 }
 
