@@ -36,6 +36,9 @@ struct Node<'a> {
     props: BTreeMap<Cow<'a, str>, Vec<Item<'a>>>,
 }
 
+/// Values per property (or types per node) deduplicated by linear scan in the node map.
+const LINEAR_DEDUPE: usize = 64;
+
 type Graph<'a> = BTreeMap<Cow<'a, str>, Node<'a>>;
 
 /// The subject a value hangs off while building the node map.
@@ -103,7 +106,9 @@ impl<'a> NodeMap<'a> {
             Some(s) => s,
             None => node.props.entry(Cow::Owned(prop.to_owned())).or_default(),
         };
-        if !unique || !slot.contains(&item) {
+        // Past LINEAR_DEDUPE values the scan would be quadratic on hostile input; duplicates
+        // then survive here but become identical quads, which `dedupe` removes.
+        if !unique || slot.len() > LINEAR_DEDUPE || !slot.contains(&item) {
             slot.push(item);
         }
     }
@@ -201,7 +206,7 @@ impl<'a> NodeMap<'a> {
                 if let Some(ts) = x.as_str() {
                     let t = self.label(ts);
                     if let Some(node) = self.node_mut(graph, &id)
-                        && !node.types.contains(&t)
+                        && (node.types.len() > LINEAR_DEDUPE || !node.types.contains(&t))
                     {
                         node.types.push(t);
                     }

@@ -274,3 +274,24 @@ fn structurally_mutated_inputs_never_panic() {
     }
     assert!(runs > 2000, "{runs}");
 }
+
+#[test]
+fn large_arrays_stay_fast() {
+    // 20 000 values (half duplicates) under one property and as types: no quadratic blowup.
+    let vals: Vec<Value> = (0..20_000)
+        .map(|i| json!(format!("v{}", i % 10_000)))
+        .collect();
+    let types: Vec<Value> = (0..20_000)
+        .map(|i| json!(format!("http://x/T{}", i % 10_000)))
+        .collect();
+    let doc = json!({"@id": "http://x/s", "@type": types, "http://x/p": vals});
+    let p = JsonLdProcessor::with_bundled_contexts();
+    let t = std::time::Instant::now();
+    let q = p.to_rdf(&doc, &Options::default()).unwrap();
+    assert_eq!(q.len(), 20_000);
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        t.elapsed()
+    );
+}
