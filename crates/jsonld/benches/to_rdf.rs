@@ -8,9 +8,13 @@ use rosette_jsonld::{JsonLdProcessor, Options};
 use serde_json::Value;
 
 fn credential() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../proof/tests/vectors/ob3/validator-simple.eddsa-rdfc-2022.json"
+    read_without_proof("validator-simple.eddsa-rdfc-2022.json")
+}
+
+fn read_without_proof(name: &str) -> Value {
+    let path = format!(
+        "{}/../proof/tests/vectors/ob3/{name}",
+        env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(path).expect("OB 3.0 example credential");
     let mut v: Value = serde_json::from_str(&text).expect("JSON");
@@ -35,6 +39,12 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("ob3_simple_expand_warm", |b| {
         b.iter(|| p.expand(black_box(&doc), &strict).expect("expand"))
+    });
+    // The 1EdTech "complete" example: 356 quads, three embedded endorsement credentials.
+    let complete = read_without_proof("validator-complete.eddsa-rdfc-2022.json");
+    assert_eq!(p.to_rdf(&complete, &strict).expect("to_rdf").len(), 356);
+    c.bench_function("ob3_complete_to_rdf_warm", |b| {
+        b.iter(|| p.to_rdf(black_box(&complete), &strict).expect("to_rdf"))
     });
     c.bench_function("ob3_simple_to_rdf_cold_processor", |b| {
         b.iter(|| {
