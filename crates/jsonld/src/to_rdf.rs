@@ -18,7 +18,7 @@ const XSD_INTEGER: &str = "http://www.w3.org/2001/XMLSchema#integer";
 const XSD_DOUBLE: &str = "http://www.w3.org/2001/XMLSchema#double";
 
 /// A value in the node map, borrowing from the expanded document.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 enum Item<'a> {
     /// A value object.
     Value(&'a Map<String, Value>),
@@ -26,6 +26,28 @@ enum Item<'a> {
     Node(Cow<'a, str>),
     /// A list object.
     List(Vec<Item<'a>>),
+}
+
+/// An entry of a small map by linear scan (no hashing; value objects have ≤ 4 entries).
+fn entry<'m>(m: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
+    m.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+}
+
+impl PartialEq for Item<'_> {
+    /// Deep equality as the node map needs it (§7.2.2 "unless already contained"); lists
+    /// are never merged. Cheap rejections first: dedupe compares every pair in a property.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Item::Value(a), Item::Value(b)) => {
+                std::ptr::eq(*a, *b)
+                    || (a.len() == b.len()
+                        && entry(a, "@value") == entry(b, "@value")
+                        && (a.iter().eq(b.iter()) || a == b))
+            }
+            (Item::Node(a), Item::Node(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// One node of the node map (§7.2): types, index and properties.
