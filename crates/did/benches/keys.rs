@@ -53,6 +53,11 @@ fn bench(c: &mut Criterion) {
             })
         });
         g.bench_function("raw_sign_1k", |b| b.iter(|| key.sign(black_box(&payload))));
+        // Baseline to compare with rust-deps.md §4 (raw ed25519-dalek sign of 32 B, 12.4-13 µs on
+        // a quiet machine): shows how loaded the machine was during the run.
+        g.bench_function("raw_sign_32b", |b| {
+            b.iter(|| key.sign(black_box(&[7u8; 32])))
+        });
         g.finish();
 
         let vm = key.did_key_verification_method();

@@ -295,14 +295,11 @@ impl DidWebResolver {
                 cache.remove(&k);
             }
         }
-        if self.options.cache_capacity > 0 {
-            cache.insert(
-                did.to_owned(),
-                CacheEntry {
-                    expires: now + self.options.cache_ttl,
-                    document,
-                },
-            );
+        // An absurd `now` (overflow) just skips caching.
+        if let Some(expires) = now.checked_add(self.options.cache_ttl)
+            && self.options.cache_capacity > 0
+        {
+            cache.insert(did.to_owned(), CacheEntry { expires, document });
         }
     }
 

@@ -330,6 +330,9 @@ pub fn decode_compact(jws: &str) -> Result<DecodedJws, JwsError> {
     let signature = URL_SAFE_NO_PAD
         .decode(s)
         .map_err(|_| JwsError::InvalidBase64("signature"))?;
+    // RFC 7515 §4: duplicate member names must be rejected (serde would keep one silently).
+    serde_json::from_slice::<UniqueMembers>(&header_bytes)
+        .map_err(|e| JwsError::InvalidHeader(format!("{e}")))?;
     let header: JwsHeader = serde_json::from_slice(&header_bytes)
         .map_err(|e| JwsError::InvalidHeader(format!("{e}")))?;
     if header.alg.as_str().eq_ignore_ascii_case("none") {
@@ -357,4 +360,33 @@ pub fn decode_compact(jws: &str) -> Result<DecodedJws, JwsError> {
         signature,
         signing_input,
     })
+}
+
+/// Deserializes only to check that a JSON object has no duplicate member names.
+struct UniqueMembers;
+
+impl<'de> Deserialize<'de> for UniqueMembers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UniqueMembers;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UniqueMembers, A::Error> {
+                let mut seen = std::collections::BTreeSet::new();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    if !seen.insert(key.into_owned()) {
+                        return Err(serde::de::Error::custom("duplicate header member"));
+                    }
+                }
+                Ok(UniqueMembers)
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }

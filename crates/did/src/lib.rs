@@ -9,6 +9,8 @@
 //!
 //! `ssi` supplies the JWK interchange type and DID syntax validation.
 
+#![warn(missing_docs)]
+
 pub mod did_key;
 pub mod did_web;
 pub mod jws;
@@ -16,6 +18,8 @@ pub mod key;
 pub mod resolve;
 
 use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use did_key::{did_key, verification_method_id};
 pub use key::{KeyError, KeyType, PrivateJwk, PublicKey, Signature, SignatureError, SigningKey};
@@ -126,5 +130,45 @@ impl fmt::Display for DidUrl {
 impl fmt::Debug for DidUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DidUrl({})", self.0)
+    }
+}
+
+impl std::str::FromStr for Did {
+    type Err = InvalidDid;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for Did {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Did {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::str::FromStr for DidUrl {
+    type Err = InvalidDid;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for DidUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for DidUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }

@@ -156,3 +156,14 @@ fn did_newtypes_validate() {
     assert_eq!(url.fragment(), Some("key-1"));
     assert!(DidUrl::parse("https://example.com#x").is_err());
 }
+
+#[test]
+fn did_serde_validates() {
+    let did: Did =
+        serde_json::from_str(r#""did:key:z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi""#)
+            .unwrap();
+    assert_eq!(serde_json::to_string(&did).unwrap(), format!("\"{did}\""));
+    assert!(serde_json::from_str::<Did>(r#""nope""#).is_err());
+    let url: DidUrl = "did:web:example.com#k".parse().unwrap();
+    assert_eq!(url.to_string(), "did:web:example.com#k");
+}

@@ -220,3 +220,21 @@ fn unknown_algorithm_decodes_but_does_not_verify() {
     ));
     assert!(d.verify_with_jwk(&key.public_jwk()).is_err());
 }
+
+#[test]
+fn duplicate_header_members_rejected() {
+    // A second `alg` must not silently override the first (algorithm confusion).
+    for header in [
+        r#"{"alg":"EdDSA","alg":"none"}"#,
+        r#"{"alg":"ES256","alg":"EdDSA"}"#,
+        r#"{"alg":"EdDSA","kid":"a","kid":"b"}"#,
+        r#"{"alg":"EdDSA","\u0061lg":"none"}"#,
+        r#"{"alg":"EdDSA","x":1,"x":2}"#,
+    ] {
+        let jws = format!("{}.{}.AAAA", b64(header), b64("{}"));
+        assert!(
+            matches!(decode_compact(&jws), Err(JwsError::InvalidHeader(_))),
+            "{header}"
+        );
+    }
+}

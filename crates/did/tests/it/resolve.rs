@@ -99,12 +99,7 @@ async fn did_web_method_resolves_through_local_server() {
     );
 }
 
-fn doc_with(
-    key: &SigningKey,
-    vm: serde_json::Value,
-    rels: &[(&str, serde_json::Value)],
-) -> serde_json::Value {
-    let _ = key;
+fn doc_with(vm: serde_json::Value, rels: &[(&str, serde_json::Value)]) -> serde_json::Value {
     let mut doc = json!({ "id": "did:web:example.com", "verificationMethod": [vm] });
     for (rel, v) in rels {
         doc[*rel] = v.clone();
@@ -121,7 +116,7 @@ fn relationship_is_enforced() {
         "controller": "did:web:example.com",
         "publicKeyMultibase": key.public_key().to_multibase(),
     });
-    let doc = doc_with(&key, vm, &[("authentication", json!(["#k1"]))]);
+    let doc = doc_with(vm, &[("authentication", json!(["#k1"]))]);
     let m =
         method_from_document(&doc, "did:web:example.com#k1", ProofPurpose::Authentication).unwrap();
     assert_eq!(&m.public_key, key.public_key());
