@@ -32,7 +32,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
 
     let verifier = rosette_proof::Verifier::new(
         Canonicalizer::bundled(),
-        std::sync::Arc::new(rosette_did::DidResolver::offline()),
+        std::sync::Arc::new(rosette_proof::offline_resolver()),
         std::sync::Arc::new(SystemClock),
     );
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -29,7 +29,7 @@ fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let verifier = Verifier::new(
         Canonicalizer::bundled(),
-        Arc::new(rosette_did::DidResolver::offline()),
+        Arc::new(rosette_proof::offline_resolver()),
         Arc::new(FixedClock::new(now)),
     );
     let mut group = c.benchmark_group("ob3");

@@ -5,7 +5,7 @@
 //! `exp` mapped from the credential, and the credential itself in the `vc` claim. Reading also
 //! accepts the Open Badges 3.0 §8.2 form, where the credential's members are the payload.
 
-use rosette_did::jws::{self, DecodedJws, JwsHeader};
+use rosette_did::jws::{self, DecodedJws, JwsAlgorithm, JwsHeader};
 use rosette_did::SigningKey;
 use serde_json::{Map, Value};
 
@@ -32,6 +32,17 @@ pub enum JwtSignError {
     /// A Data Integrity proof is present; Rosette signs a credential one way or the other.
     #[error("the credential already carries a proof")]
     AlreadySigned,
+    /// The JWS could not be made (key and algorithm disagree).
+    #[error(transparent)]
+    Jws(#[from] jws::JwsError),
+}
+
+/// The JOSE header Rosette puts on JWTs it signs: `alg` from the key, `kid`, `typ`.
+pub(crate) fn header_for(key: &SigningKey, kid: &str, typ: &str) -> JwsHeader {
+    let mut header = JwsHeader::new(JwsAlgorithm::for_key_type(key.key_type()));
+    header.kid = Some(kid.to_owned());
+    header.typ = Some(typ.to_owned());
+    header
 }
 
 /// Signs `credential` as a `jwt_vc_json` VC-JWT with `key`, naming `kid` in the header.
@@ -57,10 +68,10 @@ pub fn sign(credential: &Value, key: &SigningKey, kid: &str) -> Result<String, J
         }
     }
     claims.insert("vc".into(), credential.clone());
-    let header = JwsHeader::for_key(key, kid, "JWT");
+    let header = header_for(key, kid, "JWT");
     // serde_json of a Map cannot fail.
     let payload = serde_json::to_vec(&claims).unwrap_or_default();
-    Ok(jws::sign_compact(&header, &payload, key))
+    Ok(jws::sign_compact(&header, &payload, key)?)
 }
 
 /// A decoded VC-JWT whose signature has not been checked yet.
@@ -92,7 +103,7 @@ pub enum JwtDecodeError {
 pub fn decode(text: &str) -> Result<UnverifiedJwtVc, JwtDecodeError> {
     let jws = jws::decode_compact(text.trim())?;
     let claims: Map<String, Value> =
-        serde_json::from_slice(jws.payload()).map_err(|_| JwtDecodeError::PayloadNotObject)?;
+        serde_json::from_slice(&jws.payload).map_err(|_| JwtDecodeError::PayloadNotObject)?;
     let credential = match claims.get("vc") {
         Some(Value::Object(vc)) => vc.clone(),
         Some(_) => return Err(JwtDecodeError::VcNotObject),

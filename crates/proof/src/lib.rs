@@ -16,3 +16,6 @@ mod issue;
 pub mod presentation;
 
 pub use issue::{CredentialFormat, CredentialSigner, IssueError, SignedCredential};
+mod resolver;
+
+pub use resolver::{offline_resolver, standard_resolver};

@@ -6,7 +6,7 @@
 //! valid signature. The caller passes the nonce and audience it expects.
 
 use rosette_core::Timestamp;
-use rosette_did::jws::{self, JwsHeader};
+use rosette_did::jws::{self, JwsError};
 use rosette_did::{ProofPurpose as KeyPurpose, SigningKey};
 use serde_json::{json, Map, Value};
 
@@ -85,7 +85,7 @@ pub fn sign_jwt_vp(
     credentials: &[PresentedCredential],
     binding: &Binding,
     now: Timestamp,
-) -> String {
+) -> Result<String, JwsError> {
     let vcs: Vec<Value> = credentials
         .iter()
         .map(|c| match c {
@@ -107,7 +107,7 @@ pub fn sign_jwt_vp(
             "verifiableCredential": vcs,
         },
     });
-    let header = JwsHeader::for_key(key, kid, "JWT");
+    let header = crate::jwt_vc::header_for(key, kid, "JWT");
     jws::sign_compact(&header, claims.to_string().as_bytes(), key)
 }
 
@@ -208,7 +208,7 @@ impl Verifier {
                 return out;
             }
         };
-        let Ok(claims) = serde_json::from_slice::<Map<String, Value>>(decoded.payload()) else {
+        let Ok(claims) = serde_json::from_slice::<Map<String, Value>>(&decoded.payload) else {
             out.presentation.fail(CheckName::Format, "the VP-JWT payload is not a JSON object");
             return out;
         };
@@ -226,7 +226,7 @@ impl Verifier {
         } else {
             out.presentation.pass(CheckName::Binding, "nonce and aud match the request");
         }
-        let kid = decoded.header().kid.clone().unwrap_or_default();
+        let kid = decoded.header.kid.clone().unwrap_or_default();
         match self.resolver().resolve(&kid, KeyPurpose::Authentication).await {
             Err(e) => out.presentation.fail(CheckName::Proof, format!("cannot resolve kid {kid}: {e}")),
             Ok(method) => match decoded.verify(&method.public_key) {

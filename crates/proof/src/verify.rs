@@ -138,43 +138,50 @@ impl Verifier {
         }
         self.check_schema(&mut verdict, &Value::Object(vc.credential.clone()));
 
-        let header = vc.jws.header();
+        let header = &vc.jws.header;
         let alg = header.alg.as_str().to_owned();
-        let key = match (&header.kid, &header.jwk) {
+        // The key: a DID URL in `kid` (resolved, so it is bound to its controller), or else
+        // the `jwk` header (which proves only that whoever holds that key signed).
+        let checked = match (&header.kid, &header.jwk) {
             (Some(kid), _) if kid.starts_with("did:") => {
                 match self.resolver.resolve(kid, KeyPurpose::AssertionMethod).await {
-                    Ok(method) => Ok((method.public_key, Some(method.controller), kid.clone())),
+                    Ok(method) => vc
+                        .jws
+                        .verify(&method.public_key)
+                        .map(|()| (Some(method.controller), kid.clone()))
+                        .map_err(|e| format!("{alg} signature: {e}")),
                     Err(e) => Err(format!("cannot resolve kid {kid}: {e}")),
                 }
             }
-            (_, Some(jwk)) => match rosette_did::PublicKey::from_jwk(jwk) {
-                Ok(key) => Ok((key, None, "the jwk header".to_owned())),
-                Err(e) => Err(format!("unusable jwk header: {e}")),
-            },
+            (_, Some(_)) => vc
+                .jws
+                .verify_with_embedded_jwk()
+                .map(|()| (None, "the jwk header".to_owned()))
+                .map_err(|e| format!("{alg} signature: {e}")),
             (Some(kid), None) => Err(format!("kid {kid} is not a DID URL and no jwk header is given")),
             (None, None) => Err("the JWS names no key (no kid, no jwk)".to_owned()),
         };
-        match key {
+        match checked {
             Err(e) => verdict.fail(CheckName::Proof, e),
-            Ok((public_key, controller, source)) => match vc.jws.verify(&public_key) {
-                Err(e) => verdict.fail(CheckName::Proof, format!("{alg} signature: {e}")),
-                Ok(()) => {
-                    let mismatches = jwt_vc::claim_mismatches(&vc);
-                    if mismatches.is_empty() {
-                        verdict.pass(CheckName::Proof, format!("{alg} JWS signature by {source} is valid"));
-                    } else {
-                        verdict.fail(CheckName::Proof, format!("JWT claims disagree with the credential: {}", mismatches.join("; ")));
-                    }
-                    match controller {
-                        Some(controller) => check_controller(&mut verdict, &controller),
-                        None => verdict.push(
-                            CheckName::IssuerKey,
-                            Outcome::Warning,
-                            "the key comes from the JWS header itself, so nothing ties it to the issuer",
-                        ),
-                    }
+            Ok((controller, source)) => {
+                let mismatches = jwt_vc::claim_mismatches(&vc);
+                if mismatches.is_empty() {
+                    verdict.pass(CheckName::Proof, format!("{alg} JWS signature by {source} is valid"));
+                } else {
+                    verdict.fail(
+                        CheckName::Proof,
+                        format!("JWT claims disagree with the credential: {}", mismatches.join("; ")),
+                    );
                 }
-            },
+                match controller {
+                    Some(controller) => check_controller(&mut verdict, &controller),
+                    None => verdict.push(
+                        CheckName::IssuerKey,
+                        Outcome::Warning,
+                        "the key comes from the JWS header itself, so nothing ties it to the issuer",
+                    ),
+                }
+            }
         }
         self.check_window(&mut verdict, &vc.credential);
         check_status(&mut verdict, &vc.credential);
@@ -215,8 +222,7 @@ impl Verifier {
         let date = |a: &str, b: &str| credential.get(a).or_else(|| credential.get(b)).and_then(Value::as_str);
         let from = date("validFrom", "issuanceDate");
         let until = date("validUntil", "expirationDate");
-        let parse = |text: Option<&str>| text.map(|t| Timestamp::parse(t).ok_or(t));
-        match (parse(from), parse(until)) {
+        match (parse_date(from), parse_date(until)) {
             (Some(Err(bad)), _) | (_, Some(Err(bad))) => {
                 verdict.fail(CheckName::ValidityWindow, format!("{bad} is not a date-time"))
             }
@@ -297,4 +303,8 @@ fn check_status(verdict: &mut Verdict, credential: &Map<String, Value>) {
             verdict.push(CheckName::Status, Outcome::Warning, format!("{kind} status was not checked"))
         }
     }
+}
+
+fn parse_date(text: Option<&str>) -> Option<Result<Timestamp, &str>> {
+    text.map(|t| Timestamp::parse(t).ok_or(t))
 }

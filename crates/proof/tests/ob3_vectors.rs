@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rosette_core::{FixedClock, Timestamp};
-use rosette_did::{KeyType, SigningKey};
+use rosette_did::resolve::{BoxFuture, DidKeyResolver};
+use rosette_did::{KeyType, ProofPurpose as ProofPurpose2, ResolveError, ResolvedMethod, SigningKey, VerificationMethodResolver};
 use rosette_proof::data_integrity::{self, ProofOptions, ProofPurpose};
 use rosette_proof::{Canonicalizer, CheckName, Outcome, Verdict, Verifier};
 use serde_json::{Map, Value, json};
@@ -28,7 +29,21 @@ fn read_json(name: &str) -> Value {
 /// keys (the key is in the fragment) — never a production resolver.
 fn example_verifier(now: &str) -> Verifier {
     let clock = FixedClock::new(Timestamp::parse(now).unwrap());
-    Verifier::new(Canonicalizer::bundled(), Arc::new(rosette_did::danger_fragment_key_resolver()), Arc::new(clock))
+    Verifier::new(Canonicalizer::bundled(), Arc::new(ExampleKeys), Arc::new(clock))
+}
+
+/// did:key (bare DIDs too, as one 1EdTech sample uses them) and fragment keys.
+struct ExampleKeys;
+
+impl VerificationMethodResolver for ExampleKeys {
+    fn resolve<'a>(&'a self, vm: &'a str, purpose: ProofPurpose2) -> BoxFuture<'a, Result<ResolvedMethod, ResolveError>> {
+        let result = if vm.starts_with("did:key:") {
+            DidKeyResolver::allowing_bare_did().resolve_sync(vm, purpose)
+        } else {
+            rosette_did::resolve::danger_fragment_key_resolver().resolve_sync(vm)
+        };
+        Box::pin(std::future::ready(result))
+    }
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {

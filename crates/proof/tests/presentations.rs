@@ -23,7 +23,7 @@ fn world() -> World {
     let holder = SigningKey::generate(KeyType::Ed25519, &mut rand::rngs::OsRng);
     let verifier = Verifier::new(
         Canonicalizer::bundled(),
-        Arc::new(rosette_did::DidResolver::offline()),
+        Arc::new(rosette_proof::offline_resolver()),
         Arc::new(FixedClock::new(now)),
     );
     let binding = Binding {
@@ -62,7 +62,7 @@ fn ldp_vp(w: &World, credentials: &[PresentedCredential], binding: &Binding) -> 
 fn jwt_vp(w: &World, credentials: &[PresentedCredential], binding: &Binding) -> Value {
     let did = w.holder.did_key();
     let vm = w.holder.did_key_verification_method();
-    Value::String(presentation::sign_jwt_vp(did.as_str(), vm.as_str(), &w.holder, credentials, binding, w.now))
+    Value::String(presentation::sign_jwt_vp(did.as_str(), vm.as_str(), &w.holder, credentials, binding, w.now).unwrap())
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -154,7 +154,7 @@ fn presentation_signed_by_another_key_than_the_holder() {
     let holder = w.holder.did_key();
     let creds = [credential_for(&w, holder.as_str(), CredentialFormat::JwtVcJson)];
     let thief = SigningKey::generate(KeyType::Ed25519, &mut rand::rngs::OsRng);
-    let vp = presentation::sign_jwt_vp(holder.as_str(), thief.did_key_verification_method().as_str(), &thief, &creds, &w.binding, w.now);
+    let vp = presentation::sign_jwt_vp(holder.as_str(), thief.did_key_verification_method().as_str(), &thief, &creds, &w.binding, w.now).unwrap();
     let verdict = block_on(w.verifier.verify_presentation(&Value::String(vp), &w.binding));
     assert_eq!(verdict.presentation.outcome(CheckName::Proof), Some(Outcome::Failed));
 }

@@ -23,7 +23,8 @@ struct FileReport<'a> {
 }
 
 pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
-    let resolver = rosette_did::DidResolver::new(rosette_did::DidWebOptions { allow_http: args.allow_http_did_web, ..Default::default() });
+    let options = rosette_did::did_web::DidWebOptions { allow_http: args.allow_http_did_web, ..Default::default() };
+    let resolver = rosette_proof::standard_resolver(options, Arc::new(SystemClock))?;
     let verifier = Verifier::new(Canonicalizer::bundled(), Arc::new(resolver), Arc::new(SystemClock));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let verdicts: Vec<Verdict> = runtime.block_on(async {
