@@ -1,0 +1,65 @@
+//! rosette-oid4vci: the issuer side of OpenID4VCI 1.0 (Pre-Authorized Code Flow), sans I/O.
+//!
+//! Everything here is pure: time comes in as a [`Timestamp`](rosette_core::Timestamp),
+//! randomness as `&mut (impl CryptoRng + RngCore)`, stored state as plain structs the caller
+//! persists (secrets only as SHA-256 [`SecretHash`]es). An HTTP layer maps each endpoint to
+//! one call and each error to the wire with its `to_wire()`.
+//!
+//! | Endpoint | Types | Logic |
+//! |---|---|---|
+//! | offer (QR) §4 | [`CredentialOffer`] | [`offer_url_by_reference`], [`offer_url_by_value`], [`parse_offer_url`] |
+//! | metadata §12 | [`CredentialIssuerMetadata`], [`AuthorizationServerMetadata`] | |
+//! | `POST /token` §6 | [`TokenRequest`], [`TokenResponse`] | [`redeem`] → [`TokenGrant`] / [`TokenError`] |
+//! | `POST /nonce` §7 | [`NonceResponse`] | [`issue_nonce`], [`NonceRecord::consume`] |
+//! | `POST /credential` §8 | [`CredentialRequest`], [`CredentialResponse`] | [`AccessTokenRecord::authorize`], [`validate_credential_request`], [`validate_jwt_proof`] |
+//! | `POST /notification` §11 | [`NotificationRequest`] | [`NotificationError`] |
+//!
+//! Credential endpoint order: [`bearer_token`] → look up [`AccessTokenRecord`] by hash →
+//! [`CredentialRequest::from_json`] → [`validate_credential_request`] → per proof:
+//! [`unverified_proof_nonce`] → look up and [`NonceRecord::check`] → [`validate_jwt_proof`]
+//! → [`NonceRecord::consume`] (persist with compare-and-swap) → [`check_distinct_keys`] →
+//! issue → [`CredentialResponse::issued`].
+
+mod credential;
+mod error;
+mod jose;
+mod metadata;
+mod nonce;
+mod offer;
+mod open_enum;
+mod proof;
+mod secret;
+mod token;
+mod unix_seconds;
+
+pub use credential::{
+    CredentialRequest, CredentialRequestError, CredentialResponse, IssuedCredential,
+    MAX_REQUEST_LEN, NotificationError, NotificationEvent, NotificationRequest, Proofs,
+    RequestDialect, SingularProof, ValidatedCredentialRequest, check_distinct_keys,
+    validate_credential_request,
+};
+pub use error::{ErrorCode, ErrorResponse};
+pub use jose::{KeyError, PublicKey};
+pub use metadata::{
+    AuthorizationServerMetadata, BatchCredentialIssuance, ClaimDescription,
+    CredentialConfiguration, CredentialDefinition, CredentialDisplay, CredentialIssuerMetadata,
+    CredentialMetadata, Format, ISSUER_WELL_KNOWN, IssuerDisplay, Logo, OAUTH_AS_WELL_KNOWN,
+    ProofType, ProofTypeMetadata,
+};
+pub use nonce::{NonceError, NonceRecord, NonceResponse, issue_nonce};
+pub use offer::{
+    AuthorizationCodeGrant, CredentialOffer, Grants, InputMode, MAX_OFFER_URL_LEN, OFFER_SCHEME,
+    OfferError, OfferLocation, OfferUrlError, PRE_AUTHORIZED_CODE_GRANT, PreAuthorizedCodeGrant,
+    TxCodeSpec, offer_url_by_reference, offer_url_by_value, parse_offer_url,
+};
+pub use proof::{
+    HolderKey, KeyProofExpectations, MAX_PROOF_LEN, PROOF_JWT_TYP, ProofError,
+    unverified_proof_nonce, validate_jwt_proof,
+};
+pub use secret::{
+    AccessToken, CNonce, NotificationId, PreAuthorizedCode, SECRET_BYTES, SecretHash, TxCode,
+};
+pub use token::{
+    AccessTokenRecord, BearerError, GrantType, MAX_FORM_LEN, PreAuthorizedCodeState, TokenError,
+    TokenGrant, TokenRequest, TokenResponse, TokenSettings, bearer_token, redeem,
+};
