@@ -41,7 +41,7 @@ pub use credential::{
 pub use error::{ErrorCode, ErrorResponse};
 pub use jose::{KeyError, PublicKey};
 pub use metadata::{
-    AuthorizationServerMetadata, BatchCredentialIssuance, ClaimDescription,
+    AlgorithmId, AuthorizationServerMetadata, BatchCredentialIssuance, ClaimDescription,
     CredentialConfiguration, CredentialDefinition, CredentialDisplay, CredentialIssuerMetadata,
     CredentialMetadata, Format, ISSUER_WELL_KNOWN, IssuerDisplay, Logo, OAUTH_AS_WELL_KNOWN,
     ProofType, ProofTypeMetadata,

@@ -132,9 +132,9 @@ pub struct CredentialConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// OPTIONAL. Algorithms the issuer signs with (JWS names for `jwt_vc_json`; Data
-    /// Integrity suite / cryptosuite names for `ldp_vc`).
+    /// Integrity suite / cryptosuite names for `ldp_vc`; COSE integers for `mso_mdoc`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_signing_alg_values_supported: Option<Vec<String>>,
+    pub credential_signing_alg_values_supported: Option<Vec<AlgorithmId>>,
     /// OPTIONAL. Key binding methods (`jwk`, `cose_key`, `did:key`…); present iff binding is required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cryptographic_binding_methods_supported: Option<Vec<String>>,
@@ -153,6 +153,23 @@ pub struct CredentialConfiguration {
     /// Unrecognised or format-specific parameters (`vct`, `doctype`, …).
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
+}
+
+/// An algorithm identifier: a name (JWS, cryptosuite) or a COSE integer (mdoc, Appendix A.2.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum AlgorithmId {
+    /// A JWS algorithm or Data Integrity suite name.
+    Name(String),
+    /// A COSE algorithm identifier.
+    Cose(i64),
+}
+
+impl From<&str> for AlgorithmId {
+    fn from(name: &str) -> Self {
+        Self::Name(name.to_owned())
+    }
 }
 
 /// An entry of `proof_types_supported`, OpenID4VCI 1.0 §12.2.4.
@@ -329,7 +346,9 @@ impl CredentialConfiguration {
         Self {
             format,
             scope: None,
-            credential_signing_alg_values_supported: Some(signing_algs),
+            credential_signing_alg_values_supported: Some(
+                signing_algs.into_iter().map(AlgorithmId::Name).collect(),
+            ),
             cryptographic_binding_methods_supported: Some(vec!["did:key".into()]),
             proof_types_supported: Some(proof_types),
             credential_definition: Some(CredentialDefinition {

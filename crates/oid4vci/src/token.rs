@@ -208,7 +208,6 @@ impl PreAuthorizedCodeState {
 
 /// Issuer policy for the token endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct TokenSettings {
     /// Access token lifetime in seconds (§13.10: sender-constrain tokens living > 5 min).
     pub access_token_lifetime: i64,

@@ -1,1 +1,8 @@
-//! stub
+//! rosette-oid4vci integration tests: one binary (spec vectors, flows, attacks).
+
+mod credential;
+mod offer_urls;
+mod proof;
+mod support;
+mod token;
+mod vectors;
