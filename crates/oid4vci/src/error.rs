@@ -81,6 +81,17 @@ impl ErrorResponse {
     }
 }
 
+impl ErrorResponse {
+    /// A server fault: 500 `server_error` with a fixed description. Internal detail goes to
+    /// the log, never to the client.
+    pub fn server_error() -> (u16, Self) {
+        (
+            500,
+            Self::new(ErrorCode::ServerError, Some("internal error")),
+        )
+    }
+}
+
 /// Keeps a description within the allowed ASCII set (no `"`, no `\`, no control characters).
 fn sanitize_description(text: &str) -> String {
     text.chars()
@@ -101,6 +112,16 @@ mod tests {
     fn description_is_restricted_to_allowed_ascii() {
         let e = ErrorResponse::new(ErrorCode::InvalidProof, Some("bad \"aud\"\\\n é"));
         assert_eq!(e.error_description.as_deref(), Some("bad 'aud'?? ?"));
+    }
+
+    #[test]
+    fn server_error_is_generic() {
+        let (status, body) = ErrorResponse::server_error();
+        assert_eq!(status, 500);
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"error":"server_error","error_description":"internal error"}"#
+        );
     }
 
     #[test]

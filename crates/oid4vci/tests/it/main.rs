@@ -3,6 +3,7 @@
 mod credential;
 mod offer_urls;
 mod proof;
+mod robustness;
 mod support;
 mod token;
 mod vectors;
