@@ -82,6 +82,16 @@ impl ErrorResponse {
 }
 
 impl ErrorResponse {
+    /// Draft 13–14 compatibility: attaches a fresh `c_nonce` (and its lifetime) to an
+    /// `invalid_proof` / `invalid_nonce` body, where those drafts expect it.
+    pub fn with_c_nonce(mut self, c_nonce: &crate::CNonce, expires_in: u64) -> Self {
+        self.extra
+            .insert("c_nonce".to_owned(), Value::from(c_nonce.expose_secret()));
+        self.extra
+            .insert("c_nonce_expires_in".to_owned(), Value::from(expires_in));
+        self
+    }
+
     /// A server fault: 500 `server_error` with a fixed description. Internal detail goes to
     /// the log, never to the client.
     pub fn server_error() -> (u16, Self) {

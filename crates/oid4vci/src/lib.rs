@@ -50,7 +50,7 @@ pub use nonce::{NonceError, NonceRecord, NonceResponse, issue_nonce};
 pub use offer::{
     AuthorizationCodeGrant, CredentialOffer, Grants, InputMode, MAX_OFFER_URL_LEN, OFFER_SCHEME,
     OfferError, OfferLocation, OfferUrlError, PRE_AUTHORIZED_CODE_GRANT, PreAuthorizedCodeGrant,
-    TxCodeSpec, offer_url_by_reference, offer_url_by_value, parse_offer_url,
+    TxCodeSpec, offer_url_by_reference, offer_url_by_value, parse_offer_json, parse_offer_url,
 };
 pub use proof::{
     HolderKey, KeyProofExpectations, MAX_PROOF_LEN, PROOF_JWT_TYP, ProofError,

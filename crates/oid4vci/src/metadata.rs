@@ -401,6 +401,12 @@ impl CredentialIssuerMetadata {
         }
     }
 
+    /// Wallet-side check of §12.2.4: `credential_issuer` must equal, byte for byte, the
+    /// identifier the metadata URL was built from; otherwise the metadata MUST NOT be used.
+    pub fn is_for_issuer(&self, credential_issuer: &str) -> bool {
+        self.credential_issuer == credential_issuer
+    }
+
     /// The metadata URL for an issuer identifier: the well-known suffix goes between the
     /// host and the path (§12.2.2). `None` if the identifier is not a URL.
     pub fn well_known_url(credential_issuer: &str) -> Option<String> {

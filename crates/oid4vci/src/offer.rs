@@ -68,9 +68,9 @@ pub struct AuthorizationCodeGrant {
 
 /// Parameters of the pre-authorized code grant in an offer, OpenID4VCI 1.0 §4.1.1.
 ///
-/// `Debug` is derived: the code is a bearer secret only together with the offer, which the
-/// holder shows as a QR code anyway; the issuer never stores it (only its hash).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The code redeems the offer for whoever holds it, so `Debug` redacts it (offers end up
+/// in logs); the issuer stores only its hash.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PreAuthorizedCodeGrant {
     /// REQUIRED. Short-lived, single-use code.
@@ -86,6 +86,17 @@ pub struct PreAuthorizedCodeGrant {
     /// Unrecognised parameters.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
+}
+
+impl std::fmt::Debug for PreAuthorizedCodeGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreAuthorizedCodeGrant")
+            .field("pre_authorized_code", &"<redacted>")
+            .field("tx_code", &self.tx_code)
+            .field("authorization_server", &self.authorization_server)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 /// The `tx_code` description in an offer, OpenID4VCI 1.0 §4.1.1.
@@ -247,6 +258,18 @@ pub enum OfferUrlError {
     /// `credential_offer_uri` is not an https URL.
     #[error("credential_offer_uri must be an https URL")]
     OfferUriNotHttps,
+}
+
+/// Parses and validates an offer fetched from a `credential_offer_uri` (§4.1.3: the body of
+/// an `application/json` response; the caller refuses other media types).
+pub fn parse_offer_json(body: &[u8]) -> Result<CredentialOffer, OfferUrlError> {
+    if body.len() > MAX_OFFER_URL_LEN {
+        return Err(OfferUrlError::TooLong);
+    }
+    let offer: CredentialOffer =
+        serde_json::from_slice(body).map_err(|e| OfferUrlError::InvalidOfferJson(e.to_string()))?;
+    offer.validate()?;
+    Ok(offer)
 }
 
 /// Builds `openid-credential-offer://?credential_offer_uri=<percent-encoded uri>` (§4.1.3),

@@ -158,3 +158,27 @@ fn unknown_offer_members_round_trip() {
         serde_json::from_str::<serde_json::Value>(text).unwrap()
     );
 }
+
+#[test]
+fn fetched_offer_json_is_validated() {
+    let body = serde_json::to_vec(&offer(None)).unwrap();
+    assert_eq!(
+        rosette_oid4vci::parse_offer_json(&body).unwrap(),
+        offer(None)
+    );
+    assert!(matches!(
+        rosette_oid4vci::parse_offer_json(b"eyJhbGciOiJub25lIn0.e30."),
+        Err(OfferUrlError::InvalidOfferJson(_))
+    ));
+    let http = br#"{"credential_issuer":"http://issuer.example.org","credential_configuration_ids":["a"]}"#;
+    assert_eq!(
+        rosette_oid4vci::parse_offer_json(http),
+        Err(OfferUrlError::InvalidOffer(OfferError::IssuerNotHttps))
+    );
+}
+
+#[test]
+fn offer_debug_redacts_the_code() {
+    let debug = format!("{:?}", offer(Some(pin_spec())));
+    assert!(!debug.contains("code-123"), "{debug}");
+}

@@ -326,3 +326,13 @@ fn unverified_nonce_reads_the_claim() {
         Some("n-1")
     );
 }
+
+#[test]
+fn draft_error_body_can_carry_a_fresh_c_nonce() {
+    let nonce = rosette_oid4vci::CNonce::generate(&mut crate::support::rng(8));
+    let (_, body) = ProofError::MissingNonce.to_wire();
+    let json = serde_json::to_value(body.with_c_nonce(&nonce, 300)).unwrap();
+    assert_eq!(json["error"], "invalid_proof");
+    assert_eq!(json["c_nonce"], nonce.expose_secret());
+    assert_eq!(json["c_nonce_expires_in"], 300);
+}
