@@ -19,6 +19,40 @@
 //! [`unverified_proof_nonce`] → look up and [`NonceRecord::check`] → [`validate_jwt_proof`]
 //! → [`NonceRecord::consume`] (persist with compare-and-swap) → [`check_distinct_keys`] →
 //! issue → [`CredentialResponse::issued`].
+//!
+//! ```
+//! use rosette_oid4vci::{
+//!     CredentialOffer, PreAuthorizedCode, PreAuthorizedCodeState, TokenRequest, TokenSettings, TxCode,
+//!     TxCodeSpec, offer_url_by_reference, redeem,
+//! };
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut rng = rand::rngs::OsRng;
+//! let now = rosette_core::Timestamp::from_unix(1_800_000_000).ok_or("time")?;
+//!
+//! // Make an offer: the code goes into the offer, only its hash into storage.
+//! let code = PreAuthorizedCode::generate(&mut rng);
+//! let pin = TxCode::generate_numeric(6, &mut rng); // sent by e-mail, not in the QR code
+//! let ids = vec!["OpenBadgeCredential".to_owned()];
+//! let mut state = PreAuthorizedCodeState::new(&code, ids.clone(), Some(&pin), now, 600);
+//! let offer = CredentialOffer::pre_authorized(
+//!     "https://issuer.example.org", ids, code.expose_secret(), Some(TxCodeSpec::numeric(6, None)));
+//! let qr = offer_url_by_reference("https://issuer.example.org/offers/1"); // serves `offer` as JSON
+//! assert!(qr.starts_with("openid-credential-offer://?credential_offer_uri=https%3A%2F%2F"));
+//!
+//! // The wallet redeems it at the token endpoint.
+//! let form = format!(
+//!     "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={}&tx_code={}",
+//!     code.expose_secret(), pin.expose_secret());
+//! let request = TokenRequest::from_form(form.as_bytes())?;
+//! let grant = redeem(&mut state, &request, &TokenSettings::default(), now, &mut rng)?;
+//! assert!(state.used); // persist with compare-and-swap on `used`
+//! let body = serde_json::to_string(&grant.response())?; // 200, Cache-Control: no-store
+//! # let _ = (offer, body);
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
 
 mod credential;
 mod error;

@@ -62,6 +62,16 @@ pub struct BatchCredentialIssuance {
     pub extra: BTreeMap<String, Value>,
 }
 
+impl BatchCredentialIssuance {
+    /// Batch issuance of up to `batch_size` credentials per request (2 or more).
+    pub fn new(batch_size: u32) -> Self {
+        Self {
+            batch_size: batch_size.max(2),
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
 /// An entry of the issuer's `display`, OpenID4VCI 1.0 §12.2.4.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

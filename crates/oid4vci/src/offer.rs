@@ -117,6 +117,18 @@ pub struct TxCodeSpec {
     pub extra: BTreeMap<String, Value>,
 }
 
+impl TxCodeSpec {
+    /// A numeric code of `length` digits, with guidance for the End-User (≤ 300 characters).
+    pub fn numeric(length: u32, description: Option<&str>) -> Self {
+        Self {
+            input_mode: Some(InputMode::Numeric),
+            length: Some(length),
+            description: description.map(str::to_owned),
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
 open_enum! {
     /// `tx_code.input_mode`, OpenID4VCI 1.0 §4.1.1.
     pub enum InputMode {
