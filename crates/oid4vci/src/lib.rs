@@ -16,8 +16,10 @@
 //!
 //! Credential endpoint order: [`bearer_token`] → look up [`AccessTokenRecord`] by hash →
 //! [`CredentialRequest::from_json`] → [`validate_credential_request`] → per proof:
-//! [`unverified_proof_nonce`] → look up and [`NonceRecord::check`] → [`validate_jwt_proof`]
-//! → [`NonceRecord::consume`] (persist with compare-and-swap) → [`check_distinct_keys`] →
+//! [`unverified_proof_nonce`] → look up the [`NonceRecord`] by [`SecretHash::of`] it and
+//! [`NonceRecord::check`] → [`validate_jwt_proof`] with that nonce expected; then
+//! [`check_distinct_keys`] → [`NonceRecord::consume`] each distinct nonce once (a batch
+//! usually shares one; persist with compare-and-swap) →
 //! issue → [`CredentialResponse::issued`].
 //!
 //! ```

@@ -162,14 +162,24 @@ impl ProofError {
 }
 
 /// The `nonce` claim of a proof, read WITHOUT verifying anything: only to find the c_nonce
-/// record to check before calling [`validate_jwt_proof`].
-pub fn unverified_proof_nonce(jwt: &str) -> Option<String> {
+/// record to check before calling [`validate_jwt_proof`]. A proof without a nonce is
+/// [`ProofError::MissingNonce`] here, so a caller cannot slip into "no nonce expected".
+pub fn unverified_proof_nonce(jwt: &str) -> Result<String, ProofError> {
     if jwt.len() > MAX_PROOF_LEN {
-        return None;
+        return Err(ProofError::TooLarge);
     }
-    let jws = decode_compact(jwt).ok()?;
-    let claims: Value = serde_json::from_slice(&jws.payload).ok()?;
-    claims.get("nonce")?.as_str().map(str::to_owned)
+    let jws = decode_compact(jwt).map_err(|e| match e {
+        JwsShapeError::NotCompact => ProofError::NotCompactJws,
+        JwsShapeError::Header => ProofError::InvalidHeader,
+    })?;
+    match serde_json::from_slice::<Value>(&jws.payload) {
+        Ok(Value::Object(claims)) => claims
+            .get("nonce")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or(ProofError::MissingNonce),
+        _ => Err(ProofError::InvalidClaims),
+    }
 }
 
 /// Validates a `jwt` key proof (Appendix F.1 and F.4) and returns the key to bind.
@@ -194,7 +204,7 @@ pub fn validate_jwt_proof(
 
     match header.get("typ") {
         None => return Err(ProofError::MissingTyp),
-        Some(Value::String(t)) if t == PROOF_JWT_TYP => {}
+        Some(Value::String(t)) if is_proof_typ(t) => {}
         Some(other) => {
             return Err(ProofError::WrongTyp(
                 other.as_str().unwrap_or("<not a string>").to_owned(),
@@ -297,4 +307,15 @@ pub fn validate_jwt_proof(
         verification_method: key.to_did_key_url(),
         public_key: key,
     })
+}
+
+/// `typ` is a media type: compared case-insensitively, `application/` optional (RFC 7515 §4.1.9).
+fn is_proof_typ(typ: &str) -> bool {
+    let bare = match typ.get(..12) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => {
+            typ.get(12..).unwrap_or_default()
+        }
+        _ => typ,
+    };
+    bare.eq_ignore_ascii_case(PROOF_JWT_TYP)
 }

@@ -152,7 +152,13 @@ fn proof_alg_not_in_metadata_or_not_matching_key() {
 #[test]
 fn proof_wrong_typ() {
     let key = TestKey::ed25519(1);
-    for typ in ["JWT", "openid4vci-proof+JWT", "jwt"] {
+    for typ in [
+        "JWT",
+        "jwt",
+        "dpop+jwt",
+        "openid4vp-proof+jwt",
+        "application/JWT",
+    ] {
         let header = json!({"typ": typ, "alg": "EdDSA", "kid": key.public().to_did_key_url()});
         assert_eq!(
             check(&sign_jwt(&header, &claims(NONCE), &key)),
@@ -310,7 +316,7 @@ fn malformed_proofs_never_panic() {
         "eyJ0eXAiOjF9.e30.AA",
     ] {
         assert!(check(junk).is_err(), "{junk}");
-        let _ = unverified_proof_nonce(junk);
+        assert!(unverified_proof_nonce(junk).is_err(), "{junk}");
     }
     assert_eq!(check(&"a".repeat(20_000)), Err(ProofError::TooLarge));
     let key = TestKey::ed25519(1);
@@ -323,7 +329,12 @@ fn unverified_nonce_reads_the_claim() {
     let key = TestKey::ed25519(1);
     assert_eq!(
         unverified_proof_nonce(&good_proof(&key, "n-1")).as_deref(),
-        Some("n-1")
+        Ok("n-1")
+    );
+    let without = sign_jwt(&kid_header(&key), &json!({"aud": ISSUER, "iat": NOW}), &key);
+    assert_eq!(
+        unverified_proof_nonce(&without),
+        Err(ProofError::MissingNonce)
     );
 }
 
@@ -335,4 +346,17 @@ fn draft_error_body_can_carry_a_fresh_c_nonce() {
     assert_eq!(json["error"], "invalid_proof");
     assert_eq!(json["c_nonce"], nonce.expose_secret());
     assert_eq!(json["c_nonce_expires_in"], 300);
+}
+
+#[test]
+fn proof_typ_is_compared_as_a_media_type() {
+    // Case-insensitive, optional "application/" prefix (RFC 7515 §4.1.9).
+    let key = TestKey::ed25519(1);
+    for typ in ["openid4vci-proof+JWT", "application/openid4vci-proof+jwt"] {
+        let header = json!({"typ": typ, "alg": "EdDSA", "kid": key.public().to_did_key_url()});
+        assert!(
+            check(&sign_jwt(&header, &claims(NONCE), &key)).is_ok(),
+            "{typ}"
+        );
+    }
 }
