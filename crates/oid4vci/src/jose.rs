@@ -82,12 +82,12 @@ impl PublicKey {
                 if x.len() != 32 || y.len() != 32 {
                     return Err(KeyError::InvalidJwk("coordinate length"));
                 }
-                let point = p256::EncodedPoint::from_affine_coordinates(
-                    p256::FieldBytes::from_slice(&x),
-                    p256::FieldBytes::from_slice(&y),
-                    false,
-                );
-                p256::ecdsa::VerifyingKey::from_encoded_point(&point)
+                // SEC1 uncompressed form: 0x04 ‖ x ‖ y.
+                let mut sec1 = Vec::with_capacity(65);
+                sec1.push(0x04);
+                sec1.extend_from_slice(&x);
+                sec1.extend_from_slice(&y);
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
                     .map(Self::P256)
                     .map_err(|_| KeyError::InvalidJwk("not a P-256 point"))
             }
