@@ -85,8 +85,9 @@ pub use metadata::{
 pub use nonce::{NonceError, NonceRecord, NonceResponse, issue_nonce};
 pub use offer::{
     AuthorizationCodeGrant, CredentialOffer, Grants, InputMode, MAX_OFFER_URL_LEN, OFFER_SCHEME,
-    OfferError, OfferLocation, OfferUrlError, PRE_AUTHORIZED_CODE_GRANT, PreAuthorizedCodeGrant,
-    TxCodeSpec, offer_url_by_reference, offer_url_by_value, parse_offer_json, parse_offer_url,
+    OfferError, OfferLocation, OfferParseOptions, OfferUrlError, PRE_AUTHORIZED_CODE_GRANT,
+    PreAuthorizedCodeGrant, TxCodeSpec, offer_url_by_reference, offer_url_by_value,
+    parse_offer_json, parse_offer_json_with, parse_offer_url, parse_offer_url_with,
 };
 pub use proof::{
     HolderKey, KeyProofExpectations, MAX_PROOF_LEN, PROOF_JWT_TYP, ProofError,

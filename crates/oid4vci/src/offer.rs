@@ -167,7 +167,12 @@ impl CredentialOffer {
     /// Checks the rules of §4.1.1 that serde cannot: https issuer without query or fragment,
     /// non-empty unique configuration ids, tx_code description ≤ 300 characters.
     pub fn validate(&self) -> Result<(), OfferError> {
-        check_issuer_identifier(&self.credential_issuer)?;
+        self.validate_with(OfferParseOptions::default())
+    }
+
+    /// [`CredentialOffer::validate`] with relaxations for local testing.
+    pub fn validate_with(&self, options: OfferParseOptions) -> Result<(), OfferError> {
+        check_issuer_identifier(&self.credential_issuer, options)?;
         if self.credential_configuration_ids.is_empty() {
             return Err(OfferError::NoConfigurationIds);
         }
@@ -215,17 +220,41 @@ pub enum OfferError {
 }
 
 /// OpenID4VCI 1.0 §12.2.1: an https URL with a host and no query or fragment.
-fn check_issuer_identifier(issuer: &str) -> Result<(), OfferError> {
+fn check_issuer_identifier(issuer: &str, options: OfferParseOptions) -> Result<(), OfferError> {
     match url::Url::parse(issuer) {
-        Ok(u)
-            if u.scheme() == "https"
-                && u.host().is_some()
-                && u.query().is_none()
-                && u.fragment().is_none() =>
-        {
+        Ok(u) if secure_enough(&u, options) && u.query().is_none() && u.fragment().is_none() => {
             Ok(())
         }
         _ => Err(OfferError::IssuerNotHttps),
+    }
+}
+
+/// https with a host, or (only with `danger_allow_http`) http to a loopback host.
+fn secure_enough(url: &url::Url, options: OfferParseOptions) -> bool {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return false,
+    };
+    url.scheme() == "https" || (options.danger_allow_http && url.scheme() == "http" && loopback)
+}
+
+/// Relaxations of offer parsing; the default is the spec.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OfferParseOptions {
+    /// Accept `http` issuer and offer URLs to loopback hosts (local interop tests only).
+    pub danger_allow_http: bool,
+}
+
+impl OfferParseOptions {
+    /// Accept `http://127.0.0.1…` / `http://localhost…` URLs. Never in production: the
+    /// offer and the metadata would travel unprotected.
+    pub fn danger_allow_http_loopback() -> Self {
+        Self {
+            danger_allow_http: true,
+        }
     }
 }
 
@@ -275,12 +304,20 @@ pub enum OfferUrlError {
 /// Parses and validates an offer fetched from a `credential_offer_uri` (§4.1.3: the body of
 /// an `application/json` response; the caller refuses other media types).
 pub fn parse_offer_json(body: &[u8]) -> Result<CredentialOffer, OfferUrlError> {
+    parse_offer_json_with(body, OfferParseOptions::default())
+}
+
+/// [`parse_offer_json`] with relaxations for local testing.
+pub fn parse_offer_json_with(
+    body: &[u8],
+    options: OfferParseOptions,
+) -> Result<CredentialOffer, OfferUrlError> {
     if body.len() > MAX_OFFER_URL_LEN {
         return Err(OfferUrlError::TooLong);
     }
     let offer: CredentialOffer =
         serde_json::from_slice(body).map_err(|e| OfferUrlError::InvalidOfferJson(e.to_string()))?;
-    offer.validate()?;
+    offer.validate_with(options)?;
     Ok(offer)
 }
 
@@ -320,6 +357,14 @@ fn percent_encode(text: &str) -> String {
 /// query (§4.1). Exactly one of `credential_offer` / `credential_offer_uri`; the offer is
 /// validated, the URI must be https. The caller fetches a by-reference offer itself.
 pub fn parse_offer_url(text: &str) -> Result<OfferLocation, OfferUrlError> {
+    parse_offer_url_with(text, OfferParseOptions::default())
+}
+
+/// [`parse_offer_url`] with relaxations for local testing.
+pub fn parse_offer_url_with(
+    text: &str,
+    options: OfferParseOptions,
+) -> Result<OfferLocation, OfferUrlError> {
     if text.len() > MAX_OFFER_URL_LEN {
         return Err(OfferUrlError::TooLong);
     }
@@ -346,13 +391,11 @@ pub fn parse_offer_url(text: &str) -> Result<OfferLocation, OfferUrlError> {
         (Some(json), None) => {
             let offer: CredentialOffer = serde_json::from_str(&json)
                 .map_err(|e| OfferUrlError::InvalidOfferJson(e.to_string()))?;
-            offer.validate()?;
+            offer.validate_with(options)?;
             Ok(OfferLocation::ByValue(Box::new(offer)))
         }
         (None, Some(uri)) => match url::Url::parse(&uri) {
-            Ok(u) if u.scheme() == "https" && u.host().is_some() => {
-                Ok(OfferLocation::ByReference(uri))
-            }
+            Ok(u) if secure_enough(&u, options) => Ok(OfferLocation::ByReference(uri)),
             _ => Err(OfferUrlError::OfferUriNotHttps),
         },
     }

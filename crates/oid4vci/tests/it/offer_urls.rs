@@ -182,3 +182,25 @@ fn offer_debug_redacts_the_code() {
     let debug = format!("{:?}", offer(Some(pin_spec())));
     assert!(!debug.contains("code-123"), "{debug}");
 }
+
+#[test]
+fn http_only_with_the_danger_option_and_only_on_loopback() {
+    use rosette_oid4vci::{OfferParseOptions, parse_offer_url_with};
+    let local = offer_url_by_reference("http://127.0.0.1:8080/offers/1");
+    assert_eq!(
+        parse_offer_url(&local),
+        Err(OfferUrlError::OfferUriNotHttps)
+    );
+    let danger = OfferParseOptions::danger_allow_http_loopback();
+    assert!(parse_offer_url_with(&local, danger).is_ok());
+    assert!(parse_offer_url_with(&offer_url_by_reference("http://localhost/o"), danger).is_ok());
+    let remote = offer_url_by_reference("http://issuer.example.org/offers/1");
+    assert_eq!(
+        parse_offer_url_with(&remote, danger),
+        Err(OfferUrlError::OfferUriNotHttps)
+    );
+    let mut http_offer = offer(None);
+    http_offer.credential_issuer = "http://[::1]:9000".into();
+    assert!(http_offer.validate_with(danger).is_ok());
+    assert_eq!(http_offer.validate(), Err(OfferError::IssuerNotHttps));
+}
