@@ -55,6 +55,16 @@
 //! ```
 
 #![warn(missing_docs)]
+// Untrusted input reaches most of this crate: no panicking shortcuts outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 mod credential;
 mod error;
