@@ -7,7 +7,7 @@
 //!
 //! | Endpoint | Types | Logic |
 //! |---|---|---|
-//! | offer (QR) §4 | [`CredentialOffer`] | [`offer_url_by_reference`], [`offer_url_by_value`], [`parse_offer_url`] |
+//! | offer (QR) §4 | [`CredentialOffer`], [`OfferToken`] (by-reference URI; code derived from it) | [`offer_url_by_reference`], [`offer_url_by_value`], [`parse_offer_url`] |
 //! | metadata §12 | [`CredentialIssuerMetadata`], [`AuthorizationServerMetadata`] | |
 //! | `POST /token` §6 | [`TokenRequest`], [`TokenResponse`] | [`redeem`] → [`TokenGrant`] / [`TokenError`] |
 //! | `POST /nonce` §7 | [`NonceResponse`] | [`issue_nonce`], [`NonceRecord::consume`] |
@@ -104,7 +104,8 @@ pub use proof::{
     unverified_proof_nonce, validate_jwt_proof,
 };
 pub use secret::{
-    AccessToken, CNonce, NotificationId, PreAuthorizedCode, SECRET_BYTES, SecretHash, TxCode,
+    AccessToken, CNonce, NotificationId, OfferToken, PreAuthorizedCode, SECRET_BYTES, SecretHash,
+    TxCode,
 };
 pub use token::{
     AccessTokenRecord, BearerError, GrantType, MAX_FORM_LEN, PreAuthorizedCodeState, TokenError,

@@ -148,6 +148,57 @@ opaque_secret!(
     NotificationId
 );
 
+/// The secret in a by-reference offer URI (`…/offers/<token>`, OpenID4VCI 1.0 §4.1.3).
+///
+/// The pre-authorized code is derived from it, so the issuer can serve the offer JSON on
+/// every fetch while storing neither value: it stores [`OfferToken::hash`] (to find the offer
+/// record) and the code's hash (in [`crate::PreAuthorizedCodeState`]). Whoever can fetch the
+/// offer learns the code anyway; the code does not reveal the token.
+pub struct OfferToken(SecretString);
+
+impl OfferToken {
+    /// A fresh random token (256 bits, base64url).
+    pub fn generate<R: CryptoRng + RngCore>(rng: &mut R) -> Self {
+        Self(random_opaque(rng))
+    }
+
+    /// Wraps the token from a request path.
+    pub fn from_presented(value: impl Into<String>) -> Self {
+        Self(SecretString::new(value.into()))
+    }
+
+    /// The token, for the offer URI.
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// The digest to store and look the offer up by.
+    pub fn hash(&self) -> SecretHash {
+        SecretHash::of(self.0.expose_secret())
+    }
+
+    /// The pre-authorized code of this offer: base64url(SHA-256(label ‖ 0x00 ‖ token)).
+    pub fn pre_authorized_code(&self) -> PreAuthorizedCode {
+        let mut hasher = Sha256::new();
+        hasher.update(b"rosette-oid4vci pre-authorized_code");
+        hasher.update([0u8]);
+        hasher.update(self.0.expose_secret().as_bytes());
+        PreAuthorizedCode(SecretString::new(URL_SAFE_NO_PAD.encode(hasher.finalize())))
+    }
+
+    /// `<base>/<token>`: the `credential_offer_uri` (`base` without a trailing slash, e.g.
+    /// `https://issuer.example.org/offers`).
+    pub fn offer_uri(&self, base: &str) -> String {
+        format!("{}/{}", base.trim_end_matches('/'), self.0.expose_secret())
+    }
+}
+
+impl fmt::Debug for OfferToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OfferToken(<redacted>)")
+    }
+}
+
 /// A Transaction Code (PIN) sent to the End-User on a second channel (OpenID4VCI 1.0 §4.1.1).
 ///
 /// Its hash alone does not protect a 6-digit code from brute force; the attempt limit in
@@ -217,6 +268,28 @@ mod tests {
         assert_eq!(SecretHash::from_hex("zz"), None);
         let json = serde_json::to_string(&h).unwrap();
         assert_eq!(serde_json::from_str::<SecretHash>(&json).unwrap(), h);
+    }
+
+    #[test]
+    fn offer_token_derives_a_stable_code_unrelated_to_its_hash() {
+        let token = OfferToken::generate(&mut rand::rngs::StdRng::seed_from_u64(3));
+        let again = OfferToken::from_presented(token.expose_secret());
+        let code = token.pre_authorized_code();
+        assert_eq!(
+            code.expose_secret(),
+            again.pre_authorized_code().expose_secret()
+        );
+        assert_eq!(code.expose_secret().len(), 43);
+        assert_ne!(code.hash(), token.hash());
+        assert_ne!(code.expose_secret(), token.expose_secret());
+        assert_eq!(
+            token.offer_uri("https://issuer.example.org/offers/"),
+            format!(
+                "https://issuer.example.org/offers/{}",
+                token.expose_secret()
+            )
+        );
+        assert!(!format!("{token:?}").contains(token.expose_secret()));
     }
 
     #[test]

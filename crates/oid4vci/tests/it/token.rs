@@ -396,3 +396,44 @@ fn state_serialises_without_secrets() {
     let back: PreAuthorizedCodeState = serde_json::from_str(&json).unwrap();
     assert_eq!(back, o.state);
 }
+
+/// By-reference offers: the issuer stores only hashes, yet can serve the offer on every GET.
+#[test]
+fn offer_token_lets_the_issuer_serve_the_offer_without_storing_the_code() {
+    use rosette_oid4vci::{CredentialOffer, OfferToken, offer_url_by_reference};
+    let token = OfferToken::generate(&mut rng(21));
+    let state = PreAuthorizedCodeState::new(
+        &token.pre_authorized_code(),
+        vec![OB_CONFIG.to_owned()],
+        None,
+        now(),
+        600,
+    );
+    let stored_key = token.hash();
+    let qr = offer_url_by_reference(&token.offer_uri("https://issuer.example.org/offers"));
+
+    // GET /offers/<token>: find the record by the token's hash, rebuild the offer.
+    let presented = OfferToken::from_presented(qr.rsplit("%2F").next().unwrap());
+    assert_eq!(presented.hash(), stored_key);
+    let offer = CredentialOffer::pre_authorized(
+        "https://issuer.example.org",
+        state.credential_configuration_ids.clone(),
+        presented.pre_authorized_code().expose_secret(),
+        None,
+    );
+    // The wallet redeems the code from the served offer.
+    let code = offer
+        .pre_authorized_grant()
+        .unwrap()
+        .pre_authorized_code
+        .clone();
+    let mut state = state;
+    let grant = redeem(
+        &mut state,
+        &TokenRequest::pre_authorized(code, None),
+        &TokenSettings::default(),
+        now(),
+        &mut rng(1),
+    );
+    assert!(grant.is_ok());
+}
