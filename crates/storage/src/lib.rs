@@ -1,0 +1,28 @@
+//! The embedded store of the Rosette issuer agent: versioned records in named tables.
+//!
+//! Like kanidm's backend, the store has no rules about content. It offers:
+//!
+//! - [`Store`], an object-safe byte store with tables, prefix scans with paging,
+//!   [`compare_and_swap`](Store::compare_and_swap) (the single-use primitive),
+//!   [`apply`](Store::apply) (an atomic [`WriteBatch`] across tables) and
+//!   [`flush`](Store::flush) (durability);
+//! - two backends: [`SledStore`] on disk and [`MemoryStore`] for tests;
+//! - [`Record`] and [`Repo`], typed records stored as a versioned JSON envelope
+//!   `{"v":N,"data":{…}}` with a migration hook.
+//!
+//! Nothing here reads the clock or interprets values; expiry and single use are the caller's
+//! rules, built on CAS.
+
+mod error;
+mod memory;
+mod record;
+mod sled_store;
+mod store;
+mod table;
+
+pub use error::{CasConflict, StorageError};
+pub use memory::MemoryStore;
+pub use record::{MigrationError, Record, Repo, Stored, decode_record, encode_record};
+pub use sled_store::SledStore;
+pub use store::{MAX_SCAN_LIMIT, Store, WriteBatch};
+pub use table::{InvalidTableName, MAX_TABLE_NAME_LEN, Table};

@@ -1,0 +1,168 @@
+//! The storage trait every backend implements, and the atomic write batch.
+
+use std::fmt;
+
+use crate::{CasConflict, StorageError, Table};
+
+/// The most entries one [`Store::scan_prefix`] call returns; larger limits are lowered to it.
+pub const MAX_SCAN_LIMIT: usize = 10_000;
+
+/// An ordered key-value store with named tables.
+///
+/// The store has no rules about content: keys and values are bytes, ordered by bytes. It offers
+/// the few primitives the protocol needs to stay correct under concurrency and crashes:
+/// [`compare_and_swap`](Store::compare_and_swap) for single-use values,
+/// [`apply`](Store::apply) for writes that must land together, and
+/// [`flush`](Store::flush) for durability.
+///
+/// Object safe: the agent holds an `Arc<dyn Store>`. All methods take `&self` and are safe to
+/// call from many threads; each call is atomic with respect to the others.
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// The value stored under `key`, if any.
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// Stores `value` under `key`, returning the value it replaced.
+    fn insert(
+        &self,
+        table: Table,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// Removes `key`, returning the value it held.
+    fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// Up to `limit` entries whose keys start with `prefix`, in key order.
+    ///
+    /// With `start_after`, only keys strictly greater than it are returned: pass the last key of
+    /// one page to get the next. A page shorter than `limit` is the last one. `limit` is capped
+    /// at [`MAX_SCAN_LIMIT`].
+    fn scan_prefix(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        start_after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
+
+    /// Replaces the value of `key` with `new` only if it currently equals `expected`.
+    ///
+    /// `None` as `expected` means "the key is absent"; `None` as `new` removes the key. Exactly
+    /// one of many concurrent callers expecting the same value wins; the others get
+    /// `Ok(Err(CasConflict))` carrying the value they found.
+    fn compare_and_swap(
+        &self,
+        table: Table,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Result<(), CasConflict>, StorageError>;
+
+    /// Applies every write of `batch` atomically, across tables: after a crash, either all of
+    /// them are visible or none is. Writes to the same key apply in order (the last one wins).
+    fn apply(&self, batch: WriteBatch) -> Result<(), StorageError>;
+
+    /// Makes every write that returned before this call durable; on return they survive a
+    /// crash or power loss.
+    fn flush(&self) -> Result<(), StorageError>;
+
+    /// The number of entries in `table`. May take time linear in the table's size.
+    fn len(&self, table: Table) -> Result<usize, StorageError>;
+
+    /// Whether `table` holds no entry.
+    fn is_empty(&self, table: Table) -> Result<bool, StorageError> {
+        Ok(self.scan_prefix(table, b"", None, 1)?.is_empty())
+    }
+}
+
+/// One write of a [`WriteBatch`].
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Write {
+    pub(crate) table: Table,
+    pub(crate) key: Vec<u8>,
+    /// `None` removes the key.
+    pub(crate) value: Option<Vec<u8>>,
+}
+
+/// Writes applied together by [`Store::apply`]: all of them, or (after a crash) none.
+///
+/// `Debug` shows tables and sizes, never values.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct WriteBatch {
+    pub(crate) writes: Vec<Write>,
+}
+
+impl WriteBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds "store `value` under `key` in `table`".
+    pub fn insert(
+        &mut self,
+        table: Table,
+        key: impl Into<Vec<u8>>,
+        value: impl Into<Vec<u8>>,
+    ) -> &mut Self {
+        self.writes.push(Write {
+            table,
+            key: key.into(),
+            value: Some(value.into()),
+        });
+        self
+    }
+
+    /// Adds "remove `key` from `table`".
+    pub fn remove(&mut self, table: Table, key: impl Into<Vec<u8>>) -> &mut Self {
+        self.writes.push(Write {
+            table,
+            key: key.into(),
+            value: None,
+        });
+        self
+    }
+
+    /// The number of writes in the batch.
+    pub fn len(&self) -> usize {
+        self.writes.len()
+    }
+
+    /// Whether the batch holds no write.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+
+    /// The distinct tables the batch writes to, in order of first use.
+    pub(crate) fn tables(&self) -> Vec<Table> {
+        let mut tables: Vec<Table> = Vec::new();
+        for write in &self.writes {
+            if !tables.contains(&write.table) {
+                tables.push(write.table);
+            }
+        }
+        tables
+    }
+}
+
+impl fmt::Debug for WriteBatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        for w in &self.writes {
+            match &w.value {
+                Some(v) => list.entry(&format_args!(
+                    "insert {}/{} ({} bytes)",
+                    w.table,
+                    crate::error::KeyDisplay(&w.key),
+                    v.len()
+                )),
+                None => list.entry(&format_args!(
+                    "remove {}/{}",
+                    w.table,
+                    crate::error::KeyDisplay(&w.key)
+                )),
+            };
+        }
+        list.finish()
+    }
+}
