@@ -16,6 +16,7 @@
 mod error;
 mod memory;
 mod record;
+mod seal;
 mod sled_store;
 mod store;
 mod table;
@@ -24,5 +25,5 @@ pub use error::{CasConflict, StorageError};
 pub use memory::MemoryStore;
 pub use record::{MigrationError, Record, Repo, Stored, decode_record, encode_record};
 pub use sled_store::SledStore;
-pub use store::{MAX_SCAN_LIMIT, Store, WriteBatch};
+pub use store::{Entry, MAX_SCAN_LIMIT, Store, WriteBatch};
 pub use table::{InvalidTableName, MAX_TABLE_NAME_LEN, Table};

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::store::{MAX_SCAN_LIMIT, WriteBatch};
+use crate::store::{Entry, MAX_SCAN_LIMIT, WriteBatch};
 use crate::{CasConflict, StorageError, Store, Table};
 
 type Tables = BTreeMap<Table, BTreeMap<Vec<u8>, Vec<u8>>>;
@@ -61,7 +61,7 @@ impl Store for MemoryStore {
         prefix: &[u8],
         start_after: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    ) -> Result<Vec<Entry>, StorageError> {
         let tables = self.lock();
         let Some(t) = tables.get(&table) else {
             return Ok(Vec::new());

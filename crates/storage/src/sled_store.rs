@@ -8,6 +8,9 @@
 //! format marker, written before the store first becomes visible at its path: a new store is
 //! built in a sibling staging directory, flushed, and renamed into place. A store directory
 //! without the marker is therefore damaged, never new, and [`SledStore::open`] refuses it.
+//!
+//! sled also recovers a log damaged in the middle by silently dropping everything after the
+//! damage; the flush seal (see `seal.rs`) turns that into an error when flushed writes are lost.
 
 use std::fmt;
 use std::fs;
@@ -15,18 +18,26 @@ use std::io;
 use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use crate::store::{MAX_SCAN_LIMIT, WriteBatch};
+use crate::seal::{SEAL_FILE, Seal, SealState, StoreId};
+use crate::store::{Entry, MAX_SCAN_LIMIT, WriteBatch};
 use crate::{CasConflict, StorageError, Store, Table};
 
 /// The tree holding the store's own bookkeeping; table names cannot start with `_`.
 const META_TREE: &[u8] = b"__rosette_meta";
 const FORMAT_KEY: &[u8] = b"format";
+/// How many [`SledStore::flush`] calls completed, as a big-endian `u64`; mirrored by the seal.
+const FLUSHES_KEY: &[u8] = b"flushes";
+/// The store's random id (16 bytes), also in the seal.
+const ID_KEY: &[u8] = b"id";
 /// The on-disk format this build reads and writes.
 const FORMAT: &[u8] = b"rosette-storage/sled-0.34/1";
+/// sled's log file inside the store directory.
+const SLED_LOG_FILE: &str = "db";
 /// Suffix of the staging directory a new store is built in.
 const STAGING_SUFFIX: &str = ".rosette-init";
 
@@ -39,6 +50,14 @@ const STAGING_SUFFIX: &str = ".rosette-init";
 pub struct SledStore {
     db: sled::Db,
     path: PathBuf,
+    /// Held for the whole of a flush, so that flush counters reach the seal in order.
+    seal: Mutex<SealWriter>,
+}
+
+#[derive(Debug)]
+struct SealWriter {
+    seal: Seal,
+    flushes: u64,
 }
 
 impl SledStore {
@@ -52,32 +71,84 @@ impl SledStore {
         if is_absent_or_empty(path)? {
             create(path)?;
         }
+        // Refuse before sled writes its own files into a directory that is not a store.
+        for required in [SLED_LOG_FILE, SEAL_FILE] {
+            if !path.join(required).is_file() {
+                return Err(StorageError::StoreCorrupted {
+                    reason: format!(
+                        "{} is not empty but has no {required} file: it is not a Rosette store, \
+                         or its files were removed",
+                        path.display()
+                    ),
+                });
+            }
+        }
         let db = open_db(path)?;
-        let marker = db
-            .open_tree(META_TREE)
-            .and_then(|meta| meta.get(FORMAT_KEY))
-            .map_err(map_err)?;
-        match marker {
-            Some(format) if format.as_ref() == FORMAT => Ok(Self {
-                db,
-                path: path.to_path_buf(),
-            }),
-            Some(other) => Err(StorageError::StoreCorrupted {
-                reason: format!(
-                    "{} holds format {:?}, this build reads {:?}",
-                    path.display(),
+        let corrupted = |reason: String| StorageError::StoreCorrupted {
+            reason: format!("{}: {reason}", path.display()),
+        };
+        let (format, id, flushes) = guard(|| {
+            let meta = db.open_tree(META_TREE)?;
+            Ok((
+                meta.get(FORMAT_KEY)?,
+                meta.get(ID_KEY)?,
+                meta.get(FLUSHES_KEY)?,
+            ))
+        })?;
+        match format {
+            Some(format) if format.as_ref() == FORMAT => {}
+            Some(other) => {
+                return Err(corrupted(format!(
+                    "holds format {:?}, this build reads {:?}",
                     String::from_utf8_lossy(&other),
                     String::from_utf8_lossy(FORMAT)
-                ),
-            }),
-            None => Err(StorageError::StoreCorrupted {
-                reason: format!(
-                    "{} has store files but no format marker: they were truncated, damaged or \
-                     are not a Rosette store",
-                    path.display()
-                ),
-            }),
+                )));
+            }
+            None => {
+                return Err(corrupted(
+                    "has store files but no format marker: they were truncated, damaged or are not \
+                     a Rosette store"
+                        .to_owned(),
+                ));
+            }
         }
+        let Some(id) = id.and_then(|id| StoreId::try_from(id.as_ref()).ok()) else {
+            return Err(corrupted("the store id is missing or damaged".to_owned()));
+        };
+        let Some(flushes) = flushes.and_then(|f| <[u8; 8]>::try_from(f.as_ref()).ok()) else {
+            return Err(corrupted(
+                "the flush counter is missing or damaged".to_owned(),
+            ));
+        };
+        let flushes = u64::from_be_bytes(flushes);
+        let seal = match Seal::open(path).map_err(|source| StorageError::Io { source })? {
+            None => return Err(corrupted(format!("the seal file {SEAL_FILE} is missing"))),
+            Some((_, SealState::Damaged)) => {
+                return Err(corrupted(format!("the seal file {SEAL_FILE} is damaged")));
+            }
+            Some((_, SealState::Sealed { id: sealed_id, .. })) if sealed_id != id => {
+                return Err(corrupted(format!(
+                    "the log belongs to another store than the seal file {SEAL_FILE}"
+                )));
+            }
+            Some((
+                _,
+                SealState::Sealed {
+                    flushes: sealed, ..
+                },
+            )) if sealed > flushes => {
+                return Err(corrupted(format!(
+                    "flushed writes were lost: the log ends at flush {flushes}, the seal records \
+                     flush {sealed}"
+                )));
+            }
+            Some((seal, SealState::Sealed { .. })) => seal,
+        };
+        Ok(Self {
+            db,
+            path: path.to_path_buf(),
+            seal: Mutex::new(SealWriter { seal, flushes }),
+        })
     }
 
     /// The store's directory.
@@ -87,11 +158,19 @@ impl SledStore {
 
     /// Bytes the store's files take on disk.
     pub fn size_on_disk(&self) -> Result<u64, StorageError> {
-        self.db.size_on_disk().map_err(map_err)
+        guard(|| self.db.size_on_disk())
     }
 
     fn tree(&self, table: Table) -> Result<sled::Tree, StorageError> {
-        self.db.open_tree(table.as_str()).map_err(map_err)
+        guard(|| self.db.open_tree(table.as_str()))
+    }
+}
+
+impl Drop for SledStore {
+    /// A clean close seals the last writes; an error here has nowhere to go, and the writes
+    /// are still in sled's log.
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
@@ -105,11 +184,8 @@ impl fmt::Debug for SledStore {
 
 impl Store for SledStore {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self
-            .tree(table)?
-            .get(key)
-            .map_err(map_err)?
-            .map(|v| v.to_vec()))
+        let tree = self.tree(table)?;
+        guard(|| Ok(tree.get(key)?.map(|v| v.to_vec())))
     }
 
     fn insert(
@@ -118,19 +194,13 @@ impl Store for SledStore {
         key: &[u8],
         value: &[u8],
     ) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self
-            .tree(table)?
-            .insert(key, value)
-            .map_err(map_err)?
-            .map(|v| v.to_vec()))
+        let tree = self.tree(table)?;
+        guard(|| Ok(tree.insert(key, value)?.map(|v| v.to_vec())))
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self
-            .tree(table)?
-            .remove(key)
-            .map_err(map_err)?
-            .map(|v| v.to_vec()))
+        let tree = self.tree(table)?;
+        guard(|| Ok(tree.remove(key)?.map(|v| v.to_vec())))
     }
 
     fn scan_prefix(
@@ -139,30 +209,30 @@ impl Store for SledStore {
         prefix: &[u8],
         start_after: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    ) -> Result<Vec<Entry>, StorageError> {
         let limit = limit.min(MAX_SCAN_LIMIT);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let lower = match start_after {
             Some(after) if after >= prefix => Bound::Excluded(after),
             _ => Bound::Included(prefix),
         };
-        let mut out = Vec::new();
-        if limit == 0 {
-            return Ok(out);
-        }
-        for entry in self
-            .tree(table)?
-            .range::<&[u8], _>((lower, Bound::Unbounded))
-        {
-            let (k, v) = entry.map_err(map_err)?;
-            if !k.starts_with(prefix) {
-                break;
+        let tree = self.tree(table)?;
+        guard(|| {
+            let mut out = Vec::new();
+            for entry in tree.range::<&[u8], _>((lower, Bound::Unbounded)) {
+                let (k, v) = entry?;
+                if !k.starts_with(prefix) {
+                    break;
+                }
+                out.push((k.to_vec(), v.to_vec()));
+                if out.len() == limit {
+                    break;
+                }
             }
-            out.push((k.to_vec(), v.to_vec()));
-            if out.len() == limit {
-                break;
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn compare_and_swap(
@@ -172,10 +242,8 @@ impl Store for SledStore {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Result<(), CasConflict>, StorageError> {
-        let outcome = self
-            .tree(table)?
-            .compare_and_swap(key, expected, new)
-            .map_err(map_err)?;
+        let tree = self.tree(table)?;
+        let outcome = guard(|| tree.compare_and_swap(key, expected, new))?;
         Ok(outcome.map_err(|conflict| CasConflict {
             current: conflict.current.map(|v| v.to_vec()),
         }))
@@ -190,44 +258,56 @@ impl Store for SledStore {
             .iter()
             .map(|&t| self.tree(t))
             .collect::<Result<Vec<_>, _>>()?;
-        // The view of each write's tree, by position in `tables`.
-        let slots: Vec<usize> = batch
+        // Each write's tree, as a position in `tables` (and so in the transaction's views).
+        let slots: Vec<Option<usize>> = batch
             .writes
             .iter()
-            .map(|w| {
-                tables
-                    .iter()
-                    .position(|&t| t == w.table)
-                    .unwrap_or(usize::MAX)
-            })
+            .map(|w| tables.iter().position(|&t| t == w.table))
             .collect();
-        let result = trees.as_slice().transaction(|views| {
-            for (write, &slot) in batch.writes.iter().zip(&slots) {
-                let Some(view) = views.get(slot) else {
-                    return Err(ConflictableTransactionError::Abort(()));
-                };
-                match &write.value {
-                    Some(value) => view.insert(write.key.as_slice(), value.as_slice())?,
-                    None => view.remove(write.key.as_slice())?,
-                };
+        let result = guard(|| {
+            let outcome = trees.as_slice().transaction(|views| {
+                for (write, slot) in batch.writes.iter().zip(&slots) {
+                    let Some(view) = slot.and_then(|i| views.get(i)) else {
+                        return Err(ConflictableTransactionError::Abort(()));
+                    };
+                    match &write.value {
+                        Some(value) => view.insert(write.key.as_slice(), value.as_slice())?,
+                        None => view.remove(write.key.as_slice())?,
+                    };
+                }
+                Ok(())
+            });
+            match outcome {
+                Ok(()) => Ok(Ok(())),
+                Err(TransactionError::Abort(())) => Ok(Err(())),
+                Err(TransactionError::Storage(e)) => Err(e),
             }
-            Ok(())
-        });
-        match result {
-            Ok(()) => Ok(()),
-            Err(TransactionError::Abort(())) => Err(StorageError::EngineBug {
-                reason: "a batch write had no transaction view".to_owned(),
-            }),
-            Err(TransactionError::Storage(e)) => Err(map_err(e)),
-        }
+        })?;
+        result.map_err(|()| StorageError::EngineBug {
+            reason: "a batch write had no transaction view".to_owned(),
+        })
     }
 
     fn flush(&self) -> Result<(), StorageError> {
-        self.db.flush().map(drop).map_err(map_err)
+        // A panic cannot leave the writer half-updated: `flushes` changes only after success.
+        let mut writer = self.seal.lock().unwrap_or_else(PoisonError::into_inner);
+        let next = writer.flushes.saturating_add(1);
+        guard(|| {
+            let meta = self.db.open_tree(META_TREE)?;
+            meta.insert(FLUSHES_KEY, &next.to_be_bytes())?;
+            self.db.flush()
+        })?;
+        writer
+            .seal
+            .record(next)
+            .map_err(|source| StorageError::Io { source })?;
+        writer.flushes = next;
+        Ok(())
     }
 
     fn len(&self, table: Table) -> Result<usize, StorageError> {
-        Ok(self.tree(table)?.len())
+        let tree = self.tree(table)?;
+        guard(|| Ok(tree.len()))
     }
 }
 
@@ -255,14 +335,41 @@ fn create(path: &Path) -> Result<(), StorageError> {
         fs::remove_dir_all(&staging).map_err(|source| StorageError::Io { source })?;
     }
     {
+        let id = new_store_id();
         let db = open_db(&staging)?;
-        let meta = db.open_tree(META_TREE).map_err(map_err)?;
-        meta.insert(FORMAT_KEY, FORMAT).map_err(map_err)?;
-        db.flush().map_err(map_err)?;
+        guard(|| {
+            let meta = db.open_tree(META_TREE)?;
+            meta.insert(FORMAT_KEY, FORMAT)?;
+            meta.insert(ID_KEY, &id)?;
+            meta.insert(FLUSHES_KEY, &0u64.to_be_bytes())?;
+            db.flush()
+        })?;
+        Seal::create(&staging, id).map_err(|source| StorageError::Io { source })?;
     }
     // POSIX rename replaces an empty directory atomically.
     fs::rename(&staging, path).map_err(|source| StorageError::Io { source })?;
     sync_parent(path)
+}
+
+/// 128 random bits from the standard library's OS-seeded hasher keys (no extra dependency).
+fn new_store_id() -> StoreId {
+    use std::hash::{BuildHasher, RandomState};
+    let mut id = [0u8; 16];
+    for (i, half) in id.chunks_mut(8).enumerate() {
+        let bits = RandomState::new().hash_one(i);
+        half.copy_from_slice(&bits.to_le_bytes());
+    }
+    id
+}
+
+/// Runs a sled call, turning its panics (seen on damaged files) into errors.
+fn guard<R>(op: impl FnOnce() -> sled::Result<R>) -> Result<R, StorageError> {
+    match catch_unwind(AssertUnwindSafe(op)) {
+        Ok(result) => result.map_err(map_err),
+        Err(panic) => Err(StorageError::StoreCorrupted {
+            reason: format!("the storage engine failed: {}", panic_message(&*panic)),
+        }),
+    }
 }
 
 /// Makes the rename of a new store durable.
@@ -287,21 +394,15 @@ fn sync_parent(path: &Path) -> Result<(), StorageError> {
 /// Opens sled at `path`, turning its panics on damaged files into errors.
 fn open_db(path: &Path) -> Result<sled::Db, StorageError> {
     let config = sled::Config::new().path(path);
-    match catch_unwind(AssertUnwindSafe(|| config.open())) {
-        Ok(Ok(db)) => Ok(db),
-        Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
+    match guard(|| config.open()) {
+        Err(StorageError::Io { source })
+            if source.to_string().contains("could not acquire lock") =>
+        {
             Err(StorageError::Locked {
                 path: path.to_path_buf(),
             })
         }
-        Ok(Err(e)) => Err(map_err(e)),
-        Err(panic) => Err(StorageError::StoreCorrupted {
-            reason: format!(
-                "the storage engine crashed reading {}: {}",
-                path.display(),
-                panic_message(&*panic)
-            ),
-        }),
+        other => other,
     }
 }
 

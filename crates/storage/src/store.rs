@@ -7,6 +7,9 @@ use crate::{CasConflict, StorageError, Table};
 /// The most entries one [`Store::scan_prefix`] call returns; larger limits are lowered to it.
 pub const MAX_SCAN_LIMIT: usize = 10_000;
 
+/// A key and its value, as returned by [`Store::scan_prefix`].
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// An ordered key-value store with named tables.
 ///
 /// The store has no rules about content: keys and values are bytes, ordered by bytes. It offers
@@ -43,7 +46,7 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         prefix: &[u8],
         start_after: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
+    ) -> Result<Vec<Entry>, StorageError>;
 
     /// Replaces the value of `key` with `new` only if it currently equals `expected`.
     ///
