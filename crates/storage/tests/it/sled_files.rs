@@ -70,9 +70,16 @@ fn reopen_and_check(path: &Path) -> Outcome {
     }
 }
 
-/// Applies `damage` to copies of one filled store; every outcome must be a refusal with
+/// A named way of damaging a closed store's files.
+type Damage = (String, Box<dyn Fn(&Path)>);
+
+fn damage(name: impl Into<String>, f: impl Fn(&Path) + 'static) -> Damage {
+    (name.into(), Box::new(f))
+}
+
+/// Applies each damage to a copy of one filled store; every outcome must be a refusal with
 /// `StoreCorrupted` or an intact store. Returns how many were refused.
-fn damage_cases(cases: &[(&str, &dyn Fn(&Path))]) -> usize {
+fn damage_cases(cases: &[Damage]) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let original = dir.path().join("original");
     filled(&original);
@@ -84,7 +91,10 @@ fn damage_cases(cases: &[(&str, &dyn Fn(&Path))]) -> usize {
         match reopen_and_check(&trial) {
             Outcome::Refused(StorageError::StoreCorrupted { .. }) => refused += 1,
             Outcome::Intact => {}
-            other => panic!("{name}: {other:?}"),
+            Outcome::Lost { missing_or_wrong } => {
+                panic!("{name}: {missing_or_wrong} records lost silently")
+            }
+            Outcome::Refused(other) => panic!("{name}: refused with the wrong error: {other}"),
         }
     }
     refused
@@ -181,10 +191,9 @@ fn a_directory_that_is_not_a_store_is_refused_and_left_alone() {
 
 #[test]
 fn a_truncated_log_is_refused_or_loses_nothing() {
-    let cuts: Vec<(String, Box<dyn Fn(&Path)>)> = (0..=20)
+    let cases: Vec<Damage> = (0..=20)
         .map(|step| {
-            let name = format!("cut at {}%", step * 5);
-            let cut: Box<dyn Fn(&Path)> = Box::new(move |p: &Path| {
+            damage(format!("cut at {}%", step * 5), move |p: &Path| {
                 let keep = if step == 20 {
                     log_len(p) - 4096
                 } else {
@@ -196,11 +205,9 @@ fn a_truncated_log_is_refused_or_loses_nothing() {
                     .unwrap()
                     .set_len(keep as u64)
                     .unwrap();
-            });
-            (name, cut)
+            })
         })
         .collect();
-    let cases: Vec<(&str, &dyn Fn(&Path))> = cuts.iter().map(|(n, f)| (n.as_str(), &**f)).collect();
     let refused = damage_cases(&cases);
     // Cutting the whole log (0%) is always noticed; most other cuts are too.
     assert!(refused >= 1, "refused {refused} of {}", cases.len());
@@ -212,22 +219,21 @@ fn a_truncated_log_is_refused_or_loses_nothing() {
 
 #[test]
 fn a_garbled_log_is_refused_or_loses_nothing() {
-    let garbles: Vec<(String, Box<dyn Fn(&Path)>)> = (0..20)
+    let cases: Vec<Damage> = (0..20)
         .map(|step| {
-            let name = format!("4 KiB garbled at {}%", step * 5);
-            let garble: Box<dyn Fn(&Path)> = Box::new(move |p: &Path| {
-                let mut bytes = fs::read(p.join("db")).unwrap();
-                let at = (bytes.len() * step / 20).min(bytes.len() - 4096);
-                for b in &mut bytes[at..at + 4096] {
-                    *b ^= 0x5a;
-                }
-                fs::write(p.join("db"), bytes).unwrap();
-            });
-            (name, garble)
+            damage(
+                format!("4 KiB garbled at {}%", step * 5),
+                move |p: &Path| {
+                    let mut bytes = fs::read(p.join("db")).unwrap();
+                    let at = (bytes.len() * step / 20).min(bytes.len() - 4096);
+                    for b in &mut bytes[at..at + 4096] {
+                        *b ^= 0x5a;
+                    }
+                    fs::write(p.join("db"), bytes).unwrap();
+                },
+            )
         })
         .collect();
-    let cases: Vec<(&str, &dyn Fn(&Path))> =
-        garbles.iter().map(|(n, f)| (n.as_str(), &**f)).collect();
     let refused = damage_cases(&cases);
     eprintln!(
         "garbling: refused {refused} of {}, the rest intact",
@@ -240,19 +246,19 @@ fn damaged_bookkeeping_files_are_refused() {
     let other = tempfile::tempdir().unwrap();
     let other_store = other.path().join("other");
     filled(&other_store);
-    let cases: [(&str, &dyn Fn(&Path)); 6] = [
-        ("empty log", &|p| fs::write(p.join("db"), b"").unwrap()),
-        ("log removed", &|p| fs::remove_file(p.join("db")).unwrap()),
-        ("seal removed", &|p| {
+    let cases = [
+        damage("empty log", |p| fs::write(p.join("db"), b"").unwrap()),
+        damage("log removed", |p| fs::remove_file(p.join("db")).unwrap()),
+        damage("seal removed", |p| {
             fs::remove_file(p.join("rosette.seal")).unwrap()
         }),
-        ("seal garbled", &|p| {
+        damage("seal garbled", |p| {
             fs::write(p.join("rosette.seal"), [0x5a; 96]).unwrap()
         }),
-        ("log of another store", &|p| {
+        damage("log of another store", move |p| {
             fs::copy(other_store.join("db"), p.join("db")).unwrap();
         }),
-        ("log of the same store, older", &|p| {
+        damage("log of the same store, older", |p| {
             // The seal is ahead of the log: as if the log were restored from an old backup.
             let seal = fs::read(p.join("rosette.seal")).unwrap();
             let store = SledStore::open(p).unwrap();
@@ -270,11 +276,12 @@ fn damaged_bookkeeping_files_are_refused() {
         }),
     ];
     assert_eq!(damage_cases(&cases), cases.len());
+    drop(other);
 }
 
 #[test]
 fn sled_rebuilds_a_removed_snapshot() {
-    let cases: [(&str, &dyn Fn(&Path)); 1] = [("snapshot removed", &|p| {
+    let cases = [damage("snapshot removed", |p| {
         for entry in fs::read_dir(p).unwrap() {
             let path = entry.unwrap().path();
             if path
