@@ -10,8 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{CasConflict, StorageError, Store, Table, WriteBatch};
 
-/// How many lost races [`Repo::update`] tolerates before giving up.
-const UPDATE_ATTEMPTS: u32 = 64;
+/// How many lost races [`Repo::update`] tolerates before giving up. Every lost race is
+/// another writer's win, so this bounds starvation, not progress.
+const UPDATE_ATTEMPTS: u32 = 1000;
+/// Lost races after which [`Repo::update`] starts sleeping between attempts.
+const UPDATE_SPIN: u32 = 8;
 
 /// A value stored in one table, in the envelope `{"v": VERSION, "data": …}`.
 ///
@@ -260,7 +263,7 @@ impl<T: Record> Repo<T> {
         key: &[u8],
         mut f: impl FnMut(Option<T>) -> Option<T>,
     ) -> Result<Option<T>, StorageError> {
-        for _ in 0..UPDATE_ATTEMPTS {
+        for attempt in 0..UPDATE_ATTEMPTS {
             let current = self.store.get(T::TABLE, key)?;
             let value = current
                 .as_deref()
@@ -274,6 +277,14 @@ impl<T: Record> Repo<T> {
                 .is_ok()
             {
                 return Ok(answer);
+            }
+            // Back off so the winners finish; sleeping grows with the losses, up to 1 ms.
+            if attempt < UPDATE_SPIN {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(std::time::Duration::from_micros(u64::from(
+                    attempt.min(1000),
+                )));
             }
         }
         Err(StorageError::Contended {
