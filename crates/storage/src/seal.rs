@@ -58,6 +58,8 @@ impl Seal {
         let mut seal = Self { file, id };
         seal.write_slot(0, 0)?;
         seal.write_slot(1, 0)?;
+        // Durable before the store is renamed into place, which requires it.
+        seal.file.sync_all()?;
         Ok(seal)
     }
 
@@ -86,15 +88,19 @@ impl Seal {
         }))
     }
 
-    /// Records that flush number `counter` completed, durably.
+    /// Records that flush number `counter` completed.
+    ///
+    /// Not fsynced: that would cost a second fsync per flush (measured: 4x slower flushes).
+    /// The write happens after sled's log is durable, so whatever reaches the disk is never
+    /// ahead of the log; after a power loss the seal may lag, which only weakens detection.
+    /// A SIGKILL loses nothing: the write is already in the page cache.
     pub(crate) fn record(&mut self, counter: u64) -> io::Result<()> {
         self.write_slot((counter % 2) as usize, counter)
     }
 
     fn write_slot(&mut self, slot: usize, counter: u64) -> io::Result<()> {
         self.file.seek(SeekFrom::Start((slot * SLOT) as u64))?;
-        self.file.write_all(&encode_slot(self.id, counter))?;
-        self.file.sync_data()
+        self.file.write_all(&encode_slot(self.id, counter))
     }
 }
 
