@@ -105,12 +105,18 @@ impl Seal {
 }
 
 fn encode_slot(id: StoreId, counter: u64) -> [u8; SLOT] {
+    let mut head = [0u8; HEAD];
+    let fields = MAGIC.iter().chain(&id).chain(&counter.to_le_bytes());
+    for (dst, src) in head.iter_mut().zip(fields) {
+        *dst = *src;
+    }
     let mut out = [0u8; SLOT];
-    let (head, rest) = out.split_at_mut(HEAD);
-    head[..8].copy_from_slice(MAGIC);
-    head[8..24].copy_from_slice(&id);
-    head[24..].copy_from_slice(&counter.to_le_bytes());
-    rest[..8].copy_from_slice(&fnv1a(head).to_le_bytes());
+    for (dst, src) in out
+        .iter_mut()
+        .zip(head.iter().chain(&fnv1a(&head).to_le_bytes()))
+    {
+        *dst = *src;
+    }
     out
 }
 

@@ -51,6 +51,7 @@ impl Table {
         if bytes.is_empty() || bytes.len() > MAX_TABLE_NAME_LEN || !bytes[0].is_ascii_lowercase() {
             return Err(InvalidTableName { name });
         }
+        // A `while` loop because iterators are not const; `i` stays below the length.
         let mut i = 1;
         while i < bytes.len() {
             let b = bytes[i];
