@@ -105,8 +105,9 @@ impl Seal {
 }
 
 fn encode_slot(id: StoreId, counter: u64) -> [u8; SLOT] {
+    let counter = counter.to_le_bytes();
     let mut head = [0u8; HEAD];
-    let fields = MAGIC.iter().chain(&id).chain(&counter.to_le_bytes());
+    let fields = MAGIC.iter().chain(&id).chain(&counter);
     for (dst, src) in head.iter_mut().zip(fields) {
         *dst = *src;
     }
