@@ -9,8 +9,14 @@
 //! built in a sibling staging directory, flushed, and renamed into place. A store directory
 //! without the marker is therefore damaged, never new, and [`SledStore::open`] refuses it.
 //!
-//! sled also recovers a log damaged in the middle by silently dropping everything after the
-//! damage; the flush seal (see `seal.rs`) turns that into an error when flushed writes are lost.
+//! sled also recovers a damaged log silently: measured, a cut log reopens holding only the
+//! records before the cut, and a garbled segment in the middle reverts some pages to older
+//! versions (records vanish, no error). Two checks turn that into errors:
+//! - the flush seal (see `seal.rs`) notices when flushed writes are lost from the log's end;
+//! - a content digest notices lost or reverted records anywhere: every write updates, in the
+//!   same sled transaction, an order-independent digest of all entries and a per-table count,
+//!   and [`SledStore::open`] recomputes both with a full scan. A transaction is recovered whole
+//!   or not at all, so a crash never makes them disagree; damage does.
 
 use std::fmt;
 use std::fs;
@@ -34,8 +40,14 @@ const FORMAT_KEY: &[u8] = b"format";
 const FLUSHES_KEY: &[u8] = b"flushes";
 /// The store's random id (16 bytes), also in the seal.
 const ID_KEY: &[u8] = b"id";
+/// XOR of [`entry_hash`] over every entry of every table, as a big-endian `u64`.
+const DIGEST_KEY: &[u8] = b"digest";
+/// Prefix of the per-table entry counts (`count/<table>`, big-endian `u64`).
+const COUNT_PREFIX: &[u8] = b"count/";
+/// sled's own default tree, unused by the store.
+const SLED_DEFAULT_TREE: &[u8] = b"__sled__default";
 /// The on-disk format this build reads and writes.
-const FORMAT: &[u8] = b"rosette-storage/sled-0.34/1";
+const FORMAT: &[u8] = b"rosette-storage/sled-0.34/2";
 /// sled's log file inside the store directory.
 const SLED_LOG_FILE: &str = "db";
 /// Suffix of the staging directory a new store is built in.
@@ -47,6 +59,10 @@ const STAGING_SUFFIX: &str = ".rosette-init";
 /// [`StorageError::Locked`]. Share one `SledStore` (as `Arc<dyn Store>`) between threads.
 /// Writes are durable once [`flush`](Store::flush) returns; sled also flushes by itself every
 /// 500 ms.
+///
+/// Every write is a sled transaction that also updates the store's digest and the table's
+/// count, so writes are serialized (sled transactions take a global lock) and
+/// [`len`](Store::len) is O(1). Opening a store reads all of it once to check the digest.
 pub struct SledStore {
     db: sled::Db,
     path: PathBuf,
@@ -64,8 +80,10 @@ impl SledStore {
     /// Opens the store in directory `path`, creating it if `path` is absent or an empty
     /// directory.
     ///
-    /// Fails with [`StorageError::StoreCorrupted`] if the files are damaged or are not a
-    /// Rosette store, and with [`StorageError::Locked`] if another process has it open.
+    /// Reads every entry once to check the content digest, so the time taken grows with the
+    /// store's size. Fails with [`StorageError::StoreCorrupted`] if the files are damaged or
+    /// are not a Rosette store, and with [`StorageError::Locked`] if another process has it
+    /// open.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StorageError> {
         let path = path.as_ref();
         if is_absent_or_empty(path)? {
@@ -144,6 +162,10 @@ impl SledStore {
             }
             Some((seal, SealState::Sealed { .. })) => seal,
         };
+        verify_digest(&db).map_err(|e| match e {
+            StorageError::StoreCorrupted { reason } => corrupted(reason),
+            other => other,
+        })?;
         Ok(Self {
             db,
             path: path.to_path_buf(),
@@ -164,6 +186,246 @@ impl SledStore {
     fn tree(&self, table: Table) -> Result<sled::Tree, StorageError> {
         guard(|| self.db.open_tree(table.as_str()))
     }
+
+    fn meta(&self) -> Result<sled::Tree, StorageError> {
+        guard(|| self.db.open_tree(META_TREE))
+    }
+
+    /// Writes `writes` in one transaction with the digest and count updates they imply, if
+    /// `check` (a key of the first write's table and its expected value) holds. Returns the
+    /// value the first write replaced.
+    fn write(
+        &self,
+        writes: &[Write<'_>],
+        check: Option<(&[u8], Option<&[u8]>)>,
+    ) -> Result<Result<Option<Vec<u8>>, CasConflict>, StorageError> {
+        let mut tables: Vec<Table> = Vec::new();
+        for w in writes {
+            if !tables.contains(&w.table) {
+                tables.push(w.table);
+            }
+        }
+        let mut trees = tables
+            .iter()
+            .map(|&t| self.tree(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        trees.push(self.meta()?);
+        // Each write's tree, as a position in `tables` (and so in the transaction's views).
+        let slots: Vec<Option<usize>> = writes
+            .iter()
+            .map(|w| tables.iter().position(|&t| t == w.table))
+            .collect();
+        let meta_slot = tables.len();
+        let outcome = guard(|| {
+            let result = trees.as_slice().transaction(|views| {
+                let meta = views.get(meta_slot).ok_or(abort(Abort::NoView))?;
+                if let Some((key, expected)) = check {
+                    let view = slots
+                        .first()
+                        .copied()
+                        .flatten()
+                        .and_then(|i| views.get(i))
+                        .ok_or(abort(Abort::NoView))?;
+                    let current = view.get(key)?;
+                    if current.as_deref() != expected {
+                        return Ok(Err(CasConflict {
+                            current: current.map(|v| v.to_vec()),
+                        }));
+                    }
+                }
+                let mut digest = 0u64;
+                let mut counts: Vec<i64> = vec![0; tables.len()];
+                let mut first_old = None;
+                for (n, (w, slot)) in writes.iter().zip(&slots).enumerate() {
+                    let (Some(i), Some(view)) = (*slot, slot.and_then(|i| views.get(i))) else {
+                        return Err(abort(Abort::NoView));
+                    };
+                    let old = match w.value {
+                        Some(value) => view.insert(w.key, value)?,
+                        None => view.remove(w.key)?,
+                    };
+                    if let Some(old) = &old {
+                        digest ^= entry_hash(w.table.as_str().as_bytes(), w.key, old);
+                    }
+                    if let Some(new) = w.value {
+                        digest ^= entry_hash(w.table.as_str().as_bytes(), w.key, new);
+                    }
+                    if let Some(c) = counts.get_mut(i) {
+                        *c += i64::from(w.value.is_some()) - i64::from(old.is_some());
+                    }
+                    if n == 0 {
+                        first_old = old.map(|v| v.to_vec());
+                    }
+                }
+                if digest != 0 {
+                    let current = read_u64(meta.get(DIGEST_KEY)?).ok_or(abort(Abort::BadMeta))?;
+                    meta.insert(DIGEST_KEY, &(current ^ digest).to_be_bytes())?;
+                }
+                for (table, delta) in tables.iter().zip(&counts) {
+                    if *delta == 0 {
+                        continue;
+                    }
+                    let key = count_key(table.as_str().as_bytes());
+                    let current = match meta.get(&key)? {
+                        None => 0,
+                        some => read_u64(some).ok_or(abort(Abort::BadMeta))?,
+                    };
+                    let next = current
+                        .checked_add_signed(*delta)
+                        .ok_or(abort(Abort::BadMeta))?;
+                    meta.insert(key, &next.to_be_bytes())?;
+                }
+                Ok(Ok(first_old))
+            });
+            match result {
+                Ok(outcome) => Ok(Ok(outcome)),
+                Err(TransactionError::Abort(reason)) => Ok(Err(reason)),
+                Err(TransactionError::Storage(e)) => Err(e),
+            }
+        })?;
+        outcome.map_err(|reason| match reason {
+            Abort::NoView => StorageError::EngineBug {
+                reason: "a write had no transaction view".to_owned(),
+            },
+            Abort::BadMeta => StorageError::StoreCorrupted {
+                reason: format!(
+                    "{}: the digest or a table count is damaged",
+                    self.path.display()
+                ),
+            },
+        })
+    }
+}
+
+/// A write without a check cannot conflict; if it says so, sled misbehaved.
+fn unconditional_conflict(_: CasConflict) -> StorageError {
+    StorageError::EngineBug {
+        reason: "an unconditional write reported a conflict".to_owned(),
+    }
+}
+
+/// One write as [`SledStore::write`] takes it.
+struct Write<'a> {
+    table: Table,
+    key: &'a [u8],
+    value: Option<&'a [u8]>,
+}
+
+/// Why a write transaction gave up.
+#[derive(Debug, Clone, Copy)]
+enum Abort {
+    NoView,
+    BadMeta,
+}
+
+fn abort(reason: Abort) -> ConflictableTransactionError<Abort> {
+    ConflictableTransactionError::Abort(reason)
+}
+
+fn read_u64(bytes: Option<sled::IVec>) -> Option<u64> {
+    Some(u64::from_be_bytes(
+        <[u8; 8]>::try_from(bytes?.as_ref()).ok()?,
+    ))
+}
+
+fn count_key(table: &[u8]) -> Vec<u8> {
+    [COUNT_PREFIX, table].concat()
+}
+
+/// The digest contribution of one entry: FNV-1a over the length-prefixed table and key and
+/// the value. Not cryptographic: it catches damage, not an attacker who can write the files.
+fn entry_hash(table: &[u8], key: &[u8], value: &[u8]) -> u64 {
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(PRIME);
+        }
+    };
+    eat(&(table.len() as u64).to_be_bytes());
+    eat(table);
+    eat(&(key.len() as u64).to_be_bytes());
+    eat(key);
+    eat(value);
+    // A final mix, so that XOR-ing many hashes does not cancel on similar entries.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h
+}
+
+/// Recomputes the digest and the counts from every entry and compares them with the stored
+/// ones.
+fn verify_digest(db: &sled::Db) -> Result<(), StorageError> {
+    let corrupted = |reason: String| StorageError::StoreCorrupted { reason };
+    let (stored_digest, stored_counts, computed_digest, computed_counts) = guard(|| {
+        let meta = db.open_tree(META_TREE)?;
+        let stored_digest = read_u64(meta.get(DIGEST_KEY)?);
+        let mut stored_counts = std::collections::BTreeMap::new();
+        for entry in meta.scan_prefix(COUNT_PREFIX) {
+            let (k, v) = entry?;
+            let table = k.get(COUNT_PREFIX.len()..).unwrap_or_default().to_vec();
+            stored_counts.insert(table, read_u64(Some(v)));
+        }
+        let mut digest = 0u64;
+        let mut counts = std::collections::BTreeMap::new();
+        for name in db.tree_names() {
+            if name.as_ref() == META_TREE || name.as_ref() == SLED_DEFAULT_TREE {
+                continue;
+            }
+            let mut n = 0u64;
+            for entry in db.open_tree(&name)?.iter() {
+                let (k, v) = entry?;
+                digest ^= entry_hash(&name, &k, &v);
+                n += 1;
+            }
+            if n > 0 {
+                counts.insert(name.to_vec(), n);
+            }
+        }
+        Ok((stored_digest, stored_counts, digest, counts))
+    })?;
+    let Some(stored_digest) = stored_digest else {
+        return Err(corrupted(
+            "the content digest is missing or damaged".to_owned(),
+        ));
+    };
+    let mut stored = std::collections::BTreeMap::new();
+    for (table, count) in stored_counts {
+        let name = String::from_utf8_lossy(&table).into_owned();
+        match count {
+            Some(0) => {}
+            Some(n) => {
+                stored.insert(table, n);
+            }
+            None => return Err(corrupted(format!("the count of table {name} is damaged"))),
+        }
+    }
+    if stored != computed_counts {
+        let differing: Vec<String> = stored
+            .keys()
+            .chain(computed_counts.keys())
+            .filter(|t| stored.get(*t) != computed_counts.get(*t))
+            .map(|t| {
+                format!(
+                    "{} holds {} entries, {} were written",
+                    String::from_utf8_lossy(t),
+                    computed_counts.get(t).copied().unwrap_or(0),
+                    stored.get(t).copied().unwrap_or(0)
+                )
+            })
+            .collect();
+        return Err(corrupted(format!(
+            "records were lost or resurrected: {}",
+            differing.join("; ")
+        )));
+    }
+    if stored_digest != computed_digest {
+        return Err(corrupted(
+            "the content digest does not match: records were lost, reverted or altered".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 impl Drop for SledStore {
@@ -194,13 +456,21 @@ impl Store for SledStore {
         key: &[u8],
         value: &[u8],
     ) -> Result<Option<Vec<u8>>, StorageError> {
-        let tree = self.tree(table)?;
-        guard(|| Ok(tree.insert(key, value)?.map(|v| v.to_vec())))
+        let write = Write {
+            table,
+            key,
+            value: Some(value),
+        };
+        self.write(&[write], None)?.map_err(unconditional_conflict)
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let tree = self.tree(table)?;
-        guard(|| Ok(tree.remove(key)?.map(|v| v.to_vec())))
+        let write = Write {
+            table,
+            key,
+            value: None,
+        };
+        self.write(&[write], None)?.map_err(unconditional_conflict)
     }
 
     fn scan_prefix(
@@ -242,50 +512,33 @@ impl Store for SledStore {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Result<(), CasConflict>, StorageError> {
-        let tree = self.tree(table)?;
-        let outcome = guard(|| tree.compare_and_swap(key, expected, new))?;
-        Ok(outcome.map_err(|conflict| CasConflict {
-            current: conflict.current.map(|v| v.to_vec()),
-        }))
+        self.write(
+            &[Write {
+                table,
+                key,
+                value: new,
+            }],
+            Some((key, expected)),
+        )
+        .map(|outcome| outcome.map(drop))
     }
 
     fn apply(&self, batch: WriteBatch) -> Result<(), StorageError> {
         if batch.is_empty() {
             return Ok(());
         }
-        let tables = batch.tables();
-        let trees = tables
-            .iter()
-            .map(|&t| self.tree(t))
-            .collect::<Result<Vec<_>, _>>()?;
-        // Each write's tree, as a position in `tables` (and so in the transaction's views).
-        let slots: Vec<Option<usize>> = batch
+        let writes: Vec<Write<'_>> = batch
             .writes
             .iter()
-            .map(|w| tables.iter().position(|&t| t == w.table))
+            .map(|w| Write {
+                table: w.table,
+                key: &w.key,
+                value: w.value.as_deref(),
+            })
             .collect();
-        let result = guard(|| {
-            let outcome = trees.as_slice().transaction(|views| {
-                for (write, slot) in batch.writes.iter().zip(&slots) {
-                    let Some(view) = slot.and_then(|i| views.get(i)) else {
-                        return Err(ConflictableTransactionError::Abort(()));
-                    };
-                    match &write.value {
-                        Some(value) => view.insert(write.key.as_slice(), value.as_slice())?,
-                        None => view.remove(write.key.as_slice())?,
-                    };
-                }
-                Ok(())
-            });
-            match outcome {
-                Ok(()) => Ok(Ok(())),
-                Err(TransactionError::Abort(())) => Ok(Err(())),
-                Err(TransactionError::Storage(e)) => Err(e),
-            }
-        })?;
-        result.map_err(|()| StorageError::EngineBug {
-            reason: "a batch write had no transaction view".to_owned(),
-        })
+        self.write(&writes, None)?
+            .map(drop)
+            .map_err(unconditional_conflict)
     }
 
     fn flush(&self) -> Result<(), StorageError> {
@@ -306,8 +559,19 @@ impl Store for SledStore {
     }
 
     fn len(&self, table: Table) -> Result<usize, StorageError> {
-        let tree = self.tree(table)?;
-        guard(|| Ok(tree.len()))
+        let meta = self.meta()?;
+        let count = guard(|| meta.get(count_key(table.as_str().as_bytes())))?;
+        match count {
+            None => Ok(0),
+            some => read_u64(some)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| StorageError::StoreCorrupted {
+                    reason: format!(
+                        "{}: the count of table {table} is damaged",
+                        self.path.display()
+                    ),
+                }),
+        }
     }
 }
 
@@ -342,6 +606,7 @@ fn create(path: &Path) -> Result<(), StorageError> {
             meta.insert(FORMAT_KEY, FORMAT)?;
             meta.insert(ID_KEY, &id)?;
             meta.insert(FLUSHES_KEY, &0u64.to_be_bytes())?;
+            meta.insert(DIGEST_KEY, &0u64.to_be_bytes())?;
             db.flush()
         })?;
         Seal::create(&staging, id).map_err(|source| StorageError::Io { source })?;

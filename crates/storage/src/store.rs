@@ -135,17 +135,6 @@ impl WriteBatch {
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
     }
-
-    /// The distinct tables the batch writes to, in order of first use.
-    pub(crate) fn tables(&self) -> Vec<Table> {
-        let mut tables: Vec<Table> = Vec::new();
-        for write in &self.writes {
-            if !tables.contains(&write.table) {
-                tables.push(write.table);
-            }
-        }
-        tables
-    }
 }
 
 impl fmt::Debug for WriteBatch {
