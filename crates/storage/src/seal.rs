@@ -88,6 +88,16 @@ impl Seal {
         }))
     }
 
+    /// Takes an exclusive lock on the seal file for as long as this value lives; `Ok(false)` if
+    /// another handle (in any process) holds it.
+    pub(crate) fn try_lock(&self) -> io::Result<bool> {
+        match self.file.try_lock() {
+            Ok(()) => Ok(true),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
     /// Records that flush number `counter` completed.
     ///
     /// Not fsynced: that would cost a second fsync per flush (measured: 4x slower flushes).

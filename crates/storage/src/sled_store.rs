@@ -101,10 +101,25 @@ impl SledStore {
                 });
             }
         }
-        let db = open_db(path)?;
         let corrupted = |reason: String| StorageError::StoreCorrupted {
             reason: format!("{}: {reason}", path.display()),
         };
+        // Our own lock first, so that nothing below touches files another process is using.
+        let Some((seal, seal_state)) =
+            Seal::open(path).map_err(|source| StorageError::Io { source })?
+        else {
+            return Err(corrupted(format!("the seal file {SEAL_FILE} is missing")));
+        };
+        if !seal
+            .try_lock()
+            .map_err(|source| StorageError::Io { source })?
+        {
+            return Err(StorageError::Locked {
+                path: path.to_path_buf(),
+            });
+        }
+        remove_partial_snapshots(path)?;
+        let db = open_db(path)?;
         let (format, id, flushes) = guard(|| {
             let meta = db.open_tree(META_TREE)?;
             Ok((
@@ -139,29 +154,25 @@ impl SledStore {
             ));
         };
         let flushes = u64::from_be_bytes(flushes);
-        let seal = match Seal::open(path).map_err(|source| StorageError::Io { source })? {
-            None => return Err(corrupted(format!("the seal file {SEAL_FILE} is missing"))),
-            Some((_, SealState::Damaged)) => {
+        match seal_state {
+            SealState::Damaged => {
                 return Err(corrupted(format!("the seal file {SEAL_FILE} is damaged")));
             }
-            Some((_, SealState::Sealed { id: sealed_id, .. })) if sealed_id != id => {
+            SealState::Sealed { id: sealed_id, .. } if sealed_id != id => {
                 return Err(corrupted(format!(
                     "the log belongs to another store than the seal file {SEAL_FILE}"
                 )));
             }
-            Some((
-                _,
-                SealState::Sealed {
-                    flushes: sealed, ..
-                },
-            )) if sealed > flushes => {
+            SealState::Sealed {
+                flushes: sealed, ..
+            } if sealed > flushes => {
                 return Err(corrupted(format!(
                     "flushed writes were lost: the log ends at flush {flushes}, the seal records \
                      flush {sealed}"
                 )));
             }
-            Some((seal, SealState::Sealed { .. })) => seal,
-        };
+            SealState::Sealed { .. } => {}
+        }
         verify_digest(&db).map_err(|e| match e {
             StorageError::StoreCorrupted { reason } => corrupted(reason),
             other => other,
@@ -614,6 +625,28 @@ fn create(path: &Path) -> Result<(), StorageError> {
     // POSIX rename replaces an empty directory atomically.
     fs::rename(&staging, path).map_err(|source| StorageError::Io { source })?;
     sync_parent(path)
+}
+
+/// Removes snapshot files sled left half-written.
+///
+/// sled 0.34.7 writes a snapshot to `snap.<lsn>.generating`, fsyncs it and renames it to
+/// `snap.<lsn>`; but when reading it picks the last `snap.*` name in sort order without
+/// skipping `.generating` files. A crash while a snapshot is being written (seen when SIGKILL
+/// hits a process that just opened the store) leaves an empty `.generating` file that sled
+/// then reports as corruption, forever. The previous snapshot is only removed after the
+/// rename, so dropping the partial file lets sled recover from the previous one (or the log).
+/// Called only while holding the store's lock.
+fn remove_partial_snapshots(path: &Path) -> Result<(), StorageError> {
+    let io = |source| StorageError::Io { source };
+    for entry in fs::read_dir(path).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            fs::remove_file(entry.path()).map_err(io)?;
+        }
+    }
+    Ok(())
 }
 
 /// 128 random bits from the standard library's OS-seeded hasher keys (no extra dependency).

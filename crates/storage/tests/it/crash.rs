@@ -22,6 +22,17 @@ const FLUSH_EVERY_VAR: &str = "ROSETTE_STORAGE_CRASH_FLUSH_EVERY";
 /// Rows per batch: one row group of a bulk import.
 const ROWS: u32 = 5;
 const WRITERS: u32 = 2;
+/// Overrides the number of kill-and-reopen runs per test (default 10), for soak runs.
+const RUNS_VAR: &str = "ROSETTE_STORAGE_CRASH_RUNS";
+/// If set, a directory where a store that failed its checks is copied for inspection.
+const KEEP_VAR: &str = "ROSETTE_STORAGE_CRASH_KEEP";
+
+fn runs(default: u32) -> u32 {
+    std::env::var(RUNS_VAR)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 /// One row of an imported row group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -196,8 +207,16 @@ fn run_and_kill(
 /// Reopens the store and checks every batch is whole or absent, every record decodes, every
 /// reported flush survived, and each writer's batches form a prefix.
 fn check_store(dir: &Path, durable: &BTreeMap<u32, u64>) -> u64 {
-    let store: Arc<dyn Store> =
-        Arc::new(SledStore::open(dir).expect("the store reopens after SIGKILL"));
+    let store: Arc<dyn Store> = match SledStore::open(dir) {
+        Ok(store) => Arc::new(store),
+        Err(e) => {
+            if let Some(keep) = std::env::var_os(KEEP_VAR) {
+                let status = Command::new("cp").arg("-a").arg(dir).arg(&keep).status();
+                eprintln!("kept the failed store in {keep:?}: {status:?}");
+            }
+            panic!("the store does not reopen after SIGKILL: {e}");
+        }
+    };
     let rows = Repo::<Row>::new(Arc::clone(&store));
     let groups = Repo::<Group>::new(Arc::clone(&store));
     let progress = Repo::<Progress>::new(Arc::clone(&store));
@@ -278,7 +297,7 @@ fn check_store(dir: &Path, durable: &BTreeMap<u32, u64>) -> u64 {
 fn sigkill_during_batched_writes_leaves_whole_batches_and_keeps_flushed_ones() {
     let mut rng = rand::thread_rng();
     let mut report = Vec::new();
-    for run in 0..10u32 {
+    for run in 0..runs(10) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store");
         // Half the runs flush every batch, half every 7th, leaving unflushed batches in flight.
@@ -299,7 +318,7 @@ fn repeated_sigkills_on_one_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     let mut durable = BTreeMap::new();
-    for _ in 0..3 {
+    for _ in 0..runs(3) {
         let flushed = run_and_kill(
             &path,
             1,
@@ -318,7 +337,7 @@ fn repeated_sigkills_on_one_store() {
 #[test]
 fn sigkill_during_creation() {
     let mut rng = rand::thread_rng();
-    for _ in 0..5 {
+    for _ in 0..runs(5) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store");
         let mut child = Command::new(std::env::current_exe().unwrap())

@@ -296,3 +296,18 @@ fn sled_rebuilds_a_removed_snapshot() {
     })];
     assert_eq!(damage_cases(&cases), 0);
 }
+
+/// Regression: sled 0.34.7 reads a half-written `snap.*.generating` file left by a crash and
+/// then refuses to open, forever (found by `crash::sigkill_during_creation`).
+#[test]
+fn a_half_written_sled_snapshot_does_not_brick_the_store() {
+    let cases = [
+        damage("empty snapshot in progress", |p| {
+            fs::write(p.join("snap.FFFFFFFFFFFFFFFF.generating"), b"").unwrap();
+        }),
+        damage("torn snapshot in progress", |p| {
+            fs::write(p.join("snap.FFFFFFFFFFFFFFFF.generating"), [7u8; 100]).unwrap();
+        }),
+    ];
+    assert_eq!(damage_cases(&cases), 0);
+}
