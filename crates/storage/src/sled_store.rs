@@ -1,8 +1,9 @@
 //! The on-disk backend, on sled 0.34.
 //!
 //! sled is unmaintained, so it stays behind [`Store`] and every sled type stays in this file.
-//! Each table is a sled tree; [`Store::apply`] is a sled transaction across the trees it
-//! touches; CAS is sled's own.
+//! Each table is a sled tree. Every write (insert, remove, CAS, batch) is one sled transaction
+//! across the trees it touches plus the bookkeeping tree; sled recovers a transaction whole or
+//! not at all (the crash tests check this with SIGKILL).
 //!
 //! sled cannot tell an empty store from one whose files were emptied, so a store carries a
 //! format marker, written before the store first becomes visible at its path: a new store is
@@ -17,6 +18,11 @@
 //!   same sled transaction, an order-independent digest of all entries and a per-table count,
 //!   and [`SledStore::open`] recomputes both with a full scan. A transaction is recovered whole
 //!   or not at all, so a crash never makes them disagree; damage does.
+//!
+//! Two sled 0.34.7 defects are worked around here: it panics on some damaged files (every sled
+//! call runs under `catch_unwind` and a panic becomes [`StorageError::StoreCorrupted`]), and it
+//! chokes on the half-written snapshot a crash can leave (see `remove_partial_snapshots`).
+//! The store takes its own lock (on the seal file) before touching any file.
 
 use std::fmt;
 use std::fs;
