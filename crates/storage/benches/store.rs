@@ -1,7 +1,8 @@
 //! Throughput of the store's primitives on both backends, 1 KB records.
 //!
 //! Run: `cargo bench -p rosette-storage --bench store`. Criterion reports elements/s: one
-//! element is one operation (insert, get, CAS) or one record of a flushed batch.
+//! element is one operation (insert, get, CAS), one record of a flushed batch, or one record
+//! checked when reopening.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -96,5 +97,33 @@ fn store_ops(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, store_ops);
+/// Opening reads every entry once to check the content digest: the cost of a restart.
+fn reopen(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store");
+    {
+        let store = SledStore::open(&path).expect("open");
+        let value = vec![0x5au8; 1024];
+        for chunk in 0..PREFILL / 100 {
+            let mut batch = WriteBatch::new();
+            for i in chunk * 100..(chunk + 1) * 100 {
+                batch.insert(T, key(i), value.clone());
+            }
+            store.apply(batch).expect("apply");
+        }
+        store.flush().expect("flush");
+    }
+    let mut group = c.benchmark_group("store");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(PREFILL));
+    group.bench_function(BenchmarkId::new("reopen_10k_x_1k", "sled"), |b| {
+        b.iter(|| drop(SledStore::open(&path).expect("reopen")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, store_ops, reopen);
 criterion_main!(benches);
