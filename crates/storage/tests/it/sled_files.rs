@@ -311,3 +311,51 @@ fn a_half_written_sled_snapshot_does_not_brick_the_store() {
     ];
     assert_eq!(damage_cases(&cases), 0);
 }
+
+/// The content digest notices records changed, removed or added behind the store's back, the
+/// way sled's silent recovery of a damaged log changes them.
+#[test]
+fn records_changed_behind_the_stores_back_are_refused() {
+    fn with_sled(p: &Path, f: impl Fn(&sled::Db)) {
+        let db = sled::Config::new().path(p).open().unwrap();
+        f(&db);
+        db.flush().unwrap();
+    }
+    let cases = [
+        damage("value altered", |p| {
+            with_sled(p, |db| {
+                db.open_tree("files")
+                    .unwrap()
+                    .insert("k000007", &b"tampered"[..])
+                    .unwrap();
+            })
+        }),
+        damage("record removed", |p| {
+            with_sled(p, |db| {
+                db.open_tree("files").unwrap().remove("k000007").unwrap();
+            })
+        }),
+        damage("record added", |p| {
+            with_sled(p, |db| {
+                db.open_tree("files")
+                    .unwrap()
+                    .insert("zzz", &b"new"[..])
+                    .unwrap();
+            })
+        }),
+        damage("table dropped", |p| {
+            with_sled(p, |db| {
+                db.drop_tree("files").unwrap();
+            })
+        }),
+        damage("record added to a new table", |p| {
+            with_sled(p, |db| {
+                db.open_tree("other")
+                    .unwrap()
+                    .insert("k", &b"v"[..])
+                    .unwrap();
+            })
+        }),
+    ];
+    assert_eq!(damage_cases(&cases), cases.len());
+}
