@@ -76,6 +76,18 @@ pub enum StorageError {
         /// The engine's message.
         reason: String,
     },
+    /// A requirement of a batch given to [`Store::apply`](crate::Store::apply) did not hold;
+    /// nothing was written.
+    #[error(
+        "batch requirement on {table}/{} does not hold; nothing was written",
+        KeyDisplay(key)
+    )]
+    RequirementFailed {
+        /// The required key's table.
+        table: Table,
+        /// The required key.
+        key: Vec<u8>,
+    },
     /// A read-modify-write kept losing races and gave up.
     #[error("update of {table}/{} lost {attempts} races in a row", KeyDisplay(key))]
     Contended {
@@ -117,6 +129,42 @@ impl fmt::Display for CasConflict {
 }
 
 impl std::error::Error for CasConflict {}
+
+/// A requirement of a batch did not hold, and the batch wrote nothing.
+///
+/// Like [`CasConflict`], an expected outcome; `Debug` shows only the current value's length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RequirementFailed {
+    /// The table of the first requirement that failed.
+    pub table: Table,
+    /// Its key.
+    pub key: Vec<u8>,
+    /// The value found there (`None`: absent).
+    pub current: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for RequirementFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequirementFailed")
+            .field("table", &self.table)
+            .field("key", &format_args!("{}", KeyDisplay(&self.key)))
+            .field("current_len", &self.current.as_ref().map(Vec::len))
+            .finish()
+    }
+}
+
+impl fmt::Display for RequirementFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "batch requirement on {}/{} does not hold",
+            self.table,
+            KeyDisplay(&self.key)
+        )
+    }
+}
+
+impl std::error::Error for RequirementFailed {}
 
 /// Shows a key in messages: printable ASCII as is, other bytes as `\xNN`, cut after 64 bytes.
 pub(crate) struct KeyDisplay<'a>(pub(crate) &'a [u8]);

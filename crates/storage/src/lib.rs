@@ -30,7 +30,7 @@ mod sled_store;
 mod store;
 mod table;
 
-pub use error::{CasConflict, StorageError};
+pub use error::{CasConflict, RequirementFailed, StorageError};
 pub use memory::MemoryStore;
 pub use record::{MigrationError, Record, Repo, Stored, decode_record, encode_record};
 pub use sled_store::SledStore;

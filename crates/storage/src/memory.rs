@@ -5,7 +5,7 @@ use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::store::{Entry, MAX_SCAN_LIMIT, WriteBatch};
-use crate::{CasConflict, StorageError, Store, Table};
+use crate::{CasConflict, RequirementFailed, StorageError, Store, Table};
 
 type Tables = BTreeMap<Table, BTreeMap<Vec<u8>, Vec<u8>>>;
 
@@ -99,8 +99,21 @@ impl Store for MemoryStore {
         Ok(Ok(()))
     }
 
-    fn apply(&self, batch: WriteBatch) -> Result<(), StorageError> {
+    fn apply_checked(
+        &self,
+        batch: WriteBatch,
+    ) -> Result<Result<(), RequirementFailed>, StorageError> {
         let mut tables = self.lock();
+        for r in &batch.requirements {
+            let current = tables.get(&r.table).and_then(|t| t.get(&r.key));
+            if current != r.expected.as_ref() {
+                return Ok(Err(RequirementFailed {
+                    table: r.table,
+                    key: r.key.clone(),
+                    current: current.cloned(),
+                }));
+            }
+        }
         for write in batch.writes {
             let t = tables.entry(write.table).or_default();
             match write.value {
@@ -108,7 +121,7 @@ impl Store for MemoryStore {
                 None => t.remove(&write.key),
             };
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     fn flush(&self) -> Result<(), StorageError> {

@@ -338,4 +338,19 @@ impl WriteBatch {
     pub fn delete<T: Record>(&mut self, key: impl Into<Vec<u8>>) -> &mut Self {
         self.remove(T::TABLE, key)
     }
+
+    /// Adds the requirement "the record of type `T` under `key` is still `stored`, byte for
+    /// byte, as it was loaded" (see [`Store::apply_checked`]).
+    pub fn require_unchanged<T: Record>(
+        &mut self,
+        key: impl Into<Vec<u8>>,
+        stored: &Stored<T>,
+    ) -> &mut Self {
+        self.require_value(T::TABLE, key, stored.raw.clone())
+    }
+
+    /// Adds the requirement "there is no record of type `T` under `key`".
+    pub fn require_no_record<T: Record>(&mut self, key: impl Into<Vec<u8>>) -> &mut Self {
+        self.require_absent(T::TABLE, key)
+    }
 }

@@ -37,7 +37,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use crate::seal::{SEAL_FILE, Seal, SealState, StoreId};
 use crate::store::{Entry, MAX_SCAN_LIMIT, WriteBatch};
-use crate::{CasConflict, StorageError, Store, Table};
+use crate::{CasConflict, RequirementFailed, StorageError, Store, Table};
 
 /// The tree holding the store's own bookkeeping; table names cannot start with `_`.
 const META_TREE: &[u8] = b"__rosette_meta";
@@ -209,17 +209,21 @@ impl SledStore {
     }
 
     /// Writes `writes` in one transaction with the digest and count updates they imply, if
-    /// `check` (a key of the first write's table and its expected value) holds. Returns the
-    /// value the first write replaced.
+    /// every check holds (a key and its expected value, `None`: absent). Returns the value the
+    /// first write replaced.
     fn write(
         &self,
         writes: &[Write<'_>],
-        check: Option<(&[u8], Option<&[u8]>)>,
-    ) -> Result<Result<Option<Vec<u8>>, CasConflict>, StorageError> {
+        checks: &[Check<'_>],
+    ) -> Result<Result<Option<Vec<u8>>, RequirementFailed>, StorageError> {
         let mut tables: Vec<Table> = Vec::new();
-        for w in writes {
-            if !tables.contains(&w.table) {
-                tables.push(w.table);
+        for table in writes
+            .iter()
+            .map(|w| w.table)
+            .chain(checks.iter().map(|c| c.table))
+        {
+            if !tables.contains(&table) {
+                tables.push(table);
             }
         }
         let mut trees = tables
@@ -232,20 +236,23 @@ impl SledStore {
             .iter()
             .map(|w| tables.iter().position(|&t| t == w.table))
             .collect();
+        let check_slots: Vec<Option<usize>> = checks
+            .iter()
+            .map(|c| tables.iter().position(|&t| t == c.table))
+            .collect();
         let meta_slot = tables.len();
         let outcome = guard(|| {
             let result = trees.as_slice().transaction(|views| {
                 let meta = views.get(meta_slot).ok_or(abort(Abort::NoView))?;
-                if let Some((key, expected)) = check {
-                    let view = slots
-                        .first()
-                        .copied()
-                        .flatten()
+                for (check, slot) in checks.iter().zip(&check_slots) {
+                    let view = slot
                         .and_then(|i| views.get(i))
                         .ok_or(abort(Abort::NoView))?;
-                    let current = view.get(key)?;
-                    if current.as_deref() != expected {
-                        return Ok(Err(CasConflict {
+                    let current = view.get(check.key)?;
+                    if current.as_deref() != check.expected {
+                        return Ok(Err(RequirementFailed {
+                            table: check.table,
+                            key: check.key.to_vec(),
                             current: current.map(|v| v.to_vec()),
                         }));
                     }
@@ -315,10 +322,17 @@ impl SledStore {
 }
 
 /// A write without a check cannot conflict; if it says so, sled misbehaved.
-fn unconditional_conflict(_: CasConflict) -> StorageError {
+fn unconditional_conflict(_: RequirementFailed) -> StorageError {
     StorageError::EngineBug {
         reason: "an unconditional write reported a conflict".to_owned(),
     }
+}
+
+/// One precondition as [`SledStore::write`] takes it.
+struct Check<'a> {
+    table: Table,
+    key: &'a [u8],
+    expected: Option<&'a [u8]>,
 }
 
 /// One write as [`SledStore::write`] takes it.
@@ -478,7 +492,7 @@ impl Store for SledStore {
             key,
             value: Some(value),
         };
-        self.write(&[write], None)?.map_err(unconditional_conflict)
+        self.write(&[write], &[])?.map_err(unconditional_conflict)
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
@@ -487,7 +501,7 @@ impl Store for SledStore {
             key,
             value: None,
         };
-        self.write(&[write], None)?.map_err(unconditional_conflict)
+        self.write(&[write], &[])?.map_err(unconditional_conflict)
     }
 
     fn scan_prefix(
@@ -529,20 +543,28 @@ impl Store for SledStore {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Result<(), CasConflict>, StorageError> {
-        self.write(
-            &[Write {
-                table,
-                key,
-                value: new,
-            }],
-            Some((key, expected)),
-        )
-        .map(|outcome| outcome.map(drop))
+        let write = Write {
+            table,
+            key,
+            value: new,
+        };
+        let check = Check {
+            table,
+            key,
+            expected,
+        };
+        let outcome = self.write(&[write], &[check])?;
+        Ok(outcome.map(drop).map_err(|failed| CasConflict {
+            current: failed.current,
+        }))
     }
 
-    fn apply(&self, batch: WriteBatch) -> Result<(), StorageError> {
-        if batch.is_empty() {
-            return Ok(());
+    fn apply_checked(
+        &self,
+        batch: WriteBatch,
+    ) -> Result<Result<(), RequirementFailed>, StorageError> {
+        if batch.is_empty() && batch.requirements.is_empty() {
+            return Ok(Ok(()));
         }
         let writes: Vec<Write<'_>> = batch
             .writes
@@ -553,9 +575,16 @@ impl Store for SledStore {
                 value: w.value.as_deref(),
             })
             .collect();
-        self.write(&writes, None)?
-            .map(drop)
-            .map_err(unconditional_conflict)
+        let checks: Vec<Check<'_>> = batch
+            .requirements
+            .iter()
+            .map(|r| Check {
+                table: r.table,
+                key: &r.key,
+                expected: r.expected.as_deref(),
+            })
+            .collect();
+        Ok(self.write(&writes, &checks)?.map(drop))
     }
 
     fn flush(&self) -> Result<(), StorageError> {

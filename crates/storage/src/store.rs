@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{CasConflict, StorageError, Table};
+use crate::{CasConflict, RequirementFailed, StorageError, Table};
 
 /// The most entries one [`Store::scan_prefix`] call returns; larger limits are lowered to it.
 pub const MAX_SCAN_LIMIT: usize = 10_000;
@@ -63,7 +63,25 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Applies every write of `batch` atomically, across tables: after a crash, either all of
     /// them are visible or none is. Writes to the same key apply in order (the last one wins).
-    fn apply(&self, batch: WriteBatch) -> Result<(), StorageError>;
+    ///
+    /// If the batch has requirements ([`WriteBatch::require_value`],
+    /// [`WriteBatch::require_absent`]), they are checked atomically with the writes; when one
+    /// does not hold, nothing is written and the answer is `Ok(Err(RequirementFailed))`. A
+    /// batch without requirements always answers `Ok(Ok(()))` or an error.
+    fn apply_checked(
+        &self,
+        batch: WriteBatch,
+    ) -> Result<Result<(), RequirementFailed>, StorageError>;
+
+    /// [`apply_checked`](Store::apply_checked) for a batch whose requirements are expected to
+    /// hold (or that has none): a failed requirement is [`StorageError::RequirementFailed`].
+    fn apply(&self, batch: WriteBatch) -> Result<(), StorageError> {
+        self.apply_checked(batch)?
+            .map_err(|failed| StorageError::RequirementFailed {
+                table: failed.table,
+                key: failed.key,
+            })
+    }
 
     /// Makes every write that returned before this call durable; on return they survive a
     /// crash or power loss.
@@ -87,12 +105,22 @@ pub(crate) struct Write {
     pub(crate) value: Option<Vec<u8>>,
 }
 
-/// Writes applied together by [`Store::apply`]: all of them, or (after a crash) none.
+/// A condition of a [`WriteBatch`]: `key` in `table` holds `expected` (`None`: is absent).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Requirement {
+    pub(crate) table: Table,
+    pub(crate) key: Vec<u8>,
+    pub(crate) expected: Option<Vec<u8>>,
+}
+
+/// Writes applied together by [`Store::apply`]: all of them, or (after a crash) none; with
+/// optional requirements checked atomically with them (a multi-key compare-and-swap).
 ///
-/// `Debug` shows tables and sizes, never values.
+/// `Debug` shows tables, keys and sizes, never values.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct WriteBatch {
     pub(crate) writes: Vec<Write>,
+    pub(crate) requirements: Vec<Requirement>,
 }
 
 impl WriteBatch {
@@ -126,6 +154,32 @@ impl WriteBatch {
         self
     }
 
+    /// Adds the requirement "`key` in `table` holds exactly `value`" (see
+    /// [`Store::apply_checked`]).
+    pub fn require_value(
+        &mut self,
+        table: Table,
+        key: impl Into<Vec<u8>>,
+        value: impl Into<Vec<u8>>,
+    ) -> &mut Self {
+        self.requirements.push(Requirement {
+            table,
+            key: key.into(),
+            expected: Some(value.into()),
+        });
+        self
+    }
+
+    /// Adds the requirement "`key` is absent from `table`" (see [`Store::apply_checked`]).
+    pub fn require_absent(&mut self, table: Table, key: impl Into<Vec<u8>>) -> &mut Self {
+        self.requirements.push(Requirement {
+            table,
+            key: key.into(),
+            expected: None,
+        });
+        self
+    }
+
     /// The number of writes in the batch.
     pub fn len(&self) -> usize {
         self.writes.len()
@@ -152,6 +206,21 @@ impl fmt::Debug for WriteBatch {
                     "remove {}/{}",
                     w.table,
                     crate::error::KeyDisplay(&w.key)
+                )),
+            };
+        }
+        for r in &self.requirements {
+            match &r.expected {
+                Some(v) => list.entry(&format_args!(
+                    "require {}/{} ({} bytes)",
+                    r.table,
+                    crate::error::KeyDisplay(&r.key),
+                    v.len()
+                )),
+                None => list.entry(&format_args!(
+                    "require absent {}/{}",
+                    r.table,
+                    crate::error::KeyDisplay(&r.key)
                 )),
             };
         }

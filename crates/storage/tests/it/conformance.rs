@@ -3,7 +3,7 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use rosette_storage::{CasConflict, MAX_SCAN_LIMIT, Store, Table, WriteBatch};
+use rosette_storage::{CasConflict, MAX_SCAN_LIMIT, StorageError, Store, Table, WriteBatch};
 
 const T1: Table = Table::new("conf_one");
 const T2: Table = Table::new("conf_two");
@@ -216,6 +216,91 @@ fn len_and_is_empty(s: &dyn Store) {
     s.flush().unwrap();
 }
 
+fn apply_checked_requirements(s: &dyn Store) {
+    s.insert(T1, b"code", b"unused").unwrap();
+    // A failing requirement writes nothing and names the key.
+    let mut batch = WriteBatch::new();
+    batch
+        .require_value(T1, "code", "unused")
+        .require_absent(T2, "token")
+        .require_value(T2, "missing", "x")
+        .insert(T1, "code", "used")
+        .insert(T2, "token", "t");
+    let failed = s.apply_checked(batch.clone()).unwrap().unwrap_err();
+    assert_eq!(
+        (failed.table, failed.key.as_slice(), failed.current),
+        (T2, &b"missing"[..], None)
+    );
+    assert_eq!(s.get(T1, b"code").unwrap(), Some(b"unused".to_vec()));
+    assert_eq!(s.get(T2, b"token").unwrap(), None);
+    // `apply` reports the same as an error.
+    match s.apply(batch) {
+        Err(StorageError::RequirementFailed { table, key }) => {
+            assert_eq!((table, key.as_slice()), (T2, &b"missing"[..]))
+        }
+        other => panic!("{other:?}"),
+    }
+    // Requirements that hold: everything lands.
+    let mut batch = WriteBatch::new();
+    batch
+        .require_value(T1, "code", "unused")
+        .require_absent(T2, "token")
+        .insert(T1, "code", "used")
+        .insert(T2, "token", "t");
+    assert_eq!(s.apply_checked(batch.clone()).unwrap(), Ok(()));
+    assert_eq!(s.get(T1, b"code").unwrap(), Some(b"used".to_vec()));
+    assert_eq!(s.get(T2, b"token").unwrap(), Some(b"t".to_vec()));
+    // The same batch again: the code is used now.
+    let failed = s.apply_checked(batch).unwrap().unwrap_err();
+    assert_eq!(
+        (failed.table, failed.key.as_slice(), failed.current),
+        (T1, &b"code"[..], Some(b"used".to_vec()))
+    );
+    // Requirements alone, and an empty batch.
+    let mut only = WriteBatch::new();
+    only.require_value(T1, "code", "used");
+    assert_eq!(s.apply_checked(only).unwrap(), Ok(()));
+    assert_eq!(s.apply_checked(WriteBatch::new()).unwrap(), Ok(()));
+    assert_eq!((s.len(T1).unwrap(), s.len(T2).unwrap()), (1, 1));
+}
+
+/// A redemption that consumes a code and issues a token in one checked batch: of 50
+/// concurrent attempts exactly one lands, and exactly one token exists.
+fn fifty_threads_redeem_with_checked_batches(store: &Arc<dyn Store>) {
+    const THREADS: usize = 50;
+    store.insert(T1, b"code", b"unused").unwrap();
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|i| {
+            let (store, barrier) = (Arc::clone(store), Arc::clone(&barrier));
+            thread::spawn(move || {
+                let mut batch = WriteBatch::new();
+                batch
+                    .require_value(T1, "code", "unused")
+                    .insert(T1, "code", format!("used by {i}"))
+                    .insert(T2, format!("token/{i}"), "issued");
+                barrier.wait();
+                store.apply_checked(batch).unwrap().is_ok()
+            })
+        })
+        .collect();
+    let wins = handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|&won| won)
+        .count();
+    assert_eq!(wins, 1);
+    assert_eq!(store.len(T2).unwrap(), 1);
+    let (token, _) = store
+        .scan_prefix(T2, b"token/", None, 10)
+        .unwrap()
+        .remove(0);
+    let winner = String::from_utf8(token)
+        .unwrap()
+        .replace("token/", "used by ");
+    assert_eq!(store.get(T1, b"code").unwrap(), Some(winner.into_bytes()));
+}
+
 /// The single-use primitive: 50 concurrent redemptions of one code, exactly one wins.
 fn fifty_threads_cas_one_key_exactly_one_wins(store: &Arc<dyn Store>) {
     const THREADS: usize = 50;
@@ -306,6 +391,12 @@ macro_rules! conformance {
             fn apply_writes_across_tables() { super::apply_writes_across_tables(&*crate::$backend().store) }
             #[test]
             fn len_and_is_empty() { super::len_and_is_empty(&*crate::$backend().store) }
+            #[test]
+            fn apply_checked_requirements() { super::apply_checked_requirements(&*crate::$backend().store) }
+            #[test]
+            fn fifty_threads_redeem_with_checked_batches() {
+                super::fifty_threads_redeem_with_checked_batches(&crate::$backend().store)
+            }
             #[test]
             fn fifty_threads_cas_one_key_exactly_one_wins() {
                 super::fifty_threads_cas_one_key_exactly_one_wins(&crate::$backend().store)

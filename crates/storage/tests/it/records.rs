@@ -332,3 +332,39 @@ fn single_use_redemption_through_the_repo() {
     assert_eq!(wins, 1);
     assert!(offers.get(b"o1").unwrap().unwrap().redeemed);
 }
+
+#[test]
+fn checked_batches_of_records() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let (offers, counters) = (
+        Repo::<Offer>::new(Arc::clone(&store)),
+        Repo::<Counter>::new(Arc::clone(&store)),
+    );
+    offers.put(&offer("o1")).unwrap();
+    let loaded = offers.load(b"o1").unwrap().unwrap();
+    let mut redeemed = loaded.clone_inner();
+    redeemed.redeemed = true;
+    let redeem = |stored: &rosette_storage::Stored<Offer>| {
+        let mut batch = WriteBatch::new();
+        batch
+            .require_unchanged(b"o1".to_vec(), stored)
+            .require_no_record::<Counter>("token-for-o1");
+        batch
+            .put(&redeemed)
+            .unwrap()
+            .put(&Counter {
+                name: "token-for-o1".to_owned(),
+                n: 1,
+            })
+            .unwrap();
+        store.apply_checked(batch).unwrap()
+    };
+    assert!(redeem(&loaded).is_ok());
+    let failed = redeem(&loaded).unwrap_err();
+    assert_eq!(
+        (failed.table, failed.key.as_slice()),
+        (Offer::TABLE, &b"o1"[..])
+    );
+    assert!(offers.get(b"o1").unwrap().unwrap().redeemed);
+    assert_eq!(counters.len().unwrap(), 1);
+}
