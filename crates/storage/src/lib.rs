@@ -4,7 +4,9 @@
 //!
 //! - [`Store`], an object-safe byte store with tables, prefix scans with paging,
 //!   [`compare_and_swap`](Store::compare_and_swap) (the single-use primitive),
-//!   [`apply`](Store::apply) (an atomic [`WriteBatch`] across tables) and
+//!   [`apply`](Store::apply) (an atomic [`WriteBatch`] across tables),
+//!   [`apply_checked`](Store::apply_checked) (the same, with requirements checked atomically:
+//!   a multi-key compare-and-swap) and
 //!   [`flush`](Store::flush) (durability);
 //! - two backends: [`SledStore`] on disk and [`MemoryStore`] for tests;
 //! - [`Record`] and [`Repo`], typed records stored as a versioned JSON envelope
@@ -12,6 +14,9 @@
 //!
 //! Nothing here reads the clock or interprets values; expiry and single use are the caller's
 //! rules, built on CAS.
+//!
+//! Values never appear in `Debug` output or errors; keys do (escaped, cut at 64 bytes), so
+//! key secrets by their hash, never by the secret itself.
 //!
 //! # Crash safety of the on-disk store
 //!
