@@ -69,6 +69,19 @@ fn store_ops(c: &mut Criterion) {
                     .expect("no conflict")
             })
         });
+        group.throughput(Throughput::Elements(10));
+        let mut unflushed = 0u64;
+        group.bench_function(BenchmarkId::new("apply_10x1k", name), |b| {
+            b.iter(|| {
+                unflushed += 1;
+                let mut batch = WriteBatch::new();
+                for r in 0..10 {
+                    let k = key(500_000_000 + unflushed * 10 + r);
+                    batch.insert(T, k, value.clone()).insert(T2, k, "x");
+                }
+                store.apply(batch).expect("apply");
+            })
+        });
         // A row group of 10 records and an index entry each, applied atomically, then flushed:
         // what a durable bulk import pays per group.
         group.throughput(Throughput::Elements(10));

@@ -368,3 +368,16 @@ fn checked_batches_of_records() {
     assert!(offers.get(b"o1").unwrap().unwrap().redeemed);
     assert_eq!(counters.len().unwrap(), 1);
 }
+
+#[test]
+fn debug_output_never_shows_values() {
+    let store = MemoryStore::new();
+    store.insert(Offer::TABLE, b"o1", b"secret-value").unwrap();
+    assert_eq!(format!("{store:?}"), r#"{"offers": 1}"#);
+    let mut batch = WriteBatch::new();
+    batch
+        .insert(Offer::TABLE, "o1", "secret-value")
+        .require_value(Offer::TABLE, "o1", "secret-value");
+    let shown = format!("{batch:?}");
+    assert!(!shown.contains("secret"), "{shown}");
+}
