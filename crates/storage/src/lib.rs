@@ -1,0 +1,43 @@
+//! The embedded store of the Rosette issuer agent: versioned records in named tables.
+//!
+//! Like kanidm's backend, the store has no rules about content. It offers:
+//!
+//! - [`Store`], an object-safe byte store with tables, prefix scans with paging,
+//!   [`compare_and_swap`](Store::compare_and_swap) (the single-use primitive),
+//!   [`apply`](Store::apply) (an atomic [`WriteBatch`] across tables),
+//!   [`apply_checked`](Store::apply_checked) (the same, with requirements checked atomically:
+//!   a multi-key compare-and-swap) and
+//!   [`flush`](Store::flush) (durability);
+//! - two backends: [`SledStore`] on disk and [`MemoryStore`] for tests;
+//! - [`Record`] and [`Repo`], typed records stored as a versioned JSON envelope
+//!   `{"v":N,"data":{…}}` with a migration hook.
+//!
+//! Nothing here reads the clock or interprets values; expiry and single use are the caller's
+//! rules, built on CAS.
+//!
+//! Values never appear in `Debug` output or errors; keys do (escaped, cut at 64 bytes), so
+//! key secrets by their hash, never by the secret itself.
+//!
+//! # Crash safety of the on-disk store
+//!
+//! Tested with real SIGKILLs (`tests/it/crash.rs`): after a kill, every [`WriteBatch`] is
+//! whole or absent, every write that a returned [`flush`](Store::flush) covered is present,
+//! and one thread's batches survive as a prefix. Damaged files are refused with
+//! [`StorageError::StoreCorrupted`] instead of being read short: sled 0.34 on its own reopens a
+//! cut or garbled log silently with records missing, and panics on some damage; see
+//! [`SledStore`] for the checks that catch this.
+
+mod error;
+mod memory;
+mod record;
+mod seal;
+mod sled_store;
+mod store;
+mod table;
+
+pub use error::{CasConflict, RequirementFailed, StorageError};
+pub use memory::MemoryStore;
+pub use record::{MigrationError, Record, Repo, Stored, decode_record, encode_record};
+pub use sled_store::SledStore;
+pub use store::{Entry, MAX_SCAN_LIMIT, Store, WriteBatch};
+pub use table::{InvalidTableName, MAX_TABLE_NAME_LEN, Table};
