@@ -13,7 +13,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Keys(cli::KeysCommand::Generate(args)) => commands::keys::generate(&args),
-        cli::Command::Credential(cli::CredentialCommand::Sign(args)) => commands::credential::sign(&args),
+        cli::Command::Credential(cli::CredentialCommand::Sign(args)) => {
+            commands::credential::sign(&args)
+        }
         cli::Command::Demo(args) => commands::demo::run(&args),
     };
     match result {

@@ -60,7 +60,11 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     #[allow(clippy::disallowed_methods)] // The one sanctioned read of the system time.
     fn now(&self) -> Timestamp {
-        Timestamp(OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()))
+        Timestamp(
+            OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .unwrap_or_else(|_| OffsetDateTime::now_utc()),
+        )
     }
 }
 
@@ -76,14 +80,20 @@ impl FixedClock {
 
     /// Moves the clock by `seconds`.
     pub fn advance(&self, seconds: i64) {
-        let mut now = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *now = now.plus_seconds(seconds);
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -95,7 +105,10 @@ mod tests {
     fn rfc3339_round_trip_normalises_to_utc_seconds() {
         let t = Timestamp::parse("2024-01-02T03:04:05.678+01:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2024-01-02T02:04:05Z");
-        assert_eq!(Timestamp::parse("2024-01-02T02:04:05Z").unwrap().unix(), t.unix());
+        assert_eq!(
+            Timestamp::parse("2024-01-02T02:04:05Z").unwrap().unix(),
+            t.unix()
+        );
     }
 
     #[test]

@@ -35,7 +35,9 @@ impl Canonicalizer {
 
     /// A canonicalizer over a processor of your own (other loaders, for example in tests).
     pub fn new(processor: JsonLdProcessor) -> Self {
-        Self { processor: Arc::new(processor) }
+        Self {
+            processor: Arc::new(processor),
+        }
     }
 
     /// The canonical N-Quads of `document` (RDFC-1.0, SHA-256).

@@ -37,7 +37,10 @@ pub enum Suite {
 impl Suite {
     /// Reads the suite of a proof object.
     pub fn of(proof: &Map<String, Value>) -> Self {
-        let proof_type = proof.get("type").and_then(Value::as_str).unwrap_or_default();
+        let proof_type = proof
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let cryptosuite = proof.get("cryptosuite").and_then(Value::as_str);
         match (proof_type, cryptosuite) {
             (DATA_INTEGRITY_PROOF, Some("eddsa-rdfc-2022")) => Self::EddsaRdfc2022,
@@ -56,8 +59,14 @@ impl Suite {
             Self::EddsaRdfc2022 => "eddsa-rdfc-2022".into(),
             Self::Eddsa2022 => "eddsa-2022".into(),
             Self::Ed25519Signature2020 => "Ed25519Signature2020".into(),
-            Self::Other { proof_type, cryptosuite: Some(c) } => format!("{proof_type}/{c}"),
-            Self::Other { proof_type, cryptosuite: None } => proof_type.clone(),
+            Self::Other {
+                proof_type,
+                cryptosuite: Some(c),
+            } => format!("{proof_type}/{c}"),
+            Self::Other {
+                proof_type,
+                cryptosuite: None,
+            } => proof_type.clone(),
         }
     }
 }
@@ -182,7 +191,11 @@ pub fn hash_data(
     let mut bytes = [0u8; 64];
     bytes[..32].copy_from_slice(&Sha256::digest(canonical_proof_config.as_bytes()));
     bytes[32..].copy_from_slice(&Sha256::digest(canonical_document.as_bytes()));
-    Ok(HashData { canonical_proof_config, canonical_document, bytes })
+    Ok(HashData {
+        canonical_proof_config,
+        canonical_document,
+        bytes,
+    })
 }
 
 /// The proof object (without `proofValue`) for `options`, in the member order we emit.
@@ -191,7 +204,10 @@ pub fn proof_config(options: &ProofOptions) -> Map<String, Value> {
     proof.insert("type".into(), DATA_INTEGRITY_PROOF.into());
     proof.insert("cryptosuite".into(), "eddsa-rdfc-2022".into());
     proof.insert("created".into(), options.created.clone().into());
-    proof.insert("verificationMethod".into(), options.verification_method.clone().into());
+    proof.insert(
+        "verificationMethod".into(),
+        options.verification_method.clone().into(),
+    );
     proof.insert("proofPurpose".into(), options.purpose.as_str().into());
     if let Some(challenge) = &options.challenge {
         proof.insert("challenge".into(), challenge.clone().into());
@@ -234,9 +250,14 @@ pub fn proofs(document: &Map<String, Value>) -> Result<Vec<&Map<String, Value>>,
         Some(Value::Object(p)) => Ok(vec![p]),
         Some(Value::Array(items)) if !items.is_empty() => items
             .iter()
-            .map(|p| p.as_object().ok_or_else(|| ProofError::Malformed("proof is not an object".into())))
+            .map(|p| {
+                p.as_object()
+                    .ok_or_else(|| ProofError::Malformed("proof is not an object".into()))
+            })
             .collect(),
-        Some(_) => Err(ProofError::Malformed("proof must be an object or a non-empty array".into())),
+        Some(_) => Err(ProofError::Malformed(
+            "proof must be an object or a non-empty array".into(),
+        )),
     }
 }
 
@@ -268,10 +289,9 @@ pub fn parse_proof(proof: &Map<String, Value>) -> Result<ParsedProof<'_>, ProofE
         return Err(ProofError::Unsupported(suite.name()));
     }
     let text = |name: &str| {
-        proof
-            .get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| ProofError::Malformed(format!("proof.{name} is missing or not a string")))
+        proof.get(name).and_then(Value::as_str).ok_or_else(|| {
+            ProofError::Malformed(format!("proof.{name} is missing or not a string"))
+        })
     };
     let verification_method = text("verificationMethod")?;
     let purpose = text("proofPurpose")?;
@@ -310,7 +330,11 @@ pub fn verify_with(
         });
     }
     let data = hash_data(canon, document, proof.object)?;
-    if verify(&data.bytes, &proof.signature) { Ok(()) } else { Err(ProofError::BadSignature) }
+    if verify(&data.bytes, &proof.signature) {
+        Ok(())
+    } else {
+        Err(ProofError::BadSignature)
+    }
 }
 
 /// `z` + base58btc, the multibase form of `proofValue`.

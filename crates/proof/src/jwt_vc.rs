@@ -5,8 +5,8 @@
 //! `exp` mapped from the credential, and the credential itself in the `vc` claim. Reading also
 //! accepts the Open Badges 3.0 §8.2 form, where the credential's members are the payload.
 
-use rosette_did::jws::{self, DecodedJws, JwsAlgorithm, JwsHeader};
 use rosette_did::SigningKey;
+use rosette_did::jws::{self, DecodedJws, JwsAlgorithm, JwsHeader};
 use serde_json::{Map, Value};
 
 /// Claims a JWT adds around the credential in the OB 3.0 §8.2 (top-level) form.
@@ -54,16 +54,27 @@ pub fn sign(credential: &Value, key: &SigningKey, kid: &str) -> Result<String, J
     let issuer = issuer_id(object).ok_or(JwtSignError::NoIssuer)?;
     let mut claims = Map::new();
     claims.insert("iss".into(), issuer.into());
-    if let Some(sub) = object.get("credentialSubject").and_then(|s| s.get("id")).and_then(Value::as_str) {
+    if let Some(sub) = object
+        .get("credentialSubject")
+        .and_then(|s| s.get("id"))
+        .and_then(Value::as_str)
+    {
         claims.insert("sub".into(), sub.into());
     }
     if let Some(id) = object.get("id").and_then(Value::as_str) {
         claims.insert("jti".into(), id.into());
     }
-    for (field, claim) in [("validFrom", "nbf"), ("issuanceDate", "nbf"), ("validUntil", "exp"), ("expirationDate", "exp")] {
+    for (field, claim) in [
+        ("validFrom", "nbf"),
+        ("issuanceDate", "nbf"),
+        ("validUntil", "exp"),
+        ("expirationDate", "exp"),
+    ] {
         if let Some(value) = object.get(field).and_then(Value::as_str) {
-            let t = rosette_core::Timestamp::parse(value)
-                .ok_or_else(|| JwtSignError::BadDate { field, value: value.to_owned() })?;
+            let t = rosette_core::Timestamp::parse(value).ok_or_else(|| JwtSignError::BadDate {
+                field,
+                value: value.to_owned(),
+            })?;
             claims.insert(claim.into(), t.unix().into());
         }
     }
@@ -115,7 +126,11 @@ pub fn decode(text: &str) -> Result<UnverifiedJwtVc, JwtDecodeError> {
             top
         }
     };
-    Ok(UnverifiedJwtVc { jws, claims, credential })
+    Ok(UnverifiedJwtVc {
+        jws,
+        claims,
+        credential,
+    })
 }
 
 /// The credential's issuer identifier (`issuer` as a string, or `issuer.id`).
@@ -143,14 +158,25 @@ pub fn claim_mismatches(vc: &UnverifiedJwtVc) -> Vec<String> {
             problems.push(format!("jti {jti} does not match the credential id {id}"));
         }
     }
-    let subject = cred.get("credentialSubject").and_then(|s| s.get("id")).and_then(Value::as_str);
+    let subject = cred
+        .get("credentialSubject")
+        .and_then(|s| s.get("id"))
+        .and_then(Value::as_str);
     if let (Some(sub), Some(subject)) = (claim_str("sub"), subject) {
         if sub != subject {
             problems.push(format!("sub {sub} does not match the subject {subject}"));
         }
     }
-    for (field, claim) in [("validFrom", "nbf"), ("issuanceDate", "nbf"), ("validUntil", "exp"), ("expirationDate", "exp")] {
-        let (Some(value), Some(n)) = (cred.get(field).and_then(Value::as_str), vc.claims.get(claim).and_then(Value::as_i64)) else {
+    for (field, claim) in [
+        ("validFrom", "nbf"),
+        ("issuanceDate", "nbf"),
+        ("validUntil", "exp"),
+        ("expirationDate", "exp"),
+    ] {
+        let (Some(value), Some(n)) = (
+            cred.get(field).and_then(Value::as_str),
+            vc.claims.get(claim).and_then(Value::as_i64),
+        ) else {
             continue;
         };
         match rosette_core::Timestamp::parse(value) {

@@ -3,8 +3,8 @@
 //! that turns them into a [`Verdict`].
 
 mod canon;
-mod glue;
 pub mod data_integrity;
+mod glue;
 pub mod jwt_vc;
 mod verdict;
 mod verify;
