@@ -148,6 +148,10 @@ pub enum QrDecodeError {
     /// No QR code was found in the image.
     #[error("no QR code found in the image")]
     NoQrFound,
+    /// The detector itself failed on this image (a panic inside rqrr, caught here; see rqrr
+    /// issue 54: an assertion in its perspective fitting fires on some real photos).
+    #[error("the QR detector failed on this image")]
+    DetectorFailed,
     /// QR finder patterns were found but no symbol decoded (damaged, blurred, or not UTF-8).
     #[error("{found} QR code(s) found but none could be read: {reason}")]
     Unreadable {
@@ -369,7 +373,14 @@ fn fit(img: &GrayImage, side: u32) -> GrayImage {
     image::imageops::thumbnail(img, nw, nh)
 }
 
+/// [`detect_unguarded`] with a panic in the detector turned into an error: rqrr asserts on
+/// some degenerate finder-pattern groups, and a hostile image must not take the caller down.
 fn detect(img: GrayImage) -> Result<Vec<String>, QrDecodeError> {
+    std::panic::catch_unwind(move || detect_unguarded(img))
+        .unwrap_or(Err(QrDecodeError::DetectorFailed))
+}
+
+fn detect_unguarded(img: GrayImage) -> Result<Vec<String>, QrDecodeError> {
     let mut prepared = rqrr::PreparedImage::prepare(img);
     let grids = prepared.detect_grids();
     if grids.is_empty() {
