@@ -419,3 +419,27 @@ fn garbage_input_is_an_error_not_a_panic() {
         }
     }
 }
+
+#[test]
+fn small_code_in_big_photo_is_found_by_the_finer_pass() {
+    // 57 modules at 6 px = 342 px inside 3600×2400: under 2 px per module at the first
+    // 1024 px pass, about 3.3 px at the 2048 px pass.
+    let url = offer_url(138);
+    let qr = image::load_from_memory(&png(&url, 340).unwrap())
+        .unwrap()
+        .into_luma8();
+    let mut noise = Noise(99);
+    let mut bg = RgbImage::from_fn(3600, 2400, |_, _| {
+        let n = noise.next() / 4;
+        Rgb([120 + n, 120 + n, 120 + n])
+    });
+    for (x, y, p) in qr.enumerate_pixels() {
+        let v = p.0[0];
+        bg.put_pixel(x + 1700, y + 1100, Rgb([v, v, v]));
+    }
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&bg)
+        .unwrap();
+    assert_eq!(decode_image(&out).unwrap(), vec![url]);
+}
