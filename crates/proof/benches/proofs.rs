@@ -1,6 +1,9 @@
 //! Sign and verify throughput for a typical Open Badges 3.0 credential, both formats.
 //! `cargo bench -p rosette-proof --bench proofs` prints time per operation and ops/s ("elem/s").
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -7,7 +7,7 @@ use rosette_jsonld::JsonLdProcessor;
 use serde_json::Value;
 
 /// Why a document could not be canonicalized.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum CanonicalizeError {
     /// JSON-LD expansion or RDF conversion failed (unknown context, undefined term, …).
     #[error("JSON-LD processing failed: {0}")]

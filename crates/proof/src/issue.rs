@@ -109,6 +109,23 @@ impl CredentialSigner {
         created: Timestamp,
     ) -> Result<SignedCredential, IssueError> {
         match format {
+            CredentialFormat::LdpVc => self.sign_owned(credential.clone(), format, created),
+            CredentialFormat::JwtVcJson => Ok(SignedCredential::Jwt(jwt_vc::sign(
+                credential,
+                &self.key,
+                &self.verification_method,
+            )?)),
+        }
+    }
+
+    /// [`Self::sign`] taking the credential by value, which saves a copy of it.
+    pub fn sign_owned(
+        &self,
+        credential: Value,
+        format: CredentialFormat,
+        created: Timestamp,
+    ) -> Result<SignedCredential, IssueError> {
+        match format {
             CredentialFormat::LdpVc => {
                 if self.key.key_type() != KeyType::Ed25519 {
                     return Err(SignError::WrongKeyType.into());
@@ -127,7 +144,7 @@ impl CredentialSigner {
                 Ok(SignedCredential::Json(signed))
             }
             CredentialFormat::JwtVcJson => Ok(SignedCredential::Jwt(jwt_vc::sign(
-                credential,
+                &credential,
                 &self.key,
                 &self.verification_method,
             )?)),

@@ -74,7 +74,7 @@ pub fn sign_ldp_vp(
     if key.key_type() != rosette_did::KeyType::Ed25519 {
         return Err(SignError::WrongKeyType);
     }
-    data_integrity::sign_with(canon, &presentation, &options, |data| {
+    data_integrity::sign_with(canon, presentation, &options, |data| {
         *key.sign(data).as_bytes()
     })
 }

@@ -62,7 +62,7 @@ impl Verifier {
         let trimmed = text.trim();
         if trimmed.starts_with('{') {
             match serde_json::from_str::<Value>(trimmed) {
-                Ok(document) => self.verify_ldp(&document).await,
+                Ok(document) => self.verify_ldp_owned(document).await,
                 Err(e) => failed_format(format!("not valid JSON: {e}")),
             }
         } else if trimmed.split('.').count() == 3 {
@@ -74,20 +74,26 @@ impl Verifier {
 
     /// Verifies a credential secured with an embedded Data Integrity proof.
     pub async fn verify_ldp(&self, document: &Value) -> Verdict {
+        self.verify_ldp_owned(document.clone()).await
+    }
+
+    /// [`Self::verify_ldp`] taking the document by value, which saves a copy of it.
+    pub async fn verify_ldp_owned(&self, document: Value) -> Verdict {
         let mut verdict = Verdict {
             format: Some("ldp_vc".into()),
             ..Verdict::default()
         };
-        let Some(object) = document.as_object() else {
+        let Some(secured) = data_integrity::SecuredDocument::split(document) else {
             verdict.fail(CheckName::Format, "the credential is not a JSON object");
             return verdict;
         };
+        let object = secured.unsecured();
         if !describe(&mut verdict, object) {
             return verdict;
         }
-        self.check_schema(&mut verdict, document);
+        self.check_schema(&mut verdict, secured.unsecured_value());
 
-        let proofs = match data_integrity::proofs(object) {
+        let proofs = match secured.proofs() {
             Ok(p) => p,
             Err(e) => {
                 verdict.fail(CheckName::Proof, e.to_string());
@@ -97,7 +103,7 @@ impl Verifier {
         let mut failures = Vec::new();
         let mut verified = None;
         for proof in proofs {
-            match self.check_one_proof(object, proof).await {
+            match self.check_one_proof(&secured, proof).await {
                 Ok(found) => {
                     verified = Some(found);
                     break;
@@ -122,7 +128,7 @@ impl Verifier {
 
     async fn check_one_proof(
         &self,
-        object: &Map<String, Value>,
+        secured: &data_integrity::SecuredDocument,
         proof: &Map<String, Value>,
     ) -> Result<(String, String, String), String> {
         let parsed = data_integrity::parse_proof(proof).map_err(|e| e.to_string())?;
@@ -132,14 +138,14 @@ impl Verifier {
             .await
             .map_err(|e| format!("cannot resolve {}: {e}", parsed.verification_method))?;
         let suite = parsed.suite.name();
-        data_integrity::verify_with(
-            &self.canon,
-            object,
-            &parsed,
-            ProofPurpose::AssertionMethod,
-            |data, sig| method.public_key.verify(data, sig).is_ok(),
-        )
-        .map_err(|e| format!("{suite}: {e}"))?;
+        secured
+            .verify_proof(
+                &self.canon,
+                &parsed,
+                ProofPurpose::AssertionMethod,
+                |data, sig| method.public_key.verify(data, sig).is_ok(),
+            )
+            .map_err(|e| format!("{suite}: {e}"))?;
         Ok((
             suite,
             parsed.verification_method.to_owned(),
@@ -160,10 +166,10 @@ impl Verifier {
                 return verdict;
             }
         };
-        if !describe(&mut verdict, &vc.credential) {
+        if !describe(&mut verdict, vc.credential_object()) {
             return verdict;
         }
-        self.check_schema(&mut verdict, &Value::Object(vc.credential.clone()));
+        self.check_schema(&mut verdict, &vc.credential);
 
         let header = &vc.jws.header;
         let alg = header.alg.as_str().to_owned();
@@ -222,8 +228,8 @@ impl Verifier {
                 }
             }
         }
-        self.check_window(&mut verdict, &vc.credential);
-        check_status(&mut verdict, &vc.credential);
+        self.check_window(&mut verdict, vc.credential_object());
+        check_status(&mut verdict, vc.credential_object());
         verdict
     }
 

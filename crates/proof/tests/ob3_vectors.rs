@@ -108,7 +108,7 @@ fn eddsa_rdfc_2022_test_vector_is_reproduced_byte_for_byte() {
         challenge: None,
         domain: None,
     };
-    let resigned = data_integrity::sign_with(&canon, &Value::Object(document), &options, |d| {
+    let resigned = data_integrity::sign_with(&canon, Value::Object(document), &options, |d| {
         *key.sign(d).as_bytes()
     })
     .unwrap();
