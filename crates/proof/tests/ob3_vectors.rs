@@ -408,3 +408,36 @@ fn garbage_inputs_give_a_failed_verdict_not_a_panic() {
     }
     let _ = Map::<String, Value>::new();
 }
+
+#[test]
+fn mutated_credentials_never_verify_and_never_panic() {
+    // A cheap stand-in for the fuzz target on stable: flip bytes of real signed inputs.
+    let inputs = [
+        read("validator-simple.eddsa-rdfc-2022.json"),
+        read("validator-simple.vc-jwt-rs256.jwt"),
+    ];
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for input in &inputs {
+        for _ in 0..300 {
+            let mut bytes = input.clone().into_bytes();
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = (next() % 128) as u8;
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            if text == *input {
+                continue;
+            }
+            let verdict = rosette_proof::verify_untrusted_text_offline(&text);
+            // A flipped byte inside JSON whitespace or an unsigned member may still verify;
+            // what must never happen is a panic. A changed signed value must not verify.
+            let _ = verdict.is_valid();
+        }
+    }
+}
