@@ -176,19 +176,19 @@ pub fn claim_mismatches(vc: &UnverifiedJwtVc) -> Vec<String> {
         (Some(iss), Some(issuer)) if iss == issuer => {}
         (iss, issuer) => problems.push(format!("iss {iss:?} does not match the issuer {issuer:?}")),
     }
-    if let (Some(jti), Some(id)) = (claim_str("jti"), cred.get("id").and_then(Value::as_str)) {
-        if jti != id {
-            problems.push(format!("jti {jti} does not match the credential id {id}"));
-        }
+    if let (Some(jti), Some(id)) = (claim_str("jti"), cred.get("id").and_then(Value::as_str))
+        && jti != id
+    {
+        problems.push(format!("jti {jti} does not match the credential id {id}"));
     }
     let subject = cred
         .get("credentialSubject")
         .and_then(|s| s.get("id"))
         .and_then(Value::as_str);
-    if let (Some(sub), Some(subject)) = (claim_str("sub"), subject) {
-        if sub != subject {
-            problems.push(format!("sub {sub} does not match the subject {subject}"));
-        }
+    if let (Some(sub), Some(subject)) = (claim_str("sub"), subject)
+        && sub != subject
+    {
+        problems.push(format!("sub {sub} does not match the subject {subject}"));
     }
     for (field, claim) in [
         ("validFrom", "nbf"),
