@@ -959,7 +959,7 @@ impl Service {
             )
         });
         CredentialOffer::pre_authorized(
-            &self.issuer_id(&row.slug),
+            self.issuer_id(&row.slug),
             row.configurations.clone(),
             code.expose_secret(),
             spec,

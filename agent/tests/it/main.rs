@@ -6,6 +6,7 @@
 
 mod admin;
 mod attacks;
+mod bench;
 mod common;
 mod e2e;
 mod restart;
