@@ -5,6 +5,9 @@ mod cli;
 mod commands;
 mod keyfile;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -3,6 +3,10 @@
 
 mod cli;
 mod commands;
+mod output;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::process::ExitCode;
 

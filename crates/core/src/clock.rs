@@ -11,6 +11,9 @@ use time::{OffsetDateTime, UtcOffset};
 pub struct Timestamp(OffsetDateTime);
 
 impl Timestamp {
+    /// 1970-01-01T00:00:00Z.
+    pub const UNIX_EPOCH: Self = Self(OffsetDateTime::UNIX_EPOCH);
+
     /// From seconds since the Unix epoch; `None` when out of range.
     pub fn from_unix(seconds: i64) -> Option<Self> {
         OffsetDateTime::from_unix_timestamp(seconds).ok().map(Self)
@@ -60,7 +63,11 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     #[allow(clippy::disallowed_methods)] // The one sanctioned read of the system time.
     fn now(&self) -> Timestamp {
-        Timestamp(OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()))
+        Timestamp(
+            OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .unwrap_or_else(|_| OffsetDateTime::now_utc()),
+        )
     }
 }
 
@@ -76,14 +83,20 @@ impl FixedClock {
 
     /// Moves the clock by `seconds`.
     pub fn advance(&self, seconds: i64) {
-        let mut now = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *now = now.plus_seconds(seconds);
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -95,7 +108,10 @@ mod tests {
     fn rfc3339_round_trip_normalises_to_utc_seconds() {
         let t = Timestamp::parse("2024-01-02T03:04:05.678+01:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2024-01-02T02:04:05Z");
-        assert_eq!(Timestamp::parse("2024-01-02T02:04:05Z").unwrap().unix(), t.unix());
+        assert_eq!(
+            Timestamp::parse("2024-01-02T02:04:05Z").unwrap().unix(),
+            t.unix()
+        );
     }
 
     #[test]

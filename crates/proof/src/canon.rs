@@ -7,7 +7,7 @@ use rosette_jsonld::JsonLdProcessor;
 use serde_json::Value;
 
 /// Why a document could not be canonicalized.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum CanonicalizeError {
     /// JSON-LD expansion or RDF conversion failed (unknown context, undefined term, …).
     #[error("JSON-LD processing failed: {0}")]
@@ -35,7 +35,9 @@ impl Canonicalizer {
 
     /// A canonicalizer over a processor of your own (other loaders, for example in tests).
     pub fn new(processor: JsonLdProcessor) -> Self {
-        Self { processor: Arc::new(processor) }
+        Self {
+            processor: Arc::new(processor),
+        }
     }
 
     /// The canonical N-Quads of `document` (RDFC-1.0, SHA-256).

@@ -37,7 +37,10 @@ pub enum Suite {
 impl Suite {
     /// Reads the suite of a proof object.
     pub fn of(proof: &Map<String, Value>) -> Self {
-        let proof_type = proof.get("type").and_then(Value::as_str).unwrap_or_default();
+        let proof_type = proof
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let cryptosuite = proof.get("cryptosuite").and_then(Value::as_str);
         match (proof_type, cryptosuite) {
             (DATA_INTEGRITY_PROOF, Some("eddsa-rdfc-2022")) => Self::EddsaRdfc2022,
@@ -56,8 +59,14 @@ impl Suite {
             Self::EddsaRdfc2022 => "eddsa-rdfc-2022".into(),
             Self::Eddsa2022 => "eddsa-2022".into(),
             Self::Ed25519Signature2020 => "Ed25519Signature2020".into(),
-            Self::Other { proof_type, cryptosuite: Some(c) } => format!("{proof_type}/{c}"),
-            Self::Other { proof_type, cryptosuite: None } => proof_type.clone(),
+            Self::Other {
+                proof_type,
+                cryptosuite: Some(c),
+            } => format!("{proof_type}/{c}"),
+            Self::Other {
+                proof_type,
+                cryptosuite: None,
+            } => proof_type.clone(),
         }
     }
 }
@@ -165,24 +174,131 @@ pub fn hash_data(
     document: &Map<String, Value>,
     proof_config: &Map<String, Value>,
 ) -> Result<HashData, CanonicalizeError> {
-    let mut config = proof_config.clone();
-    config.remove("proofValue");
-    config.remove("@context");
-    let mut with_context = Map::with_capacity(config.len() + 1);
-    if let Some(context) = document.get("@context") {
-        with_context.insert("@context".to_owned(), context.clone());
-    }
-    with_context.extend(config);
-
     let mut unsecured = document.clone();
     unsecured.remove("proof");
+    hash_unsecured(canon, &Value::Object(unsecured), proof_config)
+}
 
-    let canonical_proof_config = canon.canonicalize(&Value::Object(with_context))?;
-    let canonical_document = canon.canonicalize(&Value::Object(unsecured))?;
+/// [`hash_data`] for a document known to carry no proof (no copy is made).
+fn hash_unsecured(
+    canon: &Canonicalizer,
+    unsecured: &Value,
+    proof_config: &Map<String, Value>,
+) -> Result<HashData, CanonicalizeError> {
+    let canonical_proof_config =
+        canonical_proof_config(canon, unsecured.get("@context"), proof_config)?;
+    let canonical_document = canon.canonicalize(unsecured)?;
     let mut bytes = [0u8; 64];
     bytes[..32].copy_from_slice(&Sha256::digest(canonical_proof_config.as_bytes()));
     bytes[32..].copy_from_slice(&Sha256::digest(canonical_document.as_bytes()));
-    Ok(HashData { canonical_proof_config, canonical_document, bytes })
+    Ok(HashData {
+        canonical_proof_config,
+        canonical_document,
+        bytes,
+    })
+}
+
+/// The canonical proof configuration: the proof without `proofValue`, with the document's
+/// `@context` (VC DI EdDSA §3.3.5).
+fn canonical_proof_config(
+    canon: &Canonicalizer,
+    context: Option<&Value>,
+    proof_config: &Map<String, Value>,
+) -> Result<String, CanonicalizeError> {
+    let mut with_context = Map::with_capacity(proof_config.len() + 1);
+    if let Some(context) = context {
+        with_context.insert("@context".to_owned(), context.clone());
+    }
+    for (name, value) in proof_config {
+        if name != "proofValue" && name != "@context" {
+            with_context.insert(name.clone(), value.clone());
+        }
+    }
+    canon.canonicalize(&Value::Object(with_context))
+}
+
+/// A secured document split into the unsecured document and its proofs. The document is
+/// canonicalized at most once, however many proofs are checked against it.
+#[derive(Debug)]
+pub struct SecuredDocument {
+    unsecured: Value,
+    proof: Option<Value>,
+    document_hash: std::sync::OnceLock<Result<[u8; 32], CanonicalizeError>>,
+}
+
+impl SecuredDocument {
+    /// Takes a secured document apart; `None` when it is not a JSON object.
+    pub fn split(document: Value) -> Option<Self> {
+        let Value::Object(mut object) = document else {
+            return None;
+        };
+        let proof = object.remove("proof");
+        Some(Self {
+            unsecured: Value::Object(object),
+            proof,
+            document_hash: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The document without its proofs.
+    pub fn unsecured(&self) -> &Map<String, Value> {
+        // `split` only builds objects.
+        match &self.unsecured {
+            Value::Object(object) => object,
+            _ => unreachable_object(),
+        }
+    }
+
+    /// The document without its proofs, as a JSON value.
+    pub fn unsecured_value(&self) -> &Value {
+        &self.unsecured
+    }
+
+    /// The proofs: `proof` as one object or an array of them.
+    pub fn proofs(&self) -> Result<Vec<&Map<String, Value>>, ProofError> {
+        proofs_of(self.proof.as_ref())
+    }
+
+    /// Verifies one parsed proof with `verify` (an Ed25519 verifier of the verification
+    /// method's key over the 64-byte hash data).
+    pub fn verify_proof(
+        &self,
+        canon: &Canonicalizer,
+        proof: &ParsedProof<'_>,
+        expected_purpose: ProofPurpose,
+        verify: impl FnOnce(&[u8], &[u8; 64]) -> bool,
+    ) -> Result<(), ProofError> {
+        if proof.purpose != expected_purpose.as_str() {
+            return Err(ProofError::WrongPurpose {
+                found: proof.purpose.to_owned(),
+                expected: expected_purpose.as_str(),
+            });
+        }
+        let document_hash = self
+            .document_hash
+            .get_or_init(|| {
+                canon
+                    .canonicalize(&self.unsecured)
+                    .map(|c| Sha256::digest(c.as_bytes()).into())
+            })
+            .as_ref()
+            .map_err(|e| ProofError::Canonicalize(e.clone()))?;
+        let config = canonical_proof_config(canon, self.unsecured.get("@context"), proof.object)?;
+        let mut bytes = [0u8; 64];
+        bytes[..32].copy_from_slice(&Sha256::digest(config.as_bytes()));
+        bytes[32..].copy_from_slice(document_hash);
+        if verify(&bytes, &proof.signature) {
+            Ok(())
+        } else {
+            Err(ProofError::BadSignature)
+        }
+    }
+}
+
+#[cold]
+fn unreachable_object() -> &'static Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(Map::new)
 }
 
 /// The proof object (without `proofValue`) for `options`, in the member order we emit.
@@ -191,7 +307,10 @@ pub fn proof_config(options: &ProofOptions) -> Map<String, Value> {
     proof.insert("type".into(), DATA_INTEGRITY_PROOF.into());
     proof.insert("cryptosuite".into(), "eddsa-rdfc-2022".into());
     proof.insert("created".into(), options.created.clone().into());
-    proof.insert("verificationMethod".into(), options.verification_method.clone().into());
+    proof.insert(
+        "verificationMethod".into(),
+        options.verification_method.clone().into(),
+    );
     proof.insert("proofPurpose".into(), options.purpose.as_str().into());
     if let Some(challenge) = &options.challenge {
         proof.insert("challenge".into(), challenge.clone().into());
@@ -207,11 +326,13 @@ pub fn proof_config(options: &ProofOptions) -> Map<String, Value> {
 /// schema variant accepts (the strict one rejects a bare object).
 pub fn sign_with(
     canon: &Canonicalizer,
-    document: &Value,
+    document: Value,
     options: &ProofOptions,
     sign: impl FnOnce(&[u8]) -> [u8; 64],
 ) -> Result<Value, SignError> {
-    let object = document.as_object().ok_or(SignError::NotAnObject)?;
+    let Value::Object(object) = &document else {
+        return Err(SignError::NotAnObject);
+    };
     if object.contains_key("proof") {
         return Err(SignError::AlreadySigned);
     }
@@ -219,24 +340,35 @@ pub fn sign_with(
         return Err(SignError::NoContext);
     }
     let mut proof = proof_config(options);
-    let data = hash_data(canon, object, &proof)?;
+    let data = hash_unsecured(canon, &document, &proof)?;
     let signature = sign(&data.bytes);
     proof.insert("proofValue".into(), multibase_base58btc(&signature).into());
-    let mut signed = object.clone();
+    let Value::Object(mut signed) = document else {
+        return Err(SignError::NotAnObject);
+    };
     signed.insert("proof".into(), Value::Array(vec![Value::Object(proof)]));
     Ok(Value::Object(signed))
 }
 
 /// The proofs of a document: `proof` as one object or an array of them.
 pub fn proofs(document: &Map<String, Value>) -> Result<Vec<&Map<String, Value>>, ProofError> {
-    match document.get("proof") {
+    proofs_of(document.get("proof"))
+}
+
+fn proofs_of(proof: Option<&Value>) -> Result<Vec<&Map<String, Value>>, ProofError> {
+    match proof {
         None => Err(ProofError::Missing),
         Some(Value::Object(p)) => Ok(vec![p]),
         Some(Value::Array(items)) if !items.is_empty() => items
             .iter()
-            .map(|p| p.as_object().ok_or_else(|| ProofError::Malformed("proof is not an object".into())))
+            .map(|p| {
+                p.as_object()
+                    .ok_or_else(|| ProofError::Malformed("proof is not an object".into()))
+            })
             .collect(),
-        Some(_) => Err(ProofError::Malformed("proof must be an object or a non-empty array".into())),
+        Some(_) => Err(ProofError::Malformed(
+            "proof must be an object or a non-empty array".into(),
+        )),
     }
 }
 
@@ -268,10 +400,9 @@ pub fn parse_proof(proof: &Map<String, Value>) -> Result<ParsedProof<'_>, ProofE
         return Err(ProofError::Unsupported(suite.name()));
     }
     let text = |name: &str| {
-        proof
-            .get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| ProofError::Malformed(format!("proof.{name} is missing or not a string")))
+        proof.get(name).and_then(Value::as_str).ok_or_else(|| {
+            ProofError::Malformed(format!("proof.{name} is missing or not a string"))
+        })
     };
     let verification_method = text("verificationMethod")?;
     let purpose = text("proofPurpose")?;
@@ -310,7 +441,11 @@ pub fn verify_with(
         });
     }
     let data = hash_data(canon, document, proof.object)?;
-    if verify(&data.bytes, &proof.signature) { Ok(()) } else { Err(ProofError::BadSignature) }
+    if verify(&data.bytes, &proof.signature) {
+        Ok(())
+    } else {
+        Err(ProofError::BadSignature)
+    }
 }
 
 /// `z` + base58btc, the multibase form of `proofValue`.

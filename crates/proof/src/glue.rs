@@ -6,8 +6,17 @@ use serde_json::Value;
 
 /// JSON-LD → RDF in safe mode: an undefined term is an error, never silently dropped
 /// (VC Data Integrity 1.0 §4.3 "safe mode"), so nothing unsigned can ride along.
-pub(crate) fn to_rdf_strict(processor: &JsonLdProcessor, document: &Value) -> Result<Vec<Quad>, JsonLdError> {
-    processor.to_rdf(document, &Options { strict: true, ..Options::default() })
+pub(crate) fn to_rdf_strict(
+    processor: &JsonLdProcessor,
+    document: &Value,
+) -> Result<Vec<Quad>, JsonLdError> {
+    processor.to_rdf(
+        document,
+        &Options {
+            strict: true,
+            ..Options::default()
+        },
+    )
 }
 
 /// RDFC-1.0 with SHA-256 and the default work limits.

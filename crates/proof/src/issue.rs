@@ -78,7 +78,11 @@ impl CredentialSigner {
     /// A signer using `key`, naming `verification_method` in proofs (for did:key keys:
     /// `did:key:X#X`).
     pub fn new(canon: Canonicalizer, key: SigningKey, verification_method: String) -> Self {
-        Self { canon, key, verification_method }
+        Self {
+            canon,
+            key,
+            verification_method,
+        }
     }
 
     /// A signer for a did:key key.
@@ -98,7 +102,29 @@ impl CredentialSigner {
     }
 
     /// Signs `credential` in `format`; `created` is the proof's creation time.
-    pub fn sign(&self, credential: &Value, format: CredentialFormat, created: Timestamp) -> Result<SignedCredential, IssueError> {
+    pub fn sign(
+        &self,
+        credential: &Value,
+        format: CredentialFormat,
+        created: Timestamp,
+    ) -> Result<SignedCredential, IssueError> {
+        match format {
+            CredentialFormat::LdpVc => self.sign_owned(credential.clone(), format, created),
+            CredentialFormat::JwtVcJson => Ok(SignedCredential::Jwt(jwt_vc::sign(
+                credential,
+                &self.key,
+                &self.verification_method,
+            )?)),
+        }
+    }
+
+    /// [`Self::sign`] taking the credential by value, which saves a copy of it.
+    pub fn sign_owned(
+        &self,
+        credential: Value,
+        format: CredentialFormat,
+        created: Timestamp,
+    ) -> Result<SignedCredential, IssueError> {
         match format {
             CredentialFormat::LdpVc => {
                 if self.key.key_type() != KeyType::Ed25519 {
@@ -111,14 +137,17 @@ impl CredentialSigner {
                     challenge: None,
                     domain: None,
                 };
-                let signed = data_integrity::sign_with(&self.canon, credential, &options, |data| {
-                    *self.key.sign(data).as_bytes()
-                })?;
+                let signed =
+                    data_integrity::sign_with(&self.canon, credential, &options, |data| {
+                        *self.key.sign(data).as_bytes()
+                    })?;
                 Ok(SignedCredential::Json(signed))
             }
-            CredentialFormat::JwtVcJson => {
-                Ok(SignedCredential::Jwt(jwt_vc::sign(credential, &self.key, &self.verification_method)?))
-            }
+            CredentialFormat::JwtVcJson => Ok(SignedCredential::Jwt(jwt_vc::sign(
+                &credential,
+                &self.key,
+                &self.verification_method,
+            )?)),
         }
     }
 }

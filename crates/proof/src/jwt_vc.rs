@@ -5,8 +5,8 @@
 //! `exp` mapped from the credential, and the credential itself in the `vc` claim. Reading also
 //! accepts the Open Badges 3.0 §8.2 form, where the credential's members are the payload.
 
-use rosette_did::jws::{self, DecodedJws, JwsAlgorithm, JwsHeader};
 use rosette_did::SigningKey;
+use rosette_did::jws::{self, DecodedJws, JwsAlgorithm, JwsHeader};
 use serde_json::{Map, Value};
 
 /// Claims a JWT adds around the credential in the OB 3.0 §8.2 (top-level) form.
@@ -52,26 +52,49 @@ pub fn sign(credential: &Value, key: &SigningKey, kid: &str) -> Result<String, J
         return Err(JwtSignError::AlreadySigned);
     }
     let issuer = issuer_id(object).ok_or(JwtSignError::NoIssuer)?;
-    let mut claims = Map::new();
-    claims.insert("iss".into(), issuer.into());
-    if let Some(sub) = object.get("credentialSubject").and_then(|s| s.get("id")).and_then(Value::as_str) {
-        claims.insert("sub".into(), sub.into());
-    }
-    if let Some(id) = object.get("id").and_then(Value::as_str) {
-        claims.insert("jti".into(), id.into());
-    }
-    for (field, claim) in [("validFrom", "nbf"), ("issuanceDate", "nbf"), ("validUntil", "exp"), ("expirationDate", "exp")] {
-        if let Some(value) = object.get(field).and_then(Value::as_str) {
-            let t = rosette_core::Timestamp::parse(value)
-                .ok_or_else(|| JwtSignError::BadDate { field, value: value.to_owned() })?;
-            claims.insert(claim.into(), t.unix().into());
+    let date = |names: [&'static str; 2]| -> Result<Option<i64>, JwtSignError> {
+        for field in names {
+            if let Some(value) = object.get(field).and_then(Value::as_str) {
+                let t =
+                    rosette_core::Timestamp::parse(value).ok_or_else(|| JwtSignError::BadDate {
+                        field,
+                        value: value.to_owned(),
+                    })?;
+                return Ok(Some(t.unix()));
+            }
         }
-    }
-    claims.insert("vc".into(), credential.clone());
+        Ok(None)
+    };
+    let claims = Claims {
+        iss: issuer,
+        sub: object
+            .get("credentialSubject")
+            .and_then(|s| s.get("id"))
+            .and_then(Value::as_str),
+        jti: object.get("id").and_then(Value::as_str),
+        nbf: date(["validFrom", "issuanceDate"])?,
+        exp: date(["validUntil", "expirationDate"])?,
+        vc: credential,
+    };
     let header = header_for(key, kid, "JWT");
-    // serde_json of a Map cannot fail.
+    // Serialising borrowed strings and a Value cannot fail.
     let payload = serde_json::to_vec(&claims).unwrap_or_default();
     Ok(jws::sign_compact(&header, &payload, key)?)
+}
+
+/// The payload of a VC-JWT we issue, borrowing from the credential (no copy of it is made).
+#[derive(serde::Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jti: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    vc: &'a Value,
 }
 
 /// A decoded VC-JWT whose signature has not been checked yet.
@@ -79,10 +102,21 @@ pub fn sign(credential: &Value, key: &SigningKey, kid: &str) -> Result<String, J
 pub struct UnverifiedJwtVc {
     /// The decoded JWS.
     pub jws: DecodedJws,
-    /// The JWT claims.
+    /// The JWT claims, without the `vc` claim (moved to `credential`).
     pub claims: Map<String, Value>,
-    /// The credential: the `vc` claim, or the payload without JWT claims (OB 3.0 §8.2).
-    pub credential: Map<String, Value>,
+    /// The credential (always a JSON object): the `vc` claim, or the payload without JWT
+    /// claims (OB 3.0 §8.2).
+    pub credential: Value,
+}
+
+impl UnverifiedJwtVc {
+    /// The credential's members.
+    pub fn credential_object(&self) -> &Map<String, Value> {
+        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        self.credential
+            .as_object()
+            .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+    }
 }
 
 /// Why a text is not a VC-JWT we can read.
@@ -102,20 +136,24 @@ pub enum JwtDecodeError {
 /// Decodes a VC-JWT (without verifying it).
 pub fn decode(text: &str) -> Result<UnverifiedJwtVc, JwtDecodeError> {
     let jws = jws::decode_compact(text.trim())?;
-    let claims: Map<String, Value> =
+    let mut claims: Map<String, Value> =
         serde_json::from_slice(&jws.payload).map_err(|_| JwtDecodeError::PayloadNotObject)?;
-    let credential = match claims.get("vc") {
-        Some(Value::Object(vc)) => vc.clone(),
+    let credential = match claims.remove("vc") {
+        Some(vc @ Value::Object(_)) => vc,
         Some(_) => return Err(JwtDecodeError::VcNotObject),
         None => {
             let mut top = claims.clone();
             for claim in REGISTERED_CLAIMS {
                 top.remove(claim);
             }
-            top
+            Value::Object(top)
         }
     };
-    Ok(UnverifiedJwtVc { jws, claims, credential })
+    Ok(UnverifiedJwtVc {
+        jws,
+        claims,
+        credential,
+    })
 }
 
 /// The credential's issuer identifier (`issuer` as a string, or `issuer.id`).
@@ -132,7 +170,7 @@ pub fn issuer_id(credential: &Map<String, Value>) -> Option<&str> {
 /// Returns each disagreement as a sentence.
 pub fn claim_mismatches(vc: &UnverifiedJwtVc) -> Vec<String> {
     let mut problems = Vec::new();
-    let cred = &vc.credential;
+    let cred = vc.credential_object();
     let claim_str = |name: &str| vc.claims.get(name).and_then(Value::as_str);
     match (claim_str("iss"), issuer_id(cred)) {
         (Some(iss), Some(issuer)) if iss == issuer => {}
@@ -143,14 +181,25 @@ pub fn claim_mismatches(vc: &UnverifiedJwtVc) -> Vec<String> {
             problems.push(format!("jti {jti} does not match the credential id {id}"));
         }
     }
-    let subject = cred.get("credentialSubject").and_then(|s| s.get("id")).and_then(Value::as_str);
+    let subject = cred
+        .get("credentialSubject")
+        .and_then(|s| s.get("id"))
+        .and_then(Value::as_str);
     if let (Some(sub), Some(subject)) = (claim_str("sub"), subject) {
         if sub != subject {
             problems.push(format!("sub {sub} does not match the subject {subject}"));
         }
     }
-    for (field, claim) in [("validFrom", "nbf"), ("issuanceDate", "nbf"), ("validUntil", "exp"), ("expirationDate", "exp")] {
-        let (Some(value), Some(n)) = (cred.get(field).and_then(Value::as_str), vc.claims.get(claim).and_then(Value::as_i64)) else {
+    for (field, claim) in [
+        ("validFrom", "nbf"),
+        ("issuanceDate", "nbf"),
+        ("validUntil", "exp"),
+        ("expirationDate", "exp"),
+    ] {
+        let (Some(value), Some(n)) = (
+            cred.get(field).and_then(Value::as_str),
+            vc.claims.get(claim).and_then(Value::as_i64),
+        ) else {
             continue;
         };
         match rosette_core::Timestamp::parse(value) {

@@ -8,7 +8,7 @@
 use rosette_core::Timestamp;
 use rosette_did::jws::{self, JwsError};
 use rosette_did::{ProofPurpose as KeyPurpose, SigningKey};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::canon::Canonicalizer;
 use crate::data_integrity::{self, ProofOptions, ProofPurpose, SignError};
@@ -74,7 +74,9 @@ pub fn sign_ldp_vp(
     if key.key_type() != rosette_did::KeyType::Ed25519 {
         return Err(SignError::WrongKeyType);
     }
-    data_integrity::sign_with(canon, &presentation, &options, |data| *key.sign(data).as_bytes())
+    data_integrity::sign_with(canon, presentation, &options, |data| {
+        *key.sign(data).as_bytes()
+    })
 }
 
 /// Signs a VP-JWT of `credentials` by `holder`, bound to `binding`; valid for five minutes.
@@ -125,7 +127,9 @@ pub struct PresentationVerdict {
 impl PresentationVerdict {
     /// True when the presentation and every credential in it verify.
     pub fn is_valid(&self) -> bool {
-        self.presentation.is_valid() && !self.credentials.is_empty() && self.credentials.iter().all(Verdict::is_valid)
+        self.presentation.is_valid()
+            && !self.credentials.is_empty()
+            && self.credentials.iter().all(Verdict::is_valid)
     }
 }
 
@@ -133,13 +137,20 @@ impl Verifier {
     /// Verifies a presentation (JSON-LD with a Data Integrity proof, or a VP-JWT) against the
     /// binding the verifier expects, then every credential in it, and that the holder is each
     /// credential's subject.
-    pub async fn verify_presentation(&self, text_or_json: &Value, binding: &Binding) -> PresentationVerdict {
+    pub async fn verify_presentation(
+        &self,
+        text_or_json: &Value,
+        binding: &Binding,
+    ) -> PresentationVerdict {
         match text_or_json {
             Value::String(jwt) => self.verify_jwt_vp(jwt, binding).await,
             Value::Object(_) => self.verify_ldp_vp(text_or_json, binding).await,
             _ => {
                 let mut out = PresentationVerdict::default();
-                out.presentation.fail(CheckName::Format, "a presentation is a JSON object or a JWT string");
+                out.presentation.fail(
+                    CheckName::Format,
+                    "a presentation is a JSON object or a JWT string",
+                );
                 out
             }
         }
@@ -148,10 +159,18 @@ impl Verifier {
     async fn verify_ldp_vp(&self, document: &Value, binding: &Binding) -> PresentationVerdict {
         let mut out = PresentationVerdict::default();
         out.presentation.format = Some("ldp_vp".into());
-        let Some(object) = document.as_object() else { return out };
-        out.holder = object.get("holder").and_then(|h| h.as_str().or_else(|| h.get("id")?.as_str())).map(str::to_owned);
+        let Some(object) = document.as_object() else {
+            return out;
+        };
+        out.holder = object
+            .get("holder")
+            .and_then(|h| h.as_str().or_else(|| h.get("id")?.as_str()))
+            .map(str::to_owned);
         let proof = data_integrity::proofs(object).and_then(|p| {
-            let first = p.first().copied().ok_or(data_integrity::ProofError::Missing)?;
+            let first = p
+                .first()
+                .copied()
+                .ok_or(data_integrity::ProofError::Missing)?;
             data_integrity::parse_proof(first)
         });
         let parsed = match proof {
@@ -162,24 +181,51 @@ impl Verifier {
             }
         };
         if parsed.challenge != Some(binding.nonce.as_str()) {
-            out.presentation.fail(CheckName::Binding, format!("challenge {:?} is not the nonce we issued", parsed.challenge));
+            out.presentation.fail(
+                CheckName::Binding,
+                format!(
+                    "challenge {:?} is not the nonce we issued",
+                    parsed.challenge
+                ),
+            );
         } else if parsed.domain != Some(binding.audience.as_str()) {
-            out.presentation.fail(CheckName::Binding, format!("domain {:?} is not {}", parsed.domain, binding.audience));
+            out.presentation.fail(
+                CheckName::Binding,
+                format!("domain {:?} is not {}", parsed.domain, binding.audience),
+            );
         } else {
-            out.presentation.pass(CheckName::Binding, "challenge and domain match the request");
+            out.presentation
+                .pass(CheckName::Binding, "challenge and domain match the request");
         }
-        match self.resolver().resolve(parsed.verification_method, KeyPurpose::Authentication).await {
-            Err(e) => out.presentation.fail(CheckName::Proof, format!("cannot resolve {}: {e}", parsed.verification_method)),
+        match self
+            .resolver()
+            .resolve(parsed.verification_method, KeyPurpose::Authentication)
+            .await
+        {
+            Err(e) => out.presentation.fail(
+                CheckName::Proof,
+                format!("cannot resolve {}: {e}", parsed.verification_method),
+            ),
             Ok(method) => {
-                let result = data_integrity::verify_with(self.canon(), object, &parsed, ProofPurpose::Authentication, |d, s| {
-                    method.public_key.verify(d, s).is_ok()
-                });
+                let result = data_integrity::verify_with(
+                    self.canon(),
+                    object,
+                    &parsed,
+                    ProofPurpose::Authentication,
+                    |d, s| method.public_key.verify(d, s).is_ok(),
+                );
                 match result {
                     Err(e) => out.presentation.fail(CheckName::Proof, e.to_string()),
-                    Ok(()) if out.holder.as_deref() != Some(method.controller.as_str()) => out
-                        .presentation
-                        .fail(CheckName::Proof, format!("signed by {}, not by the holder", method.controller)),
-                    Ok(()) => out.presentation.pass(CheckName::Proof, format!("{} signature by the holder is valid", parsed.suite.name())),
+                    Ok(()) if out.holder.as_deref() != Some(method.controller.as_str()) => {
+                        out.presentation.fail(
+                            CheckName::Proof,
+                            format!("signed by {}, not by the holder", method.controller),
+                        )
+                    }
+                    Ok(()) => out.presentation.pass(
+                        CheckName::Proof,
+                        format!("{} signature by the holder is valid", parsed.suite.name()),
+                    ),
                 }
             }
         }
@@ -193,7 +239,8 @@ impl Verifier {
                 Some(jwt) => self.verify_jwt(&jwt).await,
                 None => self.verify_ldp(&credential).await,
             };
-            out.credentials.push(bind_subject(verdict, out.holder.as_deref()));
+            out.credentials
+                .push(bind_subject(verdict, out.holder.as_deref()));
         }
         out
     }
@@ -204,12 +251,14 @@ impl Verifier {
         let decoded = match jws::decode_compact(text.trim()) {
             Ok(d) => d,
             Err(e) => {
-                out.presentation.fail(CheckName::Format, format!("not a VP-JWT: {e}"));
+                out.presentation
+                    .fail(CheckName::Format, format!("not a VP-JWT: {e}"));
                 return out;
             }
         };
         let Ok(claims) = serde_json::from_slice::<Map<String, Value>>(&decoded.payload) else {
-            out.presentation.fail(CheckName::Format, "the VP-JWT payload is not a JSON object");
+            out.presentation
+                .fail(CheckName::Format, "the VP-JWT payload is not a JSON object");
             return out;
         };
         let holder = claims.get("iss").and_then(Value::as_str).map(str::to_owned);
@@ -220,24 +269,43 @@ impl Verifier {
             _ => false,
         };
         if claims.get("nonce").and_then(Value::as_str) != Some(binding.nonce.as_str()) {
-            out.presentation.fail(CheckName::Binding, "nonce is not the nonce we issued");
+            out.presentation
+                .fail(CheckName::Binding, "nonce is not the nonce we issued");
         } else if !aud_ok {
-            out.presentation.fail(CheckName::Binding, format!("aud is not {}", binding.audience));
+            out.presentation.fail(
+                CheckName::Binding,
+                format!("aud is not {}", binding.audience),
+            );
         } else {
-            out.presentation.pass(CheckName::Binding, "nonce and aud match the request");
+            out.presentation
+                .pass(CheckName::Binding, "nonce and aud match the request");
         }
         let kid = decoded.header.kid.clone().unwrap_or_default();
-        match self.resolver().resolve(&kid, KeyPurpose::Authentication).await {
-            Err(e) => out.presentation.fail(CheckName::Proof, format!("cannot resolve kid {kid}: {e}")),
+        match self
+            .resolver()
+            .resolve(&kid, KeyPurpose::Authentication)
+            .await
+        {
+            Err(e) => out
+                .presentation
+                .fail(CheckName::Proof, format!("cannot resolve kid {kid}: {e}")),
             Ok(method) => match decoded.verify(&method.public_key) {
                 Err(e) => out.presentation.fail(CheckName::Proof, e.to_string()),
                 Ok(()) if holder.as_deref() != Some(method.controller.as_str()) => {
-                    out.presentation.fail(CheckName::Proof, format!("signed by {}, not by iss", method.controller))
+                    out.presentation.fail(
+                        CheckName::Proof,
+                        format!("signed by {}, not by iss", method.controller),
+                    )
                 }
-                Ok(()) => out.presentation.pass(CheckName::Proof, "JWS signature by the holder is valid"),
+                Ok(()) => out
+                    .presentation
+                    .pass(CheckName::Proof, "JWS signature by the holder is valid"),
             },
         }
-        let vcs = claims.get("vp").and_then(|vp| vp.get("verifiableCredential")).cloned();
+        let vcs = claims
+            .get("vp")
+            .and_then(|vp| vp.get("verifiableCredential"))
+            .cloned();
         let vcs = match vcs {
             Some(Value::Array(items)) => items,
             Some(one) => vec![one],
@@ -248,7 +316,8 @@ impl Verifier {
                 Value::String(jwt) => self.verify_jwt(jwt).await,
                 other => self.verify_ldp(other).await,
             };
-            out.credentials.push(bind_subject(verdict, holder.as_deref()));
+            out.credentials
+                .push(bind_subject(verdict, holder.as_deref()));
         }
         out
     }
@@ -256,7 +325,8 @@ impl Verifier {
 
 fn enveloped_jwt(credential: &Value) -> Option<String> {
     let id = credential.get("id")?.as_str()?;
-    id.strip_prefix("data:application/vc+jwt,").map(str::to_owned)
+    id.strip_prefix("data:application/vc+jwt,")
+        .map(str::to_owned)
 }
 
 /// Holder binding: the presenter must be the credential's subject.

@@ -4,12 +4,15 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rosette_core::Clock;
+use rosette_did::DidResolver;
 use rosette_did::did_web::{DidWebError, DidWebOptions, DidWebResolver};
 use rosette_did::resolve::DidKeyResolver;
-use rosette_did::DidResolver;
 
 /// did:key (`did:key:X#X` only) and did:web with `options`; `clock` ages the did:web cache.
-pub fn standard_resolver(options: DidWebOptions, clock: Arc<dyn Clock>) -> Result<DidResolver, DidWebError> {
+pub fn standard_resolver(
+    options: DidWebOptions,
+    clock: Arc<dyn Clock>,
+) -> Result<DidResolver, DidWebError> {
     let web = DidWebResolver::new(options)?;
     let now = Arc::new(move || {
         let seconds = u64::try_from(clock.now().unix()).unwrap_or(0);

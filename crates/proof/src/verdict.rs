@@ -104,11 +104,18 @@ impl Verdict {
 
     /// The outcome of `name`, if it ran.
     pub fn outcome(&self, name: CheckName) -> Option<Outcome> {
-        self.checks.iter().find(|c| c.name == name).map(|c| c.outcome)
+        self.checks
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.outcome)
     }
 
     pub(crate) fn push(&mut self, name: CheckName, outcome: Outcome, detail: impl Into<String>) {
-        self.checks.push(Check { name, outcome, detail: detail.into() });
+        self.checks.push(Check {
+            name,
+            outcome,
+            detail: detail.into(),
+        });
     }
 
     pub(crate) fn pass(&mut self, name: CheckName, detail: impl Into<String>) {

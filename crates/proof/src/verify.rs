@@ -22,14 +22,24 @@ pub struct Verifier {
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier").field("clock", &self.clock).finish_non_exhaustive()
+        f.debug_struct("Verifier")
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
     }
 }
 
 impl Verifier {
     /// A verifier resolving keys with `resolver` and judging validity windows by `clock`.
-    pub fn new(canon: Canonicalizer, resolver: Arc<dyn VerificationMethodResolver>, clock: Arc<dyn Clock>) -> Self {
-        Self { canon, resolver, clock }
+    pub fn new(
+        canon: Canonicalizer,
+        resolver: Arc<dyn VerificationMethodResolver>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            canon,
+            resolver,
+            clock,
+        }
     }
 
     /// The canonicalizer (and its context cache).
@@ -52,7 +62,7 @@ impl Verifier {
         let trimmed = text.trim();
         if trimmed.starts_with('{') {
             match serde_json::from_str::<Value>(trimmed) {
-                Ok(document) => self.verify_ldp(&document).await,
+                Ok(document) => self.verify_ldp_owned(document).await,
                 Err(e) => failed_format(format!("not valid JSON: {e}")),
             }
         } else if trimmed.split('.').count() == 3 {
@@ -64,17 +74,26 @@ impl Verifier {
 
     /// Verifies a credential secured with an embedded Data Integrity proof.
     pub async fn verify_ldp(&self, document: &Value) -> Verdict {
-        let mut verdict = Verdict { format: Some("ldp_vc".into()), ..Verdict::default() };
-        let Some(object) = document.as_object() else {
+        self.verify_ldp_owned(document.clone()).await
+    }
+
+    /// [`Self::verify_ldp`] taking the document by value, which saves a copy of it.
+    pub async fn verify_ldp_owned(&self, document: Value) -> Verdict {
+        let mut verdict = Verdict {
+            format: Some("ldp_vc".into()),
+            ..Verdict::default()
+        };
+        let Some(secured) = data_integrity::SecuredDocument::split(document) else {
             verdict.fail(CheckName::Format, "the credential is not a JSON object");
             return verdict;
         };
+        let object = secured.unsecured();
         if !describe(&mut verdict, object) {
             return verdict;
         }
-        self.check_schema(&mut verdict, document);
+        self.check_schema(&mut verdict, secured.unsecured_value());
 
-        let proofs = match data_integrity::proofs(object) {
+        let proofs = match secured.proofs() {
             Ok(p) => p,
             Err(e) => {
                 verdict.fail(CheckName::Proof, e.to_string());
@@ -84,7 +103,7 @@ impl Verifier {
         let mut failures = Vec::new();
         let mut verified = None;
         for proof in proofs {
-            match self.check_one_proof(object, proof).await {
+            match self.check_one_proof(&secured, proof).await {
                 Ok(found) => {
                     verified = Some(found);
                     break;
@@ -94,7 +113,10 @@ impl Verifier {
         }
         match verified {
             Some((suite, vm, controller)) => {
-                verdict.pass(CheckName::Proof, format!("{suite} signature by {vm} is valid"));
+                verdict.pass(
+                    CheckName::Proof,
+                    format!("{suite} signature by {vm} is valid"),
+                );
                 check_controller(&mut verdict, &controller);
             }
             None => verdict.fail(CheckName::Proof, failures.join("; ")),
@@ -106,7 +128,7 @@ impl Verifier {
 
     async fn check_one_proof(
         &self,
-        object: &Map<String, Value>,
+        secured: &data_integrity::SecuredDocument,
         proof: &Map<String, Value>,
     ) -> Result<(String, String, String), String> {
         let parsed = data_integrity::parse_proof(proof).map_err(|e| e.to_string())?;
@@ -116,16 +138,27 @@ impl Verifier {
             .await
             .map_err(|e| format!("cannot resolve {}: {e}", parsed.verification_method))?;
         let suite = parsed.suite.name();
-        data_integrity::verify_with(&self.canon, object, &parsed, ProofPurpose::AssertionMethod, |data, sig| {
-            method.public_key.verify(data, sig).is_ok()
-        })
-        .map_err(|e| format!("{suite}: {e}"))?;
-        Ok((suite, parsed.verification_method.to_owned(), method.controller))
+        secured
+            .verify_proof(
+                &self.canon,
+                &parsed,
+                ProofPurpose::AssertionMethod,
+                |data, sig| method.public_key.verify(data, sig).is_ok(),
+            )
+            .map_err(|e| format!("{suite}: {e}"))?;
+        Ok((
+            suite,
+            parsed.verification_method.to_owned(),
+            method.controller,
+        ))
     }
 
     /// Verifies a VC-JWT.
     pub async fn verify_jwt(&self, text: &str) -> Verdict {
-        let mut verdict = Verdict { format: Some("jwt_vc_json".into()), ..Verdict::default() };
+        let mut verdict = Verdict {
+            format: Some("jwt_vc_json".into()),
+            ..Verdict::default()
+        };
         let vc = match jwt_vc::decode(text) {
             Ok(vc) => vc,
             Err(e) => {
@@ -133,10 +166,10 @@ impl Verifier {
                 return verdict;
             }
         };
-        if !describe(&mut verdict, &vc.credential) {
+        if !describe(&mut verdict, vc.credential_object()) {
             return verdict;
         }
-        self.check_schema(&mut verdict, &Value::Object(vc.credential.clone()));
+        self.check_schema(&mut verdict, &vc.credential);
 
         let header = &vc.jws.header;
         let alg = header.alg.as_str().to_owned();
@@ -144,7 +177,11 @@ impl Verifier {
         // the `jwk` header (which proves only that whoever holds that key signed).
         let checked = match (&header.kid, &header.jwk) {
             (Some(kid), _) if kid.starts_with("did:") => {
-                match self.resolver.resolve(kid, KeyPurpose::AssertionMethod).await {
+                match self
+                    .resolver
+                    .resolve(kid, KeyPurpose::AssertionMethod)
+                    .await
+                {
                     Ok(method) => vc
                         .jws
                         .verify(&method.public_key)
@@ -158,7 +195,9 @@ impl Verifier {
                 .verify_with_embedded_jwk()
                 .map(|()| (None, "the jwk header".to_owned()))
                 .map_err(|e| format!("{alg} signature: {e}")),
-            (Some(kid), None) => Err(format!("kid {kid} is not a DID URL and no jwk header is given")),
+            (Some(kid), None) => Err(format!(
+                "kid {kid} is not a DID URL and no jwk header is given"
+            )),
             (None, None) => Err("the JWS names no key (no kid, no jwk)".to_owned()),
         };
         match checked {
@@ -166,11 +205,17 @@ impl Verifier {
             Ok((controller, source)) => {
                 let mismatches = jwt_vc::claim_mismatches(&vc);
                 if mismatches.is_empty() {
-                    verdict.pass(CheckName::Proof, format!("{alg} JWS signature by {source} is valid"));
+                    verdict.pass(
+                        CheckName::Proof,
+                        format!("{alg} JWS signature by {source} is valid"),
+                    );
                 } else {
                     verdict.fail(
                         CheckName::Proof,
-                        format!("JWT claims disagree with the credential: {}", mismatches.join("; ")),
+                        format!(
+                            "JWT claims disagree with the credential: {}",
+                            mismatches.join("; ")
+                        ),
                     );
                 }
                 match controller {
@@ -183,15 +228,21 @@ impl Verifier {
                 }
             }
         }
-        self.check_window(&mut verdict, &vc.credential);
-        check_status(&mut verdict, &vc.credential);
+        self.check_window(&mut verdict, vc.credential_object());
+        check_status(&mut verdict, vc.credential_object());
         verdict
     }
 
     fn check_schema(&self, verdict: &mut Verdict, credential: &Value) {
-        use rosette_openbadges::{SchemaVariant, VcVersion, check_contexts, semantic_violations, validate};
+        use rosette_openbadges::{
+            SchemaVariant, VcVersion, check_contexts, semantic_violations, validate,
+        };
         if validate::credential_kind(credential).is_none() {
-            verdict.push(CheckName::Schema, Outcome::Skipped, "not an Open Badges credential: no 1EdTech schema applies");
+            verdict.push(
+                CheckName::Schema,
+                Outcome::Skipped,
+                "not an Open Badges credential: no 1EdTech schema applies",
+            );
             return;
         }
         let vc_1_1 = credential
@@ -200,7 +251,10 @@ impl Verifier {
             .is_some_and(|info| info.vc == VcVersion::V1_1);
         let (violations, what) = if vc_1_1 {
             // 1EdTech publishes no VC 1.1 variant we can bundle; apply the rules the schema states in prose.
-            (semantic_violations(credential), "VC 1.1 Open Badges rules (1EdTech publishes no bundled 1.1 schema)")
+            (
+                semantic_violations(credential),
+                "VC 1.1 Open Badges rules (1EdTech publishes no bundled 1.1 schema)",
+            )
         } else {
             match rosette_openbadges::validate_credential(credential, SchemaVariant::Purl) {
                 Ok(_) => (Vec::new(), "1EdTech Open Badges 3.0 JSON Schema and rules"),
@@ -212,30 +266,45 @@ impl Verifier {
         } else {
             let list: Vec<String> = violations.iter().take(5).map(ToString::to_string).collect();
             let more = violations.len().saturating_sub(5);
-            let suffix = if more > 0 { format!(" (and {more} more)") } else { String::new() };
+            let suffix = if more > 0 {
+                format!(" (and {more} more)")
+            } else {
+                String::new()
+            };
             verdict.fail(CheckName::Schema, format!("{}{suffix}", list.join("; ")));
         }
     }
 
     fn check_window(&self, verdict: &mut Verdict, credential: &Map<String, Value>) {
         let now = self.clock.now();
-        let date = |a: &str, b: &str| credential.get(a).or_else(|| credential.get(b)).and_then(Value::as_str);
+        let date = |a: &str, b: &str| {
+            credential
+                .get(a)
+                .or_else(|| credential.get(b))
+                .and_then(Value::as_str)
+        };
         let from = date("validFrom", "issuanceDate");
         let until = date("validUntil", "expirationDate");
         match (parse_date(from), parse_date(until)) {
-            (Some(Err(bad)), _) | (_, Some(Err(bad))) => {
-                verdict.fail(CheckName::ValidityWindow, format!("{bad} is not a date-time"))
-            }
-            (Some(Ok(from)), _) if now < from => {
-                verdict.fail(CheckName::ValidityWindow, format!("not valid before {from}"))
-            }
+            (Some(Err(bad)), _) | (_, Some(Err(bad))) => verdict.fail(
+                CheckName::ValidityWindow,
+                format!("{bad} is not a date-time"),
+            ),
+            (Some(Ok(from)), _) if now < from => verdict.fail(
+                CheckName::ValidityWindow,
+                format!("not valid before {from}"),
+            ),
             (_, Some(Ok(until))) if now > until => {
                 verdict.fail(CheckName::ValidityWindow, format!("expired at {until}"))
             }
-            (Some(Ok(from)), Some(Ok(until))) => {
-                verdict.pass(CheckName::ValidityWindow, format!("valid from {from} until {until}"))
-            }
-            (Some(Ok(from)), None) => verdict.pass(CheckName::ValidityWindow, format!("valid from {from}, no expiry")),
+            (Some(Ok(from)), Some(Ok(until))) => verdict.pass(
+                CheckName::ValidityWindow,
+                format!("valid from {from} until {until}"),
+            ),
+            (Some(Ok(from)), None) => verdict.pass(
+                CheckName::ValidityWindow,
+                format!("valid from {from}, no expiry"),
+            ),
             (None, _) => verdict.fail(CheckName::ValidityWindow, "no validFrom (or issuanceDate)"),
         }
     }
@@ -249,11 +318,21 @@ fn failed_format(detail: String) -> Verdict {
 
 /// Fills the descriptive fields and the format check; false when the input is no credential.
 fn describe(verdict: &mut Verdict, credential: &Map<String, Value>) -> bool {
-    verdict.credential_id = credential.get("id").and_then(Value::as_str).map(str::to_owned);
+    verdict.credential_id = credential
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     verdict.issuer = jwt_vc::issuer_id(credential).map(str::to_owned);
-    verdict.issuer_name = credential.get("issuer").and_then(|i| i.get("name")).and_then(Value::as_str).map(str::to_owned);
+    verdict.issuer_name = credential
+        .get("issuer")
+        .and_then(|i| i.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let subject = credential.get("credentialSubject");
-    verdict.subject = subject.and_then(|s| s.get("id")).and_then(Value::as_str).map(str::to_owned);
+    verdict.subject = subject
+        .and_then(|s| s.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     verdict.achievement = subject
         .and_then(|s| s.get("achievement"))
         .and_then(|a| a.get("name"))
@@ -265,18 +344,32 @@ fn describe(verdict: &mut Verdict, credential: &Map<String, Value>) -> bool {
         _ => Vec::new(),
     };
     if !types.contains(&"VerifiableCredential") {
-        verdict.fail(CheckName::Format, "type does not include VerifiableCredential");
+        verdict.fail(
+            CheckName::Format,
+            "type does not include VerifiableCredential",
+        );
         return false;
     }
-    let version = match credential.get("@context").and_then(|c| c.get(0)).and_then(Value::as_str) {
+    let version = match credential
+        .get("@context")
+        .and_then(|c| c.get(0))
+        .and_then(Value::as_str)
+    {
         Some("https://www.w3.org/ns/credentials/v2") => "VC 2.0",
         Some("https://www.w3.org/2018/credentials/v1") => "VC 1.1",
         _ => {
-            verdict.fail(CheckName::Format, "the first @context is neither VC 2.0 nor VC 1.1");
+            verdict.fail(
+                CheckName::Format,
+                "the first @context is neither VC 2.0 nor VC 1.1",
+            );
             return false;
         }
     };
-    let kind = types.iter().find(|t| **t != "VerifiableCredential").copied().unwrap_or("VerifiableCredential");
+    let kind = types
+        .iter()
+        .find(|t| **t != "VerifiableCredential")
+        .copied()
+        .unwrap_or("VerifiableCredential");
     let format = verdict.format.clone().unwrap_or_default();
     verdict.pass(CheckName::Format, format!("{kind}, {version}, {format}"));
     true
@@ -284,9 +377,10 @@ fn describe(verdict: &mut Verdict, credential: &Map<String, Value>) -> bool {
 
 fn check_controller(verdict: &mut Verdict, controller: &str) {
     match verdict.issuer.as_deref() {
-        Some(issuer) if issuer == controller => {
-            verdict.pass(CheckName::IssuerKey, format!("the key is controlled by the issuer {issuer}"))
-        }
+        Some(issuer) if issuer == controller => verdict.pass(
+            CheckName::IssuerKey,
+            format!("the key is controlled by the issuer {issuer}"),
+        ),
         Some(issuer) => verdict.fail(
             CheckName::IssuerKey,
             format!("the key is controlled by {controller}, not by the issuer {issuer}"),
@@ -297,10 +391,21 @@ fn check_controller(verdict: &mut Verdict, controller: &str) {
 
 fn check_status(verdict: &mut Verdict, credential: &Map<String, Value>) {
     match credential.get("credentialStatus") {
-        None => verdict.push(CheckName::Status, Outcome::Skipped, "no credentialStatus: the issuer offers no revocation"),
+        None => verdict.push(
+            CheckName::Status,
+            Outcome::Skipped,
+            "no credentialStatus: the issuer offers no revocation",
+        ),
         Some(status) => {
-            let kind = status.get("type").and_then(Value::as_str).unwrap_or("unknown type");
-            verdict.push(CheckName::Status, Outcome::Warning, format!("{kind} status was not checked"))
+            let kind = status
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown type");
+            verdict.push(
+                CheckName::Status,
+                Outcome::Warning,
+                format!("{kind} status was not checked"),
+            )
         }
     }
 }

@@ -23,10 +23,19 @@ struct FileReport<'a> {
 }
 
 pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
-    let options = rosette_did::did_web::DidWebOptions { allow_http: args.allow_http_did_web, ..Default::default() };
+    let options = rosette_did::did_web::DidWebOptions {
+        allow_http: args.allow_http_did_web,
+        ..Default::default()
+    };
     let resolver = rosette_proof::standard_resolver(options, Arc::new(SystemClock))?;
-    let verifier = Verifier::new(Canonicalizer::bundled(), Arc::new(resolver), Arc::new(SystemClock));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let verifier = Verifier::new(
+        Canonicalizer::bundled(),
+        Arc::new(resolver),
+        Arc::new(SystemClock),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let verdicts: Vec<Verdict> = runtime.block_on(async {
         let mut out = Vec::with_capacity(args.files.len());
         for file in &args.files {
@@ -40,24 +49,41 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
             .files
             .iter()
             .zip(&verdicts)
-            .map(|(file, verdict)| FileReport { file: file.display().to_string(), valid: verdict.is_valid(), verdict })
+            .map(|(file, verdict)| FileReport {
+                file: file.display().to_string(),
+                valid: verdict.is_valid(),
+                verdict,
+            })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        let mut text = serde_json::to_string_pretty(&reports)?;
+        text.push('\n');
+        crate::output::write_stdout(&text)?;
     } else {
+        let mut text = String::new();
         for (file, verdict) in args.files.iter().zip(&verdicts) {
-            print_human(file, verdict);
+            render_human(&mut text, file, verdict);
         }
+        crate::output::write_stdout(&text)?;
     }
-    Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if all_valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn verify_file(verifier: &Verifier, file: &Path) -> Verdict {
     let text = match std::fs::metadata(file) {
-        Ok(meta) if meta.len() > MAX_FILE_BYTES => Err(format!("larger than {MAX_FILE_BYTES} bytes")),
+        Ok(meta) if meta.len() > MAX_FILE_BYTES => {
+            Err(format!("larger than {MAX_FILE_BYTES} bytes"))
+        }
         Ok(_) => std::fs::read(file).map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     }
-    .and_then(|bytes| String::from_utf8(bytes).map_err(|_| "not UTF-8 text (baked images come with the wallet's import)".to_owned()));
+    .and_then(|bytes| {
+        String::from_utf8(bytes)
+            .map_err(|_| "not UTF-8 text (baked images come with the wallet's import)".to_owned())
+    });
     match text {
         Ok(text) => verifier.verify_text(&text).await,
         Err(reason) => {
@@ -72,15 +98,24 @@ async fn verify_file(verifier: &Verifier, file: &Path) -> Verdict {
     }
 }
 
-fn print_human(file: &Path, verdict: &Verdict) {
-    let headline = if verdict.is_valid() { "VALID  " } else { "INVALID" };
-    let what = verdict.achievement.as_deref().map(|a| format!(" \u{201c}{a}\u{201d}")).unwrap_or_default();
+fn render_human(out: &mut String, file: &Path, verdict: &Verdict) {
+    use std::fmt::Write;
+    let headline = if verdict.is_valid() {
+        "VALID  "
+    } else {
+        "INVALID"
+    };
+    let what = verdict
+        .achievement
+        .as_deref()
+        .map(|a| format!(" \u{201c}{a}\u{201d}"))
+        .unwrap_or_default();
     let by = match (&verdict.issuer_name, &verdict.issuer) {
         (Some(name), Some(id)) => format!(" issued by {name} ({id})"),
         (None, Some(id)) => format!(" issued by {id}"),
         _ => String::new(),
     };
-    println!("{headline} {}{what}{by}", file.display());
+    let _ = writeln!(out, "{headline} {}{what}{by}", file.display());
     for check in &verdict.checks {
         let mark = match check.outcome {
             Outcome::Passed => "ok  ",
@@ -88,6 +123,6 @@ fn print_human(file: &Path, verdict: &Verdict) {
             Outcome::Failed => "FAIL",
             Outcome::Skipped => "skip",
         };
-        println!("  {mark} {:<16} {}", check.name.label(), check.detail);
+        let _ = writeln!(out, "  {mark} {:<16} {}", check.name.label(), check.detail);
     }
 }
