@@ -72,3 +72,37 @@ impl FileConfig {
         toml::from_str(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_key() {
+        let config = FileConfig::parse(
+            "listen = \"127.0.0.1:0\"\ndata = \"/tmp/x\"\npublic_url = \"https://badges.example\"\n\
+             operator_token = \"t\"\nbatch_size = 3\nmax_tx_code_attempts = 2\n\
+             access_token_lifetime = 60\nnonce_lifetime = 30\n",
+        )
+        .unwrap();
+        assert_eq!(config.listen, Some("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(config.public_url.as_deref(), Some("https://badges.example"));
+        assert_eq!(
+            (config.batch_size, config.max_tx_code_attempts),
+            (Some(3), Some(2))
+        );
+    }
+
+    #[test]
+    fn empty_file_means_laptop_defaults() {
+        let config = FileConfig::parse("").unwrap();
+        assert!(
+            config.listen.is_none() && config.data.is_none() && config.operator_token.is_none()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(FileConfig::parse("listen_addr = \"127.0.0.1:1\"").is_err());
+    }
+}

@@ -1,5 +1,5 @@
 //! Throughput of the whole issuance flow over HTTP (offer fetch → token → nonce → credential),
-//! MemoryStore. Ignored by default; run:
+//! MemoryStore and SledStore. Ignored by default; run:
 //! `cargo test -p rosette-agent --test it -- --ignored --nocapture flows_per_second`
 
 use std::sync::Arc;
@@ -9,8 +9,13 @@ use serde_json::json;
 
 use crate::common::*;
 
-async fn run(format: &str, flows: usize, concurrency: usize) -> f64 {
-    let server = Arc::new(start().await);
+async fn run(
+    format: &str,
+    flows: usize,
+    concurrency: usize,
+    store: Arc<dyn rosette_storage::Store>,
+) -> f64 {
+    let server = Arc::new(start_with(store, fixed_clock()).await);
     let admin = server.institution("bench").await;
     let achievement = server.achievement("bench", &admin).await;
     let mut offers = Vec::new();
@@ -56,7 +61,17 @@ async fn run(format: &str, flows: usize, concurrency: usize) -> f64 {
 #[ignore = "benchmark"]
 async fn flows_per_second() {
     for format in [LDP, JWT] {
-        let rate = run(format, 200, 8).await;
-        println!("{format}: {rate:.1} flows/s (200 flows, 8 concurrent clients)");
+        let rate = run(
+            format,
+            200,
+            8,
+            Arc::new(rosette_storage::MemoryStore::new()),
+        )
+        .await;
+        println!("{format}: {rate:.1} flows/s (MemoryStore, 200 flows, 8 concurrent clients)");
+        let dir = tempfile::tempdir().unwrap();
+        let sled = Arc::new(rosette_storage::SledStore::open(dir.path().join("db")).unwrap());
+        let rate = run(format, 200, 8, sled).await;
+        println!("{format}: {rate:.1} flows/s (SledStore, 200 flows, 8 concurrent clients)");
     }
 }
