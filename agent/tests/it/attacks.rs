@@ -356,3 +356,47 @@ async fn malformed_json() {
     let (status, body) = status_json(r).await;
     assert_eq!((status, error_code(&body)), (400, "invalid_request"));
 }
+
+#[tokio::test]
+async fn pre_authorized_code_expired() {
+    let server = start().await;
+    let (_, offer) = server.setup("acme").await;
+    let code = server.pre_authorized_code(&offer).await;
+    server.clock.advance(8 * 24 * 3600);
+    let (status, body) = server
+        .token_request("acme", &code, offer["tx_code"].as_str())
+        .await;
+    assert_eq!((status, error_code(&body)), (400, "invalid_grant"));
+}
+
+#[tokio::test]
+async fn access_token_expired() {
+    let server = start().await;
+    let (access, _) = ready(&server).await;
+    server.clock.advance(3600);
+    let nonce = server.nonce("acme").await;
+    let jwt = proof(&holder_key(), &server.issuer("acme"), &nonce, server.now());
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!((status, error_code(&body)), (401, "invalid_token"));
+}
+
+#[tokio::test]
+async fn notification_with_unknown_id() {
+    let server = start().await;
+    let (access, _) = ready(&server).await;
+    let r = server
+        .http
+        .post(format!("{}/notification", server.issuer("acme")))
+        .bearer_auth(&access)
+        .json(&json!({"notification_id": "made-up", "event": "credential_accepted"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(r).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_notification_id")
+    );
+}
