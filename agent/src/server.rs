@@ -93,6 +93,7 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         settings,
     )?);
 
+    let shutdown = shutdown_signal()?;
     let mut ready = json!({
         "event": "ready",
         "url": public_url.trim_end_matches('/'),
@@ -125,32 +126,29 @@ pub async fn run(options: ServeOptions) -> Result<()> {
 
     let app = crate::http::router(Arc::clone(&service));
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("shutting down; flushing storage");
     tokio::task::spawn_blocking(move || store.flush()).await??;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called (before the
+/// ready line), so a signal sent right after "ready" is never lost to the default action.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(unix)]
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// The operator token from config/env, else read from or generated into `<data>/operator-token`.

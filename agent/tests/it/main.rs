@@ -7,6 +7,7 @@
 mod admin;
 mod attacks;
 mod bench;
+mod binary;
 mod common;
 mod e2e;
 mod restart;
