@@ -6,7 +6,6 @@
 
 mod admin;
 mod attacks;
-mod bench;
 mod binary;
 mod common;
 mod e2e;
