@@ -160,10 +160,8 @@ pub fn bake_svg(svg: &str, credential: &Credential) -> Result<String, BakeError>
                 }
                 depth += 1;
             }
-            Event::Empty(ref e) => {
-                if skipping.is_none() && badge_element(&r, e).is_some() {
-                    continue;
-                }
+            Event::Empty(ref e) if skipping.is_none() && badge_element(&r, e).is_some() => {
+                continue;
             }
             Event::End(_) => {
                 depth = depth.checked_sub(1).ok_or(SvgError::Unclosed)?;
@@ -236,10 +234,10 @@ pub fn unbake_svg(svg: &str) -> Result<Option<Baked>, UnbakeError> {
             }
             Event::End(_) => {
                 depth = depth.checked_sub(1).ok_or(SvgError::Unclosed)?;
-                if current.as_ref().is_some_and(|c| c.1 == depth) {
-                    if let Some((kind, _, verify, body)) = current.take() {
-                        finish(kind, verify, body, &mut found_ob3, &mut found_ob2)?;
-                    }
+                if current.as_ref().is_some_and(|c| c.1 == depth)
+                    && let Some((kind, _, verify, body)) = current.take()
+                {
+                    finish(kind, verify, body, &mut found_ob3, &mut found_ob2)?;
                 }
             }
             Event::Text(ref t) => {
