@@ -74,6 +74,9 @@ pub enum BakeError {
     /// The credential text is larger than [`MAX_CREDENTIAL_BYTES`].
     #[error("credential is {0} bytes, more than the {MAX_CREDENTIAL_BYTES}-byte limit")]
     CredentialTooLarge(usize),
+    /// The JSON credential could not be serialised (cannot happen for a `Value`; kept total).
+    #[error("credential JSON could not be serialised: {0}")]
+    Serialise(serde_json::Error),
     /// `Credential::Jwt` is not a compact JWS.
     #[error("credential JWT is not a compact JWS (three base64url segments)")]
     NotCompactJws,
@@ -185,9 +188,7 @@ pub enum SvgError {
 fn credential_text(credential: &Credential) -> Result<String, BakeError> {
     let text = match credential {
         // A Value has only string keys, so serialisation cannot fail; map anyway, no panic.
-        Credential::Json(v) => {
-            serde_json::to_string(v).map_err(|_| BakeError::CredentialTooLarge(0))?
-        }
+        Credential::Json(v) => serde_json::to_string(v).map_err(BakeError::Serialise)?,
         Credential::Jwt(s) => {
             if !is_compact_jws(s) {
                 return Err(BakeError::NotCompactJws);

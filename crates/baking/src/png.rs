@@ -199,6 +199,11 @@ pub fn unbake_png(image: &[u8]) -> Result<Option<Baked>, UnbakeError> {
     let mut ob2: Option<TextChunk<'_>> = None;
     let mut ob2_latin1 = false;
     for c in &chunks {
+        // Other tools' text chunks are none of our business, even malformed ones.
+        let keyword = c.data.split(|&b| b == 0).next().unwrap_or_default();
+        if keyword != OB3_PNG_KEYWORD.as_bytes() && keyword != OB2_PNG_KEYWORD.as_bytes() {
+            continue;
+        }
         match &c.ty {
             b"iTXt" => {
                 let t = parse_itxt(c.data)?;

@@ -419,3 +419,12 @@ fn default_png_is_valid_and_bakeable() {
     // Stable for a name.
     assert_eq!(png, default_badge_png("Data Science"));
 }
+
+#[test]
+fn png_foreign_malformed_text_chunks_are_ignored() {
+    let png = with_chunk(&base_png(), &chunk(b"iTXt", b"XML:com.adobe.xmp"));
+    let png = with_chunk(&png, &chunk(b"tEXt", b"Comment"));
+    assert_eq!(unbake_png(&png).unwrap(), None);
+    let baked = bake_png(&png, &Credential::Jwt(JWS.into())).unwrap();
+    assert_eq!(unbake_png(&baked).unwrap(), Some(Baked::Jwt(JWS.into())));
+}
