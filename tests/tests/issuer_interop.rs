@@ -1,0 +1,449 @@
+//! The issuer agent (`rosette-agent serve`) against an independent OpenID4VCI wallet (oid4vc-ts
+//! `@openid4vc/openid4vci` 0.4.6, `tests/interop/oid4vci-wallet.mjs`): every kind of offer the
+//! contract promises is claimed for two institutions, and every credential then passes the
+//! independent verifiers (Digital Bazaar + DCC for ldp_vc, jose + did-jwt-vc for VC-JWT, the
+//! 1EdTech schemas) with the wallet's holder DID as its subject.
+//!
+//! Needs Node.js >= 20 and `scripts/interop-install.sh`; without them every test fails with that hint.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rosette_tests::agent::{Client, offer_uri_of, offer_value_of};
+use rosette_tests::interop::Script;
+use serde_json::{Value, json};
+use support::*;
+use tempfile::TempDir;
+
+/// One claim to make: which institution, which offer URL, which PIN.
+struct Case {
+    label: String,
+    institution_did: String,
+    offer_id: Option<String>,
+    offer_url: String,
+    tx_code: Option<String>,
+}
+
+fn check_metadata(anon: &Client, agent_url: &str, slug: &str) {
+    let issuer = format!("{agent_url}/issuers/{slug}");
+    for path in [
+        format!("/.well-known/openid-credential-issuer/issuers/{slug}"),
+        format!("/issuers/{slug}/.well-known/openid-credential-issuer"),
+    ] {
+        let md = expect(anon.get(&path), 200, &path);
+        assert_eq!(str_field(&md, "credential_issuer"), issuer, "{path}: {md}");
+        let configs = md
+            .get("credential_configurations_supported")
+            .and_then(Value::as_object)
+            .unwrap_or_else(|| panic!("{path}: no configurations: {md}"));
+        for (id, format) in [
+            ("OpenBadgeCredential_ldp_vc", "ldp_vc"),
+            ("OpenBadgeCredential_jwt_vc_json", "jwt_vc_json"),
+        ] {
+            let c = configs
+                .get(id)
+                .unwrap_or_else(|| panic!("{path}: no {id}: {md}"));
+            assert_eq!(str_field(c, "format"), format, "{path} {id}");
+            assert!(
+                c.get("credential_metadata").is_some(),
+                "{path} {id} lacks credential_metadata"
+            );
+        }
+        let sigs = |id: &str| configs[id]["credential_signing_alg_values_supported"].to_string();
+        assert!(
+            sigs("OpenBadgeCredential_ldp_vc").contains("eddsa-rdfc-2022"),
+            "{md}"
+        );
+        assert!(
+            sigs("OpenBadgeCredential_jwt_vc_json").contains("EdDSA"),
+            "{md}"
+        );
+    }
+    for path in [
+        format!("/.well-known/oauth-authorization-server/issuers/{slug}"),
+        format!("/issuers/{slug}/.well-known/oauth-authorization-server"),
+    ] {
+        let md = expect(anon.get(&path), 200, &path);
+        assert!(
+            md.get("token_endpoint").and_then(Value::as_str).is_some(),
+            "{path}: {md}"
+        );
+    }
+}
+
+#[test]
+fn oid4vc_ts_wallet_claims_every_offer_kind_for_two_institutions_and_verifiers_accept() {
+    let h = harness();
+    let data = TempDir::new().expect("tempdir");
+    let agent = start(data.path(), true);
+    let ready = agent.ready().clone();
+    let anon = Client::new(agent.url(), None);
+    let op = operator(&agent);
+
+    assert_eq!(
+        expect(anon.get("/health"), 200, "health"),
+        json!({"status": "ok"})
+    );
+    // --demo adds the demo offer, its PIN and issuer to the ready line
+    let demo_offer = ready
+        .offer
+        .clone()
+        .unwrap_or_else(|| panic!("no offer in {}", ready.raw));
+    let demo_pin = ready
+        .tx_code
+        .clone()
+        .unwrap_or_else(|| panic!("no tx_code in {}", ready.raw));
+    assert_eq!(
+        ready.issuer.as_deref(),
+        Some(format!("{}/issuers/demo", agent.url()).as_str())
+    );
+    assert!(
+        demo_offer.starts_with("openid-credential-offer://"),
+        "{demo_offer}"
+    );
+    assert!(
+        offer_uri_of(&demo_offer).is_some(),
+        "demo offer is not by reference: {demo_offer}"
+    );
+
+    // the operator lists the demo institution and creates a second one
+    let list = expect(
+        op.get("/admin/institutions"),
+        200,
+        "GET /admin/institutions",
+    );
+    let list = list
+        .as_array()
+        .cloned()
+        .or_else(|| list.get("institutions")?.as_array().cloned())
+        .unwrap_or_else(|| panic!("institution list is not an array: {list}"));
+    let demo = list
+        .iter()
+        .find(|i| i["slug"] == "demo")
+        .unwrap_or_else(|| panic!("no demo in {list:?}"));
+    assert_eq!(demo["name"], "Rosette Demo University");
+    let demo_did = str_field(demo, "did").to_owned();
+    let second = create_institution(&op, "second-college", "Second College of Testing");
+    assert_eq!(
+        second.issuer,
+        format!("{}/issuers/second-college", agent.url())
+    );
+    assert!(second.did.starts_with("did:key:z6Mk"), "{}", second.did);
+    assert_ne!(second.did, demo_did);
+    // the same slug twice is a client error, not a second institution
+    let dup = op
+        .post_json(
+            "/admin/institutions",
+            &json!({"slug": "second-college", "name": "Again"}),
+        )
+        .expect("response");
+    assert!(
+        (400..500).contains(&dup.status),
+        "duplicate slug: {} {}",
+        dup.status,
+        dup.body
+    );
+    // an institution's admin token is not an operator token
+    let not_op = op
+        .with_token(&second.admin_token)
+        .get("/admin/institutions")
+        .expect("response");
+    assert!(
+        matches!(not_op.status, 401 | 403),
+        "admin token listed institutions: {}",
+        not_op.status
+    );
+
+    check_metadata(&anon, agent.url(), "demo");
+    check_metadata(&anon, agent.url(), "second-college");
+
+    // offers for both institutions: PIN on/off x by reference/by value
+    let mut cases = vec![Case {
+        label: "demo offer from the ready line (reference, PIN)".into(),
+        institution_did: demo_did.clone(),
+        offer_id: None,
+        offer_url: demo_offer,
+        tx_code: Some(demo_pin),
+    }];
+    for (inst_did, slug, admin) in [
+        (demo_did.clone(), "demo", op.clone()),
+        (
+            second.did.clone(),
+            "second-college",
+            op.with_token(&second.admin_token),
+        ),
+    ] {
+        let achievement = create_achievement(&admin, slug, &format!("Interop Testing at {slug}"));
+        for (pin, by_value) in [(true, false), (false, false), (true, true), (false, true)] {
+            let who = format!("Learner {slug} {pin} {by_value}");
+            let offer = create_offer(&admin, slug, &achievement, pin, &who);
+            let url = str_field(
+                &offer,
+                if by_value {
+                    "offer_url_by_value"
+                } else {
+                    "offer_url"
+                },
+            )
+            .to_owned();
+            if by_value {
+                let inline = offer_value_of(&url).unwrap_or_else(|| panic!("not by value: {url}"));
+                assert_eq!(
+                    inline["credential_issuer"],
+                    format!("{}/issuers/{slug}", agent.url())
+                );
+            } else {
+                let uri = offer_uri_of(&url).unwrap_or_else(|| panic!("not by reference: {url}"));
+                assert!(
+                    uri.starts_with(&format!("{}/issuers/{slug}/offers/", agent.url())),
+                    "{uri}"
+                );
+            }
+            cases.push(Case {
+                label: format!("{slug}: pin={pin} by_value={by_value}"),
+                institution_did: inst_did.clone(),
+                offer_id: Some(str_field(&offer, "id").to_owned()),
+                offer_url: url,
+                tx_code: offer
+                    .get("tx_code")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
+        }
+    }
+
+    let out = TempDir::new().expect("tempdir");
+    let pending: Vec<_> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let dir = out.path().join(format!("claim-{i}"));
+            spawn_wallet(&h, &c.offer_url, c.tx_code.as_deref(), &dir)
+        })
+        .collect();
+    let claims: Vec<Claim> = pending
+        .into_iter()
+        .zip(&cases)
+        .map(|(p, c)| {
+            let run = p.wait().unwrap_or_else(|e| panic!("{}: {e}", c.label));
+            assert!(
+                run.passed(),
+                "{}: wallet failed: {run}\nagent stderr:\n{}",
+                c.label,
+                agent.stderr()
+            );
+            claimed(run)
+        })
+        .collect();
+
+    let mut ldp: Vec<PathBuf> = Vec::new();
+    let mut jwt: Vec<PathBuf> = Vec::new();
+    let mut holders = BTreeSet::new();
+    for (claim, case) in claims.iter().zip(&cases) {
+        assert_eq!(
+            claim.files.len(),
+            2,
+            "{}: one credential per format: {}",
+            case.label,
+            claim.run
+        );
+        holders.insert(claim.holder.clone());
+        for file in &claim.files {
+            let (vc, payload) = credential_of(file);
+            assert_eq!(
+                subject_id(&vc),
+                Some(claim.holder.as_str()),
+                "{}: subject of {}",
+                case.label,
+                file.display()
+            );
+            assert_eq!(
+                issuer_id(&vc),
+                Some(case.institution_did.as_str()),
+                "{}: issuer of {}",
+                case.label,
+                file.display()
+            );
+            let types = vc["type"].to_string();
+            assert!(
+                types.contains("OpenBadgeCredential"),
+                "{}: type {types}",
+                case.label
+            );
+            match payload {
+                Some(p) => {
+                    assert_eq!(
+                        p.get("iss").and_then(Value::as_str),
+                        Some(case.institution_did.as_str()),
+                        "{}",
+                        case.label
+                    );
+                    jwt.push(file.clone());
+                }
+                None => ldp.push(file.clone()),
+            }
+        }
+    }
+    assert_eq!(
+        holders.len(),
+        cases.len(),
+        "every wallet run has its own holder"
+    );
+    assert_eq!(ldp.len(), cases.len());
+    assert_eq!(jwt.len(), cases.len());
+
+    let all: Vec<PathBuf> = ldp.iter().chain(&jwt).cloned().collect();
+    let runs = [
+        h.spawn(Script::VerifyLdp, &[] as &[&str], &ldp)
+            .expect("spawn"),
+        h.spawn(Script::VerifyJwt, &[] as &[&str], &jwt)
+            .expect("spawn"),
+        h.spawn(Script::SchemaCheck, &[] as &[&str], &all)
+            .expect("spawn"),
+    ];
+    for pending in runs {
+        let run = pending.wait().unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            run.passed(),
+            "independent verifier rejected an issued credential: {run}"
+        );
+        assert_eq!(
+            run.results().len(),
+            if run.script == Script::SchemaCheck {
+                all.len()
+            } else {
+                cases.len()
+            },
+            "{run}"
+        );
+    }
+
+    // the admin API shows what happened: offers claimed, one issuance record per credential
+    for (slug, admin) in [
+        ("demo", op.clone()),
+        ("second-college", op.with_token(&second.admin_token)),
+    ] {
+        let claimed_list = expect(
+            admin.get(&format!("/issuers/{slug}/admin/offers?state=claimed")),
+            200,
+            "claimed offers",
+        );
+        let text = claimed_list.to_string();
+        for case in cases
+            .iter()
+            .filter(|c| c.label.starts_with(&format!("{slug}:")))
+        {
+            let id = case.offer_id.as_deref().unwrap_or_default();
+            assert!(
+                text.contains(id),
+                "{}: offer {id} not in state=claimed: {text}",
+                case.label
+            );
+        }
+        let open = expect(
+            admin.get(&format!("/issuers/{slug}/admin/offers?state=offered")),
+            200,
+            "offered offers",
+        )
+        .to_string();
+        for case in cases
+            .iter()
+            .filter(|c| c.label.starts_with(&format!("{slug}:")))
+        {
+            assert!(
+                !open.contains(case.offer_id.as_deref().unwrap_or("-")),
+                "{}: still offered",
+                case.label
+            );
+        }
+        let records = expect(
+            admin.get(&format!("/issuers/{slug}/admin/credentials")),
+            200,
+            "credentials",
+        )
+        .to_string();
+        for (claim, case) in claims.iter().zip(&cases) {
+            if case.label.starts_with(&format!("{slug}:")) {
+                assert!(
+                    records.contains(&claim.holder),
+                    "{}: no issuance record for {}: {records}",
+                    case.label,
+                    claim.holder
+                );
+            }
+        }
+    }
+    // an institution's admin token does not reach another institution's data
+    let cross = op
+        .with_token(&second.admin_token)
+        .get("/issuers/demo/admin/offers")
+        .expect("response");
+    assert!(
+        matches!(cross.status, 401 | 403 | 404),
+        "cross-institution read: {} {}",
+        cross.status,
+        cross.body
+    );
+
+    let status = agent
+        .terminate(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "agent exit after SIGTERM: {status}");
+}
+
+#[test]
+fn wrong_pin_is_refused_and_an_offer_is_claimed_once() {
+    let h = harness();
+    let data = TempDir::new().expect("tempdir");
+    let agent = start(data.path(), false);
+    let op = operator(&agent);
+    let inst = create_institution(&op, "pin-school", "PIN School");
+    let admin = op.with_token(&inst.admin_token);
+    let achievement = create_achievement(&admin, "pin-school", "PIN Handling");
+    let offer = create_offer(&admin, "pin-school", &achievement, true, "Pat Pin");
+    let url = str_field(&offer, "offer_url").to_owned();
+    let pin = str_field(&offer, "tx_code").to_owned();
+    let wrong: String = pin
+        .chars()
+        .map(|c| if c == '9' { '0' } else { '9' })
+        .collect();
+    let out = TempDir::new().expect("tempdir");
+
+    let refused = spawn_wallet(&h, &url, Some(&wrong), &out.path().join("wrong"))
+        .wait()
+        .expect("report");
+    assert!(!refused.passed(), "a wrong PIN was accepted: {refused}");
+    assert!(
+        refused.report.to_string().contains("invalid_grant"),
+        "wrong PIN should be invalid_grant: {refused}"
+    );
+    let refused = spawn_wallet(&h, &url, None, &out.path().join("none"))
+        .wait()
+        .expect("report");
+    assert!(!refused.passed(), "a missing PIN was accepted: {refused}");
+
+    let claim = claimed(
+        spawn_wallet(&h, &url, Some(&pin), &out.path().join("right"))
+            .wait()
+            .expect("report"),
+    );
+    assert_eq!(claim.files.len(), 2, "{}", claim.run);
+
+    let again = spawn_wallet(&h, &url, Some(&pin), &out.path().join("again"))
+        .wait()
+        .expect("report");
+    assert!(!again.passed(), "an offer was claimed twice: {again}");
+
+    // the claim page still answers (with a clear "already used" page), never a 5xx
+    let page = Client::new(agent.url(), None)
+        .get(str_field(&offer, "claim_page"))
+        .expect("claim page");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let status = agent
+        .terminate(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "agent exit after SIGTERM: {status}");
+}
