@@ -22,7 +22,10 @@ use serde_json::{Value, json};
 const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn field(v: &Value, key: &str) -> String {
@@ -68,28 +71,53 @@ async fn post_form(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> 
 async fn flow(http: &reqwest::Client, ep: &Endpoints, config: &str, offer: &Offer) -> Duration {
     let t0 = Instant::now();
     let uri = offer_uri_of(&offer.url).expect("offer by reference");
-    let resolved: Value = http.get(&uri).send().await.expect("offer").json().await.expect("offer JSON");
+    let resolved: Value = http
+        .get(&uri)
+        .send()
+        .await
+        .expect("offer")
+        .json()
+        .await
+        .expect("offer JSON");
     let code = resolved
         .pointer(&format!("/grants/{PRE_AUTH}/pre-authorized_code"))
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("no pre-authorized code: {resolved}"))
         .to_owned();
-    let mut form = vec![("grant_type", PRE_AUTH), ("pre-authorized_code", code.as_str())];
+    let mut form = vec![
+        ("grant_type", PRE_AUTH),
+        ("pre-authorized_code", code.as_str()),
+    ];
     if let Some(pin) = &offer.tx_code {
         form.push(("tx_code", pin.as_str()));
     }
     let token = post_form(http, &ep.token, &form).await;
     let access = field(&token, "access_token");
-    let nonce: Value = http.post(&ep.nonce).send().await.expect("nonce").json().await.expect("nonce JSON");
+    let nonce: Value = http
+        .post(&ep.nonce)
+        .send()
+        .await
+        .expect("nonce")
+        .json()
+        .await
+        .expect("nonce JSON");
     let c_nonce = field(&nonce, "c_nonce");
 
     let holder = SigningKey::generate(KeyType::Ed25519, &mut rand::thread_rng());
     let mut header = JwsHeader::new(JwsAlgorithm::for_key_type(KeyType::Ed25519));
     header.typ = Some("openid4vci-proof+jwt".into());
     header.kid = Some(holder.did_key_verification_method().as_str().to_owned());
-    let iat = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let iat = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let claims = json!({"aud": ep.issuer, "iat": iat, "nonce": c_nonce});
-    let proof = sign_compact(&header, &serde_json::to_vec(&claims).expect("claims"), &holder).expect("sign proof");
+    let proof = sign_compact(
+        &header,
+        &serde_json::to_vec(&claims).expect("claims"),
+        &holder,
+    )
+    .expect("sign proof");
 
     let res = http
         .post(&ep.credential)
@@ -101,17 +129,24 @@ async fn flow(http: &reqwest::Client, ep: &Endpoints, config: &str, offer: &Offe
     let status = res.status();
     let body: Value = res.json().await.expect("credential JSON");
     assert!(status.is_success(), "credential: {status} {body}");
-    assert!(body.pointer("/credentials/0/credential").is_some(), "no credential: {body}");
+    assert!(
+        body.pointer("/credentials/0/credential").is_some(),
+        "no credential: {body}"
+    );
     t0.elapsed()
 }
 
 fn endpoints(anon: &Client, slug: &str) -> Endpoints {
     let md = anon
-        .get(&format!("/.well-known/openid-credential-issuer/issuers/{slug}"))
+        .get(&format!(
+            "/.well-known/openid-credential-issuer/issuers/{slug}"
+        ))
         .expect("issuer metadata")
         .body;
     let asmd = anon
-        .get(&format!("/.well-known/oauth-authorization-server/issuers/{slug}"))
+        .get(&format!(
+            "/.well-known/oauth-authorization-server/issuers/{slug}"
+        ))
         .expect("AS metadata")
         .body;
     Endpoints {
@@ -132,7 +167,10 @@ fn main() {
     let token = agent.operator_token().expect("operator token");
     let op = Client::new(agent.url(), Some(&token));
     let created = op
-        .post_json("/admin/institutions", &json!({"slug": "bench", "name": "Bench University"}))
+        .post_json(
+            "/admin/institutions",
+            &json!({"slug": "bench", "name": "Bench University"}),
+        )
         .expect("institution");
     assert_eq!(created.status, 201, "{}", created.body);
     let achievement = op
@@ -145,13 +183,19 @@ fn main() {
     let achievement_id = field(&achievement.body, "id");
     let anon = Client::new(agent.url(), None);
 
-    eprintln!("agent {} (release), {flows} flows per variant, {concurrency} in flight", agent.url());
+    eprintln!(
+        "agent {} (release), {flows} flows per variant, {concurrency} in flight",
+        agent.url()
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("tokio runtime");
-    for config in ["OpenBadgeCredential_ldp_vc", "OpenBadgeCredential_jwt_vc_json"] {
+    for config in [
+        "OpenBadgeCredential_ldp_vc",
+        "OpenBadgeCredential_jwt_vc_json",
+    ] {
         for pin in [false, true] {
             let t_create = Instant::now();
             let offers: Vec<Offer> = (0..flows)
@@ -179,7 +223,12 @@ fn main() {
                 let http = reqwest::Client::new();
                 let workers: Vec<_> = (0..concurrency)
                     .map(|_| {
-                        let (http, ep, offers, next) = (http.clone(), ep.clone(), Arc::clone(&offers), Arc::clone(&next));
+                        let (http, ep, offers, next) = (
+                            http.clone(),
+                            ep.clone(),
+                            Arc::clone(&offers),
+                            Arc::clone(&next),
+                        );
                         let config = config.to_owned();
                         tokio::spawn(async move {
                             let mut mine = Vec::new();
@@ -216,6 +265,8 @@ fn main() {
             );
         }
     }
-    let status = agent.terminate(Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+    let status = agent
+        .terminate(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(status.success(), "agent exit after SIGTERM: {status}");
 }
