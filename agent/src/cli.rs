@@ -22,6 +22,27 @@ pub(crate) enum Command {
     Credential(CredentialCommand),
     /// Sign a demo badge in both formats with a fresh key and verify it.
     Demo(DemoArgs),
+    /// Run the issuer agent server (OpenID4VCI 1.0 issuer and admin API).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// TOML configuration file.
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// Listen address (port 0: any free port) [default: 127.0.0.1:8080].
+    #[arg(long, env = "ROSETTE_LISTEN")]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+    /// Data directory [default: ./rosette-data].
+    #[arg(long, env = "ROSETTE_DATA")]
+    pub(crate) data: Option<PathBuf>,
+    /// Public base URL [default: http://<bound address>].
+    #[arg(long, env = "ROSETTE_PUBLIC_URL")]
+    pub(crate) public_url: Option<String>,
+    /// Create a demo institution, achievement and offer (if absent) and print the offer.
+    #[arg(long)]
+    pub(crate) demo: bool,
 }
 
 #[derive(Debug, Subcommand)]

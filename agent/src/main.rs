@@ -1,5 +1,5 @@
 //! `rosette-agent`: the issuer agent. This file only parses arguments and maps errors to exit
-//! codes; the work is in the library crates.
+//! codes; the work is in the library.
 
 mod cli;
 mod commands;
@@ -13,8 +13,11 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Keys(cli::KeysCommand::Generate(args)) => commands::keys::generate(&args),
-        cli::Command::Credential(cli::CredentialCommand::Sign(args)) => commands::credential::sign(&args),
+        cli::Command::Credential(cli::CredentialCommand::Sign(args)) => {
+            commands::credential::sign(&args)
+        }
         cli::Command::Demo(args) => commands::demo::run(&args),
+        cli::Command::Serve(args) => serve(args),
     };
     match result {
         Ok(code) => code,
@@ -23,4 +26,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn serve(args: cli::ServeArgs) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let options = rosette_agent::server::ServeOptions {
+        config: args.config,
+        listen: args.listen,
+        data: args.data,
+        public_url: args.public_url,
+        operator_token: std::env::var("ROSETTE_OPERATOR_TOKEN").ok(),
+        demo: args.demo,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(rosette_agent::server::run(options))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -22,12 +22,20 @@ pub(crate) fn sign(args: &SignArgs) -> Result<ExitCode> {
         FormatArg::JwtVcJson => CredentialFormat::JwtVcJson,
     };
     if format == CredentialFormat::LdpVc && key.key_type() != rosette_did::KeyType::Ed25519 {
-        bail!("ldp_vc (eddsa-rdfc-2022) needs an Ed25519 key; this key is {:?}", key.key_type());
+        bail!(
+            "ldp_vc (eddsa-rdfc-2022) needs an Ed25519 key; this key is {:?}",
+            key.key_type()
+        );
     }
-    let signer = Arc::new(Job { signer: CredentialSigner::did_key(Canonicalizer::bundled(), key), format });
+    let signer = Arc::new(Job {
+        signer: CredentialSigner::did_key(Canonicalizer::bundled(), key),
+        format,
+    });
     let clock = SystemClock;
     let mut input: Box<dyn Read> = match &args.input {
-        Some(path) => Box::new(std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?),
+        Some(path) => Box::new(
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+        ),
         None => Box::new(std::io::stdin().lock()),
     };
     let stdout = std::io::stdout();
@@ -35,7 +43,9 @@ pub(crate) fn sign(args: &SignArgs) -> Result<ExitCode> {
 
     if !args.ndjson {
         let mut text = String::new();
-        input.read_to_string(&mut text).context("cannot read the credential")?;
+        input
+            .read_to_string(&mut text)
+            .context("cannot read the credential")?;
         let line = sign_one(&signer, &text, clock.now())?;
         writeln!(out, "{line}")?;
         out.flush()?;
@@ -75,12 +85,22 @@ pub(crate) fn sign(args: &SignArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     eprintln!("signed {signed} credential(s), {failed} failed");
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Signs a batch on every core, keeping input order.
-fn sign_batch(signer: &Arc<Job>, batch: Vec<(usize, String)>, now: Timestamp) -> Vec<(usize, Result<String>)> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(batch.len().max(1));
+fn sign_batch(
+    signer: &Arc<Job>,
+    batch: Vec<(usize, String)>,
+    now: Timestamp,
+) -> Vec<(usize, Result<String>)> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(batch.len().max(1));
     let chunk = batch.len().div_ceil(workers);
     std::thread::scope(|scope| {
         let handles: Vec<_> = batch
@@ -88,13 +108,20 @@ fn sign_batch(signer: &Arc<Job>, batch: Vec<(usize, String)>, now: Timestamp) ->
             .map(|lines| {
                 let signer = Arc::clone(signer);
                 scope.spawn(move || {
-                    lines.iter().map(|(n, text)| (*n, sign_one(&signer, text, now))).collect::<Vec<_>>()
+                    lines
+                        .iter()
+                        .map(|(n, text)| (*n, sign_one(&signer, text, now)))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|_| vec![(0, Err(anyhow::anyhow!("a signing thread panicked")))]))
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![(0, Err(anyhow::anyhow!("a signing thread panicked")))]
+                })
+            })
             .collect()
     })
 }
@@ -126,7 +153,10 @@ fn describe_issuance_error(error: rosette_openbadges::IssuanceError) -> anyhow::
     match error {
         rosette_openbadges::IssuanceError::Invalid(violations) => {
             let lines: Vec<String> = violations.iter().map(ToString::to_string).collect();
-            anyhow::anyhow!("not a valid Open Badges 3.0 credential:\n  {}", lines.join("\n  "))
+            anyhow::anyhow!(
+                "not a valid Open Badges 3.0 credential:\n  {}",
+                lines.join("\n  ")
+            )
         }
         other => anyhow::Error::new(other),
     }

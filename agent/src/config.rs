@@ -1,0 +1,74 @@
+//! Server configuration: TOML file, overlaid by `ROSETTE_*` environment variables and the
+//! command line (command line wins, then environment, then file, then laptop defaults).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The default data directory.
+pub const DEFAULT_DATA: &str = "./rosette-data";
+
+/// The configuration file (all keys optional).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Listen address, e.g. `127.0.0.1:8080` (port 0: any free port).
+    pub listen: Option<SocketAddr>,
+    /// Data directory (sled database and operator token).
+    pub data: Option<PathBuf>,
+    /// Public base URL; default `http://<bound address>`.
+    pub public_url: Option<String>,
+    /// Operator token; default generated into `<data>/operator-token`.
+    pub operator_token: Option<String>,
+    /// Largest batch (proofs per credential request).
+    pub batch_size: Option<u32>,
+    /// Wrong PINs allowed per offer before the offer is burned.
+    pub max_tx_code_attempts: Option<u32>,
+    /// Access token lifetime in seconds.
+    pub access_token_lifetime: Option<i64>,
+    /// c_nonce lifetime in seconds.
+    pub nonce_lifetime: Option<i64>,
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("invalid configuration {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        source: toml::de::Error,
+    },
+}
+
+impl FileConfig {
+    /// Reads and parses a TOML configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Parses TOML text.
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+}

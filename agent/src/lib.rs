@@ -1,0 +1,16 @@
+//! The Rosette issuer agent as a library: an OpenID4VCI 1.0 issuer of Open Badges 3.0
+//! credentials for several institutions, with an admin API.
+//!
+//! [`service::Service`] holds the logic (no HTTP); [`http::router`] maps it to routes;
+//! [`server`] runs `rosette-agent serve`.
+
+pub mod config;
+pub mod error;
+pub mod http;
+mod pages;
+pub mod qr;
+mod records;
+pub mod server;
+pub mod service;
+
+pub use records::DidMethod;

@@ -1,0 +1,277 @@
+//! Storage rows (rosette-storage [`Record`]s): versioned, separate from wire types.
+//!
+//! Secrets are keyed and stored by their SHA-256 hash only; the one exception is the
+//! institution signing key, which must be usable (it lives in the data directory and never
+//! appears in `Debug` output or logs).
+
+use std::fmt;
+
+use rosette_oid4vci::{AccessTokenRecord, NonceRecord, PreAuthorizedCodeState};
+use rosette_storage::{Record, Table};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// How an institution's DID is formed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DidMethod {
+    /// `did:key` of the signing key (default).
+    Key,
+    /// `did:web:<host>:issuers:<slug>`, served at `/issuers/<slug>/did.json`.
+    Web,
+}
+
+/// An institution (tenant).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct InstitutionRow {
+    pub(crate) slug: String,
+    pub(crate) name: String,
+    pub(crate) url: Option<String>,
+    pub(crate) logo: Option<String>,
+    pub(crate) did_method: DidMethod,
+    pub(crate) did: String,
+    pub(crate) created_at: i64,
+}
+
+impl Record for InstitutionRow {
+    const TABLE: Table = Table::new("institutions");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.slug.as_bytes().to_vec()
+    }
+}
+
+/// An institution's private signing key (JWK).
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct KeyRow {
+    pub(crate) slug: String,
+    pub(crate) private_jwk: String,
+}
+
+impl fmt::Debug for KeyRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRow")
+            .field("slug", &self.slug)
+            .field("private_jwk", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Drop for KeyRow {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.private_jwk);
+    }
+}
+
+impl Record for KeyRow {
+    const TABLE: Table = Table::new("signing_keys");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.slug.as_bytes().to_vec()
+    }
+}
+
+/// An institution admin token, by its hash.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct AdminTokenRow {
+    pub(crate) token_hash: String,
+    pub(crate) slug: String,
+    pub(crate) created_at: i64,
+}
+
+impl Record for AdminTokenRow {
+    const TABLE: Table = Table::new("admin_tokens");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.token_hash.as_bytes().to_vec()
+    }
+}
+
+/// An achievement definition.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct AchievementRow {
+    pub(crate) slug: String,
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) criteria: Value,
+    pub(crate) image: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) alignment: Vec<Value>,
+    pub(crate) result_descriptions: Vec<Value>,
+    pub(crate) achievement_type: Option<String>,
+    pub(crate) validity_days: Option<u32>,
+    pub(crate) archived: bool,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+}
+
+impl Record for AchievementRow {
+    const TABLE: Table = Table::new("achievements");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &self.id)
+    }
+}
+
+/// An offer to one recipient. The offer token, pre-authorized code and PIN are derived from
+/// the server secret and the offer id (see `service::derive`); only hashes are stored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct OfferRow {
+    pub(crate) slug: String,
+    pub(crate) id: String,
+    pub(crate) achievement_id: String,
+    pub(crate) recipient_name: String,
+    /// `sha256$…` of e-mail ‖ salt (OB IdentityHash); the address itself is not kept.
+    pub(crate) email_hash: Option<String>,
+    pub(crate) email_salt: String,
+    pub(crate) configurations: Vec<String>,
+    pub(crate) pin: bool,
+    pub(crate) created_at: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) claimed_at: Option<i64>,
+}
+
+impl Record for OfferRow {
+    const TABLE: Table = Table::new("offers");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &self.id)
+    }
+}
+
+/// Offer token hash → offer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct OfferTokenRow {
+    pub(crate) token_hash: String,
+    pub(crate) slug: String,
+    pub(crate) offer_id: String,
+}
+
+impl Record for OfferTokenRow {
+    const TABLE: Table = Table::new("offer_tokens");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.token_hash.as_bytes().to_vec()
+    }
+}
+
+/// Pre-authorized code state, by code hash.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct CodeRow {
+    pub(crate) slug: String,
+    pub(crate) offer_id: String,
+    pub(crate) state: PreAuthorizedCodeState,
+}
+
+impl Record for CodeRow {
+    const TABLE: Table = Table::new("codes");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.state.code_hash.to_hex().into_bytes()
+    }
+}
+
+/// An access token, by its hash.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct AccessTokenRow {
+    pub(crate) slug: String,
+    pub(crate) offer_id: String,
+    pub(crate) record: AccessTokenRecord,
+}
+
+impl Record for AccessTokenRow {
+    const TABLE: Table = Table::new("access_tokens");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.record.token_hash.to_hex().into_bytes()
+    }
+}
+
+/// A c_nonce, by its hash.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct NonceRow {
+    pub(crate) slug: String,
+    pub(crate) record: NonceRecord,
+}
+
+impl Record for NonceRow {
+    const TABLE: Table = Table::new("nonces");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.record.hash.to_hex().into_bytes()
+    }
+}
+
+/// What was issued to whom, when, in which format, with which id.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct IssuanceRow {
+    pub(crate) slug: String,
+    pub(crate) credential_id: String,
+    pub(crate) offer_id: String,
+    pub(crate) achievement_id: String,
+    pub(crate) configuration_id: String,
+    pub(crate) format: String,
+    pub(crate) subject_did: String,
+    pub(crate) issued_at: i64,
+    pub(crate) notification_id: String,
+}
+
+impl Record for IssuanceRow {
+    const TABLE: Table = Table::new("issuance");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &self.credential_id)
+    }
+}
+
+/// Notification ids handed out with credentials, and the events received for them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct NotificationRow {
+    pub(crate) id: String,
+    pub(crate) slug: String,
+    pub(crate) offer_id: String,
+    pub(crate) events: Vec<String>,
+}
+
+impl Record for NotificationRow {
+    const TABLE: Table = Table::new("notifications");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.id.as_bytes().to_vec()
+    }
+}
+
+/// The server-wide secret offer tokens and PINs are derived from.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct ServerSecretRow {
+    pub(crate) name: String,
+    pub(crate) secret_hex: String,
+}
+
+impl fmt::Debug for ServerSecretRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerSecretRow")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for ServerSecretRow {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.secret_hex);
+    }
+}
+
+impl Record for ServerSecretRow {
+    const TABLE: Table = Table::new("server");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.name.as_bytes().to_vec()
+    }
+}
+
+/// `<slug>/<id>`: rows of one institution share a prefix, so listing is a prefix scan.
+pub(crate) fn scoped_key(slug: &str, id: &str) -> Vec<u8> {
+    format!("{slug}/{id}").into_bytes()
+}

@@ -1,0 +1,281 @@
+//! `rosette-agent serve`: configuration, storage, the ready line, graceful shutdown.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use rosette_core::{SecretString, SystemClock};
+use rosette_storage::{SledStore, Store};
+use serde_json::json;
+
+use crate::config::{DEFAULT_DATA, DEFAULT_LISTEN, FileConfig};
+use crate::service::{
+    AchievementInput, Criteria, NewInstitution, NewOffer, Recipient, Service, Settings,
+};
+
+/// Command-line values of `serve` (already merged with the environment by clap).
+#[derive(Debug, Default, Clone)]
+pub struct ServeOptions {
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--listen` / `ROSETTE_LISTEN`.
+    pub listen: Option<SocketAddr>,
+    /// `--data` / `ROSETTE_DATA`.
+    pub data: Option<PathBuf>,
+    /// `--public-url` / `ROSETTE_PUBLIC_URL`.
+    pub public_url: Option<String>,
+    /// `ROSETTE_OPERATOR_TOKEN`.
+    pub operator_token: Option<String>,
+    /// `--demo`.
+    pub demo: bool,
+}
+
+/// Runs the server until SIGTERM/SIGINT.
+pub async fn run(options: ServeOptions) -> Result<()> {
+    let file = match &options.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let listen = options.listen.or(file.listen).unwrap_or_else(|| {
+        DEFAULT_LISTEN
+            .parse()
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)))
+    });
+    let data = options
+        .data
+        .clone()
+        .or(file.data.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("cannot create data directory {}", data.display()))?;
+
+    let (operator_token, token_file) = operator_token(
+        options
+            .operator_token
+            .clone()
+            .or(file.operator_token.clone()),
+        &data,
+    )?;
+    let db = data.join("db");
+    let store: Arc<dyn Store> = Arc::new(
+        tokio::task::spawn_blocking(move || SledStore::open(&db))
+            .await?
+            .context("cannot open the data store")?,
+    );
+
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let bound = listener.local_addr()?;
+    let public_url = options
+        .public_url
+        .clone()
+        .or(file.public_url.clone())
+        .unwrap_or_else(|| format!("http://{bound}"));
+    let mut settings = Settings::new(public_url.clone(), operator_token);
+    if let Some(v) = file.batch_size {
+        settings.batch_size = v;
+    }
+    if let Some(v) = file.max_tx_code_attempts {
+        settings.max_tx_code_attempts = v;
+    }
+    if let Some(v) = file.access_token_lifetime {
+        settings.access_token_lifetime = v;
+    }
+    if let Some(v) = file.nonce_lifetime {
+        settings.nonce_lifetime = v;
+    }
+    let service = Arc::new(Service::new(
+        Arc::clone(&store),
+        Arc::new(SystemClock),
+        settings,
+    )?);
+
+    let mut ready = json!({
+        "event": "ready",
+        "url": public_url.trim_end_matches('/'),
+        "operator_token_file": token_file.as_ref().map(|p| p.display().to_string()),
+    });
+    if options.demo {
+        let service = Arc::clone(&service);
+        let demo = tokio::task::spawn_blocking(move || demo(&service)).await??;
+        if let Some(obj) = ready.as_object_mut() {
+            obj.insert("offer".into(), json!(demo.offer));
+            obj.insert("tx_code".into(), json!(demo.tx_code));
+            obj.insert("issuer".into(), json!(demo.issuer));
+            obj.insert("admin_token".into(), json!(demo.admin_token));
+        }
+        match crate::qr::terminal(&demo.offer) {
+            Ok(qr) => eprintln!(
+                "\nScan with your wallet (PIN {}):\n{qr}\n{}\n",
+                demo.tx_code.as_deref().unwrap_or("none"),
+                demo.offer
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot draw the demo QR code"),
+        }
+    }
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{ready}")?;
+        stdout.flush()?;
+    }
+    tracing::info!(url = %public_url, "listening");
+
+    let app = crate::http::router(Arc::clone(&service));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shutting down; flushing storage");
+    tokio::task::spawn_blocking(move || store.flush()).await??;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// The operator token from config/env, else read from or generated into `<data>/operator-token`.
+fn operator_token(
+    configured: Option<String>,
+    data: &Path,
+) -> Result<(SecretString, Option<PathBuf>)> {
+    if let Some(token) = configured.filter(|t| !t.trim().is_empty()) {
+        return Ok((SecretString::new(token.trim().to_owned()), None));
+    }
+    let path = data.join("operator-token");
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && !text.trim().is_empty()
+    {
+        return Ok((SecretString::new(text.trim().to_owned()), Some(path)));
+    }
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let token = hex::encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(token.as_bytes())?;
+    file.sync_all()?;
+    Ok((SecretString::new(token), Some(path)))
+}
+
+/// What `--demo` prints.
+#[derive(Debug)]
+pub struct Demo {
+    /// The demo offer URL (by reference).
+    pub offer: String,
+    /// Its PIN.
+    pub tx_code: Option<String>,
+    /// The demo Credential Issuer Identifier.
+    pub issuer: String,
+    /// A fresh admin token of the demo institution.
+    pub admin_token: String,
+}
+
+/// Creates the demo institution, achievement and offer unless they exist (an offer that is
+/// still claimable is reused).
+pub fn demo(service: &Service) -> Result<Demo> {
+    const SLUG: &str = "demo";
+    let admin_token = match service.institution(SLUG)? {
+        Some(_) => service.mint_admin_token(SLUG)?,
+        None => {
+            service
+                .create_institution(NewInstitution {
+                    slug: SLUG.into(),
+                    name: "Rosette Demo University".into(),
+                    url: Some("https://rosette.example/".into()),
+                    logo: None,
+                    did_method: None,
+                })?
+                .admin_token
+        }
+    };
+    let achievements = service.list_achievements(SLUG)?;
+    let achievement_id = match achievements
+        .iter()
+        .find(|a| a.get("archived") == Some(&json!(false)))
+        .and_then(|a| a.get("id"))
+        .and_then(|v| v.as_str())
+    {
+        Some(id) => id.to_owned(),
+        None => {
+            let created = service.create_achievement(
+                SLUG,
+                AchievementInput {
+                    name: "Rust Verifiable Credentials Practitioner".into(),
+                    description: "Builds, signs and verifies W3C Verifiable Credentials in Rust.".into(),
+                    criteria: Criteria {
+                        narrative: Some("Issue an Open Badges 3.0 credential and verify it with an independent verifier.".into()),
+                        id: None,
+                    },
+                    image: Some(rosette_openbadges::issue::DEMO_BADGE_SVG_DATA_URI.into()),
+                    tags: vec!["rust".into(), "verifiable-credentials".into(), "open-badges".into()],
+                    alignment: Vec::new(),
+                    result_descriptions: Vec::new(),
+                    achievement_type: Some("Badge".into()),
+                    validity_days: None,
+                },
+            )?;
+            created
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    for id in service.open_offer_ids(SLUG)? {
+        if let Some((offer, tx_code)) = service.offer_url_and_pin(SLUG, &id)? {
+            return Ok(Demo {
+                offer,
+                tx_code,
+                issuer: service.issuer_id(SLUG),
+                admin_token,
+            });
+        }
+    }
+    let created = service.create_offer(
+        SLUG,
+        NewOffer {
+            achievement_id,
+            recipient: Recipient {
+                name: "Demo Learner".into(),
+                email: Some("learner@example.org".into()),
+            },
+            pin: Some(true),
+            expires_in_seconds: None,
+            configurations: None,
+        },
+    )?;
+    Ok(Demo {
+        offer: created.offer_url.clone(),
+        tx_code: created.tx_code.clone(),
+        issuer: service.issuer_id(SLUG),
+        admin_token,
+    })
+}

@@ -1,0 +1,1594 @@
+//! The agent's logic, HTTP-free: institutions, achievements, offers and OpenID4VCI issuance
+//! on a [`Store`]. Every call is synchronous (storage and signing block); the HTTP layer runs
+//! them on the blocking pool.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use rosette_core::{Clock, SecretString, Timestamp};
+use rosette_did::{KeyType, SigningKey};
+use rosette_oid4vci::{
+    AuthorizationServerMetadata, BatchCredentialIssuance, BearerError, CredentialConfiguration,
+    CredentialDisplay, CredentialIssuerMetadata, CredentialOffer, CredentialRequest,
+    CredentialResponse, GrantType, IssuerDisplay, KeyProofExpectations, NonceError, NonceResponse,
+    NotificationError, NotificationRequest, OfferToken, SecretHash, TokenError, TokenRequest,
+    TokenResponse, TokenSettings, TxCodeSpec, check_distinct_keys, issue_nonce,
+    offer_url_by_reference, offer_url_by_value, redeem, unverified_proof_nonce,
+    validate_credential_request, validate_jwt_proof,
+};
+use rosette_proof::{Canonicalizer, CredentialFormat, CredentialSigner};
+use rosette_storage::{Record, Repo, Store, WriteBatch};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::error::{AdminError, ProtocolError};
+use crate::records::{
+    AccessTokenRow, AchievementRow, AdminTokenRow, CodeRow, DidMethod, InstitutionRow, IssuanceRow,
+    KeyRow, NonceRow, NotificationRow, OfferRow, OfferTokenRow, ServerSecretRow, scoped_key,
+};
+
+/// The `ldp_vc` configuration id.
+pub const LDP_VC: &str = "OpenBadgeCredential_ldp_vc";
+/// The `jwt_vc_json` configuration id.
+pub const JWT_VC_JSON: &str = "OpenBadgeCredential_jwt_vc_json";
+/// Default offer lifetime: 7 days.
+pub const DEFAULT_OFFER_LIFETIME: u64 = 7 * 24 * 3600;
+/// Digits of generated PINs.
+const PIN_LENGTH: usize = 6;
+/// Attempts at a compare-and-swap before giving up (each lost race is another's win).
+const CAS_ATTEMPTS: usize = 64;
+
+/// Runtime settings.
+#[derive(Debug)]
+pub struct Settings {
+    /// Public base URL without trailing slash, e.g. `http://127.0.0.1:8080`.
+    pub public_url: String,
+    /// The operator token (full admin access).
+    pub operator_token: SecretString,
+    /// Largest batch (proofs per credential request).
+    pub batch_size: u32,
+    /// Wrong PINs allowed per offer.
+    pub max_tx_code_attempts: u32,
+    /// Access token lifetime in seconds.
+    pub access_token_lifetime: i64,
+    /// c_nonce lifetime in seconds.
+    pub nonce_lifetime: i64,
+}
+
+impl Settings {
+    /// Laptop defaults for `public_url` with the given operator token.
+    pub fn new(public_url: impl Into<String>, operator_token: SecretString) -> Self {
+        Self {
+            public_url: public_url.into().trim_end_matches('/').to_owned(),
+            operator_token,
+            batch_size: 10,
+            max_tx_code_attempts: 5,
+            access_token_lifetime: 600,
+            nonce_lifetime: 300,
+        }
+    }
+}
+
+/// Who presented an admin token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The operator: everything.
+    Operator,
+    /// An institution admin: its own data only.
+    Institution(String),
+}
+
+/// `POST /admin/institutions` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInstitution {
+    /// `[a-z0-9-]{1,40}`.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Home page.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Logo URL.
+    #[serde(default)]
+    pub logo: Option<String>,
+    /// `key` (default) or `web`.
+    #[serde(default)]
+    pub did_method: Option<DidMethod>,
+}
+
+/// The answer to creating an institution (the admin token is shown only here).
+#[derive(Serialize)]
+pub struct CreatedInstitution {
+    /// Slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Issuer DID.
+    pub did: String,
+    /// Credential Issuer Identifier.
+    pub issuer: String,
+    /// The institution's admin token.
+    pub admin_token: String,
+}
+
+impl std::fmt::Debug for CreatedInstitution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedInstitution")
+            .field("slug", &self.slug)
+            .field("did", &self.did)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Achievement criteria.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Criteria {
+    /// Narrative (Markdown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrative: Option<String>,
+    /// Criteria URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// `POST/PUT …/admin/achievements` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AchievementInput {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Criteria.
+    pub criteria: Criteria,
+    /// Image URL (or `data:` URI).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// OB Alignment objects.
+    #[serde(default)]
+    pub alignment: Vec<Value>,
+    /// OB ResultDescription objects.
+    #[serde(default)]
+    pub result_descriptions: Vec<Value>,
+    /// OB achievementType.
+    #[serde(default)]
+    pub achievement_type: Option<String>,
+    /// Credential validity in days (validUntil); none: no expiry.
+    #[serde(default)]
+    pub validity_days: Option<u32>,
+}
+
+/// Offer recipient.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    /// Name (goes into the credential).
+    pub name: String,
+    /// E-mail (goes into the credential hashed and salted).
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// `POST …/admin/offers` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOffer {
+    /// The achievement to award.
+    pub achievement_id: String,
+    /// The recipient.
+    pub recipient: Recipient,
+    /// Whether a PIN (tx_code) is required (default true).
+    #[serde(default)]
+    pub pin: Option<bool>,
+    /// Lifetime (default 7 days).
+    #[serde(default)]
+    pub expires_in_seconds: Option<u64>,
+    /// Offered configurations (default both).
+    #[serde(default)]
+    pub configurations: Option<Vec<String>>,
+}
+
+/// An offer as the admin API shows it on creation.
+#[derive(Serialize)]
+pub struct CreatedOffer {
+    /// Offer id.
+    pub id: String,
+    /// `offered`.
+    pub state: &'static str,
+    /// `openid-credential-offer://?credential_offer_uri=…`.
+    pub offer_url: String,
+    /// `openid-credential-offer://?credential_offer=…`.
+    pub offer_url_by_value: String,
+    /// The PIN, when one is required (deliver on a second channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_code: Option<String>,
+    /// Claim page URL.
+    pub claim_page: String,
+    /// QR (SVG) URL.
+    pub qr_svg: String,
+    /// QR (PNG) URL.
+    pub qr_png: String,
+    /// Expiry (RFC 3339).
+    pub expires_at: String,
+}
+
+impl std::fmt::Debug for CreatedOffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedOffer")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the claim page shows.
+#[derive(Debug)]
+pub(crate) struct ClaimView {
+    pub(crate) institution: String,
+    pub(crate) achievement_name: String,
+    pub(crate) achievement_description: String,
+    pub(crate) image: Option<String>,
+    pub(crate) recipient: String,
+    pub(crate) pin: bool,
+    pub(crate) offer_url: Option<String>,
+    pub(crate) state: &'static str,
+    pub(crate) expires_at: String,
+}
+
+/// The agent: storage, clock, settings and per-institution signers.
+pub struct Service {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    canon: Canonicalizer,
+    offer_secret: SecretString,
+    // Private cache of loaded signing keys; keyed by slug, never serialised.
+    signers: Mutex<BTreeMap<String, Arc<CredentialSigner>>>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("public_url", &self.settings.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn valid_slug(slug: &str) -> bool {
+    (1..=40).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+fn random_token() -> String {
+    let mut buf = [0u8; 32];
+    OsRng.fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+impl Service {
+    /// A service over `store`; creates the server secret on first use.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Result<Self, AdminError> {
+        let secrets = Repo::<ServerSecretRow>::new(Arc::clone(&store));
+        let fresh = ServerSecretRow {
+            name: "offer_secret".into(),
+            secret_hex: random_hex(32),
+        };
+        // First start wins; later starts read what was stored.
+        let _ = secrets.create(&fresh)?;
+        let stored = secrets
+            .get(b"offer_secret")?
+            .ok_or_else(|| AdminError::Internal("server secret missing".into()))?;
+        Ok(Self {
+            store,
+            clock,
+            settings,
+            canon: Canonicalizer::bundled(),
+            offer_secret: SecretString::new(stored.secret_hex.clone()),
+            signers: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn repo<T: rosette_storage::Record>(&self) -> Repo<T> {
+        Repo::new(Arc::clone(&self.store))
+    }
+
+    /// `<public>/issuers/<slug>`.
+    pub fn issuer_id(&self, slug: &str) -> String {
+        format!("{}/issuers/{slug}", self.settings.public_url)
+    }
+
+    /// HMAC-SHA256(server secret, label ‖ 0 ‖ offer id): offer tokens and PINs are derived,
+    /// so the claim page can show the offer again while storage holds only hashes.
+    fn derive(&self, label: &str, offer_id: &str) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(self.offer_secret.expose_secret().as_bytes())
+                .unwrap_or_else(|_| unreachable_hmac());
+        mac.update(label.as_bytes());
+        mac.update(&[0]);
+        mac.update(offer_id.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn offer_token(&self, offer_id: &str) -> OfferToken {
+        OfferToken::from_presented(URL_SAFE_NO_PAD.encode(self.derive("offer-token", offer_id)))
+    }
+
+    fn offer_pin(&self, offer_id: &str) -> SecretString {
+        let bytes = self.derive("tx-code", offer_id);
+        let mut n = u64::from_be_bytes([
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+        ]);
+        let mut digits = String::with_capacity(PIN_LENGTH);
+        for _ in 0..PIN_LENGTH {
+            digits.push(char::from(b'0' + (n % 10) as u8));
+            n /= 10;
+        }
+        SecretString::new(digits)
+    }
+
+    fn offer_uri(&self, slug: &str, offer_id: &str) -> String {
+        self.offer_token(offer_id)
+            .offer_uri(&format!("{}/offers", self.issuer_id(slug)))
+    }
+
+    // ---------------------------------------------------------------- admin: auth
+
+    /// Who `token` belongs to.
+    pub fn authenticate(&self, token: Option<&str>) -> Result<Caller, AdminError> {
+        let token = token.ok_or(AdminError::Unauthorized)?;
+        if SecretHash::of(self.settings.operator_token.expose_secret()).matches(token) {
+            return Ok(Caller::Operator);
+        }
+        let hash = SecretHash::of(token).to_hex();
+        match self.repo::<AdminTokenRow>().get(hash.as_bytes())? {
+            Some(row) => Ok(Caller::Institution(row.slug.clone())),
+            None => Err(AdminError::Unauthorized),
+        }
+    }
+
+    /// Checks that `caller` may act on `slug` and that it exists.
+    pub fn authorize(&self, caller: &Caller, slug: &str) -> Result<InstitutionRowView, AdminError> {
+        if let Caller::Institution(own) = caller
+            && own != slug
+        {
+            return Err(AdminError::Forbidden);
+        }
+        let row = self
+            .repo::<InstitutionRow>()
+            .get(slug.as_bytes())?
+            .ok_or(AdminError::NotFound("institution"))?;
+        Ok(InstitutionRowView(row))
+    }
+
+    // ---------------------------------------------------------------- institutions
+
+    /// Creates an institution with a fresh Ed25519 key.
+    pub fn create_institution(
+        &self,
+        input: NewInstitution,
+    ) -> Result<CreatedInstitution, AdminError> {
+        if !valid_slug(&input.slug) {
+            return Err(AdminError::Invalid(
+                "slug must match [a-z0-9-]{1,40}".into(),
+            ));
+        }
+        if input.name.trim().is_empty() {
+            return Err(AdminError::Invalid("name must not be empty".into()));
+        }
+        let method = input.did_method.unwrap_or(DidMethod::Key);
+        let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+        let did = match method {
+            DidMethod::Key => key.did_key().as_str().to_owned(),
+            DidMethod::Web => self.did_web(&input.slug)?,
+        };
+        let row = InstitutionRow {
+            slug: input.slug.clone(),
+            name: input.name.clone(),
+            url: input.url,
+            logo: input.logo,
+            did_method: method,
+            did: did.clone(),
+            created_at: self.now().unix(),
+        };
+        let key_row = KeyRow {
+            slug: input.slug.clone(),
+            private_jwk: key.to_jwk_json().to_string(),
+        };
+        let admin_token = random_token();
+        let token_row = AdminTokenRow {
+            token_hash: SecretHash::of(&admin_token).to_hex(),
+            slug: input.slug.clone(),
+            created_at: self.now().unix(),
+        };
+        let mut batch = WriteBatch::new();
+        batch.require_no_record::<InstitutionRow>(row.key());
+        batch.put(&row)?.put(&key_row)?.put(&token_row)?;
+        if self.store.apply_checked(batch)?.is_err() {
+            return Err(AdminError::Conflict(format!(
+                "institution {} exists",
+                input.slug
+            )));
+        }
+        tracing::info!(slug = %row.slug, did = %row.did, "institution created");
+        Ok(CreatedInstitution {
+            slug: row.slug.clone(),
+            name: row.name.clone(),
+            did,
+            issuer: self.issuer_id(&row.slug),
+            admin_token,
+        })
+    }
+
+    /// A new admin token for an existing institution (used by `--demo` on every start).
+    pub fn mint_admin_token(&self, slug: &str) -> Result<String, AdminError> {
+        let admin_token = random_token();
+        self.repo::<AdminTokenRow>().put(&AdminTokenRow {
+            token_hash: SecretHash::of(&admin_token).to_hex(),
+            slug: slug.to_owned(),
+            created_at: self.now().unix(),
+        })?;
+        Ok(admin_token)
+    }
+
+    fn did_web(&self, slug: &str) -> Result<String, AdminError> {
+        let url = url::Url::parse(&self.issuer_id(slug))
+            .map_err(|e| AdminError::Invalid(format!("public URL: {e}")))?;
+        let did = rosette_did::did_web::did_web_from_url(&url)
+            .map_err(|e| AdminError::Invalid(format!("did:web: {e}")))?;
+        Ok(did.as_str().to_owned())
+    }
+
+    /// All institutions.
+    pub fn list_institutions(&self) -> Result<Vec<Value>, AdminError> {
+        let rows =
+            self.repo::<InstitutionRow>()
+                .scan(b"", None, rosette_storage::MAX_SCAN_LIMIT)?;
+        Ok(rows
+            .into_iter()
+            .map(|(_, r)| self.institution_json(&r))
+            .collect())
+    }
+
+    fn institution_json(&self, r: &InstitutionRow) -> Value {
+        json!({"slug": r.slug, "name": r.name, "url": r.url, "logo": r.logo, "did_method": r.did_method, "did": r.did, "issuer": self.issuer_id(&r.slug)})
+    }
+
+    pub(crate) fn institution(
+        &self,
+        slug: &str,
+    ) -> Result<Option<InstitutionRow>, rosette_storage::StorageError> {
+        if !valid_slug(slug) {
+            return Ok(None);
+        }
+        self.repo::<InstitutionRow>().get(slug.as_bytes())
+    }
+
+    fn signer(&self, inst: &InstitutionRow) -> Result<Arc<CredentialSigner>, ProtocolError> {
+        if let Ok(cache) = self.signers.lock()
+            && let Some(s) = cache.get(&inst.slug)
+        {
+            return Ok(Arc::clone(s));
+        }
+        let row = self
+            .repo::<KeyRow>()
+            .get(inst.slug.as_bytes())?
+            .ok_or_else(|| ProtocolError::Issuance("signing key missing".into()))?;
+        let key = SigningKey::from_jwk_str(&row.private_jwk)
+            .map_err(|e| ProtocolError::Issuance(format!("signing key: {e}")))?;
+        let vm = match inst.did_method {
+            DidMethod::Key => key.did_key_verification_method().as_str().to_owned(),
+            DidMethod::Web => format!("{}#{}", inst.did, key.public_key().to_multibase()),
+        };
+        let signer = Arc::new(CredentialSigner::new(self.canon.clone(), key, vm));
+        if let Ok(mut cache) = self.signers.lock() {
+            cache.insert(inst.slug.clone(), Arc::clone(&signer));
+        }
+        Ok(signer)
+    }
+
+    /// The did:web document of a did:web institution.
+    pub fn did_document(&self, slug: &str) -> Result<Value, ProtocolError> {
+        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+        if inst.did_method != DidMethod::Web {
+            return Err(ProtocolError::NotFound);
+        }
+        let signer = self.signer(&inst)?;
+        let did = rosette_did::Did::parse(&inst.did)
+            .map_err(|e| ProtocolError::Issuance(e.to_string()))?;
+        Ok(rosette_did::did_web::did_web_document(
+            &did,
+            std::slice::from_ref(signer.key().public_key()),
+        ))
+    }
+
+    // ---------------------------------------------------------------- metadata
+
+    /// Credential Issuer Metadata of an institution.
+    pub fn issuer_metadata(&self, slug: &str) -> Result<CredentialIssuerMetadata, ProtocolError> {
+        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+        Ok(self.metadata_for(&inst))
+    }
+
+    fn metadata_for(&self, inst: &InstitutionRow) -> CredentialIssuerMetadata {
+        let issuer = self.issuer_id(&inst.slug);
+        let mut display = CredentialDisplay::new(format!("{} Open Badge", inst.name), Some("en"));
+        display.description = Some(format!(
+            "An Open Badges 3.0 achievement credential from {}",
+            inst.name
+        ));
+        display.background_color = Some("#1e40af".into());
+        display.text_color = Some("#ffffff".into());
+        let logo = inst.logo.as_ref().and_then(|uri| {
+            serde_json::from_value(json!({"uri": uri, "alt_text": inst.name})).ok()
+        });
+        display.logo = logo.clone();
+        let algs = vec!["EdDSA".to_owned(), "ES256".to_owned()];
+        let types = vec![
+            "VerifiableCredential".to_owned(),
+            "OpenBadgeCredential".to_owned(),
+        ];
+        let mut configs = BTreeMap::new();
+        configs.insert(
+            LDP_VC.to_owned(),
+            CredentialConfiguration::ldp_vc(
+                vec![
+                    "https://www.w3.org/ns/credentials/v2".into(),
+                    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json".into(),
+                ],
+                types.clone(),
+                algs.clone(),
+                display.clone(),
+            ),
+        );
+        configs.insert(
+            JWT_VC_JSON.to_owned(),
+            CredentialConfiguration::jwt_vc_json(types, vec!["EdDSA".into()], algs, display),
+        );
+        let mut metadata = CredentialIssuerMetadata::new(&issuer, configs);
+        metadata.batch_credential_issuance = (self.settings.batch_size >= 2)
+            .then(|| BatchCredentialIssuance::new(self.settings.batch_size));
+        let issuer_display: Option<IssuerDisplay> = serde_json::from_value(json!({"name": inst.name, "locale": "en", "logo": inst.logo.as_ref().map(|uri| json!({"uri": uri, "alt_text": inst.name}))})).ok();
+        metadata.display = issuer_display.map(|d| vec![d]);
+        metadata
+    }
+
+    /// OAuth AS metadata of an institution.
+    pub fn as_metadata(&self, slug: &str) -> Result<AuthorizationServerMetadata, ProtocolError> {
+        let _ = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+        Ok(AuthorizationServerMetadata::pre_authorized_only(
+            &self.issuer_id(slug),
+            true,
+        ))
+    }
+
+    // ---------------------------------------------------------------- achievements
+
+    /// Creates an achievement after checking it makes a valid OB 3.0 credential.
+    pub fn create_achievement(
+        &self,
+        slug: &str,
+        input: AchievementInput,
+    ) -> Result<Value, AdminError> {
+        let now = self.now().unix();
+        let row = AchievementRow {
+            slug: slug.to_owned(),
+            id: uuid::Uuid::new_v4().to_string(),
+            name: input.name,
+            description: input.description,
+            criteria: serde_json::to_value(input.criteria)
+                .map_err(|e| AdminError::Internal(e.to_string()))?,
+            image: input.image,
+            tags: input.tags,
+            alignment: input.alignment,
+            result_descriptions: input.result_descriptions,
+            achievement_type: input.achievement_type,
+            validity_days: input.validity_days,
+            archived: false,
+            created_at: now,
+            updated_at: now,
+        };
+        self.check_achievement(&row)?;
+        self.repo::<AchievementRow>().put(&row)?;
+        Ok(self.achievement_json(&row))
+    }
+
+    /// Replaces an achievement's definition.
+    pub fn update_achievement(
+        &self,
+        slug: &str,
+        id: &str,
+        input: AchievementInput,
+    ) -> Result<Value, AdminError> {
+        let repo = self.repo::<AchievementRow>();
+        let key = scoped_key(slug, id);
+        let old = repo.get(&key)?.ok_or(AdminError::NotFound("achievement"))?;
+        let row = AchievementRow {
+            name: input.name,
+            description: input.description,
+            criteria: serde_json::to_value(input.criteria)
+                .map_err(|e| AdminError::Internal(e.to_string()))?,
+            image: input.image,
+            tags: input.tags,
+            alignment: input.alignment,
+            result_descriptions: input.result_descriptions,
+            achievement_type: input.achievement_type,
+            validity_days: input.validity_days,
+            updated_at: self.now().unix(),
+            ..old
+        };
+        self.check_achievement(&row)?;
+        repo.put(&row)?;
+        Ok(self.achievement_json(&row))
+    }
+
+    /// Archives an achievement: no new offers.
+    pub fn archive_achievement(&self, slug: &str, id: &str) -> Result<Value, AdminError> {
+        let now = self.now().unix();
+        let updated = self
+            .repo::<AchievementRow>()
+            .update(&scoped_key(slug, id), |row| {
+                row.map(|mut r| {
+                    r.archived = true;
+                    r.updated_at = now;
+                    r
+                })
+            })?;
+        let row = updated.ok_or(AdminError::NotFound("achievement"))?;
+        Ok(self.achievement_json(&row))
+    }
+
+    /// An institution's achievements.
+    pub fn list_achievements(&self, slug: &str) -> Result<Vec<Value>, AdminError> {
+        let prefix = format!("{slug}/");
+        let rows = self.repo::<AchievementRow>().scan(
+            prefix.as_bytes(),
+            None,
+            rosette_storage::MAX_SCAN_LIMIT,
+        )?;
+        Ok(rows.iter().map(|(_, r)| self.achievement_json(r)).collect())
+    }
+
+    fn achievement_url(&self, slug: &str, id: &str) -> String {
+        format!("{}/achievements/{id}", self.issuer_id(slug))
+    }
+
+    fn achievement_json(&self, r: &AchievementRow) -> Value {
+        json!({
+            "id": r.id,
+            "url": self.achievement_url(&r.slug, &r.id),
+            "name": r.name,
+            "description": r.description,
+            "criteria": r.criteria,
+            "image": r.image,
+            "tags": r.tags,
+            "alignment": r.alignment,
+            "result_descriptions": r.result_descriptions,
+            "achievement_type": r.achievement_type,
+            "validity_days": r.validity_days,
+            "archived": r.archived,
+        })
+    }
+
+    /// The OB 3.0 Achievement object.
+    fn achievement_object(&self, r: &AchievementRow) -> Value {
+        let mut a = serde_json::Map::new();
+        a.insert("id".into(), json!(self.achievement_url(&r.slug, &r.id)));
+        a.insert("type".into(), json!(["Achievement"]));
+        a.insert("name".into(), json!(r.name));
+        a.insert("description".into(), json!(r.description));
+        a.insert("criteria".into(), r.criteria.clone());
+        if let Some(image) = &r.image {
+            a.insert("image".into(), json!({"id": image, "type": "Image"}));
+        }
+        if !r.tags.is_empty() {
+            a.insert("tag".into(), json!(r.tags));
+        }
+        if !r.alignment.is_empty() {
+            a.insert("alignment".into(), json!(r.alignment));
+        }
+        if !r.result_descriptions.is_empty() {
+            a.insert("resultDescription".into(), json!(r.result_descriptions));
+        }
+        if let Some(t) = &r.achievement_type {
+            a.insert("achievementType".into(), json!(t));
+        }
+        Value::Object(a)
+    }
+
+    fn check_achievement(&self, row: &AchievementRow) -> Result<(), AdminError> {
+        if row.name.trim().is_empty() {
+            return Err(AdminError::Invalid("name must not be empty".into()));
+        }
+        let sample = self.unsigned_credential(
+            row,
+            "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "Sample",
+            None,
+            "salt",
+            "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "Sample issuer",
+            None,
+            self.now(),
+        );
+        rosette_openbadges::prepare_for_issuance(
+            sample,
+            "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            &self.now().to_rfc3339(),
+            || uuid::Uuid::new_v4().to_string(),
+            rosette_openbadges::SchemaVariant::Strict,
+        )
+        .map(drop)
+        .map_err(|e| match e {
+            rosette_openbadges::IssuanceError::Invalid(violations) => AdminError::Invalid(format!(
+                "the achievement does not make a valid Open Badges 3.0 credential: {}",
+                violations
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            other => AdminError::Invalid(other.to_string()),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn unsigned_credential(
+        &self,
+        achievement: &AchievementRow,
+        subject_did: &str,
+        recipient_name: &str,
+        email_hash: Option<&str>,
+        email_salt: &str,
+        issuer_did: &str,
+        issuer_name: &str,
+        issuer_url: Option<&str>,
+        now: Timestamp,
+    ) -> Value {
+        let mut identifiers = vec![json!({
+            "type": "IdentityObject",
+            "hashed": false,
+            "identityHash": recipient_name,
+            "identityType": "name",
+        })];
+        if let Some(hash) = email_hash {
+            identifiers.push(json!({
+                "type": "IdentityObject",
+                "hashed": true,
+                "identityHash": hash,
+                "identityType": "emailAddress",
+                "salt": email_salt,
+            }));
+        }
+        let mut issuer = json!({"id": issuer_did, "type": ["Profile"], "name": issuer_name});
+        if let (Some(url), Some(obj)) = (issuer_url, issuer.as_object_mut()) {
+            obj.insert("url".into(), json!(url));
+        }
+        let mut credential = json!({
+            "@context": [
+                "https://www.w3.org/ns/credentials/v2",
+                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+            ],
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "name": achievement.name,
+            "issuer": issuer,
+            "validFrom": now.to_rfc3339(),
+            "credentialSubject": {
+                "id": subject_did,
+                "type": ["AchievementSubject"],
+                "identifier": identifiers,
+                "achievement": self.achievement_object(achievement),
+            },
+            "credentialSchema": [{
+                "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+                "type": "1EdTechJsonSchemaValidator2019"
+            }]
+        });
+        if let (Some(days), Some(obj)) = (achievement.validity_days, credential.as_object_mut()) {
+            obj.insert(
+                "validUntil".into(),
+                json!(now.plus_seconds(i64::from(days) * 86_400).to_rfc3339()),
+            );
+        }
+        credential
+    }
+
+    // ---------------------------------------------------------------- offers
+
+    /// Creates an offer (one atomic write: offer, token index, code state).
+    pub fn create_offer(&self, slug: &str, input: NewOffer) -> Result<CreatedOffer, AdminError> {
+        let achievement = self
+            .repo::<AchievementRow>()
+            .get(&scoped_key(slug, &input.achievement_id))?
+            .ok_or(AdminError::NotFound("achievement"))?;
+        if achievement.archived {
+            return Err(AdminError::Invalid("the achievement is archived".into()));
+        }
+        if input.recipient.name.trim().is_empty() {
+            return Err(AdminError::Invalid(
+                "recipient.name must not be empty".into(),
+            ));
+        }
+        if let Some(email) = &input.recipient.email
+            && (!email.contains('@') || email.len() > 320)
+        {
+            return Err(AdminError::Invalid(format!(
+                "not an e-mail address: {email:?}"
+            )));
+        }
+        let configurations = match input.configurations {
+            None => vec![LDP_VC.to_owned(), JWT_VC_JSON.to_owned()],
+            Some(list) => {
+                if list.is_empty() || list.iter().any(|c| c != LDP_VC && c != JWT_VC_JSON) {
+                    return Err(AdminError::Invalid(format!(
+                        "configurations must be a non-empty subset of [{LDP_VC}, {JWT_VC_JSON}]"
+                    )));
+                }
+                let mut unique = Vec::new();
+                for c in list {
+                    if !unique.contains(&c) {
+                        unique.push(c);
+                    }
+                }
+                unique
+            }
+        };
+        let lifetime = input.expires_in_seconds.unwrap_or(DEFAULT_OFFER_LIFETIME);
+        if lifetime == 0 || lifetime > 365 * 86_400 {
+            return Err(AdminError::Invalid(
+                "expires_in_seconds must be between 1 and 31536000".into(),
+            ));
+        }
+        let lifetime = i64::try_from(lifetime).unwrap_or(i64::MAX);
+        let pin = input.pin.unwrap_or(true);
+        let now = self.now();
+        let id = uuid::Uuid::new_v4().to_string();
+        let salt = random_hex(16);
+        let row = OfferRow {
+            slug: slug.to_owned(),
+            id: id.clone(),
+            achievement_id: achievement.id.clone(),
+            recipient_name: input.recipient.name.trim().to_owned(),
+            email_hash: input
+                .recipient
+                .email
+                .as_deref()
+                .map(|e| rosette_openbadges::identity_hash_sha256(e.trim(), &salt)),
+            email_salt: salt,
+            configurations: configurations.clone(),
+            pin,
+            created_at: now.unix(),
+            expires_at: now.plus_seconds(lifetime).unix(),
+            claimed_at: None,
+        };
+        let token = self.offer_token(&id);
+        let code = token.pre_authorized_code();
+        let tx_code = pin.then(|| self.offer_pin(&id));
+        let mut state = rosette_oid4vci::PreAuthorizedCodeState::new(
+            &code,
+            configurations,
+            None,
+            now,
+            lifetime,
+        );
+        state.tx_code_hash = tx_code
+            .as_ref()
+            .map(|pin| SecretHash::of(pin.expose_secret()));
+        let mut batch = WriteBatch::new();
+        batch.require_no_record::<OfferRow>(row.key());
+        batch
+            .put(&row)?
+            .put(&OfferTokenRow {
+                token_hash: token.hash().to_hex(),
+                slug: slug.to_owned(),
+                offer_id: id.clone(),
+            })?
+            .put(&CodeRow {
+                slug: slug.to_owned(),
+                offer_id: id.clone(),
+                state,
+            })?;
+        self.store.apply(batch)?;
+        self.created_offer(&row, tx_code.as_ref())
+    }
+
+    fn created_offer(
+        &self,
+        row: &OfferRow,
+        tx_code: Option<&SecretString>,
+    ) -> Result<CreatedOffer, AdminError> {
+        let offer = self.credential_offer(row);
+        let by_value =
+            offer_url_by_value(&offer).map_err(|e| AdminError::Internal(e.to_string()))?;
+        let claim = format!("{}/claim/{}", self.issuer_id(&row.slug), row.id);
+        Ok(CreatedOffer {
+            id: row.id.clone(),
+            state: "offered",
+            offer_url: offer_url_by_reference(&self.offer_uri(&row.slug, &row.id)),
+            offer_url_by_value: by_value,
+            tx_code: tx_code.map(|t| t.expose_secret().to_owned()),
+            qr_svg: format!("{claim}/qr.svg"),
+            qr_png: format!("{claim}/qr.png"),
+            claim_page: claim,
+            expires_at: Timestamp::from_unix(row.expires_at)
+                .map(Timestamp::to_rfc3339)
+                .unwrap_or_default(),
+        })
+    }
+
+    fn credential_offer(&self, row: &OfferRow) -> CredentialOffer {
+        let code = self.offer_token(&row.id).pre_authorized_code();
+        let spec = row.pin.then(|| {
+            TxCodeSpec::numeric(
+                PIN_LENGTH as u32,
+                Some("Enter the PIN you received by e-mail"),
+            )
+        });
+        CredentialOffer::pre_authorized(
+            &self.issuer_id(&row.slug),
+            row.configurations.clone(),
+            code.expose_secret(),
+            spec,
+        )
+    }
+
+    fn offer_state(&self, row: &OfferRow, now: Timestamp) -> &'static str {
+        if row.claimed_at.is_some() {
+            "claimed"
+        } else if now.unix() >= row.expires_at {
+            "expired"
+        } else {
+            "offered"
+        }
+    }
+
+    /// An institution's offers, optionally only those in `state`.
+    pub fn list_offers(&self, slug: &str, state: Option<&str>) -> Result<Vec<Value>, AdminError> {
+        if let Some(s) = state
+            && !matches!(s, "offered" | "claimed" | "expired")
+        {
+            return Err(AdminError::Invalid(
+                "state must be offered, claimed or expired".into(),
+            ));
+        }
+        let now = self.now();
+        let prefix = format!("{slug}/");
+        let rows = self.repo::<OfferRow>().scan(
+            prefix.as_bytes(),
+            None,
+            rosette_storage::MAX_SCAN_LIMIT,
+        )?;
+        Ok(rows
+            .iter()
+            .filter(|(_, r)| state.is_none_or(|s| s == self.offer_state(r, now)))
+            .map(|(_, r)| {
+                json!({
+                    "id": r.id,
+                    "state": self.offer_state(r, now),
+                    "achievement_id": r.achievement_id,
+                    "recipient": {"name": r.recipient_name},
+                    "configurations": r.configurations,
+                    "pin": r.pin,
+                    "created_at": Timestamp::from_unix(r.created_at).map(Timestamp::to_rfc3339),
+                    "expires_at": Timestamp::from_unix(r.expires_at).map(Timestamp::to_rfc3339),
+                    "claimed_at": r.claimed_at.and_then(Timestamp::from_unix).map(Timestamp::to_rfc3339),
+                    "claim_page": format!("{}/claim/{}", self.issuer_id(slug), r.id),
+                })
+            })
+            .collect())
+    }
+
+    /// Issuance records of an institution.
+    pub fn list_credentials(&self, slug: &str) -> Result<Vec<Value>, AdminError> {
+        let prefix = format!("{slug}/");
+        let rows = self.repo::<IssuanceRow>().scan(
+            prefix.as_bytes(),
+            None,
+            rosette_storage::MAX_SCAN_LIMIT,
+        )?;
+        let mut out: Vec<_> = rows.into_iter().map(|(_, r)| r).collect();
+        out.sort_by(|a, b| (a.issued_at, &a.credential_id).cmp(&(b.issued_at, &b.credential_id)));
+        Ok(out
+            .iter()
+            .map(|r| {
+                json!({
+                    "credential_id": r.credential_id,
+                    "offer_id": r.offer_id,
+                    "achievement_id": r.achievement_id,
+                    "configuration_id": r.configuration_id,
+                    "format": r.format,
+                    "subject_did": r.subject_did,
+                    "issued_at": Timestamp::from_unix(r.issued_at).map(Timestamp::to_rfc3339),
+                })
+            })
+            .collect())
+    }
+
+    /// The claim page's data.
+    pub(crate) fn claim_view(
+        &self,
+        slug: &str,
+        offer_id: &str,
+    ) -> Result<ClaimView, ProtocolError> {
+        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+        let offer = self
+            .repo::<OfferRow>()
+            .get(&scoped_key(slug, offer_id))?
+            .ok_or(ProtocolError::NotFound)?;
+        let achievement = self
+            .repo::<AchievementRow>()
+            .get(&scoped_key(slug, &offer.achievement_id))?
+            .ok_or(ProtocolError::NotFound)?;
+        let state = self.offer_state(&offer, self.now());
+        Ok(ClaimView {
+            institution: inst.name,
+            achievement_name: achievement.name,
+            achievement_description: achievement.description,
+            image: achievement.image,
+            recipient: offer.recipient_name.clone(),
+            pin: offer.pin,
+            offer_url: (state == "offered")
+                .then(|| offer_url_by_reference(&self.offer_uri(slug, offer_id))),
+            state,
+            expires_at: Timestamp::from_unix(offer.expires_at)
+                .map(Timestamp::to_rfc3339)
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The by-reference offer URL and PIN of an offer (for `--demo`), if still claimable.
+    pub fn offer_url_and_pin(
+        &self,
+        slug: &str,
+        offer_id: &str,
+    ) -> Result<Option<(String, Option<String>)>, AdminError> {
+        let Some(offer) = self.repo::<OfferRow>().get(&scoped_key(slug, offer_id))? else {
+            return Ok(None);
+        };
+        if self.offer_state(&offer, self.now()) != "offered" {
+            return Ok(None);
+        }
+        let pin = offer
+            .pin
+            .then(|| self.offer_pin(offer_id).expose_secret().to_owned());
+        Ok(Some((
+            offer_url_by_reference(&self.offer_uri(slug, offer_id)),
+            pin,
+        )))
+    }
+
+    /// Ids of an institution's offers that are still claimable.
+    pub fn open_offer_ids(&self, slug: &str) -> Result<Vec<String>, AdminError> {
+        let now = self.now();
+        let prefix = format!("{slug}/");
+        let rows = self.repo::<OfferRow>().scan(
+            prefix.as_bytes(),
+            None,
+            rosette_storage::MAX_SCAN_LIMIT,
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, r)| self.offer_state(r, now) == "offered")
+            .map(|(_, r)| r.id.clone())
+            .collect())
+    }
+
+    // ---------------------------------------------------------------- OpenID4VCI
+
+    /// `GET B/offers/<token>`: the Credential Offer object.
+    pub fn offer_by_token(
+        &self,
+        slug: &str,
+        token: &str,
+    ) -> Result<CredentialOffer, ProtocolError> {
+        if token.len() > 128 {
+            return Err(ProtocolError::NotFound);
+        }
+        let hash = OfferToken::from_presented(token).hash().to_hex();
+        let index = self
+            .repo::<OfferTokenRow>()
+            .get(hash.as_bytes())?
+            .ok_or(ProtocolError::NotFound)?;
+        if index.slug != slug {
+            return Err(ProtocolError::NotFound);
+        }
+        let offer = self
+            .repo::<OfferRow>()
+            .get(&scoped_key(slug, &index.offer_id))?
+            .ok_or(ProtocolError::NotFound)?;
+        if self.offer_state(&offer, self.now()) != "offered" {
+            return Err(ProtocolError::NotFound);
+        }
+        Ok(self.credential_offer(&offer))
+    }
+
+    fn token_settings(&self) -> TokenSettings {
+        TokenSettings {
+            access_token_lifetime: self.settings.access_token_lifetime,
+            max_tx_code_attempts: self.settings.max_tx_code_attempts,
+            anonymous_access: true,
+            c_nonce_in_token_response: Some(self.settings.nonce_lifetime),
+        }
+    }
+
+    /// `POST B/token`: redeems a pre-authorized code. Single use and the wrong-PIN counter are
+    /// enforced with compare-and-swap on the stored code state.
+    pub fn token(&self, slug: &str, body: &[u8]) -> Result<TokenResponse, ProtocolError> {
+        let request = TokenRequest::from_form(body)?;
+        match &request.grant_type {
+            None => return Err(TokenError::MissingGrantType.into()),
+            Some(GrantType::PreAuthorizedCode) => {}
+            Some(other) => {
+                return Err(TokenError::UnsupportedGrantType(other.as_str().to_owned()).into());
+            }
+        }
+        let code = request
+            .pre_authorized_code
+            .as_deref()
+            .ok_or(TokenError::MissingPreAuthorizedCode)?;
+        let key = SecretHash::of(code).to_hex().into_bytes();
+        let codes = self.repo::<CodeRow>();
+        let settings = self.token_settings();
+        for _ in 0..CAS_ATTEMPTS {
+            let stored = codes.load(&key)?.ok_or(TokenError::UnknownCode)?;
+            // A code of one institution presented at another is unknown here.
+            if stored.slug != slug {
+                return Err(TokenError::UnknownCode.into());
+            }
+            let mut state = stored.state.clone();
+            let now = self.now();
+            let result = redeem(&mut state, &request, &settings, now, &mut OsRng);
+            if state == stored.state {
+                // Nothing changed (refused before any state change): nothing to persist.
+                return match result {
+                    Ok(_) => Err(ProtocolError::Issuance(
+                        "redeem succeeded without state change".into(),
+                    )),
+                    Err(e) => Err(e.into()),
+                };
+            }
+            let mut batch = WriteBatch::new();
+            batch.require_unchanged::<CodeRow>(key.clone(), &stored);
+            batch.put(&CodeRow {
+                slug: stored.slug.clone(),
+                offer_id: stored.offer_id.clone(),
+                state,
+            })?;
+            if let Ok(grant) = &result {
+                batch.put(&AccessTokenRow {
+                    slug: slug.to_owned(),
+                    offer_id: stored.offer_id.clone(),
+                    record: grant.record.clone(),
+                })?;
+                if let Some((_, nonce)) = &grant.c_nonce {
+                    batch.put(&NonceRow {
+                        slug: slug.to_owned(),
+                        record: nonce.clone(),
+                    })?;
+                }
+            }
+            if self.store.apply_checked(batch)?.is_err() {
+                // Another request changed the state first (redeemed it, or counted a wrong
+                // PIN): decide again on the fresh state.
+                continue;
+            }
+            return match result {
+                Ok(grant) => {
+                    tracing::info!(slug, offer = %stored.offer_id, "pre-authorized code redeemed");
+                    Ok(grant.response())
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
+        Err(TokenError::CodeAlreadyUsed.into())
+    }
+
+    /// `POST B/nonce`.
+    pub fn nonce(&self, slug: &str) -> Result<NonceResponse, ProtocolError> {
+        let _ = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+        let (nonce, record) = issue_nonce(&mut OsRng, self.now(), self.settings.nonce_lifetime);
+        self.repo::<NonceRow>().put(&NonceRow {
+            slug: slug.to_owned(),
+            record,
+        })?;
+        Ok(NonceResponse::new(&nonce))
+    }
+
+    fn access_token(
+        &self,
+        slug: &str,
+        authorization: Option<&str>,
+    ) -> Result<AccessTokenRow, ProtocolError> {
+        let presented = rosette_oid4vci::bearer_token(authorization)?;
+        let row = self
+            .repo::<AccessTokenRow>()
+            .get(SecretHash::of(presented).to_hex().as_bytes())?
+            .ok_or(BearerError::UnknownToken)?;
+        // A token of one institution is unknown at another.
+        if row.slug != slug {
+            return Err(BearerError::UnknownToken.into());
+        }
+        row.record.authorize(presented, self.now())?;
+        Ok(row)
+    }
+
+    /// `POST B/credential`: checks the bearer token, the request and every key proof, then
+    /// signs one credential per proof key and records the issuance together with the
+    /// consumption of the c_nonce(s) (one checked batch: a replayed nonce issues nothing).
+    pub fn credential(
+        &self,
+        slug: &str,
+        authorization: Option<&str>,
+        body: &[u8],
+    ) -> Result<CredentialResponse, ProtocolError> {
+        let token = self.access_token(slug, authorization)?;
+        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+        let metadata = self.metadata_for(&inst);
+        let request = CredentialRequest::from_json(body)?;
+        let valid = validate_credential_request(&request, &metadata, &token.record)?;
+        let config_id = valid.credential_configuration_id.clone();
+        let format = if config_id == LDP_VC {
+            CredentialFormat::LdpVc
+        } else {
+            CredentialFormat::JwtVcJson
+        };
+        let algs = metadata
+            .credential_configurations_supported
+            .get(&config_id)
+            .and_then(|c| c.jwt_proof_algs())
+            .unwrap_or_default()
+            .to_vec();
+        let issuer_id = self.issuer_id(slug);
+        let now = self.now();
+        let nonces = self.repo::<NonceRow>();
+        let mut keys = Vec::new();
+        let mut used: BTreeMap<String, (String, rosette_storage::Stored<NonceRow>)> =
+            BTreeMap::new();
+        for jwt in &valid.jwt_proofs {
+            let nonce = unverified_proof_nonce(jwt)?;
+            let hash = SecretHash::of(&nonce).to_hex();
+            let stored = match used.remove(&hash) {
+                Some((_, stored)) => stored,
+                None => nonces.load(hash.as_bytes())?.ok_or(NonceError::Unknown)?,
+            };
+            if stored.slug != slug {
+                return Err(NonceError::Unknown.into());
+            }
+            stored.record.check(&nonce, now)?;
+            let mut expect = KeyProofExpectations::new(&issuer_id, Some(&nonce), now, &algs);
+            expect.client_id = token.record.client_id.as_deref();
+            keys.push(validate_jwt_proof(jwt, &expect)?);
+            used.insert(hash, (nonce, stored));
+        }
+        check_distinct_keys(&keys)?;
+
+        let offer = self
+            .repo::<OfferRow>()
+            .get(&scoped_key(slug, &token.offer_id))?
+            .ok_or(ProtocolError::NotFound)?;
+        let achievement = self
+            .repo::<AchievementRow>()
+            .get(&scoped_key(slug, &offer.achievement_id))?
+            .ok_or(ProtocolError::Issuance("achievement missing".into()))?;
+        let signer = self.signer(&inst)?;
+        let notification_id = uuid::Uuid::new_v4().to_string();
+        let mut batch = WriteBatch::new();
+        for (hash, (nonce, stored)) in &used {
+            let mut record = stored.record.clone();
+            record.consume(nonce, now)?;
+            batch.require_unchanged::<NonceRow>(hash.clone().into_bytes(), stored);
+            batch.put(&NonceRow {
+                slug: slug.to_owned(),
+                record,
+            })?;
+        }
+        let mut credentials = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let unsigned = self.unsigned_credential(
+                &achievement,
+                &key.did,
+                &offer.recipient_name,
+                offer.email_hash.as_deref(),
+                &offer.email_salt,
+                &inst.did,
+                &inst.name,
+                inst.url.as_deref(),
+                now,
+            );
+            let uuid = uuid::Uuid::new_v4().to_string();
+            let prepared = rosette_openbadges::prepare_for_issuance(
+                unsigned,
+                &inst.did,
+                &now.to_rfc3339(),
+                || uuid.clone(),
+                rosette_openbadges::SchemaVariant::Strict,
+            )
+            .map_err(|e| ProtocolError::Issuance(e.to_string()))?;
+            let prepared = serde_json::to_value(prepared)
+                .map_err(|e| ProtocolError::Issuance(e.to_string()))?;
+            let credential_id = prepared
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let signed = signer
+                .sign(&prepared, format, now)
+                .map_err(|e| ProtocolError::Issuance(e.to_string()))?;
+            credentials.push(match signed {
+                rosette_proof::SignedCredential::Json(v) => v,
+                rosette_proof::SignedCredential::Jwt(jwt) => Value::String(jwt),
+            });
+            batch.put(&IssuanceRow {
+                slug: slug.to_owned(),
+                credential_id,
+                offer_id: offer.id.clone(),
+                achievement_id: achievement.id.clone(),
+                configuration_id: config_id.clone(),
+                format: format.as_str().to_owned(),
+                subject_did: key.did.clone(),
+                issued_at: now.unix(),
+                notification_id: notification_id.clone(),
+            })?;
+        }
+        batch.put(&NotificationRow {
+            id: notification_id.clone(),
+            slug: slug.to_owned(),
+            offer_id: offer.id.clone(),
+            events: Vec::new(),
+        })?;
+        if self.store.apply_checked(batch)?.is_err() {
+            // A concurrent request consumed the nonce first.
+            return Err(NonceError::AlreadyUsed.into());
+        }
+        let _ = self
+            .repo::<OfferRow>()
+            .update(&scoped_key(slug, &offer.id), |row| {
+                row.map(|mut r| {
+                    r.claimed_at.get_or_insert(now.unix());
+                    r
+                })
+            })?;
+        tracing::info!(slug, offer = %offer.id, count = credentials.len(), format = format.as_str(), "credentials issued");
+        Ok(CredentialResponse::issued(
+            credentials,
+            Some(notification_id),
+            valid.dialect,
+        ))
+    }
+
+    /// `POST B/notification`.
+    pub fn notification(
+        &self,
+        slug: &str,
+        authorization: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), ProtocolError> {
+        let token = self.access_token(slug, authorization)?;
+        let request = NotificationRequest::from_json(body)?;
+        let repo = self.repo::<NotificationRow>();
+        let known = repo
+            .get(request.notification_id.as_bytes())?
+            .is_some_and(|r| r.slug == slug && r.offer_id == token.offer_id);
+        if !known {
+            return Err(NotificationError::UnknownNotificationId.into());
+        }
+        let event = request.event.as_str().to_owned();
+        repo.update(request.notification_id.as_bytes(), |row| {
+            row.map(|mut r| {
+                if !r.events.contains(&event) {
+                    r.events.push(event.clone());
+                }
+                r
+            })
+        })?;
+        Ok(())
+    }
+
+    /// Makes every write durable.
+    pub fn flush(&self) -> Result<(), rosette_storage::StorageError> {
+        self.store.flush()
+    }
+}
+
+/// A read institution, as returned by [`Service::authorize`].
+#[derive(Debug, Clone)]
+pub struct InstitutionRowView(pub(crate) InstitutionRow);
+
+impl InstitutionRowView {
+    /// The institution's slug.
+    pub fn slug(&self) -> &str {
+        &self.0.slug
+    }
+}
+
+// HMAC accepts keys of any length; this cannot happen.
+fn unreachable_hmac() -> Hmac<Sha256> {
+    #[allow(clippy::expect_used)]
+    <Hmac<Sha256> as Mac>::new_from_slice(&[0u8; 32]).expect("HMAC takes any key length")
+}
+
+/// Offers created from a CSV upload: header `name,email,achievement_id[,pin]`.
+#[derive(Debug, Serialize)]
+pub struct BulkResult {
+    /// The offers created, in row order.
+    pub created: Vec<CreatedOffer>,
+    /// The rows refused, with their 1-based line numbers.
+    pub errors: Vec<BulkRowError>,
+}
+
+/// A refused CSV row.
+#[derive(Debug, Serialize)]
+pub struct BulkRowError {
+    /// 1-based line number in the upload.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Service {
+    /// Creates one offer per valid CSV row; each row's offer is written atomically.
+    pub fn bulk_offers(&self, slug: &str, text: &str) -> Result<BulkResult, AdminError> {
+        let mut lines = text.lines().enumerate();
+        let header = loop {
+            match lines.next() {
+                None => {
+                    return Err(AdminError::Invalid(
+                        "empty CSV: expected header name,email,achievement_id[,pin]".into(),
+                    ));
+                }
+                Some((_, l)) if l.trim().is_empty() => continue,
+                Some((_, l)) => break parse_csv_line(l.trim_start_matches('\u{feff}')),
+            }
+        };
+        let header: Vec<String> = header
+            .map_err(AdminError::Invalid)?
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
+        let expected = ["name", "email", "achievement_id"];
+        if header.len() < 3
+            || header.get(..3) != Some(&expected.map(String::from)[..])
+            || header.len() > 4
+            || (header.len() == 4 && header.get(3).map(String::as_str) != Some("pin"))
+        {
+            return Err(AdminError::Invalid(
+                "CSV header must be name,email,achievement_id[,pin]".into(),
+            ));
+        }
+        let mut result = BulkResult {
+            created: Vec::new(),
+            errors: Vec::new(),
+        };
+        for (index, line) in lines {
+            let number = index + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let fields = match parse_csv_line(line) {
+                Ok(f) => f,
+                Err(message) => {
+                    result.errors.push(BulkRowError {
+                        line: number,
+                        message,
+                    });
+                    continue;
+                }
+            };
+            if fields.len() != header.len() {
+                result.errors.push(BulkRowError {
+                    line: number,
+                    message: format!("expected {} fields, found {}", header.len(), fields.len()),
+                });
+                continue;
+            }
+            let field = |i: usize| {
+                fields
+                    .get(i)
+                    .map(|s| s.trim().to_owned())
+                    .unwrap_or_default()
+            };
+            let pin = match fields.get(3).map(|s| s.trim().to_ascii_lowercase()) {
+                None => None,
+                Some(p) if p.is_empty() => None,
+                Some(p) if matches!(p.as_str(), "true" | "yes" | "1" | "y") => Some(true),
+                Some(p) if matches!(p.as_str(), "false" | "no" | "0" | "n") => Some(false),
+                Some(p) => {
+                    result.errors.push(BulkRowError {
+                        line: number,
+                        message: format!("pin must be true or false, not {p:?}"),
+                    });
+                    continue;
+                }
+            };
+            let email = field(1);
+            let input = NewOffer {
+                achievement_id: field(2),
+                recipient: Recipient {
+                    name: field(0),
+                    email: (!email.is_empty()).then_some(email),
+                },
+                pin,
+                expires_in_seconds: None,
+                configurations: None,
+            };
+            match self.create_offer(slug, input) {
+                Ok(offer) => result.created.push(offer),
+                Err(AdminError::Storage(e)) => return Err(AdminError::Storage(e)),
+                Err(e) => result.errors.push(BulkRowError {
+                    line: number,
+                    message: e.to_string(),
+                }),
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
+fn parse_csv_line(line: &str) -> Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut current = String::new();
+    let mut chars = line.trim_end_matches('\r').chars().peekable();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                current.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (true, c) => current.push(c),
+            (false, '"') if current.trim().is_empty() && !was_quoted => {
+                current.clear();
+                quoted = true;
+                was_quoted = true;
+            }
+            (false, '"') => return Err("unexpected quote inside a field".into()),
+            (false, ',') => {
+                fields.push(std::mem::take(&mut current));
+                was_quoted = false;
+            }
+            (false, c) => current.push(c),
+        }
+    }
+    if quoted {
+        return Err("unterminated quoted field".into());
+    }
+    fields.push(current);
+    Ok(fields)
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the issuer agent: one binary, the server on 127.0.0.1:0 in-process
+
+// Test helpers are `pub` for the sibling modules; the lint is for library crates.
+#![allow(unreachable_pub)]
+//! (MemoryStore or SledStore, FixedClock), driven over HTTP with reqwest.
+
+mod admin;
+mod attacks;
+mod common;
+mod e2e;
+mod restart;
