@@ -208,3 +208,29 @@ pub fn issuer_id(vc: &Value) -> Option<&str> {
     let issuer = vc.get("issuer")?;
     issuer.as_str().or_else(|| issuer.get("id")?.as_str())
 }
+
+/// The `openid-credential-offer://` URL of the same-device link on a claim page (HTML), if any.
+pub fn offer_url_on_claim_page(html: &str) -> Option<String> {
+    let start = html.find("openid-credential-offer://")?;
+    let rest = html.get(start..)?;
+    let end = rest.find(['"', '\'', '<', ' '])?;
+    let raw = rest.get(..end)?;
+    Some(
+        raw.replace("&amp;", "&")
+            .replace("&#x3D;", "=")
+            .replace("&#61;", "=")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#x27;", "'"),
+    )
+}
+
+/// GETs a claim page (must answer 200) and returns the offer URL it links to.
+pub fn offer_url_via_claim_page(anon: &Client, claim_page: &str) -> String {
+    let page = anon.get(claim_page).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.status, 200, "claim page {claim_page}: {}", page.body);
+    let html = page.body.as_str().unwrap_or_default();
+    offer_url_on_claim_page(html).unwrap_or_else(|| {
+        panic!("claim page {claim_page} has no openid-credential-offer:// link:\n{html}")
+    })
+}
