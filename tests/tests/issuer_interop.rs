@@ -437,11 +437,26 @@ fn wrong_pin_is_refused_and_an_offer_is_claimed_once() {
         .expect("report");
     assert!(!again.passed(), "an offer was claimed twice: {again}");
 
-    // the claim page still answers (with a clear "already used" page), never a 5xx
+    // the claim page now says clearly that the offer is used (the contract leaves the status open:
+    // 200 or 410 Gone), with no wallet link left on it
     let page = Client::new(agent.url(), None)
         .get(str_field(&offer, "claim_page"))
         .expect("claim page");
-    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        matches!(page.status, 200 | 410),
+        "{} {}",
+        page.status,
+        page.body
+    );
+    let html = page.body.as_str().unwrap_or_default();
+    assert!(
+        offer_url_on_claim_page(html).is_none(),
+        "a used offer still links to the wallet: {html}"
+    );
+    assert!(
+        html.contains("already"),
+        "the page does not say the offer was used: {html}"
+    );
     let status = agent
         .terminate(Duration::from_secs(30))
         .unwrap_or_else(|e| panic!("{e}"));
