@@ -462,3 +462,215 @@ fn wrong_pin_is_refused_and_an_offer_is_claimed_once() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(status.success(), "agent exit after SIGTERM: {status}");
 }
+
+#[test]
+fn protocol_and_admin_errors_are_client_errors_with_oauth_codes() {
+    let data = TempDir::new().expect("tempdir");
+    let agent = start(data.path(), false);
+    let op = operator(&agent);
+    let anon = Client::new(agent.url(), None);
+    let inst = create_institution(&op, "errors-u", "Errors University");
+    let b = "/issuers/errors-u";
+
+    // admin API without or with a wrong token
+    for client in [anon.clone(), anon.with_token("not-a-token")] {
+        let r = client.get("/admin/institutions").expect("response");
+        assert_eq!(r.status, 401, "{}", r.body);
+        let r = client.get(&format!("{b}/admin/offers")).expect("response");
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    // bad institution input
+    for body in [
+        json!({"slug": "Upper-Case", "name": "x"}),
+        json!({"slug": "", "name": "x"}),
+        json!({"slug": "a".repeat(41), "name": "x"}),
+        json!({"name": "no slug"}),
+        json!({"slug": "bad-method", "name": "x", "did_method": "ion"}),
+    ] {
+        let r = op
+            .post_json("/admin/institutions", &body)
+            .expect("response");
+        assert!(
+            (400..500).contains(&r.status),
+            "{body} -> {} {}",
+            r.status,
+            r.body
+        );
+        assert!(r.body.get("error").is_some(), "{body} -> {}", r.body);
+    }
+    // an offer for an unknown achievement
+    let admin = op.with_token(&inst.admin_token);
+    let r = admin
+        .post_json(
+            &format!("{b}/admin/offers"),
+            &json!({"achievement_id": "nope", "recipient": {"name": "X"}}),
+        )
+        .expect("response");
+    assert!((400..500).contains(&r.status), "{} {}", r.status, r.body);
+
+    // token endpoint: unknown code, wrong grant type, no body
+    let pre = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+    for (form, code) in [
+        (
+            format!(
+                "grant_type={}&pre-authorized_code=unknown",
+                pre.replace(':', "%3A")
+            ),
+            "invalid_grant",
+        ),
+        (
+            "grant_type=password&username=a&password=b".to_owned(),
+            "unsupported_grant_type",
+        ),
+        (String::new(), "invalid_request"),
+    ] {
+        let r = anon
+            .post_raw(
+                &format!("{b}/token"),
+                "application/x-www-form-urlencoded",
+                form.clone().into_bytes(),
+            )
+            .expect("response");
+        assert_eq!(r.status, 400, "token {form:?}: {}", r.body);
+        assert_eq!(r.body["error"], code, "token {form:?}: {}", r.body);
+    }
+    // credential endpoint without / with a bogus access token
+    let r = anon
+        .post_json(
+            &format!("{b}/credential"),
+            &json!({"credential_configuration_id": "OpenBadgeCredential_jwt_vc_json"}),
+        )
+        .expect("response");
+    assert_eq!(r.status, 401, "{}", r.body);
+    let r = anon
+        .with_token("bogus")
+        .post_json(
+            &format!("{b}/credential"),
+            &json!({"credential_configuration_id": "OpenBadgeCredential_jwt_vc_json"}),
+        )
+        .expect("response");
+    assert_eq!(r.status, 401, "{}", r.body);
+    // unknown offer token, unknown institution, garbage JSON, oversized body
+    let r = anon.get(&format!("{b}/offers/unknown")).expect("response");
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = anon
+        .get("/.well-known/openid-credential-issuer/issuers/no-such")
+        .expect("response");
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = op
+        .post_raw(
+            "/admin/institutions",
+            "application/json",
+            b"{not json".to_vec(),
+        )
+        .expect("response");
+    assert_eq!(r.status, 400, "{}", r.body);
+    let big = json!({"slug": "big", "name": "x".repeat(70 * 1024)});
+    let r = op.post_json("/admin/institutions", &big).expect("response");
+    assert_eq!(r.status, 413, "64 KiB body limit: {}", r.body);
+
+    // the OpenAPI document of the admin API
+    let api = expect(anon.get("/admin/openapi.json"), 200, "openapi");
+    assert!(
+        api["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{api}"
+    );
+    let paths = api["paths"].to_string();
+    for p in [
+        "/admin/institutions",
+        "admin/achievements",
+        "admin/offers",
+        "admin/offers/bulk",
+        "admin/credentials",
+    ] {
+        assert!(paths.contains(p), "openapi lacks {p}");
+    }
+    let status = agent
+        .terminate(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "agent exit after SIGTERM: {status}");
+}
+
+#[test]
+fn claim_page_and_qr_codes_and_did_web_document() {
+    let data = TempDir::new().expect("tempdir");
+    let agent = start(data.path(), false);
+    let op = operator(&agent);
+    let anon = Client::new(agent.url(), None);
+    let created = expect(
+        op.post_json(
+            "/admin/institutions",
+            &json!({"slug": "web-u", "name": "Web University", "did_method": "web"}),
+        ),
+        201,
+        "did:web institution",
+    );
+    let host = agent
+        .url()
+        .trim_start_matches("http://")
+        .replace(':', "%3A");
+    assert_eq!(
+        str_field(&created, "did"),
+        format!("did:web:{host}:issuers:web-u")
+    );
+    let doc = expect(anon.get("/issuers/web-u/did.json"), 200, "did.json");
+    assert_eq!(doc["id"], created["did"], "{doc}");
+    assert!(
+        doc["verificationMethod"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty()),
+        "{doc}"
+    );
+    assert!(
+        doc["assertionMethod"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty()),
+        "{doc}"
+    );
+
+    let admin = op.with_token(str_field(&created, "admin_token"));
+    let achievement = create_achievement(&admin, "web-u", "Web Presence");
+    let offer = create_offer(&admin, "web-u", &achievement, true, "Quinn QR");
+    let page = anon
+        .get(str_field(&offer, "claim_page"))
+        .expect("claim page");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.content_type.starts_with("text/html"),
+        "{}",
+        page.content_type
+    );
+    let html = page.body.as_str().unwrap_or_default();
+    assert_eq!(
+        offer_url_on_claim_page(html).as_deref(),
+        Some(str_field(&offer, "offer_url")),
+        "same-device link"
+    );
+    assert!(html.contains("Web Presence"), "badge preview");
+    assert!(html.contains("PIN"), "PIN guidance");
+    assert!(
+        !html.contains(str_field(&offer, "tx_code")),
+        "the PIN itself must not be on the claim page"
+    );
+
+    let svg = anon.get(str_field(&offer, "qr_svg")).expect("qr.svg");
+    assert_eq!(svg.status, 200);
+    assert!(
+        svg.content_type.starts_with("image/svg+xml"),
+        "{}",
+        svg.content_type
+    );
+    assert!(
+        svg.body.as_str().is_some_and(|s| s.contains("<svg")),
+        "not SVG"
+    );
+    let png = anon.get(str_field(&offer, "qr_png")).expect("qr.png");
+    assert_eq!(png.status, 200);
+    assert_eq!(png.content_type, "image/png");
+    let status = agent
+        .terminate(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "agent exit after SIGTERM: {status}");
+}
