@@ -25,6 +25,8 @@ pub enum Script {
     VerifyJwt,
     /// `schema-check.mjs`: the three 1EdTech JSON Schema variants.
     SchemaCheck,
+    /// `oid4vci-wallet.mjs`: an OpenID4VCI wallet built on oid4vc-ts (claims an offer).
+    Oid4vciWallet,
 }
 
 impl Script {
@@ -34,6 +36,7 @@ impl Script {
             Self::VerifyLdp => "verify-ldp.mjs",
             Self::VerifyJwt => "verify-jwt.mjs",
             Self::SchemaCheck => "schema-check.mjs",
+            Self::Oid4vciWallet => "oid4vci-wallet.mjs",
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Workspace-level tests live in `tests/`; this library hosts their shared helpers: locating the
 //! workspace and the project's CLI binaries ([`bins`]) and driving the independent verifiers in
-//! `tests/interop/` ([`interop`]).
+//! `tests/interop/` ([`interop`]), and running `rosette-agent serve` with a client for its API
+//! ([`agent`]).
 //!
 //! The helpers do process I/O on purpose: that is what they are for.
 
+pub mod agent;
 pub mod bins;
 pub mod interop;
 

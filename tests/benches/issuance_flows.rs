@@ -1,0 +1,272 @@
+//! End-to-end issuance throughput of `rosette-agent serve` over loopback.
+//!
+//! `cargo bench -p rosette-tests --bench issuance_flows` builds a release agent, creates offers
+//! through the admin API (with and without PIN, one format each) and then runs complete
+//! pre-authorized-code flows with ~8 in flight: offer (by reference) → token (PIN) → nonce →
+//! credential, with a JWT key proof signed by a fresh rosette-did Ed25519 holder. Issuer metadata
+//! is fetched once per variant. Prints one JSON line per variant with flows/s and latencies.
+//!
+//! `ROSETTE_BENCH_FLOWS` (default 200) sets the flows per variant, `ROSETTE_BENCH_CONCURRENCY`
+//! (default 8) the flows in flight.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rosette_did::jws::{JwsAlgorithm, JwsHeader, sign_compact};
+use rosette_did::{KeyType, SigningKey};
+use rosette_tests::agent::{Agent, Client, offer_uri_of};
+use rosette_tests::bins;
+use serde_json::{Value, json};
+
+const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn field(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no {key:?} in {v}"))
+        .to_owned()
+}
+
+/// Endpoints from the metadata, fetched once per variant.
+#[derive(Debug, Clone)]
+struct Endpoints {
+    issuer: String,
+    token: String,
+    nonce: String,
+    credential: String,
+}
+
+#[derive(Debug, Clone)]
+struct Offer {
+    url: String,
+    tx_code: Option<String>,
+}
+
+async fn post_form(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Value {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let res = http
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("token request");
+    let status = res.status();
+    let body: Value = res.json().await.expect("token JSON");
+    assert!(status.is_success(), "token: {status} {body}");
+    body
+}
+
+/// One complete flow; returns its latency.
+async fn flow(http: &reqwest::Client, ep: &Endpoints, config: &str, offer: &Offer) -> Duration {
+    let t0 = Instant::now();
+    let uri = offer_uri_of(&offer.url).expect("offer by reference");
+    let resolved: Value = http
+        .get(&uri)
+        .send()
+        .await
+        .expect("offer")
+        .json()
+        .await
+        .expect("offer JSON");
+    let code = resolved
+        .pointer(&format!("/grants/{PRE_AUTH}/pre-authorized_code"))
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no pre-authorized code: {resolved}"))
+        .to_owned();
+    let mut form = vec![
+        ("grant_type", PRE_AUTH),
+        ("pre-authorized_code", code.as_str()),
+    ];
+    if let Some(pin) = &offer.tx_code {
+        form.push(("tx_code", pin.as_str()));
+    }
+    let token = post_form(http, &ep.token, &form).await;
+    let access = field(&token, "access_token");
+    let nonce: Value = http
+        .post(&ep.nonce)
+        .send()
+        .await
+        .expect("nonce")
+        .json()
+        .await
+        .expect("nonce JSON");
+    let c_nonce = field(&nonce, "c_nonce");
+
+    let holder = SigningKey::generate(KeyType::Ed25519, &mut rand::thread_rng());
+    let mut header = JwsHeader::new(JwsAlgorithm::for_key_type(KeyType::Ed25519));
+    header.typ = Some("openid4vci-proof+jwt".into());
+    header.kid = Some(holder.did_key_verification_method().as_str().to_owned());
+    let iat = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = json!({"aud": ep.issuer, "iat": iat, "nonce": c_nonce});
+    let proof = sign_compact(
+        &header,
+        &serde_json::to_vec(&claims).expect("claims"),
+        &holder,
+    )
+    .expect("sign proof");
+
+    let res = http
+        .post(&ep.credential)
+        .bearer_auth(&access)
+        .json(&json!({"credential_configuration_id": config, "proofs": {"jwt": [proof]}}))
+        .send()
+        .await
+        .expect("credential");
+    let status = res.status();
+    let body: Value = res.json().await.expect("credential JSON");
+    assert!(status.is_success(), "credential: {status} {body}");
+    assert!(
+        body.pointer("/credentials/0/credential").is_some(),
+        "no credential: {body}"
+    );
+    t0.elapsed()
+}
+
+fn endpoints(anon: &Client, slug: &str) -> Endpoints {
+    let md = anon
+        .get(&format!(
+            "/.well-known/openid-credential-issuer/issuers/{slug}"
+        ))
+        .expect("issuer metadata")
+        .body;
+    let asmd = anon
+        .get(&format!(
+            "/.well-known/oauth-authorization-server/issuers/{slug}"
+        ))
+        .expect("AS metadata")
+        .body;
+    Endpoints {
+        issuer: field(&md, "credential_issuer"),
+        token: field(&asmd, "token_endpoint"),
+        nonce: field(&md, "nonce_endpoint"),
+        credential: field(&md, "credential_endpoint"),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is understood
+    let flows = env_usize("ROSETTE_BENCH_FLOWS", 200);
+    let concurrency = env_usize("ROSETTE_BENCH_CONCURRENCY", 8).max(1);
+    let bins = bins::binaries().unwrap_or_else(|e| panic!("cannot build rosette-agent: {e}"));
+    let data = tempfile::TempDir::new().expect("tempdir");
+    let agent = Agent::start(&bins.agent, data.path(), false).unwrap_or_else(|e| panic!("{e}"));
+    let token = agent.operator_token().expect("operator token");
+    let op = Client::new(agent.url(), Some(&token));
+    let created = op
+        .post_json(
+            "/admin/institutions",
+            &json!({"slug": "bench", "name": "Bench University"}),
+        )
+        .expect("institution");
+    assert_eq!(created.status, 201, "{}", created.body);
+    let achievement = op
+        .post_json(
+            "/issuers/bench/admin/achievements",
+            &json!({"name": "Throughput", "description": "Benchmarked.", "criteria": {"narrative": "Issued in a benchmark."}}),
+        )
+        .expect("achievement");
+    assert_eq!(achievement.status, 201, "{}", achievement.body);
+    let achievement_id = field(&achievement.body, "id");
+    let anon = Client::new(agent.url(), None);
+
+    eprintln!(
+        "agent {} (release), {flows} flows per variant, {concurrency} in flight",
+        agent.url()
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    for config in [
+        "OpenBadgeCredential_ldp_vc",
+        "OpenBadgeCredential_jwt_vc_json",
+    ] {
+        for pin in [false, true] {
+            let t_create = Instant::now();
+            let offers: Vec<Offer> = (0..flows)
+                .map(|i| {
+                    let r = op
+                        .post_json(
+                            "/issuers/bench/admin/offers",
+                            &json!({"achievement_id": achievement_id, "recipient": {"name": format!("Bench {i}")},
+                                    "pin": pin, "configurations": [config]}),
+                        )
+                        .expect("offer");
+                    assert_eq!(r.status, 201, "{}", r.body);
+                    Offer {
+                        url: field(&r.body, "offer_url"),
+                        tx_code: r.body.get("tx_code").and_then(Value::as_str).map(str::to_owned),
+                    }
+                })
+                .collect();
+            let create_s = t_create.elapsed().as_secs_f64();
+            let ep = endpoints(&anon, "bench");
+            let offers = Arc::new(offers);
+            let next = Arc::new(AtomicUsize::new(0));
+            let t0 = Instant::now();
+            let mut latencies: Vec<Duration> = runtime.block_on(async {
+                let http = reqwest::Client::new();
+                let workers: Vec<_> = (0..concurrency)
+                    .map(|_| {
+                        let (http, ep, offers, next) = (
+                            http.clone(),
+                            ep.clone(),
+                            Arc::clone(&offers),
+                            Arc::clone(&next),
+                        );
+                        let config = config.to_owned();
+                        tokio::spawn(async move {
+                            let mut mine = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                let Some(offer) = offers.get(i) else { break };
+                                mine.push(flow(&http, &ep, &config, offer).await);
+                            }
+                            mine
+                        })
+                    })
+                    .collect();
+                let mut all = Vec::new();
+                for w in workers {
+                    all.extend(w.await.expect("worker panicked"));
+                }
+                all
+            });
+            let secs = t0.elapsed().as_secs_f64();
+            latencies.sort();
+            let pct = |p: f64| {
+                let idx = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+                latencies.get(idx).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+            };
+            println!(
+                "{}",
+                json!({
+                    "bench": "issuance_flows", "config": config, "pin": pin, "flows": latencies.len(),
+                    "concurrency": concurrency, "seconds": (secs * 1000.0).round() / 1000.0,
+                    "flows_per_sec": ((latencies.len() as f64 / secs) * 10.0).round() / 10.0,
+                    "p50_ms": (pct(0.5) * 10.0).round() / 10.0, "p99_ms": (pct(0.99) * 10.0).round() / 10.0,
+                    "offer_create_per_sec": ((flows as f64 / create_s) * 10.0).round() / 10.0,
+                })
+            );
+        }
+    }
+    let status = agent
+        .terminate(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "agent exit after SIGTERM: {status}");
+}
