@@ -725,18 +725,31 @@ fn sync_parent(path: &Path) -> Result<(), StorageError> {
 }
 
 /// Opens sled at `path`, turning its panics on damaged files into errors.
+///
+/// We already hold our own lock on the store, so sled's lock can only be held by a sled handle
+/// of this process that is still shutting down (sled releases its file lock from a background
+/// thread after the last `Db` is dropped): wait briefly for it instead of failing.
 fn open_db(path: &Path) -> Result<sled::Db, StorageError> {
-    let config = sled::Config::new().path(path);
-    match guard(|| config.open()) {
-        Err(StorageError::Io { source })
-            if source.to_string().contains("could not acquire lock") =>
-        {
-            Err(StorageError::Locked {
-                path: path.to_path_buf(),
-            })
+    const ATTEMPTS: u32 = 100;
+    for attempt in 1..=ATTEMPTS {
+        let config = sled::Config::new().path(path);
+        match guard(|| config.open()) {
+            Err(StorageError::Io { source })
+                if source.to_string().contains("could not acquire lock") =>
+            {
+                if attempt == ATTEMPTS {
+                    return Err(StorageError::Locked {
+                        path: path.to_path_buf(),
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
         }
-        other => other,
     }
+    Err(StorageError::Locked {
+        path: path.to_path_buf(),
+    })
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
