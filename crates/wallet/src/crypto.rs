@@ -23,6 +23,12 @@ impl Passphrase {
     fn as_bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
+
+    /// Whether two passphrases are equal (constant time in the shorter length).
+    pub fn same_as(&self, other: &Passphrase) -> bool {
+        let (a, b) = (self.as_bytes(), other.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
 }
 
 impl fmt::Debug for Passphrase {
