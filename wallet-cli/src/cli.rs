@@ -2,33 +2,127 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Rosette wallet: keep, check and share your Open Badges.
 #[derive(Debug, Parser)]
 #[command(name = "rosette-wallet", version)]
 pub(crate) struct Cli {
+    /// Wallet directory (default $XDG_DATA_HOME/rosette-wallet or ~/.local/share/rosette-wallet).
+    #[arg(long, global = true, env = "ROSETTE_WALLET_DIR")]
+    pub(crate) wallet_dir: Option<PathBuf>,
+    /// Print JSON on stdout instead of text (errors too, as {"error": …}).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Verify credential files (JSON with a Data Integrity proof, or a VC-JWT).
+    /// Create the wallet: a holder key and an encrypted store.
     ///
-    /// Exits 0 only when every file verifies.
+    /// The passphrase is asked on the terminal, or read from ROSETTE_WALLET_PASSPHRASE.
+    Init(InitArgs),
+    /// Claim the badges of an OpenID4VCI credential offer.
+    Claim(ClaimArgs),
+    /// List stored badges.
+    List,
+    /// Show a stored badge (id or unique id prefix).
+    Show(IdArg),
+    /// Verify stored badges (by id) or credential files (JSON with a Data Integrity proof, or
+    /// a VC-JWT). Without arguments, every stored badge.
+    ///
+    /// Exits 0 only when everything verifies.
     Verify(VerifyArgs),
+    /// Import a credential file (JSON or VC-JWT); it is verified first.
+    Import(ImportArgs),
+    /// Export a stored badge.
+    Export(ExportArgs),
+    /// Delete a stored badge.
+    Delete(IdArg),
+    /// Links to share a badge: LinkedIn add-to-profile, and the public badge page if any.
+    Share(IdArg),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Holder key type.
+    #[arg(long, value_enum, default_value_t = KeyTypeArg::Ed25519)]
+    pub(crate) key_type: KeyTypeArg,
+    /// Minimal Argon2 costs (tests only: the passphrase becomes cheap to guess).
+    #[arg(long, hide = true)]
+    pub(crate) insecure_fast_kdf: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum KeyTypeArg {
+    /// Ed25519 did:key.
+    Ed25519,
+    /// P-256 did:key.
+    P256,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClaimArgs {
+    /// The offer: an openid-credential-offer:// URL or an https link carrying one.
+    #[arg(required_unless_present = "qr")]
+    pub(crate) offer: Option<String>,
+    /// Read the offer from a QR code image (PNG or JPEG).
+    #[arg(long, value_name = "IMAGE", conflicts_with = "offer")]
+    pub(crate) qr: Option<PathBuf>,
+    /// The transaction code (PIN) for scripts; otherwise it is asked on the terminal.
+    #[arg(long)]
+    pub(crate) tx_code: Option<String>,
+    /// Accept http issuers on loopback addresses (development only).
+    #[arg(long, hide = true)]
+    pub(crate) allow_http: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IdArg {
+    /// Badge id (or a unique prefix of it).
+    pub(crate) id: String,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// Credential files.
-    #[arg(required = true)]
-    pub(crate) files: Vec<PathBuf>,
-    /// Print one JSON report (an array, one verdict per file) instead of text.
-    #[arg(long)]
-    pub(crate) json: bool,
+    /// Badge ids or credential files.
+    pub(crate) items: Vec<String>,
     /// Resolve did:web over plain http (development only).
     #[arg(long, hide = true)]
     pub(crate) allow_http_did_web: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The credential file.
+    pub(crate) file: PathBuf,
+    /// Resolve did:web over plain http (development only).
+    #[arg(long, hide = true)]
+    pub(crate) allow_http_did_web: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// Badge id (or a unique prefix of it).
+    pub(crate) id: String,
+    /// Output format (png/svg need the baking library, not merged yet).
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    pub(crate) format: ExportFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// The JSON-LD credential.
+    Json,
+    /// The VC-JWT.
+    Jwt,
+    /// A baked PNG.
+    Png,
+    /// A baked SVG.
+    Svg,
 }

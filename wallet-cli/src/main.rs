@@ -14,13 +14,16 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let result = match cli.command {
-        cli::Command::Verify(args) => commands::verify::run(&args),
-    };
-    match result {
+    let json = cli.json;
+    match commands::run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            if json {
+                let body = serde_json::json!({ "error": format!("{error:#}") });
+                let _ = output::write_stdout(&format!("{body}\n"));
+            } else {
+                eprintln!("error: {error:#}");
+            }
             ExitCode::FAILURE
         }
     }

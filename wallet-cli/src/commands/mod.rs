@@ -1,3 +1,78 @@
-//! One module per subcommand.
+//! One module per group of subcommands, and the wallet opening they share.
 
+pub(crate) mod claim;
+pub(crate) mod store;
 pub(crate) mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use rosette_wallet_core::{Passphrase, Wallet};
+
+use crate::cli::{Cli, Command};
+
+/// Runs one command.
+pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
+    let dir = wallet_dir(cli.wallet_dir)?;
+    let json = cli.json;
+    match cli.command {
+        Command::Init(args) => store::init(&dir, &args, json),
+        Command::Claim(args) => claim::run(&dir, &args, json),
+        Command::List => store::list(&dir, json),
+        Command::Show(args) => store::show(&dir, &args.id, json),
+        Command::Verify(args) => verify::run(&dir, &args, json),
+        Command::Import(args) => store::import(&dir, &args, json),
+        Command::Export(args) => store::export(&dir, &args, json),
+        Command::Delete(args) => store::delete(&dir, &args.id, json),
+        Command::Share(args) => store::share(&dir, &args.id, json),
+    }
+}
+
+fn wallet_dir(given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(dir) = given {
+        return Ok(dir);
+    }
+    if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(data).join("rosette-wallet"));
+    }
+    let home = std::env::var_os("HOME")
+        .ok_or_else(|| anyhow!("cannot find the wallet: set --wallet-dir or HOME"))?;
+    Ok(PathBuf::from(home).join(".local/share/rosette-wallet"))
+}
+
+/// The passphrase from `ROSETTE_WALLET_PASSPHRASE`, else asked on the terminal.
+pub(crate) fn passphrase(prompt: &str) -> Result<Passphrase> {
+    if let Ok(text) = std::env::var("ROSETTE_WALLET_PASSPHRASE") {
+        return Ok(Passphrase::new(text));
+    }
+    let text = rpassword::prompt_password(prompt)
+        .context("cannot read the passphrase (no terminal? set ROSETTE_WALLET_PASSPHRASE)")?;
+    Ok(Passphrase::new(text))
+}
+
+/// Opens the wallet, asking for the passphrase.
+pub(crate) fn open_wallet(dir: &std::path::Path) -> Result<Wallet> {
+    if !Wallet::exists(dir) {
+        return Err(anyhow!(
+            "no wallet in {} (run `rosette-wallet init`)",
+            dir.display()
+        ));
+    }
+    let pass = passphrase("Wallet passphrase: ")?;
+    Ok(Wallet::open(dir, &pass)?)
+}
+
+/// Prints `value` as pretty JSON.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    crate::output::write_stdout(&text)?;
+    Ok(())
+}
+
+/// Now, for the CLI edge (the libraries take time as a parameter).
+pub(crate) fn now() -> rosette_core::Timestamp {
+    use rosette_core::Clock as _;
+    rosette_core::SystemClock.now()
+}

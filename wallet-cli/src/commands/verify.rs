@@ -22,35 +22,76 @@ struct FileReport<'a> {
     verdict: &'a Verdict,
 }
 
-pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
+/// A verifier with the standard DID resolvers.
+pub(crate) fn make_verifier(allow_http_did_web: bool) -> Result<Verifier> {
     let options = rosette_did::did_web::DidWebOptions {
-        allow_http: args.allow_http_did_web,
+        allow_http: allow_http_did_web,
         ..Default::default()
     };
     let resolver = rosette_proof::standard_resolver(options, Arc::new(SystemClock))?;
-    let verifier = Verifier::new(
+    Ok(Verifier::new(
         Canonicalizer::bundled(),
         Arc::new(resolver),
         Arc::new(SystemClock),
-    );
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    ))
+}
+
+/// A single-threaded runtime for one command's network work.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()?)
+}
+
+pub(crate) fn run(dir: &Path, args: &VerifyArgs, json: bool) -> Result<ExitCode> {
+    let verifier = make_verifier(args.allow_http_did_web)?;
+    // Existing files are files; anything else is a badge id, which needs the wallet.
+    let mut sources: Vec<(String, Result<String, String>)> = Vec::new();
+    let needs_wallet = args.items.is_empty() || args.items.iter().any(|i| !Path::new(i).is_file());
+    let wallet = if needs_wallet {
+        Some(super::open_wallet(dir)?)
+    } else {
+        None
+    };
+    if args.items.is_empty() {
+        if let Some(wallet) = &wallet {
+            for (id, _) in wallet.list()? {
+                let text = wallet
+                    .get(&id)
+                    .map(|b| b.credential)
+                    .map_err(|e| e.to_string());
+                sources.push((id.to_string(), text));
+            }
+        }
+    }
+    for item in &args.items {
+        let path = Path::new(item);
+        if path.is_file() {
+            sources.push((item.clone(), read_text(path)));
+        } else if let Some(wallet) = &wallet {
+            let text = wallet
+                .resolve(item)
+                .and_then(|id| wallet.get(&id))
+                .map(|b| b.credential)
+                .map_err(|e| e.to_string());
+            sources.push((item.clone(), text));
+        }
+    }
+    let runtime = runtime()?;
     let verdicts: Vec<Verdict> = runtime.block_on(async {
-        let mut out = Vec::with_capacity(args.files.len());
-        for file in &args.files {
-            out.push(verify_file(&verifier, file).await);
+        let mut out = Vec::with_capacity(sources.len());
+        for (name, text) in &sources {
+            out.push(verify_source(&verifier, name, text.clone()).await);
         }
         out
     });
     let all_valid = verdicts.iter().all(Verdict::is_valid);
-    if args.json {
-        let reports: Vec<FileReport<'_>> = args
-            .files
+    if json {
+        let reports: Vec<FileReport<'_>> = sources
             .iter()
             .zip(&verdicts)
-            .map(|(file, verdict)| FileReport {
-                file: file.display().to_string(),
+            .map(|((name, _), verdict)| FileReport {
+                file: name.clone(),
                 valid: verdict.is_valid(),
                 verdict,
             })
@@ -60,8 +101,11 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
         crate::output::write_stdout(&text)?;
     } else {
         let mut text = String::new();
-        for (file, verdict) in args.files.iter().zip(&verdicts) {
-            render_human(&mut text, file, verdict);
+        if sources.is_empty() {
+            text.push_str("no badges to verify\n");
+        }
+        for ((name, _), verdict) in sources.iter().zip(&verdicts) {
+            render_human(&mut text, Path::new(name), verdict);
         }
         crate::output::write_stdout(&text)?;
     }
@@ -72,8 +116,9 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
     })
 }
 
-async fn verify_file(verifier: &Verifier, file: &Path) -> Verdict {
-    let text = match std::fs::metadata(file) {
+/// Reads a credential file as text, refusing huge and binary files.
+pub(crate) fn read_text(file: &Path) -> Result<String, String> {
+    match std::fs::metadata(file) {
         Ok(meta) if meta.len() > MAX_FILE_BYTES => {
             Err(format!("larger than {MAX_FILE_BYTES} bytes"))
         }
@@ -82,8 +127,16 @@ async fn verify_file(verifier: &Verifier, file: &Path) -> Verdict {
     }
     .and_then(|bytes| {
         String::from_utf8(bytes)
-            .map_err(|_| "not UTF-8 text (baked images come with the wallet's import)".to_owned())
-    });
+            .map_err(|_| "not UTF-8 text (baked images are not supported yet)".to_owned())
+    })
+}
+
+/// Verifies `text`, or reports why it could not be read.
+pub(crate) async fn verify_source(
+    verifier: &Verifier,
+    name: &str,
+    text: Result<String, String>,
+) -> Verdict {
     match text {
         Ok(text) => verifier.verify_text(&text).await,
         Err(reason) => {
@@ -91,7 +144,7 @@ async fn verify_file(verifier: &Verifier, file: &Path) -> Verdict {
             verdict.checks.push(rosette_proof::Check {
                 name: rosette_proof::CheckName::Format,
                 outcome: Outcome::Failed,
-                detail: format!("cannot read {}: {reason}", file.display()),
+                detail: format!("cannot read {name}: {reason}"),
             });
             verdict
         }

@@ -1,0 +1,34 @@
+//! rosette-wallet-core: the holder wallet's logic.
+//!
+//! - [`Wallet`]: a directory holding a passphrase-protected store. Argon2id turns the
+//!   passphrase into a key-encryption key that wraps a random data key; every record value
+//!   (each badge, its summary, the holder key) is sealed with XChaCha20-Poly1305 under the data
+//!   key, with the record id as associated data. Record ids are random UUIDs, so nothing in
+//!   the clear names a badge.
+//! - [`summarize`]: what `list` shows about a credential (JSON-LD or VC-JWT).
+//! - [`key_proof_jwt`]: the OpenID4VCI `openid4vci-proof+jwt` key proof of the holder key.
+//!
+//! Time is passed in; the only I/O is the store's own files.
+
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+mod badge;
+mod crypto;
+mod proof;
+mod store;
+
+pub use badge::{BadgeStatus, BadgeSummary, CredentialFormat, SummaryError, summarize};
+pub use crypto::{KdfParams, Passphrase};
+pub use proof::{KeyProofError, key_proof_jwt};
+pub use store::{
+    BadgeId, DeleteError, InitError, OpenError, ReadError, StoredBadge, Wallet, WriteError,
+};

@@ -1,0 +1,294 @@
+//! `init`, `list`, `show`, `import`, `export`, `delete`, `share`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow, bail};
+use rosette_did::KeyType;
+use rosette_wallet_core::{KdfParams, StoredBadge, Wallet, summarize};
+use serde_json::json;
+
+use super::{now, open_wallet, passphrase, print_json};
+use crate::cli::{ExportArgs, ExportFormat, ImportArgs, InitArgs, KeyTypeArg};
+
+pub(crate) fn init(dir: &Path, args: &InitArgs, json: bool) -> Result<ExitCode> {
+    if Wallet::exists(dir) {
+        bail!("a wallet already exists in {}", dir.display());
+    }
+    let pass = passphrase("New wallet passphrase: ")?;
+    if std::env::var_os("ROSETTE_WALLET_PASSPHRASE").is_none() {
+        let again = passphrase("Repeat the passphrase: ")?;
+        if !pass.same_as(&again) {
+            bail!("the passphrases differ");
+        }
+    }
+    let key_type = match args.key_type {
+        KeyTypeArg::Ed25519 => KeyType::Ed25519,
+        KeyTypeArg::P256 => KeyType::P256,
+    };
+    let params = if args.insecure_fast_kdf {
+        KdfParams::insecure_for_tests()
+    } else {
+        KdfParams::default()
+    };
+    let wallet = Wallet::init(dir, &pass, key_type, params, &mut rand::rngs::OsRng)?;
+    let did = wallet.holder_key().did_key().to_string();
+    if json {
+        print_json(&json!({"wallet_dir": dir, "holder": did}))?;
+    } else {
+        crate::output::write_stdout(&format!(
+            "Wallet created in {}\nHolder: {did}\n",
+            dir.display()
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn list(dir: &Path, json: bool) -> Result<ExitCode> {
+    let wallet = open_wallet(dir)?;
+    let now = now();
+    let items = wallet.list()?;
+    if json {
+        let rows: Vec<_> = items
+            .iter()
+            .map(|(id, s)| {
+                json!({"id": id, "badge": s.name, "issuer": s.issuer_name.as_deref().unwrap_or(&s.issuer),
+                       "issuer_id": s.issuer, "issued": s.issued, "expires": s.expires,
+                       "status": s.status(now), "format": s.format})
+            })
+            .collect();
+        print_json(&rows)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = String::new();
+    if items.is_empty() {
+        out.push_str("No badges yet. Claim one with `rosette-wallet claim OFFER`.\n");
+    } else {
+        out.push_str(&format!(
+            "{:<8}  {:<32}  {:<28}  {:<10}  {:<10}  {}\n",
+            "ID", "BADGE", "ISSUER", "ISSUED", "EXPIRES", "STATUS"
+        ));
+    }
+    for (id, s) in &items {
+        let date = |d: &Option<String>| {
+            d.as_deref()
+                .map_or("-".to_owned(), |d| d.chars().take(10).collect())
+        };
+        let status = serde_json::to_value(s.status(now))?;
+        out.push_str(&format!(
+            "{:<8}  {:<32}  {:<28}  {:<10}  {:<10}  {}\n",
+            id.as_str().chars().take(8).collect::<String>(),
+            clip(&s.name, 32),
+            clip(s.issuer_name.as_deref().unwrap_or(&s.issuer), 28),
+            date(&s.issued),
+            date(&s.expires),
+            status.as_str().unwrap_or("?")
+        ));
+    }
+    crate::output::write_stdout(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+        s.push('\u{2026}');
+        s
+    }
+}
+
+pub(crate) fn show(dir: &Path, id: &str, json: bool) -> Result<ExitCode> {
+    let wallet = open_wallet(dir)?;
+    let id = wallet.resolve(id)?;
+    let badge = wallet.get(&id)?;
+    let status = badge.summary.status(now());
+    if json {
+        let credential: serde_json::Value = serde_json::from_str(&badge.credential)
+            .unwrap_or_else(|_| serde_json::Value::String(badge.credential.clone()));
+        print_json(
+            &json!({"id": id, "summary": badge.summary, "status": status,
+            "received_at": badge.received_at, "source": badge.source, "credential": credential}),
+        )?;
+    } else {
+        let s = &badge.summary;
+        let mut out = format!("Badge:    {}\n", s.name);
+        out.push_str(&format!(
+            "Issuer:   {} ({})\n",
+            s.issuer_name.as_deref().unwrap_or("-"),
+            s.issuer
+        ));
+        out.push_str(&format!("Id:       {id}\n"));
+        for (label, v) in [
+            ("Issued:  ", &s.issued),
+            ("Expires: ", &s.expires),
+            ("Cred. id:", &s.credential_id),
+        ] {
+            if let Some(v) = v {
+                out.push_str(&format!("{label} {v}\n"));
+            }
+        }
+        out.push_str(&format!(
+            "Format:   {}\nStatus:   {}\nReceived: {} from {}\n",
+            s.format.as_str(),
+            serde_json::to_value(status)?.as_str().unwrap_or("?"),
+            badge.received_at,
+            badge.source
+        ));
+        crate::output::write_stdout(&out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn import(dir: &Path, args: &ImportArgs, json: bool) -> Result<ExitCode> {
+    let text = super::verify::read_text(&args.file)
+        .map_err(|e| anyhow!("cannot import {}: {e}", args.file.display()))?;
+    let summary =
+        summarize(&text).map_err(|e| anyhow!("cannot import {}: {e}", args.file.display()))?;
+    let verifier = super::verify::make_verifier(args.allow_http_did_web)?;
+    let verdict = super::verify::runtime()?.block_on(verifier.verify_text(&text));
+    if !verdict.is_valid() {
+        let failed: Vec<String> = verdict
+            .checks
+            .iter()
+            .filter(|c| c.outcome == rosette_proof::Outcome::Failed)
+            .map(|c| format!("{}: {}", c.name.label(), c.detail))
+            .collect();
+        bail!(
+            "{} does not verify: {}",
+            args.file.display(),
+            failed.join("; ")
+        );
+    }
+    let mut wallet = open_wallet(dir)?;
+    let badge = StoredBadge {
+        format: summary.format,
+        credential: text.trim().to_owned(),
+        received_at: now().to_rfc3339(),
+        summary,
+        source: "import".to_owned(),
+    };
+    let ids = wallet.add(std::slice::from_ref(&badge), &mut rand::rngs::OsRng)?;
+    report_stored(&ids, &[badge], json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what was stored.
+pub(crate) fn report_stored(
+    ids: &[rosette_wallet_core::BadgeId],
+    badges: &[StoredBadge],
+    json: bool,
+) -> Result<()> {
+    if json {
+        let rows: Vec<_> = ids
+            .iter()
+            .zip(badges)
+            .map(|(id, b)| json!({"id": id, "badge": b.summary.name, "format": b.format}))
+            .collect();
+        print_json(&json!({"stored": rows}))
+    } else {
+        let mut out = String::new();
+        for (id, b) in ids.iter().zip(badges) {
+            out.push_str(&format!(
+                "Stored {} \u{201c}{}\u{201d} as {id}\n",
+                b.format.as_str(),
+                b.summary.name
+            ));
+        }
+        crate::output::write_stdout(&out)?;
+        Ok(())
+    }
+}
+
+pub(crate) fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<ExitCode> {
+    let wallet = open_wallet(dir)?;
+    let id = wallet.resolve(&args.id)?;
+    let badge = wallet.get(&id)?;
+    let text = match (args.format, badge.format) {
+        (ExportFormat::Json, rosette_wallet_core::CredentialFormat::LdpVc)
+        | (ExportFormat::Jwt, rosette_wallet_core::CredentialFormat::JwtVcJson) => {
+            let mut t = badge.credential.clone();
+            t.push('\n');
+            t
+        }
+        (ExportFormat::Png | ExportFormat::Svg, _) => {
+            bail!(
+                "unsupported format: baked PNG/SVG export needs the baking library (not merged yet)"
+            )
+        }
+        (wanted, have) => bail!(
+            "unsupported format: this badge is {} and cannot be re-encoded as {wanted:?} without the issuer's signature",
+            have.as_str()
+        ),
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text)?;
+            if json {
+                print_json(&json!({"id": id, "out": path}))?;
+            } else {
+                crate::output::write_stdout(&format!("Wrote {}\n", path.display()))?;
+            }
+        }
+        None => crate::output::write_stdout(&text)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn delete(dir: &Path, id: &str, json: bool) -> Result<ExitCode> {
+    let mut wallet = open_wallet(dir)?;
+    let id = wallet.resolve(id)?;
+    wallet.delete(&id)?;
+    if json {
+        print_json(&json!({"deleted": id}))?;
+    } else {
+        crate::output::write_stdout(&format!("Deleted {id}\n"))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn share(dir: &Path, id: &str, json: bool) -> Result<ExitCode> {
+    let wallet = open_wallet(dir)?;
+    let id = wallet.resolve(id)?;
+    let s = wallet.get(&id)?.summary;
+    let mut linkedin = url::Url::parse("https://www.linkedin.com/profile/add")?;
+    {
+        let mut q = linkedin.query_pairs_mut();
+        q.append_pair("startTask", "CERTIFICATION_NAME");
+        q.append_pair("name", &s.name);
+        if let Some(org) = &s.issuer_name {
+            q.append_pair("organizationName", org);
+        }
+        if let Some(date) = s.issued.as_deref().and_then(rosette_core::Timestamp::parse) {
+            let text = date.to_rfc3339();
+            if let (Some(y), Some(m)) = (text.get(0..4), text.get(5..7)) {
+                q.append_pair("issueYear", y);
+                q.append_pair("issueMonth", m.trim_start_matches('0'));
+            }
+        }
+        if let Some(cid) = &s.credential_id {
+            q.append_pair("certId", cid);
+        }
+    }
+    // A public page exists only when the issuer gave the credential or achievement an https id.
+    let public = [&s.credential_id, &s.achievement_id]
+        .into_iter()
+        .flatten()
+        .find(|u| u.starts_with("https://"))
+        .cloned();
+    if let Some(p) = &public {
+        linkedin.query_pairs_mut().append_pair("certUrl", p);
+    }
+    if json {
+        print_json(&json!({"id": id, "linkedin": linkedin.as_str(), "public_url": public}))?;
+    } else {
+        let mut out = format!("LinkedIn: {linkedin}\n");
+        match &public {
+            Some(p) => out.push_str(&format!("Public:   {p}\n")),
+            None => out.push_str("Public:   (the issuer offers no public badge page)\n"),
+        }
+        crate::output::write_stdout(&out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

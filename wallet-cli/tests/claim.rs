@@ -1,0 +1,171 @@
+//! End to end against `rosette-agent serve --demo` (built alongside: `cargo build -p rosette-agent`).
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+struct Agent {
+    child: Child,
+    ready: serde_json::Value,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent_bin() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_rosette-wallet")).with_file_name("rosette-agent")
+}
+
+fn start_agent() -> Option<Agent> {
+    let bin = agent_bin();
+    // scripts/test.sh builds every binary first; a missing agent is a failure, never a skip.
+    assert!(
+        bin.exists(),
+        "{} is not built: run `cargo build -p rosette-agent` (scripts/test.sh does)",
+        bin.display()
+    );
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin)
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
+    Some(Agent {
+        child,
+        ready,
+        _data: data,
+    })
+}
+
+fn wallet(dir: &Path, pass: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rosette-wallet"))
+        .env("ROSETTE_WALLET_DIR", dir)
+        .env("ROSETTE_WALLET_PASSPHRASE", pass)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn contains(dir: &Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|e| {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap();
+        bytes.windows(needle.len()).any(|w| w == needle)
+    })
+}
+
+#[test]
+fn claim_from_agent_with_pin_then_store_is_encrypted() {
+    let Some(agent) = start_agent() else { return };
+    let offer = agent.ready["offer"].as_str().unwrap();
+    let pin = agent.ready["tx_code"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w");
+    assert!(
+        wallet(&w, "pw", &["init", "--insecure-fast-kdf"])
+            .status
+            .success()
+    );
+
+    // A wrong PIN stores nothing and says so.
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    let out = wallet(
+        &w,
+        "pw",
+        &["claim", offer, "--tx-code", wrong, "--allow-http"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("wrong PIN"),
+        "{out:?}"
+    );
+
+    let out = wallet(
+        &w,
+        "pw",
+        &["--json", "claim", offer, "--tx-code", pin, "--allow-http"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stored: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stored["stored"].as_array().unwrap().len(), 2);
+
+    let out = wallet(&w, "pw", &["--json", "list"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    let formats: Vec<&str> = list.iter().map(|b| b["format"].as_str().unwrap()).collect();
+    assert!(formats.contains(&"ldp_vc") && formats.contains(&"jwt_vc_json"));
+    let name = list[0]["badge"].as_str().unwrap();
+    assert_eq!(list[0]["status"], "valid");
+
+    assert!(wallet(&w, "pw", &["verify"]).status.success());
+    let id = list[0]["id"].as_str().unwrap();
+    assert!(wallet(&w, "pw", &["show", id]).status.success());
+
+    // Encrypted at rest.
+    assert!(!contains(&w, name.as_bytes()));
+    assert!(!contains(&w, b"Rosette Demo University"));
+
+    // Wrong passphrase, then a truncated store.
+    let out = wallet(&w, "nope", &["list"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong passphrase"));
+    let store = w.join("badges.bin");
+    let bytes = std::fs::read(&store).unwrap();
+    std::fs::write(&store, &bytes[..bytes.len() - 100]).unwrap();
+    let out = wallet(&w, "pw", &["list"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("corrupted"),
+        "{out:?}"
+    );
+}
+
+/// The PIN prompt on a pseudo-terminal (util-linux `script`).
+#[test]
+fn pin_prompt_through_a_pty() {
+    let Some(agent) = start_agent() else { return };
+    assert!(
+        Command::new("script").arg("--version").output().is_ok(),
+        "the PIN prompt test needs util-linux `script` (apt-get install util-linux)"
+    );
+    let offer = agent.ready["offer"].as_str().unwrap();
+    let pin = agent.ready["tx_code"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w");
+    assert!(
+        wallet(&w, "pw", &["init", "--insecure-fast-kdf"])
+            .status
+            .success()
+    );
+    let cmd = format!(
+        "{} claim '{offer}' --allow-http",
+        env!("CARGO_BIN_EXE_rosette-wallet")
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("ROSETTE_WALLET_DIR", &w)
+        .env("ROSETTE_WALLET_PASSPHRASE", "pw")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    writeln!(child.stdin.as_mut().unwrap(), "{pin}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("PIN (6 digits)"), "{text}");
+    assert!(text.contains("Stored"), "{text}");
+}
