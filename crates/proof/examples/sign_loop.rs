@@ -32,7 +32,8 @@ fn main() {
     let n: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(20_000);
     let now = Timestamp::parse("2026-06-01T00:00:00Z").unwrap();
     let key = SigningKey::generate(KeyType::Ed25519, &mut rand::rngs::OsRng);
-    let credential = serde_json::to_value(
+    let file = args.next();
+    let demo = serde_json::to_value(
         rosette_openbadges::demo_credential(&rosette_openbadges::DemoParams {
             issuer_did: key.did_key().as_str(),
             issuer_name: "Rosette Demo University",
@@ -45,6 +46,18 @@ fn main() {
         .unwrap(),
     )
     .unwrap();
+    // Optional third argument: an unsigned credential file to use instead of the demo badge
+    // (its issuer is replaced by the signing key's DID).
+    let credential = match file {
+        Some(path) => {
+            let mut value: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            value.as_object_mut().unwrap().remove("proof");
+            value["issuer"]["id"] = demo["issuer"]["id"].clone();
+            value
+        }
+        None => demo,
+    };
     let signer = CredentialSigner::did_key(Canonicalizer::bundled(), key);
     let format = if mode.starts_with("jwt") {
         CredentialFormat::JwtVcJson
