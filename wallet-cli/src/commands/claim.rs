@@ -341,12 +341,13 @@ async fn claim(
                 break body;
             }
             // A used or stale nonce: get a fresh one once.
-            if !retried && error_code(&body).as_deref() == Some("invalid_nonce") {
-                if let Some(url) = &metadata.nonce_endpoint {
-                    c_nonce = Some(fetch_nonce(http, url).await?);
-                    retried = true;
-                    continue;
-                }
+            if !retried
+                && error_code(&body).as_deref() == Some("invalid_nonce")
+                && let Some(url) = &metadata.nonce_endpoint
+            {
+                c_nonce = Some(fetch_nonce(http, url).await?);
+                retried = true;
+                continue;
             }
             bail!(
                 "the credential request for {config_id} failed ({status}): {}",
@@ -365,10 +366,10 @@ async fn claim(
             .map(|c| c.credential)
             .collect();
         // Draft 13 issuers answer with a single `credential`.
-        if credentials.is_empty() {
-            if let Some(c) = response.extra.get("credential") {
-                credentials.push(c.clone());
-            }
+        if credentials.is_empty()
+            && let Some(c) = response.extra.get("credential")
+        {
+            credentials.push(c.clone());
         }
         if credentials.is_empty() {
             bail!("the issuer returned no credential for {config_id}");
@@ -433,10 +434,10 @@ fn check_tx_code(spec: &TxCodeSpec, pin: &str) -> Result<()> {
     if is_numeric(spec) && !pin.chars().all(|c| c.is_ascii_digit()) {
         bail!("the PIN must be digits only");
     }
-    if let Some(len) = spec.length {
-        if pin.chars().count() != len as usize {
-            bail!("the PIN must be {len} characters long");
-        }
+    if let Some(len) = spec.length
+        && pin.chars().count() != len as usize
+    {
+        bail!("the PIN must be {len} characters long");
     }
     if pin.is_empty() {
         bail!("the PIN is empty");

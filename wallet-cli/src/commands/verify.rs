@@ -53,15 +53,15 @@ pub(crate) fn run(dir: &Path, args: &VerifyArgs, json: bool) -> Result<ExitCode>
     } else {
         None
     };
-    if args.items.is_empty() {
-        if let Some(wallet) = &wallet {
-            for (id, _) in wallet.list()? {
-                let text = wallet
-                    .get(&id)
-                    .map(|b| b.credential)
-                    .map_err(|e| e.to_string());
-                sources.push((id.to_string(), text));
-            }
+    if args.items.is_empty()
+        && let Some(wallet) = &wallet
+    {
+        for (id, _) in wallet.list()? {
+            let text = wallet
+                .get(&id)
+                .map(|b| b.credential)
+                .map_err(|e| e.to_string());
+            sources.push((id.to_string(), text));
         }
     }
     for item in &args.items {
