@@ -425,29 +425,6 @@ pub fn parse_proof(proof: &Map<String, Value>) -> Result<ParsedProof<'_>, ProofE
     })
 }
 
-/// Verifies one parsed proof over `document` with `verify` (an Ed25519 verifier of the
-/// verification method's key over the hash data).
-pub fn verify_with(
-    canon: &Canonicalizer,
-    document: &Map<String, Value>,
-    proof: &ParsedProof<'_>,
-    expected_purpose: ProofPurpose,
-    verify: impl FnOnce(&[u8], &[u8; 64]) -> bool,
-) -> Result<(), ProofError> {
-    if proof.purpose != expected_purpose.as_str() {
-        return Err(ProofError::WrongPurpose {
-            found: proof.purpose.to_owned(),
-            expected: expected_purpose.as_str(),
-        });
-    }
-    let data = hash_data(canon, document, proof.object)?;
-    if verify(&data.bytes, &proof.signature) {
-        Ok(())
-    } else {
-        Err(ProofError::BadSignature)
-    }
-}
-
 /// `z` + base58btc, the multibase form of `proofValue`.
 pub fn multibase_base58btc(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(1 + bytes.len() * 138 / 100 + 1);

@@ -159,14 +159,17 @@ impl Verifier {
     async fn verify_ldp_vp(&self, document: &Value, binding: &Binding) -> PresentationVerdict {
         let mut out = PresentationVerdict::default();
         out.presentation.format = Some("ldp_vp".into());
-        let Some(object) = document.as_object() else {
+        let Some(secured) = data_integrity::SecuredDocument::split(document.clone()) else {
+            out.presentation
+                .fail(CheckName::Format, "the presentation is not a JSON object");
             return out;
         };
+        let object = secured.unsecured();
         out.holder = object
             .get("holder")
             .and_then(|h| h.as_str().or_else(|| h.get("id")?.as_str()))
             .map(str::to_owned);
-        let proof = data_integrity::proofs(object).and_then(|p| {
+        let proof = secured.proofs().and_then(|p| {
             let first = p
                 .first()
                 .copied()
@@ -207,9 +210,8 @@ impl Verifier {
                 format!("cannot resolve {}: {e}", parsed.verification_method),
             ),
             Ok(method) => {
-                let result = data_integrity::verify_with(
+                let result = secured.verify_proof(
                     self.canon(),
-                    object,
                     &parsed,
                     ProofPurpose::Authentication,
                     |d, s| method.public_key.verify(d, s).is_ok(),

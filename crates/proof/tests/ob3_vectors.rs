@@ -13,7 +13,7 @@ use rosette_did::{
 };
 use rosette_proof::data_integrity::{self, ProofOptions, ProofPurpose};
 use rosette_proof::{Canonicalizer, CheckName, Outcome, Verdict, Verifier};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 fn vectors() -> PathBuf {
@@ -406,11 +406,10 @@ fn garbage_inputs_give_a_failed_verdict_not_a_panic() {
         let verdict = verdict_of("garbage", text, "2024-01-01T00:00:00Z");
         assert!(!verdict.is_valid(), "{text:?} verified");
     }
-    let _ = Map::<String, Value>::new();
 }
 
 #[test]
-fn mutated_credentials_never_verify_and_never_panic() {
+fn mutated_credentials_never_panic() {
     // A cheap stand-in for the fuzz target on stable: flip bytes of real signed inputs.
     let inputs = [
         read("validator-simple.eddsa-rdfc-2022.json"),
@@ -434,10 +433,13 @@ fn mutated_credentials_never_verify_and_never_panic() {
             if text == *input {
                 continue;
             }
+            // A flipped byte in whitespace may still verify (and these keys are not did:key, so
+            // nothing verifies offline anyway): what this checks is that no input panics.
             let verdict = rosette_proof::verify_untrusted_text_offline(&text);
-            // A flipped byte inside JSON whitespace or an unsigned member may still verify;
-            // what must never happen is a panic. A changed signed value must not verify.
-            let _ = verdict.is_valid();
+            assert!(
+                !verdict.checks.is_empty(),
+                "every input gets at least one check"
+            );
         }
     }
 }
