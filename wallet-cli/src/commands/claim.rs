@@ -325,7 +325,14 @@ async fn claim(
 
     let holder = wallet.holder_key();
     let mut badges = Vec::new();
-    for config_id in &offer.credential_configuration_ids {
+    for (index, config_id) in offer.credential_configuration_ids.iter().enumerate() {
+        // Issuers treat nonce-endpoint nonces as single-use (the reference issuer does): each further
+        // request gets a fresh one instead of spending a round trip on `invalid_nonce`.
+        if index > 0
+            && let Some(url) = &metadata.nonce_endpoint
+        {
+            c_nonce = Some(fetch_nonce(http, url).await?);
+        }
         let mut retried = false;
         let response = loop {
             let proof = key_proof_jwt(holder, issuer, c_nonce.as_deref(), now())?;
@@ -384,13 +391,8 @@ async fn claim(
                 _ => bail!("the issuer returned a credential of unknown shape for {config_id}"),
             };
             let verdict = verifier.verify_text(&text).await;
-            if !verdict.is_valid() {
-                let failed: Vec<String> = verdict
-                    .checks
-                    .iter()
-                    .filter(|c| c.outcome == rosette_proof::Outcome::Failed)
-                    .map(|c| format!("{}: {}", c.name.label(), c.detail))
-                    .collect();
+            let failed = super::verify::problems(&verdict);
+            if !failed.is_empty() {
                 bail!(
                     "the credential for {config_id} does not verify, nothing was stored: {}",
                     failed.join("; ")
