@@ -97,6 +97,12 @@ fn claims_ldp_and_jwt_badges_from_the_reference_issuer_with_pin() {
         String::from_utf8_lossy(&out.stderr).contains("already used"),
         "{out:?}"
     );
+
+    // One nonce per credential request: the reference issuer's nonces are single-use, and the
+    // wallet used to spend a refused request (invalid_nonce) on the second credential.
+    let log = issuer.stop();
+    assert_eq!(log.matches("POST /credential").count(), 2, "{log}");
+    assert_eq!(log.matches("POST /nonce").count(), 2, "{log}");
 }
 
 /// An offer without a PIN: the wallet must not send a `tx_code` (the reference AS rejects one

@@ -52,6 +52,19 @@ pub(crate) struct Server {
     _data: Option<tempfile::TempDir>,
 }
 
+impl Server {
+    /// Stops the server and returns what it logged on stderr (empty unless it was piped).
+    pub(crate) fn stop(mut self) -> String {
+        use std::io::Read as _;
+        let _ = self.child.kill();
+        let mut log = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut log);
+        }
+        log
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
