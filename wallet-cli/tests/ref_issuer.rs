@@ -105,17 +105,19 @@ fn claims_ldp_and_jwt_badges_from_the_reference_issuer_with_pin() {
     assert_eq!(log.matches("POST /nonce").count(), 2, "{log}");
 }
 
-/// An offer without a PIN: the wallet must not send a `tx_code` (the reference AS rejects one
-/// that was not offered).
+/// An offer by value without a PIN: the wallet must not send a `tx_code` (the reference AS
+/// rejects one that was not offered).
 #[test]
 fn claims_from_the_reference_issuer_without_pin() {
     let issuer = start_ref_issuer(&[
         "--no-tx-code",
+        "--by-value",
         "--configs",
         "OpenBadgeCredential_jwt_vc_json",
     ]);
     assert!(issuer.ready["tx_code"].is_null());
     let offer = issuer.ready["offer"].as_str().expect("offer");
+    assert!(offer.contains("credential_offer="), "{offer}");
     let tmp = tempfile::tempdir().expect("tempdir");
     let (w, _) = new_wallet(tmp.path(), "w");
     let stored = wallet_json(&w, &["claim", offer, "--allow-http"]);

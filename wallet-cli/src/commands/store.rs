@@ -140,6 +140,11 @@ pub(crate) fn show(dir: &Path, id: &str, json: bool) -> Result<ExitCode> {
             badge.received_at,
             badge.source
         ));
+        if let Some(reason) = &s.unverified {
+            out.push_str(&format!(
+                "Unverified: kept at your request; its proof did not verify: {reason}\n"
+            ));
+        }
         crate::output::write_stdout(&out)?;
     }
     Ok(ExitCode::SUCCESS)

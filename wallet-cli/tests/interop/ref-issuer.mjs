@@ -4,14 +4,15 @@
 // endpoint, `jwt_vc_json` (VC-JWT signed with jose, EdDSA) and `ldp_vc` (eddsa-rdfc-2022 signed with
 // @digitalbazaar/vc). The issuer signs with a fresh Ed25519 did:key (`did:key:X#X` verification method).
 //
-//   node ref-issuer.mjs [--configs a,b] [--no-tx-code] [--interop DIR]
+//   node ref-issuer.mjs [--configs a,b] [--no-tx-code] [--by-value] [--interop DIR]
 //
 // DIR is the folder whose node_modules holds the peers (default: <repo>/tests/interop, filled by
 // scripts/interop-install.sh; env ROSETTE_INTEROP_DIR overrides). ESM ignores NODE_PATH, so packages are
 // resolved from DIR with createRequire and loaded with import().
 // stdout: ONE JSON line once listening on 127.0.0.1:<random port>:
 //   {issuer, issuer_did, offer, tx_code, configs, new_offer_endpoint}
-// `offer` is an openid-credential-offer:// URL (by reference) for every configuration in --configs;
+// `offer` is an openid-credential-offer:// URL (by reference, or by value with --by-value) for every
+// configuration in --configs;
 // POST new_offer_endpoint for another single-use offer ({offer, tx_code}). Serves until killed.
 // Logs on stderr. Exit 2 on usage errors or when the peers are not installed.
 import http from 'node:http';
@@ -28,6 +29,7 @@ try {
   ({ values: a } = parseArgs({ options: {
     configs: { type: 'string', default: 'OpenBadgeCredential_ldp_vc,OpenBadgeCredential_jwt_vc_json' },
     'no-tx-code': { type: 'boolean', default: false },
+    'by-value': { type: 'boolean', default: false },
     interop: { type: 'string', default: process.env.ROSETTE_INTEROP_DIR ?? path.join(here, '../../../tests/interop') },
   } }));
 } catch (e) {
@@ -167,7 +169,7 @@ async function createOffer(configurationIds) {
     issuerMetadata, credentialConfigurationIds: configurationIds,
     grants: { [preAuthorizedCodeGrantIdentifier]: { 'pre-authorized_code': code,
       ...(txCode ? { tx_code: { input_mode: 'numeric', length: 6, description: 'PIN shown by the reference issuer' } } : {}) } },
-    credentialOfferUri: `${base}/offers/${offerId}`,
+    ...(a['by-value'] ? {} : { credentialOfferUri: `${base}/offers/${offerId}` }),
   });
   sessions.set(code, { txCode, offerId, offer: credentialOfferObject, used: false });
   return { offer: credentialOffer, tx_code: txCode };
