@@ -192,6 +192,10 @@ fn baked_png_and_svg_round_trip_for_ldp_and_jwt_badges() {
             );
             let report = wallet_json(&other, &["verify", new_id]);
             assert_eq!(report[0]["valid"], true, "{report}");
+            // Importing it again is recognised; deleting it lets the next image import afresh.
+            let again = wallet_json(&other, &["import", file.to_str().unwrap()]);
+            assert_eq!(again["already_stored"], new_id, "{again}");
+            wallet_json(&other, &["delete", new_id]);
         }
     }
     // A JWT badge cannot be exported as JSON-LD (that would need the issuer's signature).
@@ -256,6 +260,7 @@ fn onedtech_baked_samples_import_only_as_unverified() {
     let vectors = repo_root().join("crates/baking/tests/vectors");
     let tmp = tempfile::tempdir().expect("tempdir");
     let (w, _) = new_wallet(tmp.path(), "w");
+    let (people, _) = new_wallet(tmp.path(), "people");
     let cases = [
         (
             "validator-simple-baked-json.png",
@@ -300,16 +305,25 @@ fn onedtech_baked_samples_import_only_as_unverified() {
                 .is_some_and(|r| r.contains(why)),
             "{row}"
         );
-        let out = wallet(&w, "pw", &["import", "--unverified", file]);
+        // The same credential again: recognised, not stored twice.
+        let again = wallet_json(&w, &["import", "--unverified", file]);
+        assert_eq!(again["already_stored"], row["id"], "{again}");
+        // People are told, too.
+        let out = wallet(&people, "pw", &["import", "--unverified", file]);
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
-            String::from_utf8_lossy(&out.stdout).contains("UNVERIFIED"),
-            "{out:?}"
+            stdout.contains("UNVERIFIED") && stdout.contains(why),
+            "{stdout}"
         );
     }
     let list = wallet_json(&w, &["list"]);
     let list = list.as_array().expect("list");
-    assert_eq!(list.len(), 4);
-    assert!(list.iter().all(|b| b["status"] == "unverified"), "{list:?}");
+    assert_eq!(list.len(), 2);
+    for badge in list {
+        assert_eq!(badge["status"], "unverified", "{badge}");
+        assert!(badge["unverified_reason"].is_string(), "{badge}");
+    }
     let out = wallet(&w, "pw", &["list"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("unverified"));
     let out = wallet(&w, "pw", &["verify"]);

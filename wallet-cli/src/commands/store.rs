@@ -58,7 +58,8 @@ pub(crate) fn list(dir: &Path, json: bool) -> Result<ExitCode> {
             .map(|(id, s)| {
                 json!({"id": id, "badge": s.name, "issuer": s.issuer_name.as_deref().unwrap_or(&s.issuer),
                        "issuer_id": s.issuer, "issued": s.issued, "expires": s.expires,
-                       "status": s.status(now), "format": s.format})
+                       "status": s.status(now), "format": s.format,
+                       "unverified_reason": s.unverified})
             })
             .collect();
         print_json(&rows)?;
@@ -180,6 +181,16 @@ pub(crate) fn import(dir: &Path, args: &ImportArgs, json: bool) -> Result<ExitCo
         summary.unverified = Some(reason);
     }
     let mut wallet = open_wallet(dir)?;
+    if let Some(existing) = already_stored(&wallet, &summary, &text)? {
+        if json {
+            print_json(&json!({"stored": [], "already_stored": existing}))?;
+        } else {
+            crate::output::write_stdout(&format!(
+                "Already in the wallet as {existing}; nothing imported\n"
+            ))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let badge = StoredBadge {
         format: summary.format,
         credential: text,
@@ -193,6 +204,30 @@ pub(crate) fn import(dir: &Path, args: &ImportArgs, json: bool) -> Result<ExitCo
     let ids = wallet.add(std::slice::from_ref(&badge), &mut rand::rngs::OsRng)?;
     report_stored(&ids, &[badge], json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The id of a stored badge holding the same credential (same text, or equal JSON), if any.
+/// Only badges with the same issuer and credential id are decrypted.
+fn already_stored(
+    wallet: &Wallet,
+    summary: &rosette_wallet_core::BadgeSummary,
+    text: &str,
+) -> Result<Option<rosette_wallet_core::BadgeId>> {
+    let parsed = serde_json::from_str::<serde_json::Value>(text).ok();
+    for (id, s) in wallet.list()? {
+        if s.issuer != summary.issuer || s.credential_id != summary.credential_id {
+            continue;
+        }
+        let stored = wallet.get(&id)?.credential;
+        let same = stored == text
+            || parsed.as_ref().is_some_and(|p| {
+                serde_json::from_str::<serde_json::Value>(&stored).is_ok_and(|v| &v == p)
+            });
+        if same {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 /// Prints what was stored.
