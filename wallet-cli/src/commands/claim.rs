@@ -20,12 +20,24 @@ use serde_json::Value;
 use super::{now, open_wallet};
 use crate::cli::ClaimArgs;
 
+/// QR code images larger than this are refused before decoding (a phone photo is a few MB).
+const MAX_QR_IMAGE: u64 = 32 * 1024 * 1024;
+
 /// Responses larger than this are refused.
 const MAX_RESPONSE: usize = 4 * 1024 * 1024;
 
 pub(crate) fn run(dir: &Path, args: &ClaimArgs, json: bool) -> Result<ExitCode> {
     let offer_text = match (&args.offer, &args.qr) {
         (_, Some(image)) => {
+            let size = std::fs::metadata(image)
+                .with_context(|| format!("cannot read {}", image.display()))?
+                .len();
+            if size > MAX_QR_IMAGE {
+                bail!(
+                    "{} is {size} bytes; a QR code image should be under {MAX_QR_IMAGE}",
+                    image.display()
+                );
+            }
             let bytes =
                 std::fs::read(image).with_context(|| format!("cannot read {}", image.display()))?;
             let texts = rosette_qr::decode_image(&bytes)
