@@ -17,6 +17,9 @@ pub mod presentation;
 
 pub use issue::{CredentialFormat, CredentialSigner, IssueError, SignedCredential};
 mod resolver;
+mod status;
+
+pub use status::{FetchedStatusList, MapStatusSource, StatusFetchError, StatusListSource};
 
 pub use resolver::{offline_resolver, standard_resolver};
 

@@ -10,7 +10,17 @@ use serde_json::{Map, Value};
 use crate::canon::Canonicalizer;
 use crate::data_integrity::{self, ProofPurpose};
 use crate::jwt_vc;
+use crate::status::StatusListSource;
 use crate::verdict::{CheckName, Outcome, Verdict};
+
+/// What a verification run keeps of the credential for the status step.
+#[derive(Clone, Copy)]
+pub(crate) enum Keep {
+    /// Its `credentialStatus` (a credential being verified).
+    Status,
+    /// All of it (a status list credential, whose subject the status step reads).
+    Whole,
+}
 
 /// Checks credentials. Cheap to clone; share one.
 #[derive(Clone)]
@@ -18,12 +28,14 @@ pub struct Verifier {
     canon: Canonicalizer,
     resolver: Arc<dyn VerificationMethodResolver>,
     clock: Arc<dyn Clock>,
+    pub(crate) status: Option<Arc<dyn StatusListSource>>,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
             .field("clock", &self.clock)
+            .field("status", &self.status)
             .finish_non_exhaustive()
     }
 }
@@ -39,7 +51,15 @@ impl Verifier {
             canon,
             resolver,
             clock,
+            status: None,
         }
+    }
+
+    /// Checks `credentialStatus` (Bitstring Status List) with lists fetched from `source`.
+    /// Without a source, a credential with status gets a Status warning ("not checked").
+    pub fn with_status_source(mut self, source: Arc<dyn StatusListSource>) -> Self {
+        self.status = Some(source);
+        self
     }
 
     /// The canonicalizer (and its context cache).
@@ -79,17 +99,30 @@ impl Verifier {
 
     /// [`Self::verify_ldp`] taking the document by value, which saves a copy of it.
     pub async fn verify_ldp_owned(&self, document: Value) -> Verdict {
+        let (mut verdict, kept) = self.ldp_checks(document, Keep::Status).await;
+        if let Some(status) = kept {
+            self.check_status(&mut verdict, status).await;
+        }
+        verdict
+    }
+
+    /// Every check but status; `Some(kept)` when the checks ran to the end.
+    pub(crate) async fn ldp_checks(
+        &self,
+        document: Value,
+        keep: Keep,
+    ) -> (Verdict, Option<Option<Value>>) {
         let mut verdict = Verdict {
             format: Some("ldp_vc".into()),
             ..Verdict::default()
         };
         let Some(secured) = data_integrity::SecuredDocument::split(document) else {
             verdict.fail(CheckName::Format, "the credential is not a JSON object");
-            return verdict;
+            return (verdict, None);
         };
         let object = secured.unsecured();
         if !describe(&mut verdict, object) {
-            return verdict;
+            return (verdict, None);
         }
         self.check_schema(&mut verdict, secured.unsecured_value());
 
@@ -97,7 +130,7 @@ impl Verifier {
             Ok(p) => p,
             Err(e) => {
                 verdict.fail(CheckName::Proof, e.to_string());
-                return verdict;
+                return (verdict, None);
             }
         };
         let mut failures = Vec::new();
@@ -122,8 +155,8 @@ impl Verifier {
             None => verdict.fail(CheckName::Proof, failures.join("; ")),
         }
         self.check_window(&mut verdict, object);
-        check_status(&mut verdict, object);
-        verdict
+        let kept = kept(object, keep);
+        (verdict, Some(kept))
     }
 
     async fn check_one_proof(
@@ -155,6 +188,19 @@ impl Verifier {
 
     /// Verifies a VC-JWT.
     pub async fn verify_jwt(&self, text: &str) -> Verdict {
+        let (mut verdict, kept) = self.jwt_checks(text, Keep::Status).await;
+        if let Some(status) = kept {
+            self.check_status(&mut verdict, status).await;
+        }
+        verdict
+    }
+
+    /// Every check but status; `Some(kept)` when the checks ran to the end.
+    pub(crate) async fn jwt_checks(
+        &self,
+        text: &str,
+        keep: Keep,
+    ) -> (Verdict, Option<Option<Value>>) {
         let mut verdict = Verdict {
             format: Some("jwt_vc_json".into()),
             ..Verdict::default()
@@ -163,11 +209,11 @@ impl Verifier {
             Ok(vc) => vc,
             Err(e) => {
                 verdict.fail(CheckName::Format, format!("not a VC-JWT: {e}"));
-                return verdict;
+                return (verdict, None);
             }
         };
         if !describe(&mut verdict, vc.credential_object()) {
-            return verdict;
+            return (verdict, None);
         }
         self.check_schema(&mut verdict, &vc.credential);
 
@@ -229,8 +275,8 @@ impl Verifier {
             }
         }
         self.check_window(&mut verdict, vc.credential_object());
-        check_status(&mut verdict, vc.credential_object());
-        verdict
+        let kept = kept(vc.credential_object(), keep);
+        (verdict, Some(kept))
     }
 
     fn check_schema(&self, verdict: &mut Verdict, credential: &Value) {
@@ -389,24 +435,10 @@ fn check_controller(verdict: &mut Verdict, controller: &str) {
     }
 }
 
-fn check_status(verdict: &mut Verdict, credential: &Map<String, Value>) {
-    match credential.get("credentialStatus") {
-        None => verdict.push(
-            CheckName::Status,
-            Outcome::Skipped,
-            "no credentialStatus: the issuer offers no revocation",
-        ),
-        Some(status) => {
-            let kind = status
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown type");
-            verdict.push(
-                CheckName::Status,
-                Outcome::Warning,
-                format!("{kind} status was not checked"),
-            )
-        }
+fn kept(credential: &Map<String, Value>, keep: Keep) -> Option<Value> {
+    match keep {
+        Keep::Status => credential.get("credentialStatus").cloned(),
+        Keep::Whole => Some(Value::Object(credential.clone())),
     }
 }
 
