@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use rosette_oid4vci::{AccessTokenRecord, NonceRecord, PreAuthorizedCodeState};
+use rosette_oid4vci::{AccessTokenRecord, PreAuthorizedCodeState, SecretHash};
 use rosette_storage::{Record, Table};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -188,18 +188,22 @@ impl Record for AccessTokenRow {
     }
 }
 
-/// A c_nonce, by its hash.
+/// A used c_nonce, by its hash. c_nonces are stateless (sealed, see
+/// `rosette_oid4vci::issue_sealed_nonce`): issuing one writes nothing, and its single use is
+/// this row, written with an "absent" precondition in the batch that records the issuance.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct NonceRow {
+pub(crate) struct UsedNonceRow {
+    pub(crate) hash: SecretHash,
     pub(crate) slug: String,
-    pub(crate) record: NonceRecord,
+    /// The nonce's own expiry: after it the row may be dropped (the nonce is refused anyway).
+    pub(crate) expires_at: i64,
 }
 
-impl Record for NonceRow {
-    const TABLE: Table = Table::new("nonces");
+impl Record for UsedNonceRow {
+    const TABLE: Table = Table::new("used_nonces");
     const VERSION: u32 = 1;
     fn key(&self) -> Vec<u8> {
-        self.record.hash.to_hex().into_bytes()
+        self.hash.to_hex().into_bytes()
     }
 }
 

@@ -16,10 +16,10 @@ use rosette_oid4vci::{
     AuthorizationServerMetadata, BatchCredentialIssuance, BearerError, CredentialConfiguration,
     CredentialDisplay, CredentialIssuerMetadata, CredentialOffer, CredentialRequest,
     CredentialResponse, GrantType, IssuerDisplay, KeyProofExpectations, NonceError, NonceResponse,
-    NotificationError, NotificationRequest, OfferToken, SecretHash, TokenError, TokenRequest,
-    TokenResponse, TokenSettings, TxCodeSpec, check_distinct_keys, issue_nonce,
-    offer_url_by_reference, offer_url_by_value, redeem, unverified_proof_nonce,
-    validate_credential_request, validate_jwt_proof,
+    NonceSealKey, NotificationError, NotificationRequest, OfferToken, SecretHash, TokenError,
+    TokenRequest, TokenResponse, TokenSettings, TxCodeSpec, check_distinct_keys,
+    issue_sealed_nonce, offer_url_by_reference, offer_url_by_value, open_sealed_nonce, redeem,
+    unverified_proof_nonce, validate_credential_request, validate_jwt_proof,
 };
 use rosette_proof::{Canonicalizer, CredentialFormat, CredentialSigner};
 use rosette_storage::{Record, Repo, Store, WriteBatch};
@@ -30,7 +30,7 @@ use sha2::Sha256;
 use crate::error::{AdminError, ProtocolError};
 use crate::records::{
     AccessTokenRow, AchievementRow, AdminTokenRow, CodeRow, DidMethod, InstitutionRow, IssuanceRow,
-    KeyRow, NonceRow, NotificationRow, OfferRow, OfferTokenRow, ServerSecretRow, scoped_key,
+    KeyRow, NotificationRow, OfferRow, OfferTokenRow, ServerSecretRow, UsedNonceRow, scoped_key,
 };
 
 /// The `ldp_vc` configuration id.
@@ -244,6 +244,16 @@ pub(crate) struct ClaimView {
     pub(crate) expires_at: String,
 }
 
+/// What the protocol endpoints need of an institution, built once per slug: its row, its
+/// issuer metadata and the proof algorithms per configuration. Institutions never change
+/// after creation, so the cache needs no invalidation beyond "absent until created".
+#[derive(Debug)]
+struct IssuerContext {
+    inst: InstitutionRow,
+    issuer_id: String,
+    metadata: CredentialIssuerMetadata,
+}
+
 /// The agent: storage, clock, settings and per-institution signers.
 pub struct Service {
     store: Arc<dyn Store>,
@@ -251,8 +261,14 @@ pub struct Service {
     settings: Settings,
     canon: Canonicalizer,
     offer_secret: SecretString,
+    /// Seals the stateless c_nonces (derived from the server secret, so nonces survive a
+    /// restart).
+    nonce_key: NonceSealKey,
     // Private cache of loaded signing keys; keyed by slug, never serialised.
     signers: Mutex<BTreeMap<String, Arc<CredentialSigner>>>,
+    // Private cache of institutions as the protocol endpoints see them; keyed by slug,
+    // never serialised.
+    issuers: Mutex<BTreeMap<String, Arc<IssuerContext>>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -299,14 +315,18 @@ impl Service {
         let stored = secrets
             .get(b"offer_secret")?
             .ok_or_else(|| AdminError::Internal("server secret missing".into()))?;
-        Ok(Self {
+        let mut service = Self {
             store,
             clock,
             settings,
             canon: Canonicalizer::bundled(),
             offer_secret: SecretString::new(stored.secret_hex.clone()),
+            nonce_key: NonceSealKey::new([0; 32]),
             signers: Mutex::new(BTreeMap::new()),
-        })
+            issuers: Mutex::new(BTreeMap::new()),
+        };
+        service.nonce_key = NonceSealKey::new(service.derive("c-nonce-seal", ""));
+        Ok(service)
     }
 
     /// The settings.
@@ -498,6 +518,25 @@ impl Service {
         self.repo::<InstitutionRow>().get(slug.as_bytes())
     }
 
+    /// The institution's protocol context, from the cache or built from storage.
+    fn issuer_context(&self, slug: &str) -> Result<Arc<IssuerContext>, ProtocolError> {
+        if let Ok(cache) = self.issuers.lock()
+            && let Some(ctx) = cache.get(slug)
+        {
+            return Ok(Arc::clone(ctx));
+        }
+        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+        let ctx = Arc::new(IssuerContext {
+            issuer_id: self.issuer_id(&inst.slug),
+            metadata: self.metadata_for(&inst),
+            inst,
+        });
+        if let Ok(mut cache) = self.issuers.lock() {
+            cache.insert(slug.to_owned(), Arc::clone(&ctx));
+        }
+        Ok(ctx)
+    }
+
     fn signer(&self, inst: &InstitutionRow) -> Result<Arc<CredentialSigner>, ProtocolError> {
         if let Ok(cache) = self.signers.lock()
             && let Some(s) = cache.get(&inst.slug)
@@ -540,8 +579,7 @@ impl Service {
 
     /// Credential Issuer Metadata of an institution.
     pub fn issuer_metadata(&self, slug: &str) -> Result<CredentialIssuerMetadata, ProtocolError> {
-        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
-        Ok(self.metadata_for(&inst))
+        Ok(self.issuer_context(slug)?.metadata.clone())
     }
 
     fn metadata_for(&self, inst: &InstitutionRow) -> CredentialIssuerMetadata {
@@ -589,7 +627,7 @@ impl Service {
 
     /// OAuth AS metadata of an institution.
     pub fn as_metadata(&self, slug: &str) -> Result<AuthorizationServerMetadata, ProtocolError> {
-        let _ = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+        let _ = self.issuer_context(slug)?;
         Ok(AuthorizationServerMetadata::pre_authorized_only(
             &self.issuer_id(slug),
             true,
@@ -1141,7 +1179,8 @@ impl Service {
             access_token_lifetime: self.settings.access_token_lifetime,
             max_tx_code_attempts: self.settings.max_tx_code_attempts,
             anonymous_access: true,
-            c_nonce_in_token_response: Some(self.settings.nonce_lifetime),
+            // The draft-13 c_nonce of the token response is a sealed one (see `token`).
+            c_nonce_in_token_response: None,
         }
     }
 
@@ -1194,12 +1233,6 @@ impl Service {
                     offer_id: stored.offer_id.clone(),
                     record: grant.record.clone(),
                 })?;
-                if let Some((_, nonce)) = &grant.c_nonce {
-                    batch.put(&NonceRow {
-                        slug: slug.to_owned(),
-                        record: nonce.clone(),
-                    })?;
-                }
             }
             if self.store.apply_checked(batch)?.is_err() {
                 // Another request changed the state first (redeemed it, or counted a wrong
@@ -1208,8 +1241,21 @@ impl Service {
             }
             return match result {
                 Ok(grant) => {
-                    tracing::info!(slug, offer = %stored.offer_id, "pre-authorized code redeemed");
-                    Ok(grant.response())
+                    tracing::debug!(slug, offer = %stored.offer_id, "pre-authorized code redeemed");
+                    let mut response = grant.response();
+                    // Draft 13-14 wallets take their first c_nonce from here.
+                    let ctx = self.issuer_context(slug)?;
+                    let nonce = issue_sealed_nonce(
+                        &self.nonce_key,
+                        &ctx.issuer_id,
+                        &mut OsRng,
+                        now,
+                        self.settings.nonce_lifetime,
+                    );
+                    response.c_nonce = Some(nonce.expose_secret().to_owned());
+                    response.c_nonce_expires_in =
+                        Some(u64::try_from(self.settings.nonce_lifetime).unwrap_or(0));
+                    Ok(response)
                 }
                 Err(e) => Err(e.into()),
             };
@@ -1217,14 +1263,17 @@ impl Service {
         Err(TokenError::CodeAlreadyUsed.into())
     }
 
-    /// `POST B/nonce`.
+    /// `POST B/nonce`: a sealed c_nonce (HMAC over random bits, the expiry and the
+    /// Credential Issuer Identifier); nothing is stored until it is used.
     pub fn nonce(&self, slug: &str) -> Result<NonceResponse, ProtocolError> {
-        let _ = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
-        let (nonce, record) = issue_nonce(&mut OsRng, self.now(), self.settings.nonce_lifetime);
-        self.repo::<NonceRow>().put(&NonceRow {
-            slug: slug.to_owned(),
-            record,
-        })?;
+        let ctx = self.issuer_context(slug)?;
+        let nonce = issue_sealed_nonce(
+            &self.nonce_key,
+            &ctx.issuer_id,
+            &mut OsRng,
+            self.now(),
+            self.settings.nonce_lifetime,
+        );
         Ok(NonceResponse::new(&nonce))
     }
 
@@ -1247,8 +1296,9 @@ impl Service {
     }
 
     /// `POST B/credential`: checks the bearer token, the request and every key proof, then
-    /// signs one credential per proof key and records the issuance together with the
-    /// consumption of the c_nonce(s) (one checked batch: a replayed nonce issues nothing).
+    /// signs one credential per proof key and records, in one checked batch, the issuance,
+    /// the use of the c_nonce(s) (precondition: not used yet, so a replayed nonce issues
+    /// nothing) and the offer's claim time.
     pub fn credential(
         &self,
         slug: &str,
@@ -1256,10 +1306,10 @@ impl Service {
         body: &[u8],
     ) -> Result<CredentialResponse, ProtocolError> {
         let token = self.access_token(slug, authorization)?;
-        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
-        let metadata = self.metadata_for(&inst);
+        let ctx = self.issuer_context(slug)?;
+        let (inst, metadata, issuer_id) = (&ctx.inst, &ctx.metadata, ctx.issuer_id.as_str());
         let request = CredentialRequest::from_json(body)?;
-        let valid = validate_credential_request(&request, &metadata, &token.record)?;
+        let valid = validate_credential_request(&request, metadata, &token.record)?;
         let config_id = valid.credential_configuration_id.clone();
         let format = if config_id == LDP_VC {
             CredentialFormat::LdpVc
@@ -1270,53 +1320,45 @@ impl Service {
             .credential_configurations_supported
             .get(&config_id)
             .and_then(|c| c.jwt_proof_algs())
-            .unwrap_or_default()
-            .to_vec();
-        let issuer_id = self.issuer_id(slug);
+            .unwrap_or_default();
         let now = self.now();
-        let nonces = self.repo::<NonceRow>();
-        let mut keys = Vec::new();
-        let mut used: BTreeMap<String, (String, rosette_storage::Stored<NonceRow>)> =
-            BTreeMap::new();
+        let used_nonces = self.repo::<UsedNonceRow>();
+        let mut keys = Vec::with_capacity(valid.jwt_proofs.len());
+        // Distinct nonces of this request (a batch usually shares one), by hash.
+        let mut nonces: BTreeMap<String, UsedNonceRow> = BTreeMap::new();
         for jwt in &valid.jwt_proofs {
             let nonce = unverified_proof_nonce(jwt)?;
-            let hash = SecretHash::of(&nonce).to_hex();
-            let stored = match used.remove(&hash) {
-                Some((_, stored)) => stored,
-                None => nonces.load(hash.as_bytes())?.ok_or(NonceError::Unknown)?,
-            };
-            if stored.slug != slug {
-                return Err(NonceError::Unknown.into());
+            let sealed = open_sealed_nonce(&self.nonce_key, issuer_id, &nonce, now)?;
+            let hash = sealed.id.to_hex();
+            // Refused early so that a replay costs no signature; the batch below re-checks.
+            if !nonces.contains_key(&hash) && used_nonces.load(hash.as_bytes())?.is_some() {
+                return Err(NonceError::AlreadyUsed.into());
             }
-            stored.record.check(&nonce, now)?;
-            let mut expect = KeyProofExpectations::new(&issuer_id, Some(&nonce), now, &algs);
+            let mut expect = KeyProofExpectations::new(issuer_id, Some(&nonce), now, algs);
             expect.client_id = token.record.client_id.as_deref();
             keys.push(validate_jwt_proof(jwt, &expect)?);
-            used.insert(hash, (nonce, stored));
+            nonces.insert(
+                hash,
+                UsedNonceRow {
+                    hash: sealed.id,
+                    slug: slug.to_owned(),
+                    expires_at: sealed.expires_at.unix(),
+                },
+            );
         }
         check_distinct_keys(&keys)?;
 
-        let offer = self
-            .repo::<OfferRow>()
-            .get(&scoped_key(slug, &token.offer_id))?
-            .ok_or(ProtocolError::NotFound)?;
+        let offers = self.repo::<OfferRow>();
+        let offer_key = scoped_key(slug, &token.offer_id);
+        let mut offer = offers.load(&offer_key)?.ok_or(ProtocolError::NotFound)?;
         let achievement = self
             .repo::<AchievementRow>()
             .get(&scoped_key(slug, &offer.achievement_id))?
             .ok_or(ProtocolError::Issuance("achievement missing".into()))?;
-        let signer = self.signer(&inst)?;
+        let signer = self.signer(inst)?;
         let notification_id = uuid::Uuid::new_v4().to_string();
-        let mut batch = WriteBatch::new();
-        for (hash, (nonce, stored)) in &used {
-            let mut record = stored.record.clone();
-            record.consume(nonce, now)?;
-            batch.require_unchanged::<NonceRow>(hash.clone().into_bytes(), stored);
-            batch.put(&NonceRow {
-                slug: slug.to_owned(),
-                record,
-            })?;
-        }
         let mut credentials = Vec::with_capacity(keys.len());
+        let mut issued = Vec::with_capacity(keys.len());
         for key in &keys {
             let unsigned = self.unsigned_credential(
                 &achievement,
@@ -1352,7 +1394,7 @@ impl Service {
                 rosette_proof::SignedCredential::Json(v) => v,
                 rosette_proof::SignedCredential::Jwt(jwt) => Value::String(jwt),
             });
-            batch.put(&IssuanceRow {
+            issued.push(IssuanceRow {
                 slug: slug.to_owned(),
                 credential_id,
                 offer_id: offer.id.clone(),
@@ -1362,31 +1404,50 @@ impl Service {
                 subject_did: key.did.clone(),
                 issued_at: now.unix(),
                 notification_id: notification_id.clone(),
-            })?;
+            });
         }
-        batch.put(&NotificationRow {
+        let notification = NotificationRow {
             id: notification_id.clone(),
             slug: slug.to_owned(),
             offer_id: offer.id.clone(),
             events: Vec::new(),
-        })?;
-        if self.store.apply_checked(batch)?.is_err() {
-            // A concurrent request consumed the nonce first.
-            return Err(NonceError::AlreadyUsed.into());
+        };
+        for _ in 0..CAS_ATTEMPTS {
+            let mut batch = WriteBatch::new();
+            for (hash, used) in &nonces {
+                batch.require_no_record::<UsedNonceRow>(hash.clone().into_bytes());
+                batch.put(used)?;
+            }
+            for row in &issued {
+                batch.put(row)?;
+            }
+            batch.put(&notification)?;
+            // The first issuance marks the offer claimed, in the same write.
+            if offer.claimed_at.is_none() {
+                batch.require_unchanged::<OfferRow>(offer_key.clone(), &offer);
+                let mut claimed = (*offer).clone();
+                claimed.claimed_at = Some(now.unix());
+                batch.put(&claimed)?;
+            }
+            match self.store.apply_checked(batch)? {
+                Ok(()) => {
+                    tracing::debug!(slug, offer = %offer.id, count = credentials.len(), format = format.as_str(), "credentials issued");
+                    return Ok(CredentialResponse::issued(
+                        credentials,
+                        Some(notification_id),
+                        valid.dialect,
+                    ));
+                }
+                // Another request of the same offer changed it first: look again.
+                Err(failed) if failed.table == OfferRow::TABLE => {
+                    offer = offers.load(&offer_key)?.ok_or(ProtocolError::NotFound)?;
+                }
+                // A concurrent request used the nonce first.
+                Err(_) => return Err(NonceError::AlreadyUsed.into()),
+            }
         }
-        let _ = self
-            .repo::<OfferRow>()
-            .update(&scoped_key(slug, &offer.id), |row| {
-                row.map(|mut r| {
-                    r.claimed_at.get_or_insert(now.unix());
-                    r
-                })
-            })?;
-        tracing::info!(slug, offer = %offer.id, count = credentials.len(), format = format.as_str(), "credentials issued");
-        Ok(CredentialResponse::issued(
-            credentials,
-            Some(notification_id),
-            valid.dialect,
+        Err(ProtocolError::Issuance(
+            "the offer kept changing while recording the issuance".into(),
         ))
     }
 
