@@ -43,6 +43,33 @@ pub const DEFAULT_OFFER_LIFETIME: u64 = 7 * 24 * 3600;
 const PIN_LENGTH: usize = 6;
 /// Attempts at a compare-and-swap before giving up (each lost race is another's win).
 const CAS_ATTEMPTS: usize = 64;
+/// Items per admin listing page when `limit` is not given.
+pub const DEFAULT_PAGE_LIMIT: usize = 100;
+/// The largest `limit` of an admin listing page.
+pub const MAX_PAGE_LIMIT: usize = 1000;
+/// Offer states a listing can filter on.
+const OFFER_STATES: [&str; 4] = ["offered", "claimed", "expired", "locked"];
+
+/// Which page of an admin listing to answer.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageRequest {
+    /// Items per page: 1..=[`MAX_PAGE_LIMIT`], default [`DEFAULT_PAGE_LIMIT`].
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page; none: the first page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// One page of an admin listing: `{items, next_cursor}`; `next_cursor` is null on the last
+/// page. Items come in storage key order, which is stable across pages.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    /// The items.
+    pub items: Vec<Value>,
+    /// Pass as `cursor` to get the next page.
+    pub next_cursor: Option<String>,
+}
 
 /// Runtime settings.
 #[derive(Debug)]
@@ -415,6 +442,59 @@ impl Service {
         Ok(InstitutionRowView(row))
     }
 
+    /// One page of the records of `T` under `prefix` that `keep` accepts, shown by `show`.
+    /// The cursor is the base64url key suffix (after `prefix`) of the last item shown.
+    fn page_of<T: Record>(
+        &self,
+        prefix: &str,
+        request: &PageRequest,
+        keep: impl Fn(&T) -> bool,
+        show: impl Fn(&T) -> Value,
+    ) -> Result<Page, AdminError> {
+        let limit = request.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+        if !(1..=MAX_PAGE_LIMIT).contains(&limit) {
+            return Err(AdminError::Invalid(format!(
+                "limit must be between 1 and {MAX_PAGE_LIMIT}"
+            )));
+        }
+        let mut after = match &request.cursor {
+            None => None,
+            Some(cursor) => {
+                let suffix = URL_SAFE_NO_PAD
+                    .decode(cursor)
+                    .map_err(|_| AdminError::Invalid("invalid cursor".into()))?;
+                Some([prefix.as_bytes(), &suffix].concat())
+            }
+        };
+        let repo = self.repo::<T>();
+        // One more than a page, to know whether another page follows.
+        let mut kept: Vec<(Vec<u8>, T)> = Vec::with_capacity(limit + 1);
+        while kept.len() <= limit {
+            let chunk = repo.scan(prefix.as_bytes(), after.as_deref(), limit + 1)?;
+            let exhausted = chunk.len() <= limit;
+            for (key, row) in chunk {
+                after = Some(key.clone());
+                if keep(&row) && kept.len() <= limit {
+                    kept.push((key, row));
+                }
+            }
+            if exhausted {
+                break;
+            }
+        }
+        let next_cursor = if kept.len() > limit {
+            kept.truncate(limit);
+            kept.last()
+                .map(|(key, _)| URL_SAFE_NO_PAD.encode(key.get(prefix.len()..).unwrap_or_default()))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: kept.iter().map(|(_, row)| show(row)).collect(),
+            next_cursor,
+        })
+    }
+
     // ---------------------------------------------------------------- institutions
 
     /// Creates an institution with a fresh Ed25519 key.
@@ -493,15 +573,9 @@ impl Service {
         Ok(did.as_str().to_owned())
     }
 
-    /// All institutions.
-    pub fn list_institutions(&self) -> Result<Vec<Value>, AdminError> {
-        let rows =
-            self.repo::<InstitutionRow>()
-                .scan(b"", None, rosette_storage::MAX_SCAN_LIMIT)?;
-        Ok(rows
-            .into_iter()
-            .map(|(_, r)| self.institution_json(&r))
-            .collect())
+    /// A page of the institutions, by slug.
+    pub fn list_institutions(&self, page: &PageRequest) -> Result<Page, AdminError> {
+        self.page_of::<InstitutionRow>("", page, |_| true, |r| self.institution_json(r))
     }
 
     fn institution_json(&self, r: &InstitutionRow) -> Value {
@@ -932,6 +1006,7 @@ impl Service {
             created_at: now.unix(),
             expires_at: now.plus_seconds(lifetime).unix(),
             claimed_at: None,
+            locked_at: None,
         };
         let token = self.offer_token(&id);
         let code = token.pre_authorized_code();
@@ -1007,6 +1082,8 @@ impl Service {
     fn offer_state(&self, row: &OfferRow, now: Timestamp) -> &'static str {
         if row.claimed_at.is_some() {
             "claimed"
+        } else if row.locked_at.is_some() {
+            "locked"
         } else if now.unix() >= row.expires_at {
             "expired"
         } else {
@@ -1014,26 +1091,27 @@ impl Service {
         }
     }
 
-    /// An institution's offers, optionally only those in `state`.
-    pub fn list_offers(&self, slug: &str, state: Option<&str>) -> Result<Vec<Value>, AdminError> {
+    /// A page of an institution's offers, optionally only those in `state`.
+    pub fn list_offers(
+        &self,
+        slug: &str,
+        state: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page, AdminError> {
         if let Some(s) = state
-            && !matches!(s, "offered" | "claimed" | "expired")
+            && !OFFER_STATES.contains(&s)
         {
             return Err(AdminError::Invalid(
-                "state must be offered, claimed or expired".into(),
+                "state must be offered, claimed, expired or locked".into(),
             ));
         }
         let now = self.now();
-        let prefix = format!("{slug}/");
-        let rows = self.repo::<OfferRow>().scan(
-            prefix.as_bytes(),
-            None,
-            rosette_storage::MAX_SCAN_LIMIT,
-        )?;
-        Ok(rows
-            .iter()
-            .filter(|(_, r)| state.is_none_or(|s| s == self.offer_state(r, now)))
-            .map(|(_, r)| {
+        let claim_base = format!("{}/claim", self.issuer_id(slug));
+        self.page_of::<OfferRow>(
+            &format!("{slug}/"),
+            page,
+            |r| state.is_none_or(|s| s == self.offer_state(r, now)),
+            |r| {
                 json!({
                     "id": r.id,
                     "state": self.offer_state(r, now),
@@ -1044,25 +1122,20 @@ impl Service {
                     "created_at": Timestamp::from_unix(r.created_at).map(Timestamp::to_rfc3339),
                     "expires_at": Timestamp::from_unix(r.expires_at).map(Timestamp::to_rfc3339),
                     "claimed_at": r.claimed_at.and_then(Timestamp::from_unix).map(Timestamp::to_rfc3339),
-                    "claim_page": format!("{}/claim/{}", self.issuer_id(slug), r.id),
+                    "locked_at": r.locked_at.and_then(Timestamp::from_unix).map(Timestamp::to_rfc3339),
+                    "claim_page": format!("{claim_base}/{}", r.id),
                 })
-            })
-            .collect())
+            },
+        )
     }
 
-    /// Issuance records of an institution.
-    pub fn list_credentials(&self, slug: &str) -> Result<Vec<Value>, AdminError> {
-        let prefix = format!("{slug}/");
-        let rows = self.repo::<IssuanceRow>().scan(
-            prefix.as_bytes(),
-            None,
-            rosette_storage::MAX_SCAN_LIMIT,
-        )?;
-        let mut out: Vec<_> = rows.into_iter().map(|(_, r)| r).collect();
-        out.sort_by(|a, b| (a.issued_at, &a.credential_id).cmp(&(b.issued_at, &b.credential_id)));
-        Ok(out
-            .iter()
-            .map(|r| {
+    /// A page of an institution's issuance records (in credential id order).
+    pub fn list_credentials(&self, slug: &str, page: &PageRequest) -> Result<Page, AdminError> {
+        self.page_of::<IssuanceRow>(
+            &format!("{slug}/"),
+            page,
+            |_| true,
+            |r| {
                 json!({
                     "credential_id": r.credential_id,
                     "offer_id": r.offer_id,
@@ -1072,8 +1145,8 @@ impl Service {
                     "subject_did": r.subject_did,
                     "issued_at": Timestamp::from_unix(r.issued_at).map(Timestamp::to_rfc3339),
                 })
-            })
-            .collect())
+            },
+        )
     }
 
     /// The claim page's data.
@@ -1222,6 +1295,19 @@ impl Service {
             }
             let mut batch = WriteBatch::new();
             batch.require_unchanged::<CodeRow>(key.clone(), &stored);
+            // This wrong PIN was the last one allowed: the offer shows as locked from now on.
+            let limit = settings.max_tx_code_attempts;
+            if state.failed_tx_code_attempts >= limit
+                && stored.state.failed_tx_code_attempts < limit
+            {
+                let offer_key = scoped_key(slug, &stored.offer_id);
+                if let Some(offer) = self.repo::<OfferRow>().load(&offer_key)? {
+                    let mut locked = (*offer).clone();
+                    locked.locked_at = Some(now.unix());
+                    batch.require_unchanged::<OfferRow>(offer_key, &offer);
+                    batch.put(&locked)?;
+                }
+            }
             batch.put(&CodeRow {
                 slug: stored.slug.clone(),
                 offer_id: stored.offer_id.clone(),
