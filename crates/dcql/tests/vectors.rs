@@ -38,10 +38,18 @@ fn candidates() -> Vec<Candidate> {
 fn answer(query: &Value, candidates: &[Candidate]) -> (Value, Option<Value>) {
     let parsed = match DcqlQuery::from_json(query) {
         Ok(q) => q,
-        Err(e) => return (serde_json::json!({"valid": false, "error": e.to_string()}), None),
+        Err(e) => {
+            return (
+                serde_json::json!({"valid": false, "error": e.to_string()}),
+                None,
+            );
+        }
     };
     if let Err(e) = parsed.validate() {
-        return (serde_json::json!({"valid": false, "error": e.to_string()}), None);
+        return (
+            serde_json::json!({"valid": false, "error": e.to_string()}),
+            None,
+        );
     }
     let eval = evaluate(&parsed, candidates);
     let matches: BTreeMap<&String, &Vec<usize>> = eval.matches.iter().collect();
@@ -76,10 +84,10 @@ fn every_vector_gives_the_expected_answer() {
         if !same {
             failures.push(format!("{name}: expected {expected}, got {got}"));
         }
-        if let (Some(want), Some(have)) = (expected.get("selection"), selection) {
-            if *want != have {
-                failures.push(format!("{name}: selection expected {want}, got {have}"));
-            }
+        if let (Some(want), Some(have)) = (expected.get("selection"), selection)
+            && *want != have
+        {
+            failures.push(format!("{name}: selection expected {want}, got {have}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
