@@ -1,4 +1,5 @@
-//! `present` end to end: a wallet populated from `rosette-agent serve --demo` answers the
+//! `present` end to end: a wallet populated from `rosette-agent serve --demo` answers our own
+//! verifier (the agent, from the QR PNG of its request page) and the
 //! oid4vc-ts OpenID4VP verifier (`tests/interop/oid4vp-verifier.mjs`) in both formats, by value
 //! and by signed `request_uri`; refuses bad requests; sends nothing without a match or consent.
 //!
@@ -304,5 +305,113 @@ fn declining_on_the_terminal_sends_nothing() {
     assert_eq!(
         verifier.report()["error"],
         "timeout waiting for direct_post"
+    );
+}
+
+fn http_get(url: &str, bearer: Option<&str>) -> (u16, Vec<u8>) {
+    http(url, bearer, None)
+}
+
+fn http(url: &str, bearer: Option<&str>, json_body: Option<Value>) -> (u16, Vec<u8>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut request = match &json_body {
+            Some(body) => client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+            None => client.get(url),
+        };
+        if let Some(token) = bearer {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.bytes().await.unwrap().to_vec())
+    })
+}
+
+/// Scans the QR PNG of a request page, presents, and returns the verifier's poll answer.
+fn present_from_qr(w: &Path, qr_png_url: &str, poll_url: &str, dir: &Path) -> (Output, Value) {
+    let (status, png) = http_get(qr_png_url, None);
+    assert_eq!(status, 200, "{qr_png_url}");
+    let file = dir.join("request.png");
+    std::fs::write(&file, png).unwrap();
+    let out = wallet(
+        w,
+        &[
+            "--json",
+            "present",
+            "--qr",
+            file.to_str().unwrap(),
+            "--yes",
+            "--allow-http",
+        ],
+    );
+    let (status, body) = http_get(poll_url, None);
+    assert_eq!(status, 200, "{poll_url}");
+    (out, serde_json::from_slice(&body).unwrap())
+}
+
+#[test]
+fn presents_to_our_verifier_from_the_request_qr_png_in_both_formats() {
+    let agent = start_agent();
+    let dir = tempfile::tempdir().unwrap();
+    let w = populated_wallet(&agent, dir.path());
+
+    // The demo request of the ready line: its page's QR PNG, then the page's poll.
+    let page = agent.ready["request_page"].as_str().unwrap();
+    let poll = page.replacen("/present/", "/transactions/", 1);
+    let (out, verdict) = present_from_qr(&w, &format!("{page}/qr.png"), &poll, dir.path());
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(verdict["status"], "accepted", "{verdict}");
+    assert_eq!(verdict["result"]["accepted"], true, "{verdict}");
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["accepted"], true);
+    assert!(answer["verifier"]["signed_by"].is_string(), "{answer}");
+
+    // The same QR again: the request was answered, so the wallet gets nothing to answer.
+    let file = dir.path().join("request.png");
+    let again = wallet(
+        &w,
+        &[
+            "present",
+            "--qr",
+            file.to_str().unwrap(),
+            "--yes",
+            "--allow-http",
+        ],
+    );
+    assert!(!again.status.success());
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("panicked"));
+
+    // A jwt_vc_json-only request made through the admin API.
+    let base = agent.ready["url"].as_str().unwrap();
+    let (status, body) = http(
+        &format!("{base}/verifiers/demo/admin/presentation-requests"),
+        agent.ready["admin_token"].as_str(),
+        Some(serde_json::json!({"formats": ["jwt_vc_json"]})),
+    );
+    assert!(
+        (200..300).contains(&status),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let created: Value = serde_json::from_slice(&body).unwrap();
+    let (out, verdict) = present_from_qr(
+        &w,
+        created["qr_png"].as_str().unwrap(),
+        created["poll"].as_str().unwrap(),
+        dir.path(),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(verdict["status"], "accepted", "{verdict}");
+    assert_eq!(
+        verdict["result"]["credentials"][0]["format"], "jwt_vc_json",
+        "{verdict}"
     );
 }
