@@ -414,4 +414,26 @@ fn presents_to_our_verifier_from_the_request_qr_png_in_both_formats() {
         verdict["result"]["credentials"][0]["format"], "jwt_vc_json",
         "{verdict}"
     );
+
+    // request_uri_method=post (§5.10): the wallet POSTs its metadata to fetch the object.
+    let (status, body) = http(
+        &format!("{base}/verifiers/demo/admin/presentation-requests"),
+        agent.ready["admin_token"].as_str(),
+        Some(serde_json::json!({})),
+    );
+    assert!(
+        (200..300).contains(&status),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let created: Value = serde_json::from_slice(&body).unwrap();
+    let url = format!(
+        "{}&request_uri_method=post",
+        created["request_url"].as_str().unwrap()
+    );
+    let out = wallet(&w, &["present", &url, "--yes", "--allow-http"]);
+    assert!(out.status.success(), "{out:?}");
+    let (_, body) = http_get(created["poll"].as_str().unwrap(), None);
+    let verdict: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(verdict["status"], "accepted", "{verdict}");
 }
