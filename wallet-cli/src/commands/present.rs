@@ -167,6 +167,7 @@ async fn present(
         .validate()
         .map_err(|e| anyhow!("the request's DCQL query is invalid: {e}"))?;
     let client_id = request.client_id.as_str().to_owned();
+    let shown_client = printable(&client_id, 300);
     let nonce = request
         .nonce
         .as_ref()
@@ -182,12 +183,7 @@ async fn present(
         .as_ref()
         .and_then(|m| m.extra.get("client_name"))
         .and_then(Value::as_str)
-        .map(|n| {
-            n.chars()
-                .filter(|c| !c.is_control())
-                .take(100)
-                .collect::<String>()
-        });
+        .map(|n| printable(n, 100));
 
     // Every stored badge that can be read becomes a candidate; unreadable ones are skipped.
     let holder_did = wallet.holder_key().did_key().to_string();
@@ -196,7 +192,14 @@ async fn present(
     let mut candidates = Vec::new();
     for (id, _) in wallet.list()? {
         let badge = wallet.get(&id)?;
-        if let Ok(candidate) = dcql_candidate(&badge, &holder_did) {
+        if let Ok(mut candidate) = dcql_candidate(&badge, &holder_did) {
+            // eddsa-rdfc-2022 presentations need an Ed25519 holder key: with another key an
+            // ldp_vc badge cannot be presented with holder binding.
+            if candidate.format == "ldp_vc"
+                && wallet.holder_key().key_type() != rosette_did::KeyType::Ed25519
+            {
+                candidate.holder_binding = false;
+            }
             ids.push(id);
             badges.push(badge);
             candidates.push(candidate);
@@ -211,10 +214,10 @@ async fn present(
         "response_uri": response_uri,
     });
     let who = match (&verifier_name, &signed_by) {
-        (Some(name), Some(did)) => format!("{name} ({client_id}, request signed by {did})"),
-        (Some(name), None) => format!("{name} ({client_id}, unsigned request)"),
-        (None, Some(did)) => format!("{client_id} (request signed by {did})"),
-        (None, None) => format!("{client_id} (unsigned request)"),
+        (Some(name), Some(_)) => format!("{name} ({shown_client}, signed request)"),
+        (Some(name), None) => format!("{name} ({shown_client}, unsigned request)"),
+        (None, Some(_)) => format!("{shown_client} (signed request)"),
+        (None, None) => format!("{shown_client} (unsigned request)"),
     };
 
     let Some(selection) = evaluation.selection() else {
@@ -269,7 +272,7 @@ async fn present(
                 s["format"].as_str().unwrap_or_default()
             );
         }
-        eprintln!("The answer goes to {response_uri}.");
+        eprintln!("The answer goes to {}.", printable(&response_uri, 300));
     }
     if !args.yes && !ask_consent()? {
         if json {
@@ -327,6 +330,12 @@ async fn present(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Verifier-supplied text for the terminal: no control characters (escape sequences could
+/// disguise who is asking), at most `max` characters.
+fn printable(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
 /// Asks on the terminal (not stdin, which scripts may use).
