@@ -7,6 +7,8 @@
 //!   the clear names a badge.
 //! - [`summarize`]: what `list` shows about a credential (JSON-LD or VC-JWT).
 //! - [`key_proof_jwt`]: the OpenID4VCI `openid4vci-proof+jwt` key proof of the holder key.
+//! - [`dcql_candidate`], [`build_vp_token`]: answering an OpenID4VP request (DCQL matching,
+//!   presentations bound to the verifier).
 //!
 //! Time is passed in; the only I/O is the store's own files.
 
@@ -23,11 +25,13 @@
 
 mod badge;
 mod crypto;
+mod present;
 mod proof;
 mod store;
 
 pub use badge::{BadgeStatus, BadgeSummary, CredentialFormat, SummaryError, summarize};
 pub use crypto::{KdfParams, Passphrase};
+pub use present::{PresentError, build_vp_token, dcql_candidate};
 pub use proof::{KeyProofError, key_proof_jwt};
 pub use store::{
     BadgeId, DeleteError, InitError, OpenError, ReadError, StoredBadge, Wallet, WriteError,
