@@ -101,7 +101,10 @@ pub fn router(service: Arc<Service>) -> Router {
                 ),
             )
         })
-        .with_state(service)
+        .with_state(Arc::clone(&service))
+        .merge(crate::verifier::http::router(Arc::new(
+            crate::verifier::VerifierService::new(service),
+        )))
 }
 
 /// Runs `f` on the blocking pool (storage and signing block).

@@ -1,5 +1,6 @@
 //! The Rosette issuer agent as a library: an OpenID4VCI 1.0 issuer of Open Badges 3.0
-//! credentials for several institutions, with an admin API.
+//! credentials for several institutions, with an admin API, and an OpenID4VP 1.0 verifier
+//! of them ([`verifier`]).
 //!
 //! [`service::Service`] holds the logic (no HTTP); [`http::router`] maps it to routes;
 //! [`server`] runs `rosette-agent serve`.
@@ -12,5 +13,6 @@ pub mod qr;
 mod records;
 pub mod server;
 pub mod service;
+pub mod verifier;
 
 pub use records::DidMethod;

@@ -100,13 +100,22 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         "operator_token_file": token_file.as_ref().map(|p| p.display().to_string()),
     });
     if options.demo {
-        let service = Arc::clone(&service);
-        let demo = tokio::task::spawn_blocking(move || demo(&service)).await??;
+        let demo_service = Arc::clone(&service);
+        let demo = tokio::task::spawn_blocking(move || demo(&demo_service)).await??;
         if let Some(obj) = ready.as_object_mut() {
             obj.insert("offer".into(), json!(demo.offer));
             obj.insert("tx_code".into(), json!(demo.tx_code));
             obj.insert("issuer".into(), json!(demo.issuer));
             obj.insert("admin_token".into(), json!(demo.admin_token));
+        }
+        let verifier = crate::verifier::VerifierService::new(Arc::clone(&service));
+        let request = tokio::task::spawn_blocking(move || {
+            crate::verifier::service::demo_request(&verifier, "demo")
+        })
+        .await??;
+        if let Some(obj) = ready.as_object_mut() {
+            obj.insert("request".into(), json!(request.request_url));
+            obj.insert("request_page".into(), json!(request.page));
         }
         match crate::qr::terminal(&demo.offer) {
             Ok(qr) => eprintln!(

@@ -370,6 +370,11 @@ impl Service {
         self.clock.now()
     }
 
+    /// The clock (the verifier role shares it).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
+    }
+
     fn repo<T: rosette_storage::Record>(&self) -> Repo<T> {
         Repo::new(Arc::clone(&self.store))
     }

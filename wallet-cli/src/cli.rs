@@ -46,6 +46,11 @@ pub(crate) enum Command {
     Delete(IdArg),
     /// Links to share a badge: LinkedIn add-to-profile, and the public badge page if any.
     Share(IdArg),
+    /// Answer a verifier's OpenID4VP request with matching badges (asks before sharing).
+    ///
+    /// Exits 0 when the verifier accepted, 3 when no badge matches (nothing is sent), 4 when
+    /// sharing was declined.
+    Present(PresentArgs),
 }
 
 #[derive(Debug, Args)]
@@ -144,4 +149,20 @@ impl ExportFormat {
             Self::Svg => "svg",
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PresentArgs {
+    /// The request: an openid4vp:// URL or an https link carrying one.
+    #[arg(required_unless_present = "qr")]
+    pub(crate) request: Option<String>,
+    /// Read the request from a QR code image (PNG or JPEG).
+    #[arg(long, value_name = "IMAGE", conflicts_with = "request")]
+    pub(crate) qr: Option<PathBuf>,
+    /// Share without asking (scripts).
+    #[arg(long)]
+    pub(crate) yes: bool,
+    /// Accept http verifiers on loopback addresses (development only).
+    #[arg(long, hide = true)]
+    pub(crate) allow_http: bool,
 }

@@ -10,3 +10,4 @@ mod binary;
 mod common;
 mod e2e;
 mod restart;
+mod verifier;

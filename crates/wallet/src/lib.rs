@@ -8,6 +8,8 @@
 //! - [`summarize`]: what `list` shows about a credential (JSON-LD or VC-JWT).
 //! - [`bake_badge`] / [`read_import`]: baked PNG/SVG export and import (OB 3.0 §5.3).
 //! - [`key_proof_jwt`]: the OpenID4VCI `openid4vci-proof+jwt` key proof of the holder key.
+//! - [`dcql_candidate`], [`build_vp_token`]: answering an OpenID4VP request (DCQL matching,
+//!   presentations bound to the verifier).
 //!
 //! Time is passed in; the only I/O is the store's own files.
 
@@ -25,6 +27,7 @@
 mod badge;
 mod baked;
 mod crypto;
+mod present;
 mod proof;
 mod store;
 
@@ -34,6 +37,7 @@ pub use baked::{
     ReadImportError, bake_badge, read_import,
 };
 pub use crypto::{KdfParams, Passphrase};
+pub use present::{PresentError, build_vp_token, dcql_candidate};
 pub use proof::{KeyProofError, key_proof_jwt};
 pub use store::{
     BadgeId, DeleteError, InitError, OpenError, ReadError, StoredBadge, Wallet, WriteError,

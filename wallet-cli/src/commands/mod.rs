@@ -1,6 +1,7 @@
 //! One module per group of subcommands, and the wallet opening they share.
 
 pub(crate) mod claim;
+pub(crate) mod present;
 pub(crate) mod store;
 pub(crate) mod verify;
 
@@ -26,6 +27,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(args) => store::export(&dir, &args, json),
         Command::Delete(args) => store::delete(&dir, &args.id, json),
         Command::Share(args) => store::share(&dir, &args.id, json),
+        Command::Present(args) => present::run(&dir, &args, json),
     }
 }
 

@@ -1,0 +1,274 @@
+//! Routes of the verifier role and the one mapping of [`VerifierError`] to HTTP.
+//!
+//! | Route | Who | What |
+//! |---|---|---|
+//! | `POST /verifiers/{slug}/admin/presentation-requests` | admin token | create a request from a template |
+//! | `GET /verifiers/{slug}/admin/presentation-requests` | admin token | list requests and verdicts |
+//! | `GET /verifiers/{slug}/new` | browser | form that creates a request (asks for the admin token) |
+//! | `GET,POST /verifiers/{slug}/requests/{id}` | wallet | the signed request object (`request_uri`, re-fetchable) |
+//! | `POST /verifiers/{slug}/response` | wallet | `direct_post` (`response_uri`) |
+//! | `GET /verifiers/{slug}/transactions/{transaction_id}` | page | poll: status and verdict (JSON) |
+//! | `GET /verifiers/{slug}/present/{transaction_id}[/qr.svg,/qr.png]` | browser | QR, then the verdict |
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use super::pages;
+use super::service::{NewPresentationRequest, VerifierError, VerifierService};
+use crate::error::AdminError;
+use crate::service::Caller;
+
+type AppState = Arc<VerifierService>;
+
+/// The verifier routes, with their own state.
+pub fn router(verifier: Arc<VerifierService>) -> Router {
+    Router::new()
+        .route(
+            "/verifiers/{slug}/admin/presentation-requests",
+            post(create_request).get(list_requests),
+        )
+        .route("/verifiers/{slug}/new", get(new_request_page))
+        .route(
+            "/verifiers/{slug}/requests/{id}",
+            get(request_object_get).post(request_object_post),
+        )
+        .route("/verifiers/{slug}/response", post(direct_post))
+        .route("/verifiers/{slug}/transactions/{transaction_id}", get(poll))
+        .route(
+            "/verifiers/{slug}/present/{transaction_id}",
+            get(present_page),
+        )
+        .route(
+            "/verifiers/{slug}/present/{transaction_id}/qr.svg",
+            get(qr_svg),
+        )
+        .route(
+            "/verifiers/{slug}/present/{transaction_id}/qr.png",
+            get(qr_png),
+        )
+        .with_state(verifier)
+}
+
+impl IntoResponse for VerifierError {
+    fn into_response(self) -> Response {
+        let (status, body) = match &self {
+            Self::Response(e) => {
+                let (status, body) = e.to_wire();
+                if status >= 500 {
+                    tracing::error!(error = %e, "verifier state is inconsistent");
+                }
+                (
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                    serde_json::to_value(body).unwrap_or_else(|_| json!({"error": "server_error"})),
+                )
+            }
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                json!({"error": "not_found", "error_description": "no such request, or it has expired or been answered"}),
+            ),
+            Self::Storage(_) | Self::Internal(_) => {
+                tracing::error!(error = %self, "verifier request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"error": "server_error", "error_description": "internal error"}),
+                )
+            }
+        };
+        no_store((status, axum::Json(body)).into_response())
+    }
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+impl From<tokio::task::JoinError> for VerifierError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::Internal(format!("worker failed: {e}"))
+    }
+}
+
+/// Runs `f` on the blocking pool (storage and signing block).
+async fn blocking<T, E, F>(state: &AppState, f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: Send + 'static + From<tokio::task::JoinError>,
+    F: FnOnce(&VerifierService) -> Result<T, E> + Send + 'static,
+{
+    let service = Arc::clone(state);
+    tokio::task::spawn_blocking(move || f(&service)).await?
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+fn scoped(s: &VerifierService, token: Option<&str>, slug: &str) -> Result<Caller, AdminError> {
+    let caller = s.service().authenticate(token)?;
+    s.service().authorize(&caller, slug)?;
+    Ok(caller)
+}
+
+async fn create_request(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
+    let created = blocking(&s, move |s| {
+        scoped(s, token.as_deref(), &slug)?;
+        let input: NewPresentationRequest = serde_json::from_slice(&body)
+            .map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))?;
+        s.create_request(&slug, input)
+    })
+    .await?;
+    Ok(no_store(
+        (StatusCode::CREATED, axum::Json(created)).into_response(),
+    ))
+}
+
+async fn list_requests(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let list = blocking(&s, move |s| {
+        scoped(s, token.as_deref(), &slug)?;
+        s.list_requests(&slug)
+    })
+    .await?;
+    Ok(no_store(
+        axum::Json(json!({"presentation_requests": list})).into_response(),
+    ))
+}
+
+async fn new_request_page(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, VerifierError> {
+    let page_slug = slug.clone();
+    let name = blocking(&s, move |s| s.institution_name(&page_slug)).await?;
+    Ok(Html(pages::new_request(&slug, &name)).into_response())
+}
+
+fn jwt_response(jwt: String) -> Response {
+    no_store(
+        (
+            [(
+                header::CONTENT_TYPE,
+                rosette_oid4vp::REQUEST_OBJECT_MEDIA_TYPE,
+            )],
+            jwt,
+        )
+            .into_response(),
+    )
+}
+
+async fn request_object_get(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, VerifierError> {
+    let jwt = blocking(&s, move |s| s.request_object(&slug, &id, None)).await?;
+    Ok(jwt_response(jwt))
+}
+
+/// §5.10.1: `request_uri_method=post` with an optional `wallet_nonce` to echo.
+async fn request_object_post(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, VerifierError> {
+    let body = body.map_err(|_| rosette_oid4vp::ResponseError::MalformedBody)?;
+    let wallet_nonce = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "wallet_nonce")
+        .map(|(_, v)| v.into_owned());
+    let jwt = blocking(&s, move |s| s.request_object(&slug, &id, wallet_nonce)).await?;
+    Ok(jwt_response(jwt))
+}
+
+async fn direct_post(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, VerifierError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            rosette_oid4vp::ResponseError::BodyTooLarge
+        } else {
+            rosette_oid4vp::ResponseError::MalformedBody
+        }
+    })?;
+    let ack = Arc::clone(&s).direct_post(slug, body.to_vec()).await?;
+    Ok(no_store(axum::Json(ack).into_response()))
+}
+
+async fn poll(
+    State(s): State<AppState>,
+    Path((slug, transaction_id)): Path<(String, String)>,
+) -> Result<Response, VerifierError> {
+    let answer = blocking(&s, move |s| s.poll(&slug, &transaction_id)).await?;
+    Ok(no_store(axum::Json(answer).into_response()))
+}
+
+async fn present_page(
+    State(s): State<AppState>,
+    Path((slug, transaction_id)): Path<(String, String)>,
+) -> Response {
+    let (page_slug, tx) = (slug.clone(), transaction_id.clone());
+    let found = blocking(&s, move |s| {
+        let name = s.institution_name(&page_slug)?;
+        let answer = s.poll(&page_slug, &tx)?;
+        Ok::<_, VerifierError>((name, answer))
+    })
+    .await;
+    match found {
+        Ok((name, answer)) => {
+            no_store(Html(pages::present(&slug, &transaction_id, &name, &answer)).into_response())
+        }
+        Err(VerifierError::NotFound) => {
+            (StatusCode::NOT_FOUND, Html(pages::not_found())).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn qr_svg(
+    State(s): State<AppState>,
+    Path((slug, transaction_id)): Path<(String, String)>,
+) -> Result<Response, VerifierError> {
+    let url = blocking(&s, move |s| s.pending_request_url(&slug, &transaction_id)).await?;
+    let svg = crate::qr::svg(&url).map_err(|e| VerifierError::Internal(e.to_string()))?;
+    Ok(no_store(
+        ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
+    ))
+}
+
+async fn qr_png(
+    State(s): State<AppState>,
+    Path((slug, transaction_id)): Path<(String, String)>,
+) -> Result<Response, VerifierError> {
+    let url = blocking(&s, move |s| s.pending_request_url(&slug, &transaction_id)).await?;
+    let png = crate::qr::png(&url).map_err(|e| VerifierError::Internal(e.to_string()))?;
+    Ok(no_store(
+        ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+    ))
+}

@@ -1,0 +1,14 @@
+//! The verifier role (OpenID4VP 1.0, cross-device, DCQL): presentation requests per
+//! institution, the request object, `direct_post` responses and the verdict page.
+//!
+//! [`service::VerifierService`] holds the logic (no HTTP); [`http::router`] maps it to routes.
+
+pub mod http;
+mod pages;
+mod records;
+pub mod service;
+
+pub use service::{
+    CreatedPresentationRequest, NewPresentationRequest, PollAnswer, RequestMode, VerifierError,
+    VerifierService,
+};

@@ -1,0 +1,504 @@
+//! The verifier role over HTTP: presentation requests (signed request_uri fetched twice,
+//! unsigned redirect_uri, signed by value), wallet answers built with rosette-oid4vp's wallet
+//! functions and rosette-proof presentation signing, polling by transaction id, and the
+//! attacks the verifier must refuse.
+
+use rosette_did::resolve::DidKeyResolver;
+use rosette_did::{DidResolver, SigningKey};
+use rosette_oid4vp::{
+    AuthorizationRequest, RequestReference, RequestUrlOptions, direct_post_form,
+    parse_request_url_with, validate_request, verify_request_object,
+};
+use rosette_proof::Canonicalizer;
+use rosette_proof::presentation::{Binding, PresentedCredential, sign_jwt_vp, sign_ldp_vp};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// Claims a credential of `config` for `holder` from `slug` (one fresh offer).
+async fn issue(
+    server: &TestServer,
+    slug: &str,
+    admin: &str,
+    achievement: &str,
+    holder: &SigningKey,
+    config: &str,
+) -> PresentedCredential {
+    let offer = server.offer(slug, admin, achievement, json!({})).await;
+    let access = server.access_token(slug, &offer).await;
+    let nonce = server.nonce(slug).await;
+    let jwt = proof(holder, &server.issuer(slug), &nonce, server.now());
+    let (status, body) = server
+        .credential_request(slug, &access, request(config, vec![jwt]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    match &body["credentials"][0]["credential"] {
+        Value::String(jwt) => PresentedCredential::Jwt(jwt.clone()),
+        other => PresentedCredential::Json(other.clone()),
+    }
+}
+
+struct Setup {
+    server: TestServer,
+    admin: String,
+    achievement: String,
+    holder: SigningKey,
+    did: String,
+}
+
+async fn setup() -> Setup {
+    let server = start().await;
+    let admin = server.institution("acme").await;
+    let achievement = server.achievement("acme", &admin).await;
+    let (_, list) = server.get_json("/admin/institutions", OPERATOR).await;
+    let did = list["institutions"][0]["did"].as_str().unwrap().to_owned();
+    Setup {
+        server,
+        admin,
+        achievement,
+        holder: holder_key(),
+        did,
+    }
+}
+
+impl Setup {
+    async fn create(&self, body: Value) -> Value {
+        let (status, created) = self
+            .server
+            .post_json(
+                "/verifiers/acme/admin/presentation-requests",
+                &self.admin,
+                body,
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        created
+    }
+
+    /// The wallet side: resolves the QR payload into a verified, validated request.
+    async fn resolve(&self, request_url: &str) -> AuthorizationRequest {
+        let options = RequestUrlOptions::danger_allow_http_loopback();
+        let resolver = DidResolver::did_key_only(DidKeyResolver::new());
+        let request = match parse_request_url_with(request_url, &options).unwrap() {
+            RequestReference::ByValue(r) => *r,
+            RequestReference::ByValueSigned { client_id, request } => {
+                verify_request_object(&request, &client_id, &resolver)
+                    .await
+                    .unwrap()
+            }
+            RequestReference::ByReference {
+                client_id,
+                request_uri,
+                ..
+            } => {
+                let r = self
+                    .server
+                    .http
+                    .get(request_uri.as_str())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                assert_eq!(
+                    r.headers()["content-type"],
+                    "application/oauth-authz-req+jwt"
+                );
+                let jwt = r.text().await.unwrap();
+                verify_request_object(&jwt, &client_id, &resolver)
+                    .await
+                    .unwrap()
+            }
+            _ => panic!("unexpected request reference"),
+        };
+        validate_request(&request).unwrap();
+        request
+    }
+
+    /// The holder's `vp_token` answer to `request` for query `id`, bound to `binding`.
+    fn answer(
+        &self,
+        request: &AuthorizationRequest,
+        credential: PresentedCredential,
+        binding: &Binding,
+    ) -> String {
+        let did = self.holder.did_key();
+        let vm = self.holder.did_key_verification_method();
+        let (id, vp) = match credential {
+            c @ PresentedCredential::Json(_) => (
+                "badge_ldp_vc",
+                sign_ldp_vp(
+                    &Canonicalizer::bundled(),
+                    did.as_str(),
+                    vm.as_str(),
+                    &self.holder,
+                    &[c],
+                    binding,
+                    rosette_core::Timestamp::from_unix(self.server.now()).unwrap(),
+                )
+                .unwrap(),
+            ),
+            c @ PresentedCredential::Jwt(_) => (
+                "badge_jwt_vc_json",
+                Value::String(
+                    sign_jwt_vp(
+                        did.as_str(),
+                        vm.as_str(),
+                        &self.holder,
+                        &[c],
+                        binding,
+                        rosette_core::Timestamp::from_unix(self.server.now()).unwrap(),
+                    )
+                    .unwrap(),
+                ),
+            ),
+        };
+        let mut token = rosette_oid4vp::VpToken::new();
+        token.insert(id.to_owned(), vec![vp]);
+        direct_post_form(&token, request.state.as_ref().map(|s| s.expose_secret()))
+    }
+
+    async fn post(&self, request: &AuthorizationRequest, form: String) -> (u16, Value) {
+        let r = self
+            .server
+            .http
+            .post(request.response_uri.as_deref().unwrap())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store")
+        );
+        status_json(r).await
+    }
+
+    async fn poll(&self, created: &Value) -> (u16, Value) {
+        let r = self
+            .server
+            .http
+            .get(created["poll"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        status_json(r).await
+    }
+}
+
+fn binding(request: &AuthorizationRequest) -> Binding {
+    Binding {
+        nonce: request.nonce.as_ref().unwrap().expose_secret().to_owned(),
+        audience: request.client_id.as_str().to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn signed_request_uri_fetched_twice_and_jwt_presentation_accepted() {
+    let s = setup().await;
+    let created = s.create(json!({"achievement_id": s.achievement, "trusted_issuers": [s.did], "formats": ["jwt_vc_json"]})).await;
+    let url = created["request_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("openid4vp://?client_id=decentralized_identifier%3Adid%3Akey%3A"),
+        "{url}"
+    );
+    assert_eq!(
+        created["client_id"],
+        format!("decentralized_identifier:{}", s.did)
+    );
+    // The request_uri may be fetched more than once (OIDF request-uri-fetched-twice).
+    let first = s.resolve(url).await;
+    let second = s.resolve(url).await;
+    assert_eq!(first.nonce, second.nonce);
+    assert_eq!(first.state, second.state);
+    assert!(first.nonce.as_ref().unwrap().expose_secret().len() >= 22);
+    let query = first.dcql_query.clone().unwrap();
+    assert_eq!(
+        query["credentials"][0]["claims"][0]["values"][0],
+        format!("{}/achievements/{}", s.server.issuer("acme"), s.achievement)
+    );
+
+    // Nothing to see before the answer.
+    let (status, pending) = s.poll(&created).await;
+    assert_eq!((status, pending["status"].as_str()), (200, Some("pending")));
+
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, JWT).await;
+    let form = s.answer(&first, credential, &binding(&first));
+    let (status, ack) = s.post(&first, form.clone()).await;
+    assert_eq!(status, 200, "{ack}");
+    assert_eq!(ack, json!({}));
+
+    let (status, done) = s.poll(&created).await;
+    assert_eq!(status, 200);
+    assert_eq!(done["status"], "accepted", "{done}");
+    let c = &done["result"]["credentials"][0];
+    assert_eq!(c["issuer"], s.did);
+    assert_eq!(c["subject"], s.holder.did_key().as_str());
+    assert_eq!(c["achievement"], "Rust Practitioner");
+    assert_eq!(done["result"]["query"]["outcome"], "passed");
+
+    // vp_replayed_response: the same answer again is refused and changes nothing.
+    let (status, replay) = s.post(&first, form).await;
+    assert_eq!(status, 400);
+    assert_eq!(replay["error"], "invalid_request");
+    assert_eq!(replay["violation"], "unknown_state");
+    assert_eq!(s.poll(&created).await.1["status"], "accepted");
+    // The request object is gone once answered.
+    let r = s
+        .server
+        .http
+        .get(created["request_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn redirect_uri_unsigned_request_and_ldp_presentation_accepted() {
+    let s = setup().await;
+    let created = s.create(json!({"achievement_name": "Rust Practitioner", "formats": ["ldp_vc"], "mode": "redirect_uri"})).await;
+    let url = created["request_url"].as_str().unwrap();
+    assert!(url.contains("client_id=redirect_uri%3Ahttp"), "{url}");
+    assert!(created.get("request_uri").is_none());
+    let request = s.resolve(url).await;
+    assert_eq!(
+        request.client_id.identifier(),
+        request.response_uri.as_deref().unwrap()
+    );
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, LDP).await;
+    let (status, ack) = s
+        .post(&request, s.answer(&request, credential, &binding(&request)))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    assert_eq!(s.poll(&created).await.1["status"], "accepted");
+}
+
+#[tokio::test]
+async fn signed_request_by_value_accepted() {
+    let s = setup().await;
+    let created = s.create(json!({"mode": "signed_by_value"})).await;
+    let url = created["request_url"].as_str().unwrap();
+    assert!(url.contains("&request=ey"), "{url}");
+    let request = s.resolve(url).await;
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, JWT).await;
+    let (status, ack) = s
+        .post(&request, s.answer(&request, credential, &binding(&request)))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    assert_eq!(s.poll(&created).await.1["status"], "accepted");
+}
+
+#[tokio::test]
+async fn polling_with_state_or_request_id_reveals_nothing() {
+    let s = setup().await;
+    let created = s.create(json!({})).await;
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    let state = request.state.as_ref().unwrap().expose_secret().to_owned();
+    for guess in [state.as_str(), created["id"].as_str().unwrap(), "AAAA"] {
+        let r = s
+            .server
+            .http
+            .get(format!(
+                "{}/verifiers/acme/transactions/{guess}",
+                s.server.url
+            ))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = status_json(r).await;
+        assert_eq!(status, 404);
+        assert!(!body.to_string().contains(&state));
+        let r = s
+            .server
+            .http
+            .get(format!("{}/verifiers/acme/present/{guess}", s.server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+    }
+    // Another institution's path does not find it either.
+    s.server.institution("other").await;
+    let tx = created["transaction_id"].as_str().unwrap();
+    let r = s
+        .server
+        .http
+        .get(format!(
+            "{}/verifiers/other/transactions/{tx}",
+            s.server.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn vp_wrong_nonce_over_http_is_rejected_and_recorded() {
+    let s = setup().await;
+    let created = s.create(json!({"formats": ["ldp_vc"]})).await;
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, LDP).await;
+    let mut b = binding(&request);
+    b.nonce = "not-the-nonce".into();
+    let (status, body) = s.post(&request, s.answer(&request, credential, &b)).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(body["violation"], "wrong_nonce");
+    let (_, done) = s.poll(&created).await;
+    assert_eq!(done["status"], "rejected");
+    assert_eq!(done["result"]["error"]["violation"], "wrong_nonce");
+    // The page shows the verdict.
+    let page = s
+        .server
+        .http
+        .get(created["page"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Rejected"), "{page}");
+}
+
+#[tokio::test]
+async fn vp_untrusted_issuer_over_http() {
+    let s = setup().await;
+    let other = SigningKey::generate(rosette_did::KeyType::Ed25519, &mut rand::rngs::OsRng);
+    let created = s
+        .create(json!({"trusted_issuers": [other.did_key().as_str()], "formats": ["jwt_vc_json"]}))
+        .await;
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, JWT).await;
+    let (status, body) = s
+        .post(&request, s.answer(&request, credential, &binding(&request)))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "access_denied");
+    assert_eq!(body["violation"], "untrusted_issuer");
+}
+
+#[tokio::test]
+async fn bad_direct_posts_are_400_never_5xx() {
+    let s = setup().await;
+    let created = s.create(json!({})).await;
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    let state = request.state.as_ref().unwrap().expose_secret().to_owned();
+    let bodies = [
+        String::new(),
+        "vp_token=%7B".to_owned(),
+        "state=unknown&vp_token=%7B%7D".to_owned(),
+        format!("state={state}&vp_token=x.y.z"),
+        format!("vp_token=%7B%22badge_ldp_vc%22%3A%5B%5D%7D&state={state}"),
+        "\u{0}\u{1}%%%".to_owned(),
+    ];
+    for body in bodies {
+        let (status, answer) = s.post(&request, body.clone()).await;
+        assert_eq!(status, 400, "{body} → {answer}");
+        assert_eq!(answer["error"], "invalid_request", "{body} → {answer}");
+    }
+    // Malformed bodies with an unknown state did not consume the request.
+    assert_eq!(s.poll(&created).await.1["status"], "pending");
+    // A wallet error with the right state is an answer: 200, recorded as rejected.
+    let (status, _) = s
+        .post(&request, format!("error=access_denied&state={state}"))
+        .await;
+    assert_eq!(status, 200);
+    let (_, done) = s.poll(&created).await;
+    assert_eq!(done["status"], "rejected");
+    assert_eq!(done["result"]["error"]["error"], "access_denied");
+}
+
+#[tokio::test]
+async fn admin_api_needs_the_institution_token_and_validates_templates() {
+    let s = setup().await;
+    let path = "/verifiers/acme/admin/presentation-requests";
+    let (status, _) = s.server.post_json(path, "wrong", json!({})).await;
+    assert_eq!(status, 401);
+    let other = s.server.institution("other").await;
+    let (status, _) = s.server.post_json(path, &other, json!({})).await;
+    assert_eq!(status, 403);
+    for bad in [
+        json!({"formats": ["mso_mdoc"]}),
+        json!({"trusted_issuers": ["not a did"]}),
+        json!({"achievement_id": "nope"}),
+        json!({"expires_in_seconds": 0}),
+        json!({"unknown": 1}),
+    ] {
+        let (status, body) = s.server.post_json(path, &s.admin, bad.clone()).await;
+        assert!(status == 400 || status == 404, "{bad} → {status} {body}");
+    }
+    s.create(json!({})).await;
+    let (status, list) = s.server.get_json(path, &s.admin).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["presentation_requests"].as_array().unwrap().len(), 1);
+    assert_eq!(list["presentation_requests"][0]["status"], "pending");
+}
+
+#[tokio::test]
+async fn pages_and_qr_code_carry_the_request_url() {
+    let s = setup().await;
+    let created = s.create(json!({})).await;
+    let r = s
+        .server
+        .http
+        .get(created["page"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("qr.svg"));
+    let png = s
+        .server
+        .http
+        .get(created["qr_png"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        rosette_qr::decode_image(&png).unwrap(),
+        vec![created["request_url"].as_str().unwrap().to_owned()]
+    );
+    let r = s
+        .server
+        .http
+        .get(format!("{}/verifiers/acme/new", s.server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("presentation-requests"));
+}
+
+#[tokio::test]
+async fn expired_request_is_refused() {
+    let s = setup().await;
+    let created = s.create(json!({"expires_in_seconds": 60})).await;
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    s.server.clock.advance(120);
+    let r = s
+        .server
+        .http
+        .get(created["request_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, LDP).await;
+    let (status, body) = s
+        .post(&request, s.answer(&request, credential, &binding(&request)))
+        .await;
+    assert_eq!(
+        (status, body["violation"].as_str()),
+        (400, Some("unknown_state"))
+    );
+    assert_eq!(s.poll(&created).await.1["status"], "expired");
+}
