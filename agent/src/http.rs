@@ -102,6 +102,7 @@ pub fn router(service: Arc<Service>) -> Router {
             )
         })
         .with_state(Arc::clone(&service))
+        .merge(crate::status::router(Arc::clone(&service)))
         .merge(crate::verifier::http::router(Arc::new(
             crate::verifier::VerifierService::new(service),
         )))

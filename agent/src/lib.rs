@@ -13,6 +13,7 @@ pub mod qr;
 mod records;
 pub mod server;
 pub mod service;
+pub mod status;
 pub mod verifier;
 
 pub use records::DidMethod;

@@ -296,6 +296,8 @@ pub struct Service {
     // Private cache of institutions as the protocol endpoints see them; keyed by slug,
     // never serialised.
     issuers: Mutex<BTreeMap<String, Arc<IssuerContext>>>,
+    /// Status list indices reserved for issuance (see [`crate::status`]).
+    pub(crate) status: crate::status::StatusState,
 }
 
 impl std::fmt::Debug for Service {
@@ -351,6 +353,7 @@ impl Service {
             nonce_key: NonceSealKey::new([0; 32]),
             signers: Mutex::new(BTreeMap::new()),
             issuers: Mutex::new(BTreeMap::new()),
+            status: crate::status::StatusState::default(),
         };
         service.nonce_key = NonceSealKey::new(service.derive("c-nonce-seal", ""));
         Ok(service)
@@ -616,7 +619,10 @@ impl Service {
         Ok(ctx)
     }
 
-    fn signer(&self, inst: &InstitutionRow) -> Result<Arc<CredentialSigner>, ProtocolError> {
+    pub(crate) fn signer(
+        &self,
+        inst: &InstitutionRow,
+    ) -> Result<Arc<CredentialSigner>, ProtocolError> {
         if let Ok(cache) = self.signers.lock()
             && let Some(s) = cache.get(&inst.slug)
         {
@@ -1471,13 +1477,14 @@ impl Service {
                 rosette_openbadges::SchemaVariant::Strict,
             )
             .map_err(|e| ProtocolError::Issuance(e.to_string()))?;
-            let prepared = serde_json::to_value(prepared)
+            let mut prepared = serde_json::to_value(prepared)
                 .map_err(|e| ProtocolError::Issuance(e.to_string()))?;
             let credential_id = prepared
                 .get("id")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
+            prepared["credentialStatus"] = self.status.entry_for(self, slug, &credential_id)?;
             let signed = signer
                 .sign(&prepared, format, now)
                 .map_err(|e| ProtocolError::Issuance(e.to_string()))?;

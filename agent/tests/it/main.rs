@@ -10,4 +10,5 @@ mod binary;
 mod common;
 mod e2e;
 mod restart;
+mod status;
 mod verifier;

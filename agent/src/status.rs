@@ -1,0 +1,703 @@
+//! Credential status for issued credentials: a W3C Bitstring Status List per institution and
+//! purpose (`rosette-status` holds the list logic; this module stores, signs and serves it).
+//!
+//! - Issuance ([`Service::credential`]) asks [`StatusState::entry_for`] for a
+//!   `credentialStatus`: one `BitstringStatusListEntry` (OB 3.0 allows one status object),
+//!   purpose `revocation` unless the institution chose `suspension` (see [`StatusSettingsRow`]).
+//!   Indices are random and never reused: they are reserved in blocks of [`RESERVE`], and a
+//!   block is flushed to disk before any of its indices is handed out, so a crash can waste
+//!   indices but never hand one out twice.
+//! - `GET /issuers/{slug}/status/{purpose}/{number}` serves the list credential, signed
+//!   (`ldp_vc`, `eddsa-rdfc-2022`) by the institution's key, with `Cache-Control` and `ETag`;
+//!   the signed copy is cached in storage until the next change.
+//! - `POST /issuers/{slug}/admin/credentials/status` revokes, suspends or reinstates with a
+//!   reason; the change is flushed to disk before the answer, so a revocation the API
+//!   confirmed survives a crash. `GET /issuers/{slug}/admin/status/changes` lists changes;
+//!   `GET|PUT /issuers/{slug}/admin/status/settings` reads or sets the purpose of new credentials.
+//!
+//! Suspension: a credential carries one entry, so it is suspendable only when it was issued
+//! with a `suspension` entry. Revoking such a credential sets its suspension bit for good
+//! (the agent refuses to reinstate it); a verifier reports it as suspended.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rand::rngs::OsRng;
+use rosette_proof::CredentialFormat;
+use rosette_status::{IndexAllocator, StatusList, StatusListEntry, StatusPurpose};
+use rosette_storage::{Record, Repo, Table, WriteBatch};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::error::{AdminError, ProtocolError};
+use crate::records::scoped_key;
+use crate::service::Service;
+
+/// Entries per list: the spec's minimum, the herd each credential hides in.
+const LIST_LEN: usize = rosette_status::MIN_LIST_LENGTH;
+/// Indices reserved (and flushed) at a time: one fsync per this many issued credentials.
+const RESERVE: usize = 32;
+/// How long caches and verifiers may keep a served list (seconds).
+pub const LIST_MAX_AGE: u64 = 300;
+/// Optimistic-concurrency retries for a list change.
+const CAS_ATTEMPTS: usize = 64;
+
+// ---------------------------------------------------------------- rows
+
+/// Which purpose an institution's new credentials carry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StatusSettingsRow {
+    pub(crate) slug: String,
+    pub(crate) purpose: String,
+}
+
+impl Record for StatusSettingsRow {
+    const TABLE: Table = Table::new("status_settings");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.slug.as_bytes().to_vec()
+    }
+}
+
+/// The list currently allocating indices for (institution, purpose), and which are taken.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StatusAllocRow {
+    pub(crate) slug: String,
+    pub(crate) purpose: String,
+    pub(crate) number: u32,
+    /// Base64 of the allocation bitmap (bit set = index handed out or reserved).
+    pub(crate) taken: String,
+}
+
+impl Record for StatusAllocRow {
+    const TABLE: Table = Table::new("status_alloc");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &self.purpose)
+    }
+}
+
+/// One status list: its bits and the signed credential last served for them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StatusListRow {
+    pub(crate) slug: String,
+    pub(crate) purpose: String,
+    pub(crate) number: u32,
+    /// Base64 of the bitstring (bit set = revoked / suspended).
+    pub(crate) bits: String,
+    /// The signed list credential for these bits; `None` after a change.
+    pub(crate) signed: Option<String>,
+    pub(crate) etag: Option<String>,
+}
+
+impl Record for StatusListRow {
+    const TABLE: Table = Table::new("status_lists");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        list_key(&self.slug, &self.purpose, self.number)
+    }
+}
+
+fn list_key(slug: &str, purpose: &str, number: u32) -> Vec<u8> {
+    scoped_key(slug, &format!("{purpose}/{number}"))
+}
+
+/// Where an issued credential's bit is, and its state.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct CredentialStatusRow {
+    pub(crate) slug: String,
+    pub(crate) credential_id: String,
+    pub(crate) purpose: String,
+    pub(crate) number: u32,
+    pub(crate) index: u64,
+    /// `active`, `revoked` or `suspended`.
+    pub(crate) state: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) changed_at: Option<i64>,
+}
+
+impl Record for CredentialStatusRow {
+    const TABLE: Table = Table::new("credential_status");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &self.credential_id)
+    }
+}
+
+/// One admin change, for the audit listing.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StatusChangeRow {
+    pub(crate) slug: String,
+    /// Time-ordered key: zero-padded unix seconds, then a random suffix.
+    pub(crate) seq: String,
+    pub(crate) credential_id: String,
+    pub(crate) action: String,
+    pub(crate) state: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) at: i64,
+}
+
+impl Record for StatusChangeRow {
+    const TABLE: Table = Table::new("status_changes");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &self.seq)
+    }
+}
+
+// ---------------------------------------------------------------- issuance
+
+/// Indices reserved on disk but not yet handed out, per (slug, purpose).
+#[derive(Debug, Default)]
+pub(crate) struct StatusState {
+    // Private in-process pool; keyed by (slug, purpose), never serialised.
+    pools: Mutex<BTreeMap<(String, String), Pool>>,
+}
+
+#[derive(Debug)]
+struct Pool {
+    number: u32,
+    free: Vec<u64>,
+}
+
+fn decode_b64(text: &str) -> Result<Vec<u8>, String> {
+    STANDARD.decode(text).map_err(|e| e.to_string())
+}
+
+/// The URL of a list credential.
+pub(crate) fn list_url(service: &Service, slug: &str, purpose: &str, number: u32) -> String {
+    format!("{}/status/{purpose}/{number}", service.issuer_id(slug))
+}
+
+fn purpose_of(
+    service: &Service,
+    slug: &str,
+) -> Result<StatusPurpose, rosette_storage::StorageError> {
+    Ok(Repo::<StatusSettingsRow>::new(Arc::clone(service.store()))
+        .get(slug.as_bytes())?
+        .map_or(StatusPurpose::Revocation, |r| {
+            StatusPurpose::parse(&r.purpose)
+        }))
+}
+
+impl StatusState {
+    /// The `credentialStatus` of a credential about to be issued by `slug` with id
+    /// `credential_id`; records where its bit is.
+    pub(crate) fn entry_for(
+        &self,
+        service: &Service,
+        slug: &str,
+        credential_id: &str,
+    ) -> Result<Value, ProtocolError> {
+        let purpose = purpose_of(service, slug)?;
+        let (number, index) = {
+            let mut pools = self
+                .pools
+                .lock()
+                .map_err(|_| ProtocolError::Issuance("status pool poisoned".into()))?;
+            let key = (slug.to_owned(), purpose.as_str().to_owned());
+            let pool = match pools.get_mut(&key) {
+                Some(pool) if !pool.free.is_empty() => pool,
+                _ => {
+                    let fresh = reserve(service, slug, purpose.as_str())?;
+                    pools.insert(key.clone(), fresh);
+                    pools
+                        .get_mut(&key)
+                        .ok_or_else(|| ProtocolError::Issuance("status pool lost".into()))?
+                }
+            };
+            let index = pool
+                .free
+                .pop()
+                .ok_or_else(|| ProtocolError::Issuance("no status index reserved".into()))?;
+            (pool.number, index)
+        };
+        Repo::<CredentialStatusRow>::new(Arc::clone(service.store())).put(
+            &CredentialStatusRow {
+                slug: slug.to_owned(),
+                credential_id: credential_id.to_owned(),
+                purpose: purpose.as_str().to_owned(),
+                number,
+                index,
+                state: "active".into(),
+                reason: None,
+                changed_at: None,
+            },
+        )?;
+        let url = list_url(service, slug, purpose.as_str(), number);
+        Ok(StatusListEntry::new(purpose, index, url).to_json())
+    }
+}
+
+/// Reserves [`RESERVE`] random unused indices of the current list (starting a new list when it
+/// is full), creates the list if new, and flushes before returning.
+fn reserve(service: &Service, slug: &str, purpose: &str) -> Result<Pool, ProtocolError> {
+    let allocs = Repo::<StatusAllocRow>::new(Arc::clone(service.store()));
+    let key = scoped_key(slug, purpose);
+    for _ in 0..CAS_ATTEMPTS {
+        let stored = allocs.load(&key)?;
+        let (mut number, mut allocator) = match &stored {
+            Some(row) => (
+                row.number,
+                decode_b64(&row.taken)
+                    .ok()
+                    .and_then(|b| IndexAllocator::from_bytes(b).ok())
+                    .ok_or_else(|| ProtocolError::Issuance("corrupt status allocation".into()))?,
+            ),
+            None => (1, new_allocator()?),
+        };
+        let mut free = Vec::with_capacity(RESERVE);
+        while free.len() < RESERVE {
+            match allocator.allocate(&mut OsRng) {
+                Ok(i) => free.push(i),
+                // The list is full: the remaining reserved indices still belong to it; the
+                // next reservation starts the next list.
+                Err(_) if !free.is_empty() => break,
+                Err(_) => {
+                    number += 1;
+                    allocator = new_allocator()?;
+                }
+            }
+        }
+        let mut batch = WriteBatch::new();
+        match &stored {
+            Some(s) => batch.require_unchanged::<StatusAllocRow>(key.clone(), s),
+            None => batch.require_no_record::<StatusAllocRow>(key.clone()),
+        };
+        batch.put(&StatusAllocRow {
+            slug: slug.to_owned(),
+            purpose: purpose.to_owned(),
+            number,
+            taken: STANDARD.encode(allocator.as_bytes()),
+        })?;
+        let lists = Repo::<StatusListRow>::new(Arc::clone(service.store()));
+        let list_key = list_key(slug, purpose, number);
+        if lists.load(&list_key)?.is_none() {
+            let empty =
+                StatusList::new(LIST_LEN).map_err(|e| ProtocolError::Issuance(e.to_string()))?;
+            batch.require_no_record::<StatusListRow>(list_key);
+            batch.put(&StatusListRow {
+                slug: slug.to_owned(),
+                purpose: purpose.to_owned(),
+                number,
+                bits: STANDARD.encode(empty.as_bytes()),
+                signed: None,
+                etag: None,
+            })?;
+        }
+        if service.store().apply_checked(batch)?.is_ok() {
+            // Durable before use: after a crash these indices stay taken.
+            service.flush()?;
+            return Ok(Pool { number, free });
+        }
+    }
+    Err(ProtocolError::Issuance(
+        "status allocation kept changing".into(),
+    ))
+}
+
+fn new_allocator() -> Result<IndexAllocator, ProtocolError> {
+    IndexAllocator::new(LIST_LEN).map_err(|e| ProtocolError::Issuance(e.to_string()))
+}
+
+// ---------------------------------------------------------------- admin changes
+
+/// What an admin asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusAction {
+    /// Permanently revoke.
+    Revoke,
+    /// Temporarily suspend (credentials issued with a suspension entry only).
+    Suspend,
+    /// Lift a suspension.
+    Reinstate,
+}
+
+impl StatusAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoke => "revoke",
+            Self::Suspend => "suspend",
+            Self::Reinstate => "reinstate",
+        }
+    }
+}
+
+/// `POST /issuers/{slug}/admin/credentials/status` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// The credential's `id`.
+    pub credential_id: String,
+    /// What to do.
+    pub action: StatusAction,
+    /// Why (kept in the change log; never published in the list).
+    pub reason: Option<String>,
+}
+
+/// Applies `change`, durably: the answer is sent only after the store was flushed.
+pub(crate) fn change_status(
+    service: &Service,
+    slug: &str,
+    change: StatusChange,
+) -> Result<Value, AdminError> {
+    if change.reason.as_ref().is_some_and(|r| r.len() > 1000) {
+        return Err(AdminError::Invalid(
+            "reason is longer than 1000 characters".into(),
+        ));
+    }
+    let creds = Repo::<CredentialStatusRow>::new(Arc::clone(service.store()));
+    let lists = Repo::<StatusListRow>::new(Arc::clone(service.store()));
+    let cred_key = scoped_key(slug, &change.credential_id);
+    for _ in 0..CAS_ATTEMPTS {
+        let cred = creds
+            .load(&cred_key)?
+            .ok_or(AdminError::NotFound("credential"))?;
+        let new_state = transition(&cred.purpose, &cred.state, change.action)?;
+        let key = list_key(slug, &cred.purpose, cred.number);
+        let list_row = lists
+            .load(&key)?
+            .ok_or_else(|| AdminError::Internal("status list missing".into()))?;
+        let mut bits = decode_b64(&list_row.bits)
+            .ok()
+            .and_then(|b| StatusList::from_bytes(b).ok())
+            .ok_or_else(|| AdminError::Internal("corrupt status list".into()))?;
+        bits.set(cred.index, new_state != "active")
+            .map_err(|e| AdminError::Internal(e.to_string()))?;
+        let now = service.clock().now();
+        let mut updated_list = (*list_row).clone();
+        updated_list.bits = STANDARD.encode(bits.as_bytes());
+        updated_list.signed = None;
+        updated_list.etag = None;
+        let mut updated_cred = (*cred).clone();
+        updated_cred.state = new_state.to_owned();
+        updated_cred.reason.clone_from(&change.reason);
+        updated_cred.changed_at = Some(now.unix());
+        let record = StatusChangeRow {
+            slug: slug.to_owned(),
+            seq: format!(
+                "{:012}-{}",
+                now.unix().max(0),
+                uuid::Uuid::new_v4().simple()
+            ),
+            credential_id: change.credential_id.clone(),
+            action: change.action.as_str().to_owned(),
+            state: new_state.to_owned(),
+            reason: change.reason.clone(),
+            at: now.unix(),
+        };
+        let mut batch = WriteBatch::new();
+        batch.require_unchanged::<StatusListRow>(key, &list_row);
+        batch.require_unchanged::<CredentialStatusRow>(cred_key.clone(), &cred);
+        batch.put(&updated_list)?;
+        batch.put(&updated_cred)?;
+        batch.put(&record)?;
+        if service.store().apply_checked(batch)?.is_ok() {
+            // The API's promise: once it answers, the change survives a crash.
+            service.flush()?;
+            tracing::info!(slug, credential = %change.credential_id, action = change.action.as_str(), "credential status changed");
+            return Ok(json!({
+                "credential_id": change.credential_id,
+                "state": new_state,
+                "status_purpose": cred.purpose,
+                "status_list_credential": list_url(service, slug, &cred.purpose, cred.number),
+                "status_list_index": cred.index.to_string(),
+                "reason": change.reason,
+                "changed_at": now.to_rfc3339(),
+            }));
+        }
+    }
+    Err(AdminError::Conflict(
+        "the status list kept changing; try again".into(),
+    ))
+}
+
+/// The state after `action`, or why it is not allowed.
+fn transition(
+    purpose: &str,
+    state: &str,
+    action: StatusAction,
+) -> Result<&'static str, AdminError> {
+    let conflict = |why: &str| Err(AdminError::Conflict(why.to_owned()));
+    match (action, state) {
+        (_, "revoked") => conflict("the credential is revoked; revocation is permanent"),
+        (StatusAction::Revoke, _) => Ok("revoked"),
+        (StatusAction::Suspend, _) if purpose != "suspension" => conflict(
+            "the credential was issued with a revocation entry and cannot be suspended; set the institution's status purpose to suspension for new credentials",
+        ),
+        (StatusAction::Suspend, "suspended") => conflict("the credential is already suspended"),
+        (StatusAction::Suspend, _) => Ok("suspended"),
+        (StatusAction::Reinstate, "suspended") => Ok("active"),
+        (StatusAction::Reinstate, _) => conflict("the credential is not suspended"),
+    }
+}
+
+fn list_changes(service: &Service, slug: &str) -> Result<Value, AdminError> {
+    let rows = Repo::<StatusChangeRow>::new(Arc::clone(service.store())).scan(
+        format!("{slug}/").as_bytes(),
+        None,
+        10_000,
+    )?;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|(_, r)| {
+            json!({
+                "credential_id": r.credential_id,
+                "action": r.action,
+                "state": r.state,
+                "reason": r.reason,
+                "at": rosette_core::Timestamp::from_unix(r.at).map(rosette_core::Timestamp::to_rfc3339),
+            })
+        })
+        .collect();
+    Ok(json!({"items": items, "next_cursor": null}))
+}
+
+/// `GET|PUT …/admin/status/settings` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusSettings {
+    status_purpose: String,
+}
+
+fn set_settings(
+    service: &Service,
+    slug: &str,
+    settings: StatusSettings,
+) -> Result<Value, AdminError> {
+    if !matches!(
+        settings.status_purpose.as_str(),
+        "revocation" | "suspension"
+    ) {
+        return Err(AdminError::Invalid(
+            "status_purpose must be revocation or suspension".into(),
+        ));
+    }
+    Repo::<StatusSettingsRow>::new(Arc::clone(service.store())).put(&StatusSettingsRow {
+        slug: slug.to_owned(),
+        purpose: settings.status_purpose.clone(),
+    })?;
+    service.flush()?;
+    Ok(json!({"status_purpose": settings.status_purpose}))
+}
+
+// ---------------------------------------------------------------- serving the list
+
+/// The signed list credential and its ETag.
+fn signed_list(
+    service: &Service,
+    slug: &str,
+    purpose: &str,
+    number: u32,
+) -> Result<(String, String), ProtocolError> {
+    let inst = service.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+    let lists = Repo::<StatusListRow>::new(Arc::clone(service.store()));
+    let key = list_key(slug, purpose, number);
+    for _ in 0..CAS_ATTEMPTS {
+        let row = lists.load(&key)?.ok_or(ProtocolError::NotFound)?;
+        if let (Some(body), Some(etag)) = (&row.signed, &row.etag) {
+            return Ok((body.clone(), etag.clone()));
+        }
+        let bits = decode_b64(&row.bits)
+            .ok()
+            .and_then(|b| StatusList::from_bytes(b).ok())
+            .ok_or_else(|| ProtocolError::Issuance("corrupt status list".into()))?;
+        let url = list_url(service, slug, purpose, number);
+        let now = service.clock().now();
+        let unsigned = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": url,
+            "type": ["VerifiableCredential", rosette_status::BITSTRING_STATUS_LIST_CREDENTIAL],
+            "issuer": inst.did,
+            "validFrom": now.to_rfc3339(),
+            "credentialSubject": {
+                "id": format!("{url}#list"),
+                "type": rosette_status::BITSTRING_STATUS_LIST,
+                "statusPurpose": purpose,
+                "encodedList": bits.encode(),
+            }
+        });
+        let body = service
+            .signer(&inst)?
+            .sign(&unsigned, CredentialFormat::LdpVc, now)
+            .map_err(|e| ProtocolError::Issuance(e.to_string()))?
+            .to_text();
+        let digest = Sha256::digest(body.as_bytes());
+        let etag = format!("\"{}\"", hex::encode(&digest[..16]));
+        let mut cached = (*row).clone();
+        cached.signed = Some(body.clone());
+        cached.etag = Some(etag.clone());
+        let mut batch = WriteBatch::new();
+        batch.require_unchanged::<StatusListRow>(key.clone(), &row);
+        batch.put(&cached)?;
+        // A change raced us: sign its bits instead of serving stale ones.
+        if service.store().apply_checked(batch)?.is_ok() {
+            return Ok((body, etag));
+        }
+    }
+    Err(ProtocolError::Issuance(
+        "the status list kept changing".into(),
+    ))
+}
+
+// ---------------------------------------------------------------- HTTP
+
+type AppState = Arc<Service>;
+
+/// The status routes (merged into [`crate::http::router`]).
+pub(crate) fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/issuers/{slug}/status/{purpose}/{number}", get(get_list))
+        .route(
+            "/issuers/{slug}/admin/credentials/status",
+            post(post_change),
+        )
+        .route("/issuers/{slug}/admin/status/changes", get(get_changes))
+        .route(
+            "/issuers/{slug}/admin/status/settings",
+            get(get_settings).put(put_settings),
+        )
+        .with_state(service)
+}
+
+async fn blocking<T, E, F>(state: &AppState, f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: Send + 'static + From<tokio::task::JoinError>,
+    F: FnOnce(&Service) -> Result<T, E> + Send + 'static,
+{
+    let service = Arc::clone(state);
+    tokio::task::spawn_blocking(move || f(&service)).await?
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+fn authorize(s: &Service, token: Option<&str>, slug: &str) -> Result<(), AdminError> {
+    let caller = s.authenticate(token)?;
+    s.authorize(&caller, slug).map(drop)
+}
+
+async fn get_list(
+    State(s): State<AppState>,
+    Path((slug, purpose, number)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ProtocolError> {
+    let number: u32 = number.parse().map_err(|_| ProtocolError::NotFound)?;
+    if !matches!(purpose.as_str(), "revocation" | "suspension") {
+        return Err(ProtocolError::NotFound);
+    }
+    let (body, etag) = blocking(&s, move |s| signed_list(s, &slug, &purpose, number)).await?;
+    let cache = HeaderValue::from_str(&format!("public, max-age={LIST_MAX_AGE}"))
+        .unwrap_or(HeaderValue::from_static("no-cache"));
+    let tag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, tag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
+    }
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/vc+ld+json"),
+            ),
+            (header::ETAG, tag),
+            (header::CACHE_CONTROL, cache),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AdminError> {
+    body.map_err(|_| AdminError::Invalid("unreadable request body".into()))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    serde_json::from_slice(body).map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))
+}
+
+async fn post_change(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let body = body_bytes(body)?;
+    let answer = blocking(&s, move |s| {
+        authorize(s, token.as_deref(), &slug)?;
+        change_status(s, &slug, parse(&body)?)
+    })
+    .await?;
+    Ok(axum::Json(answer).into_response())
+}
+
+async fn get_changes(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let answer = blocking(&s, move |s| {
+        authorize(s, token.as_deref(), &slug)?;
+        list_changes(s, &slug)
+    })
+    .await?;
+    Ok(axum::Json(answer).into_response())
+}
+
+async fn get_settings(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let answer = blocking(&s, move |s| {
+        authorize(s, token.as_deref(), &slug)?;
+        Ok::<_, AdminError>(json!({"status_purpose": purpose_of(s, &slug)?.as_str()}))
+    })
+    .await?;
+    Ok(axum::Json(answer).into_response())
+}
+
+async fn put_settings(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let body = body_bytes(body)?;
+    let answer = blocking(&s, move |s| {
+        authorize(s, token.as_deref(), &slug)?;
+        set_settings(s, &slug, parse(&body)?)
+    })
+    .await?;
+    Ok(axum::Json(answer).into_response())
+}
