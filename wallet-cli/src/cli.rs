@@ -97,7 +97,8 @@ pub(crate) struct IdArg {
 pub(crate) struct VerifyArgs {
     /// Badge ids or credential files.
     pub(crate) items: Vec<String>,
-    /// Resolve did:web over plain http (development only).
+    /// Resolve did:web over plain http, and fetch status lists over http on loopback
+    /// (development only).
     #[arg(long, hide = true)]
     pub(crate) allow_http_did_web: bool,
 }
@@ -110,7 +111,8 @@ pub(crate) struct ImportArgs {
     /// the reason, and never counts as verified.
     #[arg(long)]
     pub(crate) unverified: bool,
-    /// Resolve did:web over plain http (development only).
+    /// Resolve did:web over plain http, and fetch status lists over http on loopback
+    /// (development only).
     #[arg(long, hide = true)]
     pub(crate) allow_http_did_web: bool,
 }

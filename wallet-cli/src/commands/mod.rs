@@ -2,6 +2,7 @@
 
 pub(crate) mod claim;
 pub(crate) mod present;
+mod status_source;
 pub(crate) mod store;
 pub(crate) mod verify;
 

@@ -37,18 +37,21 @@ pub(crate) fn problems(verdict: &Verdict) -> Vec<String> {
         .collect()
 }
 
-/// A verifier with the standard DID resolvers.
+/// A verifier with the standard DID resolvers and status lists fetched over https (plain http
+/// on loopback too with the development flag).
 pub(crate) fn make_verifier(allow_http_did_web: bool) -> Result<Verifier> {
     let options = rosette_did::did_web::DidWebOptions {
         allow_http: allow_http_did_web,
         ..Default::default()
     };
     let resolver = rosette_proof::standard_resolver(options, Arc::new(SystemClock))?;
+    let status = super::status_source::HttpStatusSource::new(allow_http_did_web)?;
     Ok(Verifier::new(
         Canonicalizer::bundled(),
         Arc::new(resolver),
         Arc::new(SystemClock),
-    ))
+    )
+    .with_status_source(Arc::new(status)))
 }
 
 /// A single-threaded runtime for one command's network work.
