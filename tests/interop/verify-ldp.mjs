@@ -4,24 +4,50 @@
 //   digitalbazaar-vc   @digitalbazaar/vc 7 + DataIntegrityProof + eddsa-rdfc-2022-cryptosuite
 //   dcc-verifier-core  @digitalcredentials/verifier-core (the Learner Credential Wallet / VerifierPlus engine):
 //                      signature, expiry, status, and its OB 3.0 JSON Schema check
+// A Bitstring Status List (`credentialStatus`) is checked by both: Digital Bazaar through
+// @digitalbazaar/vc-bitstring-status-list. Lists on loopback http (the agent under test) are fetched
+// for real; every other URL stays refused.
 // stdout: JSON report; exit 0 when every verifier accepts every file (with --expect-fail: when every
 // verifier rejects every file), 1 otherwise, 2 on usage errors.
 import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import { checkStatus as bitstringCheckStatus } from '@digitalbazaar/vc-bitstring-status-list';
 import { describe, finish, parseCli } from './lib/cli.mjs';
 import { documentLoader, installOfflineFetch, refused } from './lib/offline.mjs';
 
 const USAGE = 'verify-ldp.mjs [--expect-fail] FILE.json...';
 const { values, files } = parseCli(USAGE, { 'expect-fail': { type: 'boolean', default: false } });
 
+const realFetch = globalThis.fetch;
 installOfflineFetch();
+const offlineFetch = globalThis.fetch;
+const isLoopbackHttp = (url) => {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
+  } catch {
+    return false;
+  }
+};
+globalThis.fetch = (input, init) =>
+  (isLoopbackHttp(String(input?.url ?? input)) ? realFetch(input, init) : offlineFetch(input, init));
+
+/** The document loader plus status list credentials on loopback http. */
+async function statusLoader(url) {
+  if (!isLoopbackHttp(url)) return documentLoader(url);
+  const response = await realFetch(url);
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return { contextUrl: null, documentUrl: url, document: await response.json() };
+}
 // imported after the fetch stub so nothing in its module setup can reach the network
 const { verifyCredential: dccVerify } = await import('@digitalcredentials/verifier-core');
 
 async function digitalBazaar(credential) {
   const suite = new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 });
-  const r = await vc.verifyCredential({ credential, suite, documentLoader });
+  const checkStatus = (options) =>
+    bitstringCheckStatus({ ...options, documentLoader: statusLoader, suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }) });
+  const r = await vc.verifyCredential({ credential, suite, documentLoader, checkStatus });
   return r.verified ? { ok: true } : { ok: false, error: describe(r.error ?? r.results?.map((x) => x.error)) };
 }
 
