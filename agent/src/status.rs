@@ -701,3 +701,64 @@ async fn put_settings(
     .await?;
     Ok(axum::Json(answer).into_response())
 }
+
+// ---------------------------------------------------------------- verifying
+
+/// A [`rosette_proof::StatusListSource`] for the agent's own verifier role: lists of this
+/// agent's institutions are read from storage (no HTTP round trip to itself); other URLs are
+/// refused, which the verdict reports as a status warning (the agent does not fetch foreign
+/// status lists yet).
+#[derive(Debug)]
+pub struct LocalStatusSource {
+    service: Arc<Service>,
+}
+
+impl LocalStatusSource {
+    /// A source over `service`'s lists.
+    pub fn new(service: Arc<Service>) -> Self {
+        Self { service }
+    }
+
+    fn local(
+        &self,
+        url: &str,
+    ) -> Result<rosette_proof::FetchedStatusList, rosette_proof::StatusFetchError> {
+        use rosette_proof::StatusFetchError;
+        let refused = |reason: &str| StatusFetchError::Refused {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let prefix = format!("{}/issuers/", self.service.settings().public_url);
+        let rest = url.strip_prefix(&prefix).ok_or_else(|| {
+            refused("not a status list of this agent; foreign lists are not fetched")
+        })?;
+        let parts: Vec<&str> = rest.split('/').collect();
+        let [slug, "status", purpose, number] = parts.as_slice() else {
+            return Err(refused("not a status list URL of this agent"));
+        };
+        let number: u32 = number
+            .parse()
+            .map_err(|_| StatusFetchError::NotFound(url.to_owned()))?;
+        match signed_list(&self.service, slug, purpose, number) {
+            Ok((body, _)) => Ok(rosette_proof::FetchedStatusList::fresh(body)),
+            Err(ProtocolError::NotFound) => Err(StatusFetchError::NotFound(url.to_owned())),
+            Err(e) => Err(StatusFetchError::Unreachable {
+                url: url.to_owned(),
+                reason: e.to_string(),
+                last_fetched: None,
+            }),
+        }
+    }
+}
+
+impl rosette_proof::StatusListSource for LocalStatusSource {
+    fn fetch<'a>(
+        &'a self,
+        url: &'a str,
+    ) -> rosette_did::resolve::BoxFuture<
+        'a,
+        Result<rosette_proof::FetchedStatusList, rosette_proof::StatusFetchError>,
+    > {
+        Box::pin(std::future::ready(self.local(url)))
+    }
+}

@@ -429,3 +429,36 @@ async fn a_confirmed_revocation_survives_sigkill() {
     assert!(survived, "the revocation of index {index} was lost");
     assert_eq!(bits.count_set(), 1);
 }
+
+#[tokio::test]
+async fn the_agents_own_verifier_reads_its_lists_from_storage() {
+    let server = start().await;
+    let (admin, offer) = server.setup("acme").await;
+    let credential = claim(&server, "acme", &offer, JWT).await;
+    let id = object_of(&credential)["id"].as_str().unwrap().to_owned();
+    let verifier = Verifier::new(
+        Canonicalizer::bundled(),
+        Arc::new(rosette_proof::offline_resolver()),
+        server.clock.clone() as Arc<dyn Clock>,
+    )
+    .with_status_source(Arc::new(rosette_agent::status::LocalStatusSource::new(
+        Arc::clone(&server.service),
+    )));
+    let text = text_of(&credential);
+    assert_eq!(
+        status_check(&verifier.verify_text(&text).await).0,
+        Outcome::Passed
+    );
+    assert_eq!(change(&server, "acme", &admin, &id, "revoke").await.0, 200);
+    assert_eq!(
+        status_check(&verifier.verify_text(&text).await),
+        (Outcome::Failed, "revoked".into())
+    );
+    // A list of another host is not fetched: a warning, not a pass.
+    let source = rosette_agent::status::LocalStatusSource::new(Arc::clone(&server.service));
+    let err = source
+        .fetch("https://elsewhere.example/issuers/acme/status/revocation/1")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StatusFetchError::Refused { .. }), "{err}");
+}
