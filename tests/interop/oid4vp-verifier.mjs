@@ -21,6 +21,7 @@ import jsonld from 'jsonld';
 import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import { checkStatus as bitstringCheckStatus } from '@digitalbazaar/vc-bitstring-status-list';
 import { setGlobalConfig } from '@openid4vc/utils';
 import {
   createOpenid4vpAuthorizationRequest,
@@ -46,6 +47,17 @@ setGlobalConfig({ allowInsecureUrls: true }); // loopback http only: the server 
 const EXTRA = createRequire(import.meta.url)('ed25519-signature-2020-context').contexts;
 const documentLoader = async (url) =>
   EXTRA.has(url) ? { contextUrl: null, documentUrl: url, document: EXTRA.get(url) } : offlineLoader(url);
+
+// Bitstring Status List credentials of the issuer under test (loopback http) are fetched for real.
+const statusLoader = async (url) => {
+  if (!/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url)) return documentLoader(url);
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return { contextUrl: null, documentUrl: url, document: await response.json() };
+};
+const checkStatus = (options) => bitstringCheckStatus({
+  ...options, documentLoader: statusLoader, suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+});
 
 const verifierKey = newEd25519Holder();
 const callbacks = walletCallbacks(verifierKey);
@@ -108,7 +120,7 @@ async function verifyPresentation(p) {
     } else {
       out.format = 'ldp_vp';
       const suite = new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 });
-      const r = await vc.verify({ presentation: p, suite, documentLoader, challenge: nonce, domain: client_id });
+      const r = await vc.verify({ presentation: p, suite, documentLoader, challenge: nonce, domain: client_id, checkStatus });
       if (!r.verified) fail(JSON.stringify(r.error?.errors?.map((e) => e.message) ?? r.error?.message ?? r.presentationResult));
       out.holder = p.holder;
       for (const c of [].concat(p.verifiableCredential ?? [])) {
