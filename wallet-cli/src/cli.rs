@@ -27,7 +27,7 @@ pub(crate) enum Command {
     /// Claim the badges of an OpenID4VCI credential offer.
     Claim(ClaimArgs),
     /// List stored badges.
-    List,
+    List(ListArgs),
     /// Show a stored badge (id or unique id prefix).
     Show(IdArg),
     /// Verify stored badges (by id) or credential files (JSON with a Data Integrity proof, or
@@ -91,6 +91,16 @@ pub(crate) struct ClaimArgs {
 pub(crate) struct IdArg {
     /// Badge id (or a unique prefix of it).
     pub(crate) id: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Also check each badge's revocation / suspension status with its issuer (network).
+    #[arg(long)]
+    pub(crate) status: bool,
+    /// Fetch status lists over plain http on loopback (development only).
+    #[arg(long, hide = true)]
+    pub(crate) allow_http_did_web: bool,
 }
 
 #[derive(Debug, Args)]

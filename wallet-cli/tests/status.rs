@@ -82,6 +82,25 @@ fn verify_reports_a_revoked_badge() {
         "{text}"
     );
 
+    // `list --status` shows it too; the offline `list` keeps the stored status.
+    let listed = wallet_json(&w, &["list", "--status", "--allow-http-did-web"]);
+    for b in listed.as_array().unwrap() {
+        let expected = if b["id"] == badge.as_str() {
+            "revoked"
+        } else {
+            "valid"
+        };
+        assert_eq!(b["status"], expected, "{listed}");
+    }
+    let offline = wallet_json(&w, &["list"]);
+    assert!(
+        offline
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["status"] == "valid")
+    );
+
     // Without the development flag the http list is not fetched: a warning, not a pass.
     let report = wallet_json(&w, &["verify", &badge]);
     let (outcome, detail) = status_check(&report[0]);

@@ -21,7 +21,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init(args) => store::init(&dir, &args, json),
         Command::Claim(args) => claim::run(&dir, &args, json),
-        Command::List => store::list(&dir, json),
+        Command::List(args) => store::list(&dir, &args, json),
         Command::Show(args) => store::show(&dir, &args.id, json),
         Command::Verify(args) => verify::run(&dir, &args, json),
         Command::Import(args) => store::import(&dir, &args, json),

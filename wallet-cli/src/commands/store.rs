@@ -13,7 +13,7 @@ use rosette_wallet_core::{
 use serde_json::json;
 
 use super::{now, open_wallet, passphrase, print_json};
-use crate::cli::{ExportArgs, ExportFormat, ImportArgs, InitArgs, KeyTypeArg};
+use crate::cli::{ExportArgs, ExportFormat, ImportArgs, InitArgs, KeyTypeArg, ListArgs};
 
 pub(crate) fn init(dir: &Path, args: &InitArgs, json: bool) -> Result<ExitCode> {
     if Wallet::exists(dir) {
@@ -48,17 +48,56 @@ pub(crate) fn init(dir: &Path, args: &InitArgs, json: bool) -> Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn list(dir: &Path, json: bool) -> Result<ExitCode> {
+pub(crate) fn list(dir: &Path, args: &ListArgs, json: bool) -> Result<ExitCode> {
     let wallet = open_wallet(dir)?;
     let now = now();
     let items = wallet.list()?;
+    // With --status: "revoked" / "suspended" (or "status unknown") from the issuer's list
+    // override the stored, offline status.
+    let mut live: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    if args.status {
+        let verifier = super::verify::make_verifier(args.allow_http_did_web)?;
+        let runtime = super::verify::runtime()?;
+        for (id, _) in &items {
+            let text = wallet
+                .get(id)
+                .map(|b| b.credential)
+                .map_err(|e| e.to_string());
+            let verdict =
+                runtime.block_on(super::verify::verify_source(&verifier, id.as_str(), text));
+            let check = verdict
+                .checks
+                .iter()
+                .find(|c| c.name == rosette_proof::CheckName::Status);
+            let label = match check.map(|c| (c.outcome, c.detail.as_str())) {
+                Some((rosette_proof::Outcome::Failed, d @ ("revoked" | "suspended"))) => {
+                    d.to_owned()
+                }
+                Some((rosette_proof::Outcome::Failed, _)) => "status invalid".to_owned(),
+                Some((rosette_proof::Outcome::Warning, _)) => "status unknown".to_owned(),
+                _ => continue,
+            };
+            live.insert(id.as_str().to_owned(), label);
+        }
+    }
+    let status_of = |id: &rosette_wallet_core::BadgeId,
+                     s: &rosette_wallet_core::BadgeSummary|
+     -> Result<String> {
+        Ok(match live.get(id.as_str()) {
+            Some(label) => label.clone(),
+            None => serde_json::to_value(s.status(now))?
+                .as_str()
+                .unwrap_or("?")
+                .to_owned(),
+        })
+    };
     if json {
         let rows: Vec<_> = items
             .iter()
             .map(|(id, s)| {
                 json!({"id": id, "badge": s.name, "issuer": s.issuer_name.as_deref().unwrap_or(&s.issuer),
                        "issuer_id": s.issuer, "issued": s.issued, "expires": s.expires,
-                       "status": s.status(now), "format": s.format,
+                       "status": status_of(id, s).unwrap_or_default(), "format": s.format,
                        "unverified_reason": s.unverified})
             })
             .collect();
@@ -79,7 +118,7 @@ pub(crate) fn list(dir: &Path, json: bool) -> Result<ExitCode> {
             d.as_deref()
                 .map_or("-".to_owned(), |d| d.chars().take(10).collect())
         };
-        let status = serde_json::to_value(s.status(now))?;
+        let status = status_of(id, s)?;
         out.push_str(&format!(
             "{:<8}  {:<32}  {:<28}  {:<10}  {:<10}  {}\n",
             id.as_str().chars().take(8).collect::<String>(),
@@ -87,7 +126,7 @@ pub(crate) fn list(dir: &Path, json: bool) -> Result<ExitCode> {
             clip(s.issuer_name.as_deref().unwrap_or(&s.issuer), 28),
             date(&s.issued),
             date(&s.expires),
-            status.as_str().unwrap_or("?")
+            status
         ));
     }
     crate::output::write_stdout(&out)?;
