@@ -462,3 +462,64 @@ async fn the_agents_own_verifier_reads_its_lists_from_storage() {
         .unwrap_err();
     assert!(matches!(err, StatusFetchError::Refused { .. }), "{err}");
 }
+
+/// Timings on the on-disk store: `cargo test -p rosette-agent --test it status_timings --
+/// --ignored --nocapture` (prints; asserts nothing about speed).
+#[tokio::test]
+#[ignore = "measurement, run on demand"]
+async fn status_timings() {
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn rosette_storage::Store> =
+        Arc::new(rosette_storage::SledStore::open(dir.path().join("db")).unwrap());
+    let server = start_with(store, fixed_clock()).await;
+    let admin = server.institution("acme").await;
+    let achievement = server.achievement("acme", &admin).await;
+    let mut ids = Vec::new();
+    let start = Instant::now();
+    let n = 64;
+    for _ in 0..n {
+        let offer = server.offer("acme", &admin, &achievement, json!({})).await;
+        let credential = claim(&server, "acme", &offer, JWT).await;
+        ids.push(object_of(&credential)["id"].as_str().unwrap().to_owned());
+    }
+    let issue = start.elapsed() / n;
+    let url = format!("{}/status/revocation/1", server.issuer("acme"));
+    let start = Instant::now();
+    let r = server.http.get(&url).send().await.unwrap();
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let first_get = start.elapsed();
+    let start = Instant::now();
+    for _ in 0..20 {
+        server
+            .http
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+    }
+    let cached_get = start.elapsed() / 20;
+    let start = Instant::now();
+    for _ in 0..20 {
+        let r = server
+            .http
+            .get(&url)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 304);
+    }
+    let not_modified = start.elapsed() / 20;
+    let start = Instant::now();
+    for id in ids.iter().take(20) {
+        assert_eq!(change(&server, "acme", &admin, id, "revoke").await.0, 200);
+    }
+    let revoke = start.elapsed() / 20;
+    eprintln!(
+        "offer+claim (jwt, incl. status entry) {issue:?}/credential; list GET first (signs) {first_get:?}, cached {cached_get:?}, 304 {not_modified:?}; revoke (flushed) {revoke:?}"
+    );
+}
