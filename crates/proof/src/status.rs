@@ -128,6 +128,10 @@ impl StatusListSource for MapStatusSource {
     }
 }
 
+/// Most `BitstringStatusListEntry` values one credential may carry (OB 3.0 allows one; VC 2.0
+/// credentials use one per purpose).
+const MAX_ENTRIES: usize = 4;
+
 /// One entry's result: the outcome and what to tell people.
 type EntryResult = (Outcome, String);
 
@@ -169,6 +173,17 @@ impl Verifier {
                 CheckName::Status,
                 Outcome::Warning,
                 format!("{kind} status was not checked"),
+            );
+            return;
+        }
+        // Each entry costs a fetch and a signature check; a credential is not a crawler.
+        if entries.len() > MAX_ENTRIES {
+            verdict.fail(
+                CheckName::Status,
+                format!(
+                    "{} status entries; at most {MAX_ENTRIES} are checked",
+                    entries.len()
+                ),
             );
             return;
         }
