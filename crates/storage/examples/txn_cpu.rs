@@ -1,5 +1,6 @@
 //! CPU time (all threads, sled's IO threads included) per checked write batch on
-//! `SledStore`: `cargo run --release -p rosette-storage --example txn_cpu -- [batches] [rows]`.
+//! `SledStore`: `cargo run --release -p rosette-storage --example txn_cpu -- [batches] [rows]`,
+//! hash-like keys.
 //!
 //! Reads `/proc/self/stat` (Linux), so the figure holds while other processes load the box.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
@@ -35,7 +36,9 @@ fn main() {
     let (c0, t0) = (cpu(), Instant::now());
     for i in 0..batches {
         let mut batch = WriteBatch::new();
-        let key = format!("{i:016x}{:048x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        // Hash-like keys, as the agent's (token and nonce hashes): writes land all over the
+        // trees, not on their last leaf.
+        let key = format!("{:016x}{i:048x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         batch.require_absent(tables[0], key.clone().into_bytes());
         for r in 0..rows {
             let t = tables[(r as usize) % tables.len()];
