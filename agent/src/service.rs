@@ -342,18 +342,18 @@ impl Service {
         let stored = secrets
             .get(b"offer_secret")?
             .ok_or_else(|| AdminError::Internal("server secret missing".into()))?;
-        let mut service = Self {
+        let offer_secret = SecretString::new(stored.secret_hex.clone());
+        let nonce_key = NonceSealKey::new(derive(&offer_secret, "c-nonce-seal", ""));
+        Ok(Self {
             store,
             clock,
             settings,
             canon: Canonicalizer::bundled(),
-            offer_secret: SecretString::new(stored.secret_hex.clone()),
-            nonce_key: NonceSealKey::new([0; 32]),
+            offer_secret,
+            nonce_key,
             signers: Mutex::new(BTreeMap::new()),
             issuers: Mutex::new(BTreeMap::new()),
-        };
-        service.nonce_key = NonceSealKey::new(service.derive("c-nonce-seal", ""));
-        Ok(service)
+        })
     }
 
     /// The settings.
@@ -382,13 +382,7 @@ impl Service {
     /// HMAC-SHA256(server secret, label ‖ 0 ‖ offer id): offer tokens and PINs are derived,
     /// so the claim page can show the offer again while storage holds only hashes.
     fn derive(&self, label: &str, offer_id: &str) -> [u8; 32] {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(self.offer_secret.expose_secret().as_bytes())
-                .unwrap_or_else(|_| unreachable_hmac());
-        mac.update(label.as_bytes());
-        mac.update(&[0]);
-        mac.update(offer_id.as_bytes());
-        mac.finalize().into_bytes().into()
+        derive(&self.offer_secret, label, offer_id)
     }
 
     fn offer_token(&self, offer_id: &str) -> OfferToken {
@@ -1580,6 +1574,16 @@ impl InstitutionRowView {
     pub fn slug(&self) -> &str {
         &self.0.slug
     }
+}
+
+/// HMAC-SHA256(secret, label ‖ 0 ‖ id): the server's derived secrets.
+fn derive(secret: &SecretString, label: &str, id: &str) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose_secret().as_bytes())
+        .unwrap_or_else(|_| unreachable_hmac());
+    mac.update(label.as_bytes());
+    mac.update(&[0]);
+    mac.update(id.as_bytes());
+    mac.finalize().into_bytes().into()
 }
 
 // HMAC accepts keys of any length; this cannot happen.
