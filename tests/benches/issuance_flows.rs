@@ -18,9 +18,10 @@
 //! - `capacity_flows_per_sec`: cores / (agent + generator CPU per flow), what the box could do
 //!   with nothing else running (`ROSETTE_BENCH_CORES`, default: available parallelism).
 //!
-//! The generator is kept lean: one keep-alive connection pool shared by all workers, holder
-//! keys generated before the timed run (key generation is setup, not protocol), and nothing
-//! pre-signed: the proof JWT needs the c_nonce of the flow, so it is signed inside the flow.
+//! The generator is kept lean: one thread, one keep-alive connection pool shared by all flows,
+//! holder keys generated before the timed run (key generation is setup, not protocol), and
+//! nothing pre-signed: the proof JWT needs the c_nonce of the flow, so it is signed inside the
+//! flow.
 //!
 //! `ROSETTE_BENCH_FLOWS` (default 200) sets the flows per variant, `ROSETTE_BENCH_CONCURRENCY`
 //! (default 8) the flows in flight, `ROSETTE_BENCH_CONFIGS` (comma-separated configuration ids,
@@ -282,8 +283,9 @@ fn main() {
         "agent {} (release, pid {agent_pid}), {flows} flows per variant, {concurrency} in flight",
         agent.url()
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread drives all flows: the generator needs a fraction of a core, and a single
+    // thread saves the cross-thread wake-ups a work-stealing runtime makes per response.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
