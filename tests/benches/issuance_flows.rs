@@ -353,7 +353,8 @@ fn main() {
             let workers_cpu =
                 threads_cpu_time(&agent_pid, RUNTIME_THREADS, tick).saturating_sub(workers_cpu0);
             let own_cpu = cpu_time("self", tick).saturating_sub(own_cpu0);
-            let per_flow = |d: Duration| d.as_secs_f64() * 1e6 / latencies.len().max(1) as f64;
+            let done = latencies.len().max(1) as f64;
+            let per_flow = |d: Duration| d.as_secs_f64() * 1e6 / done;
             let (agent_us, generator_us) = (per_flow(agent_cpu), per_flow(own_cpu));
             latencies.sort();
             let pct = |p: f64| {
