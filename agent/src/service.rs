@@ -1267,6 +1267,8 @@ impl Service {
             .as_deref()
             .ok_or(TokenError::MissingPreAuthorizedCode)?;
         let key = SecretHash::of(code).to_hex().into_bytes();
+        // Looked up before the code is spent, so nothing can fail after that but the write.
+        let ctx = self.issuer_context(slug)?;
         let codes = self.repo::<CodeRow>();
         let settings = self.token_settings();
         for _ in 0..CAS_ATTEMPTS {
@@ -1324,7 +1326,6 @@ impl Service {
                     tracing::debug!(slug, offer = %stored.offer_id, "pre-authorized code redeemed");
                     let mut response = grant.response();
                     // Draft 13-14 wallets take their first c_nonce from here.
-                    let ctx = self.issuer_context(slug)?;
                     let nonce = issue_sealed_nonce(
                         &self.nonce_key,
                         &ctx.issuer_id,
