@@ -344,19 +344,19 @@ impl Service {
         let stored = secrets
             .get(b"offer_secret")?
             .ok_or_else(|| AdminError::Internal("server secret missing".into()))?;
-        let mut service = Self {
+        let offer_secret = SecretString::new(stored.secret_hex.clone());
+        let nonce_key = NonceSealKey::new(derive(&offer_secret, "c-nonce-seal", ""));
+        Ok(Self {
             store,
             clock,
             settings,
             canon: Canonicalizer::bundled(),
-            offer_secret: SecretString::new(stored.secret_hex.clone()),
-            nonce_key: NonceSealKey::new([0; 32]),
+            offer_secret,
+            nonce_key,
             signers: Mutex::new(BTreeMap::new()),
             issuers: Mutex::new(BTreeMap::new()),
             status: crate::status::StatusState::default(),
-        };
-        service.nonce_key = NonceSealKey::new(service.derive("c-nonce-seal", ""));
-        Ok(service)
+        })
     }
 
     /// The settings.
@@ -390,13 +390,7 @@ impl Service {
     /// HMAC-SHA256(server secret, label ‖ 0 ‖ offer id): offer tokens and PINs are derived,
     /// so the claim page can show the offer again while storage holds only hashes.
     fn derive(&self, label: &str, offer_id: &str) -> [u8; 32] {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(self.offer_secret.expose_secret().as_bytes())
-                .unwrap_or_else(|_| unreachable_hmac());
-        mac.update(label.as_bytes());
-        mac.update(&[0]);
-        mac.update(offer_id.as_bytes());
-        mac.finalize().into_bytes().into()
+        derive(&self.offer_secret, label, offer_id)
     }
 
     fn offer_token(&self, offer_id: &str) -> OfferToken {
@@ -1284,6 +1278,8 @@ impl Service {
             .as_deref()
             .ok_or(TokenError::MissingPreAuthorizedCode)?;
         let key = SecretHash::of(code).to_hex().into_bytes();
+        // Looked up before the code is spent, so nothing can fail after that but the write.
+        let ctx = self.issuer_context(slug)?;
         let codes = self.repo::<CodeRow>();
         let settings = self.token_settings();
         for _ in 0..CAS_ATTEMPTS {
@@ -1341,7 +1337,6 @@ impl Service {
                     tracing::debug!(slug, offer = %stored.offer_id, "pre-authorized code redeemed");
                     let mut response = grant.response();
                     // Draft 13-14 wallets take their first c_nonce from here.
-                    let ctx = self.issuer_context(slug)?;
                     let nonce = issue_sealed_nonce(
                         &self.nonce_key,
                         &ctx.issuer_id,
@@ -1592,6 +1587,16 @@ impl InstitutionRowView {
     pub fn slug(&self) -> &str {
         &self.0.slug
     }
+}
+
+/// HMAC-SHA256(secret, label ‖ 0 ‖ id): the server's derived secrets.
+fn derive(secret: &SecretString, label: &str, id: &str) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose_secret().as_bytes())
+        .unwrap_or_else(|_| unreachable_hmac());
+    mac.update(label.as_bytes());
+    mac.update(&[0]);
+    mac.update(id.as_bytes());
+    mac.finalize().into_bytes().into()
 }
 
 // HMAC accepts keys of any length; this cannot happen.

@@ -11,14 +11,17 @@
 //!   runs on the same cores as the agent, so these depend on what else the machine is doing.
 //! - `agent_cpu_us_per_flow`: the agent process's user+system CPU time (`/proc/<pid>/stat`)
 //!   over the timed run, divided by the flows. Robust against other load on the machine.
+//! - `agent_runtime_threads_cpu_us_per_flow`: the part spent on the agent's tokio threads
+//!   (HTTP, protocol logic, signing); the rest is mostly sled's IO threads writing its log.
 //! - `generator_cpu_us_per_flow`: the same for this bench process (the HTTP client, JSON and
 //!   the holder's proof signature).
 //! - `capacity_flows_per_sec`: cores / (agent + generator CPU per flow), what the box could do
 //!   with nothing else running (`ROSETTE_BENCH_CORES`, default: available parallelism).
 //!
-//! The generator is kept lean: one keep-alive connection pool shared by all workers, holder
-//! keys generated before the timed run (key generation is setup, not protocol), and nothing
-//! pre-signed: the proof JWT needs the c_nonce of the flow, so it is signed inside the flow.
+//! The generator is kept lean: one thread, one keep-alive connection pool shared by all flows,
+//! holder keys generated before the timed run (key generation is setup, not protocol), and
+//! nothing pre-signed: the proof JWT needs the c_nonce of the flow, so it is signed inside the
+//! flow.
 //!
 //! `ROSETTE_BENCH_FLOWS` (default 200) sets the flows per variant, `ROSETTE_BENCH_CONCURRENCY`
 //! (default 8) the flows in flight, `ROSETTE_BENCH_CONFIGS` (comma-separated configuration ids,
@@ -84,6 +87,32 @@ fn cpu_time(pid: &str, tick: f64) -> Duration {
             .unwrap_or(0)
     };
     Duration::from_secs_f64((ticks(11) + ticks(12)) as f64 / tick)
+}
+
+/// The agent's tokio threads: the main thread (accept loop) and the runtime's workers.
+const RUNTIME_THREADS: &[&str] = &["rosette-agent", "tokio-r"];
+
+/// User+system CPU time of the threads of process `pid` whose name starts with one of
+/// `prefixes` (`/proc/<pid>/task/*/stat`; threads that already exited are not counted).
+fn threads_cpu_time(pid: &str, prefixes: &[&str], tick: f64) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
+    let mut total = Duration::ZERO;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        let name = stat
+            .split_once('(')
+            .and_then(|(_, r)| r.rsplit_once(')'))
+            .map_or("", |(n, _)| n);
+        if prefixes.iter().any(|p| name.starts_with(p)) {
+            total += cpu_time(
+                &format!("{pid}/task/{}", task.file_name().to_string_lossy()),
+                tick,
+            );
+        }
+    }
+    total
 }
 
 /// Clock ticks per second (`getconf CLK_TCK`, 100 on Linux in practice).
@@ -254,8 +283,9 @@ fn main() {
         "agent {} (release, pid {agent_pid}), {flows} flows per variant, {concurrency} in flight",
         agent.url()
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread drives all flows: the generator needs a fraction of a core, and a single
+    // thread saves the cross-thread wake-ups a work-stealing runtime makes per response.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
@@ -288,6 +318,7 @@ fn main() {
             let offers = Arc::new(offers);
             let next = Arc::new(AtomicUsize::new(0));
             let (agent_cpu0, own_cpu0) = (cpu_time(&agent_pid, tick), cpu_time("self", tick));
+            let workers_cpu0 = threads_cpu_time(&agent_pid, RUNTIME_THREADS, tick);
             let t0 = Instant::now();
             let mut latencies: Vec<Duration> = runtime.block_on(async {
                 let http = reqwest::Client::new();
@@ -319,8 +350,11 @@ fn main() {
             });
             let secs = t0.elapsed().as_secs_f64();
             let agent_cpu = cpu_time(&agent_pid, tick).saturating_sub(agent_cpu0);
+            let workers_cpu =
+                threads_cpu_time(&agent_pid, RUNTIME_THREADS, tick).saturating_sub(workers_cpu0);
             let own_cpu = cpu_time("self", tick).saturating_sub(own_cpu0);
-            let per_flow = |d: Duration| d.as_secs_f64() * 1e6 / latencies.len().max(1) as f64;
+            let done = latencies.len().max(1) as f64;
+            let per_flow = |d: Duration| d.as_secs_f64() * 1e6 / done;
             let (agent_us, generator_us) = (per_flow(agent_cpu), per_flow(own_cpu));
             latencies.sort();
             let pct = |p: f64| {
@@ -336,6 +370,7 @@ fn main() {
                     "p50_ms": (pct(0.5) * 10.0).round() / 10.0, "p99_ms": (pct(0.99) * 10.0).round() / 10.0,
                     "offer_create_per_sec": ((flows as f64 / create_s) * 10.0).round() / 10.0,
                     "agent_cpu_us_per_flow": agent_us.round(),
+                    "agent_runtime_threads_cpu_us_per_flow": per_flow(workers_cpu).round(),
                     "generator_cpu_us_per_flow": generator_us.round(),
                     "capacity_flows_per_sec": (cores as f64 * 1e6 / (agent_us + generator_us).max(1.0)).round(),
                 })

@@ -145,6 +145,72 @@ async fn c_nonce_replay() {
 }
 
 #[tokio::test]
+async fn c_nonce_expired_or_of_another_institution() {
+    let server = start().await;
+    let (access, nonce) = ready(&server).await;
+    server.institution("other").await;
+    // A nonce of another issuer does not open here.
+    let foreign = server.nonce("other").await;
+    let jwt = proof(
+        &holder_key(),
+        &server.issuer("acme"),
+        &foreign,
+        server.now(),
+    );
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_nonce"),
+        "{body}"
+    );
+    // Nor does a nonce past its 300 s lifetime.
+    server.clock.advance(300);
+    let jwt = proof(&holder_key(), &server.issuer("acme"), &nonce, server.now());
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_nonce"),
+        "{body}"
+    );
+    // A fresh one works.
+    let fresh = server.nonce("acme").await;
+    let jwt = proof(&holder_key(), &server.issuer("acme"), &fresh, server.now());
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn c_nonces_are_stored_only_once_used() {
+    let store: std::sync::Arc<dyn rosette_storage::Store> =
+        std::sync::Arc::new(rosette_storage::MemoryStore::new());
+    let server = start_with(std::sync::Arc::clone(&store), fixed_clock()).await;
+    let used = rosette_storage::Table::new("used_nonces");
+    let (access, _) = ready(&server).await;
+    let mut nonces = Vec::new();
+    for _ in 0..20 {
+        nonces.push(server.nonce("acme").await);
+    }
+    assert_eq!(store.len(used).unwrap(), 0, "issuing nonces writes nothing");
+    let jwt = proof(
+        &holder_key(),
+        &server.issuer("acme"),
+        &nonces[3],
+        server.now(),
+    );
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(store.len(used).unwrap(), 1);
+}
+
+#[tokio::test]
 async fn proof_wrong_audience() {
     let server = start().await;
     let (access, nonce) = ready(&server).await;
