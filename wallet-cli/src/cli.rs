@@ -35,9 +35,12 @@ pub(crate) enum Command {
     ///
     /// Exits 0 only when everything verifies.
     Verify(VerifyArgs),
-    /// Import a credential file (JSON or VC-JWT); it is verified first.
+    /// Import a credential: a JSON or VC-JWT file, or a baked PNG/SVG badge image (detected
+    /// by content). It is verified first; a credential that does not verify is refused unless
+    /// --unverified is given.
     Import(ImportArgs),
-    /// Export a stored badge.
+    /// Export a stored badge: the credential as issued (json/jwt), or baked into a PNG/SVG
+    /// badge image (OB 3.0 baking; the achievement's embedded image, else a generated one).
     Export(ExportArgs),
     /// Delete a stored badge.
     Delete(IdArg),
@@ -101,8 +104,12 @@ pub(crate) struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
-    /// The credential file.
+    /// The credential file or baked image.
     pub(crate) file: PathBuf,
+    /// Keep the badge even if its proof does not verify; it is listed as "unverified", with
+    /// the reason, and never counts as verified.
+    #[arg(long)]
+    pub(crate) unverified: bool,
     /// Resolve did:web over plain http (development only).
     #[arg(long, hide = true)]
     pub(crate) allow_http_did_web: bool,
@@ -112,10 +119,10 @@ pub(crate) struct ImportArgs {
 pub(crate) struct ExportArgs {
     /// Badge id (or a unique prefix of it).
     pub(crate) id: String,
-    /// Output format (png/svg need the baking library, not merged yet).
+    /// Output format: json/jwt must match how the badge was issued; png/svg bake either.
     #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
     pub(crate) format: ExportFormat,
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout (required for png on a terminal).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
 }
@@ -130,6 +137,18 @@ pub(crate) enum ExportFormat {
     Png,
     /// A baked SVG.
     Svg,
+}
+
+impl ExportFormat {
+    /// The name used on the command line.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Jwt => "jwt",
+            Self::Png => "png",
+            Self::Svg => "svg",
+        }
+    }
 }
 
 #[derive(Debug, Args)]

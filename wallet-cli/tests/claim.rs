@@ -1,63 +1,12 @@
 //! End to end against `rosette-agent serve --demo` (built alongside: `cargo build -p rosette-agent`).
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-struct Agent {
-    child: Child,
-    ready: serde_json::Value,
-    _data: tempfile::TempDir,
-}
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent_bin() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_rosette-wallet")).with_file_name("rosette-agent")
-}
-
-fn start_agent() -> Option<Agent> {
-    let bin = agent_bin();
-    // scripts/test.sh builds every binary first; a missing agent is a failure, never a skip.
-    assert!(
-        bin.exists(),
-        "{} is not built: run `cargo build -p rosette-agent` (scripts/test.sh does)",
-        bin.display()
-    );
-    let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(bin)
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
-    Some(Agent {
-        child,
-        ready,
-        _data: data,
-    })
-}
-
-fn wallet(dir: &Path, pass: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rosette-wallet"))
-        .env("ROSETTE_WALLET_DIR", dir)
-        .env("ROSETTE_WALLET_PASSPHRASE", pass)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
+use common::{start_agent, wallet};
 
 fn contains(dir: &Path, needle: &[u8]) -> bool {
     std::fs::read_dir(dir).unwrap().any(|e| {
@@ -68,7 +17,7 @@ fn contains(dir: &Path, needle: &[u8]) -> bool {
 
 #[test]
 fn claim_from_agent_with_pin_then_store_is_encrypted() {
-    let Some(agent) = start_agent() else { return };
+    let agent = start_agent();
     let offer = agent.ready["offer"].as_str().unwrap();
     let pin = agent.ready["tx_code"].as_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -136,7 +85,7 @@ fn claim_from_agent_with_pin_then_store_is_encrypted() {
 /// The PIN prompt on a pseudo-terminal (util-linux `script`).
 #[test]
 fn pin_prompt_through_a_pty() {
-    let Some(agent) = start_agent() else { return };
+    let agent = start_agent();
     assert!(
         Command::new("script").arg("--version").output().is_ok(),
         "the PIN prompt test needs util-linux `script` (apt-get install util-linux)"

@@ -36,6 +36,9 @@ pub enum BadgeStatus {
     NotYetValid,
     /// `validUntil` has passed.
     Expired,
+    /// Kept at the holder's request although its proof could not be verified (see
+    /// [`BadgeSummary::unverified`]).
+    Unverified,
 }
 
 /// The facts `list` shows about a stored badge.
@@ -62,13 +65,20 @@ pub struct BadgeSummary {
     pub achievement_id: Option<String>,
     /// How the credential is secured.
     pub format: CredentialFormat,
+    /// Why the proof did not verify, when the holder chose to keep the badge anyway
+    /// (`import --unverified`); `None` for every badge that verified on the way in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
 }
 
 impl BadgeSummary {
-    /// The status at `now` from the validity dates (unparseable dates are ignored).
+    /// The status at `now`: [`BadgeStatus::Unverified`] for a badge kept unverified, else from
+    /// the validity dates (unparseable dates are ignored).
     pub fn status(&self, now: Timestamp) -> BadgeStatus {
         let parse = |d: &Option<String>| d.as_deref().and_then(Timestamp::parse);
-        if parse(&self.expires).is_some_and(|t| t < now) {
+        if self.unverified.is_some() {
+            BadgeStatus::Unverified
+        } else if parse(&self.expires).is_some_and(|t| t < now) {
             BadgeStatus::Expired
         } else if parse(&self.issued).is_some_and(|t| t > now) {
             BadgeStatus::NotYetValid
@@ -164,6 +174,7 @@ fn from_credential(vc: &Value, format: CredentialFormat) -> Result<BadgeSummary,
         expires: text(vc.get("validUntil")).or_else(|| text(vc.get("expirationDate"))),
         achievement_id: text(achievement.and_then(|a| a.get("id"))),
         format,
+        unverified: None,
     })
 }
 

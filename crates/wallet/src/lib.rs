@@ -6,6 +6,7 @@
 //!   key, with the record id as associated data. Record ids are random UUIDs, so nothing in
 //!   the clear names a badge.
 //! - [`summarize`]: what `list` shows about a credential (JSON-LD or VC-JWT).
+//! - [`bake_badge`] / [`read_import`]: baked PNG/SVG export and import (OB 3.0 §5.3).
 //! - [`key_proof_jwt`]: the OpenID4VCI `openid4vci-proof+jwt` key proof of the holder key.
 //! - [`dcql_candidate`], [`build_vp_token`]: answering an OpenID4VP request (DCQL matching,
 //!   presentations bound to the verifier).
@@ -24,12 +25,17 @@
 )]
 
 mod badge;
+mod baked;
 mod crypto;
 mod present;
 mod proof;
 mod store;
 
 pub use badge::{BadgeStatus, BadgeSummary, CredentialFormat, SummaryError, summarize};
+pub use baked::{
+    BakeBadgeError, BakedImage, ImageKind, ImageSource, ImportSource, ImportedCredential,
+    ReadImportError, bake_badge, read_import,
+};
 pub use crypto::{KdfParams, Passphrase};
 pub use present::{PresentError, build_vp_token, dcql_candidate};
 pub use proof::{KeyProofError, key_proof_jwt};

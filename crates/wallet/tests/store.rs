@@ -116,3 +116,38 @@ fn delete_removes_only_that_badge() {
     assert!(wallet.get(&ids[0]).is_err());
     assert!(wallet.get(&ids[1]).is_ok());
 }
+
+#[test]
+fn an_unverified_badge_keeps_its_reason_and_status() {
+    use rosette_wallet_core::{BadgeStatus, BadgeSummary};
+    let dir = tempfile::tempdir().unwrap();
+    let pass = Passphrase::new("pw");
+    let mut rng = rand::rngs::OsRng;
+    let mut wallet = Wallet::init(
+        dir.path(),
+        &pass,
+        KeyType::Ed25519,
+        KdfParams::insecure_for_tests(),
+        &mut rng,
+    )
+    .unwrap();
+    let mut kept = badge();
+    kept.summary.unverified = Some("proof: cannot resolve the key".into());
+    let ids = wallet.add(&[kept, badge()], &mut rng).unwrap();
+    drop(wallet);
+    let wallet = Wallet::open(dir.path(), &pass).unwrap();
+    let now = rosette_core::Timestamp::parse("2026-06-01T00:00:00Z").unwrap();
+    let list: std::collections::BTreeMap<_, _> = wallet.list().unwrap().into_iter().collect();
+    assert_eq!(list[&ids[0]].status(now), BadgeStatus::Unverified);
+    assert_eq!(
+        list[&ids[0]].unverified.as_deref(),
+        Some("proof: cannot resolve the key")
+    );
+    assert_eq!(list[&ids[1]].status(now), BadgeStatus::Valid);
+    // Summaries written before the field existed read as verified.
+    let old: BadgeSummary =
+        serde_json::from_str(r#"{"name":"n","issuer":"did:key:z6MkIssuer","format":"ldp_vc"}"#)
+            .unwrap();
+    assert_eq!(old.unverified, None);
+    assert_eq!(old.status(now), BadgeStatus::Valid);
+}

@@ -20,12 +20,24 @@ use serde_json::Value;
 use super::{now, open_wallet};
 use crate::cli::ClaimArgs;
 
+/// QR code images larger than this are refused before decoding (a phone photo is a few MB).
+const MAX_QR_IMAGE: u64 = 32 * 1024 * 1024;
+
 /// Responses larger than this are refused.
 const MAX_RESPONSE: usize = 4 * 1024 * 1024;
 
 pub(crate) fn run(dir: &Path, args: &ClaimArgs, json: bool) -> Result<ExitCode> {
     let offer_text = match (&args.offer, &args.qr) {
         (_, Some(image)) => {
+            let size = std::fs::metadata(image)
+                .with_context(|| format!("cannot read {}", image.display()))?
+                .len();
+            if size > MAX_QR_IMAGE {
+                bail!(
+                    "{} is {size} bytes; a QR code image should be under {MAX_QR_IMAGE}",
+                    image.display()
+                );
+            }
             let bytes =
                 std::fs::read(image).with_context(|| format!("cannot read {}", image.display()))?;
             let texts = rosette_qr::decode_image(&bytes)
@@ -325,7 +337,14 @@ async fn claim(
 
     let holder = wallet.holder_key();
     let mut badges = Vec::new();
-    for config_id in &offer.credential_configuration_ids {
+    for (index, config_id) in offer.credential_configuration_ids.iter().enumerate() {
+        // Issuers treat nonce-endpoint nonces as single-use (the reference issuer does): each further
+        // request gets a fresh one instead of spending a round trip on `invalid_nonce`.
+        if index > 0
+            && let Some(url) = &metadata.nonce_endpoint
+        {
+            c_nonce = Some(fetch_nonce(http, url).await?);
+        }
         let mut retried = false;
         let response = loop {
             let proof = key_proof_jwt(holder, issuer, c_nonce.as_deref(), now())?;
@@ -384,13 +403,8 @@ async fn claim(
                 _ => bail!("the issuer returned a credential of unknown shape for {config_id}"),
             };
             let verdict = verifier.verify_text(&text).await;
-            if !verdict.is_valid() {
-                let failed: Vec<String> = verdict
-                    .checks
-                    .iter()
-                    .filter(|c| c.outcome == rosette_proof::Outcome::Failed)
-                    .map(|c| format!("{}: {}", c.name.label(), c.detail))
-                    .collect();
+            let failed = super::verify::problems(&verdict);
+            if !failed.is_empty() {
                 bail!(
                     "the credential for {config_id} does not verify, nothing was stored: {}",
                     failed.join("; ")

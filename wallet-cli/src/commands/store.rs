@@ -1,11 +1,15 @@
 //! `init`, `list`, `show`, `import`, `export`, `delete`, `share`.
 
+use std::io::IsTerminal as _;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use rosette_did::KeyType;
-use rosette_wallet_core::{KdfParams, StoredBadge, Wallet, summarize};
+use rosette_wallet_core::{
+    CredentialFormat, ImageKind, ImageSource, ImportSource, KdfParams, StoredBadge, Wallet,
+    bake_badge, read_import, summarize,
+};
 use serde_json::json;
 
 use super::{now, open_wallet, passphrase, print_json};
@@ -54,7 +58,8 @@ pub(crate) fn list(dir: &Path, json: bool) -> Result<ExitCode> {
             .map(|(id, s)| {
                 json!({"id": id, "badge": s.name, "issuer": s.issuer_name.as_deref().unwrap_or(&s.issuer),
                        "issuer_id": s.issuer, "issued": s.issued, "expires": s.expires,
-                       "status": s.status(now), "format": s.format})
+                       "status": s.status(now), "format": s.format,
+                       "unverified_reason": s.unverified})
             })
             .collect();
         print_json(&rows)?;
@@ -136,42 +141,93 @@ pub(crate) fn show(dir: &Path, id: &str, json: bool) -> Result<ExitCode> {
             badge.received_at,
             badge.source
         ));
+        if let Some(reason) = &s.unverified {
+            out.push_str(&format!(
+                "Unverified: kept at your request; its proof did not verify: {reason}\n"
+            ));
+        }
         crate::output::write_stdout(&out)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Import files larger than this are refused before reading (the baking library's image limit).
+const MAX_IMPORT_BYTES: u64 = 20 * 1024 * 1024;
+
 pub(crate) fn import(dir: &Path, args: &ImportArgs, json: bool) -> Result<ExitCode> {
-    let text = super::verify::read_text(&args.file)
-        .map_err(|e| anyhow!("cannot import {}: {e}", args.file.display()))?;
-    let summary =
-        summarize(&text).map_err(|e| anyhow!("cannot import {}: {e}", args.file.display()))?;
+    let file = args.file.display();
+    let bytes = match std::fs::metadata(&args.file) {
+        Ok(meta) if meta.len() > MAX_IMPORT_BYTES => {
+            bail!("cannot import {file}: larger than {MAX_IMPORT_BYTES} bytes")
+        }
+        Ok(_) => std::fs::read(&args.file),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| anyhow!("cannot import {file}: {e}"))?;
+    let imported = read_import(&bytes).map_err(|e| anyhow!("cannot import {file}: {e}"))?;
+    let text = imported.text;
+    let mut summary = summarize(&text).map_err(|e| anyhow!("cannot import {file}: {e}"))?;
     let verifier = super::verify::make_verifier(args.allow_http_did_web)?;
     let verdict = super::verify::runtime()?.block_on(verifier.verify_text(&text));
-    if !verdict.is_valid() {
-        let failed: Vec<String> = verdict
-            .checks
-            .iter()
-            .filter(|c| c.outcome == rosette_proof::Outcome::Failed)
-            .map(|c| format!("{}: {}", c.name.label(), c.detail))
-            .collect();
-        bail!(
-            "{} does not verify: {}",
-            args.file.display(),
-            failed.join("; ")
-        );
+    let problems = super::verify::problems(&verdict);
+    if !problems.is_empty() {
+        let reason = problems.join("; ");
+        if !args.unverified {
+            bail!(
+                "{file} does not verify, not imported: {reason}\n\
+                 (to keep it anyway, marked unverified, run again with --unverified)"
+            );
+        }
+        summary.unverified = Some(reason);
     }
     let mut wallet = open_wallet(dir)?;
+    if let Some(existing) = already_stored(&wallet, &summary, &text)? {
+        if json {
+            print_json(&json!({"stored": [], "already_stored": existing}))?;
+        } else {
+            crate::output::write_stdout(&format!(
+                "Already in the wallet as {existing}; nothing imported\n"
+            ))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let badge = StoredBadge {
         format: summary.format,
-        credential: text.trim().to_owned(),
+        credential: text,
         received_at: now().to_rfc3339(),
         summary,
-        source: "import".to_owned(),
+        source: match imported.source {
+            ImportSource::Text => "import".to_owned(),
+            ImportSource::Baked(kind) => format!("import (baked {})", kind.as_str()),
+        },
     };
     let ids = wallet.add(std::slice::from_ref(&badge), &mut rand::rngs::OsRng)?;
     report_stored(&ids, &[badge], json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The id of a stored badge holding the same credential (same text, or equal JSON), if any.
+/// Only badges with the same issuer and credential id are decrypted.
+fn already_stored(
+    wallet: &Wallet,
+    summary: &rosette_wallet_core::BadgeSummary,
+    text: &str,
+) -> Result<Option<rosette_wallet_core::BadgeId>> {
+    let parsed = serde_json::from_str::<serde_json::Value>(text).ok();
+    for (id, s) in wallet.list()? {
+        if s.issuer != summary.issuer || s.credential_id != summary.credential_id {
+            continue;
+        }
+        let stored = wallet.get(&id)?.credential;
+        let same = stored == text
+            || parsed.as_ref().is_some_and(|p| {
+                serde_json::from_str::<serde_json::Value>(&stored).is_ok_and(|v| &v == p)
+            });
+        if same {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 /// Prints what was stored.
@@ -184,7 +240,11 @@ pub(crate) fn report_stored(
         let rows: Vec<_> = ids
             .iter()
             .zip(badges)
-            .map(|(id, b)| json!({"id": id, "badge": b.summary.name, "format": b.format}))
+            .map(|(id, b)| {
+                json!({"id": id, "badge": b.summary.name, "format": b.format,
+                       "verified": b.summary.unverified.is_none(),
+                       "unverified_reason": b.summary.unverified})
+            })
             .collect();
         print_json(&json!({"stored": rows}))
     } else {
@@ -195,6 +255,11 @@ pub(crate) fn report_stored(
                 b.format.as_str(),
                 b.summary.name
             ));
+            if let Some(reason) = &b.summary.unverified {
+                out.push_str(&format!(
+                    "  UNVERIFIED: kept at your request; its proof did not verify: {reason}\n"
+                ));
+            }
         }
         crate::output::write_stdout(&out)?;
         Ok(())
@@ -205,35 +270,65 @@ pub(crate) fn export(dir: &Path, args: &ExportArgs, json: bool) -> Result<ExitCo
     let wallet = open_wallet(dir)?;
     let id = wallet.resolve(&args.id)?;
     let badge = wallet.get(&id)?;
-    let text = match (args.format, badge.format) {
-        (ExportFormat::Json, rosette_wallet_core::CredentialFormat::LdpVc)
-        | (ExportFormat::Jwt, rosette_wallet_core::CredentialFormat::JwtVcJson) => {
+    let kind = match args.format {
+        ExportFormat::Png => Some(ImageKind::Png),
+        ExportFormat::Svg => Some(ImageKind::Svg),
+        ExportFormat::Json | ExportFormat::Jwt => None,
+    };
+    let (bytes, image) = match (args.format, badge.format, kind) {
+        (_, _, Some(kind)) => {
+            let baked = bake_badge(&badge.credential, badge.format, &badge.summary.name, kind)?;
+            (baked.bytes, Some(baked.source))
+        }
+        (ExportFormat::Json, CredentialFormat::LdpVc, None)
+        | (ExportFormat::Jwt, CredentialFormat::JwtVcJson, None) => {
             let mut t = badge.credential.clone();
             t.push('\n');
-            t
+            (t.into_bytes(), None)
         }
-        (ExportFormat::Png | ExportFormat::Svg, _) => {
-            bail!(
-                "unsupported format: baked PNG/SVG export needs the baking library (not merged yet)"
-            )
-        }
-        (wanted, have) => bail!(
+        (wanted, have, None) => bail!(
             "unsupported format: this badge is {} and cannot be re-encoded as {wanted:?} without the issuer's signature",
             have.as_str()
         ),
     };
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &text)?;
+            std::fs::write(path, &bytes)
+                .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
             if json {
-                print_json(&json!({"id": id, "out": path}))?;
+                print_json(
+                    &json!({"id": id, "out": path, "format": args.format.as_str(),
+                                   "bytes": bytes.len(), "image": image}),
+                )?;
             } else {
-                crate::output::write_stdout(&format!("Wrote {}\n", path.display()))?;
+                let note = match image {
+                    Some(ImageSource::Achievement) => " (baked into the achievement's image)",
+                    Some(ImageSource::Generated) => {
+                        " (baked into a generated image: the badge has no embedded image of this type)"
+                    }
+                    None => "",
+                };
+                crate::output::write_stdout(&format!("Wrote {}{note}\n", path.display()))?;
             }
         }
-        None => crate::output::write_stdout(&text)?,
+        None => {
+            if kind == Some(ImageKind::Png) && std::io::stdout().is_terminal() {
+                bail!("not writing a PNG to the terminal: use --out FILE or redirect stdout");
+            }
+            write_stdout_bytes(&bytes)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes raw bytes to stdout; a closed pipe is not an error worth reporting.
+fn write_stdout_bytes(bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 pub(crate) fn delete(dir: &Path, id: &str, json: bool) -> Result<ExitCode> {

@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::cli::VerifyArgs;
 
-/// Credential files larger than this are refused before parsing.
-const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// Credential files (or baked images) larger than this are refused before parsing.
+const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
 
 #[derive(Serialize)]
 struct FileReport<'a> {
@@ -20,6 +20,21 @@ struct FileReport<'a> {
     valid: bool,
     #[serde(flatten)]
     verdict: &'a Verdict,
+}
+
+/// Why the wallet does not accept `verdict` as verified: every failed check, and an issuer-key
+/// warning too (a JWS signed by a key from its own `jwk` header proves nothing about the issuer,
+/// so a badge with it is not stored as verified). Empty: verified.
+pub(crate) fn problems(verdict: &Verdict) -> Vec<String> {
+    verdict
+        .checks
+        .iter()
+        .filter(|c| {
+            c.outcome == Outcome::Failed
+                || (c.outcome == Outcome::Warning && c.name == rosette_proof::CheckName::IssuerKey)
+        })
+        .map(|c| format!("{}: {}", c.name.label(), c.detail))
+        .collect()
 }
 
 /// A verifier with the standard DID resolvers.
@@ -85,14 +100,14 @@ pub(crate) fn run(dir: &Path, args: &VerifyArgs, json: bool) -> Result<ExitCode>
         }
         out
     });
-    let all_valid = verdicts.iter().all(Verdict::is_valid);
+    let all_valid = verdicts.iter().all(|v| problems(v).is_empty());
     if json {
         let reports: Vec<FileReport<'_>> = sources
             .iter()
             .zip(&verdicts)
             .map(|((name, _), verdict)| FileReport {
                 file: name.clone(),
-                valid: verdict.is_valid(),
+                valid: problems(verdict).is_empty(),
                 verdict,
             })
             .collect();
@@ -116,7 +131,8 @@ pub(crate) fn run(dir: &Path, args: &VerifyArgs, json: bool) -> Result<ExitCode>
     })
 }
 
-/// Reads a credential file as text, refusing huge and binary files.
+/// Reads a credential file as text (a baked PNG/SVG gives its embedded credential), refusing
+/// huge files and other binaries.
 pub(crate) fn read_text(file: &Path) -> Result<String, String> {
     match std::fs::metadata(file) {
         Ok(meta) if meta.len() > MAX_FILE_BYTES => {
@@ -126,8 +142,9 @@ pub(crate) fn read_text(file: &Path) -> Result<String, String> {
         Err(e) => Err(e.to_string()),
     }
     .and_then(|bytes| {
-        String::from_utf8(bytes)
-            .map_err(|_| "not UTF-8 text (baked images are not supported yet)".to_owned())
+        rosette_wallet_core::read_import(&bytes)
+            .map(|c| c.text)
+            .map_err(|e| e.to_string())
     })
 }
 
@@ -153,10 +170,12 @@ pub(crate) async fn verify_source(
 
 fn render_human(out: &mut String, file: &Path, verdict: &Verdict) {
     use std::fmt::Write;
-    let headline = if verdict.is_valid() {
+    let headline = if !verdict.is_valid() {
+        "INVALID"
+    } else if problems(verdict).is_empty() {
         "VALID  "
     } else {
-        "INVALID"
+        "UNTRUSTED"
     };
     let what = verdict
         .achievement
