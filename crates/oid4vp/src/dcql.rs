@@ -1,9 +1,7 @@
 //! DCQL (OpenID4VP 1.0 §6) for Open Badges: building the query a verifier sends for a badge
-//! template, and checking that presented credentials satisfy a query.
-//!
-//! The satisfaction check is deliberately small (format, W3C `type_values` B.1.1, claim paths
-//! with `values`, `credential_sets`); it sits behind [`check_satisfied`] so the workspace's
-//! DCQL engine can replace it without changing callers.
+//! template, and checking that presented credentials satisfy a query. The matching itself is
+//! the workspace's DCQL engine (`rosette-dcql`); [`check_satisfied`] adapts verified
+//! credentials to its [`Candidate`](rosette_dcql::Candidate)s.
 
 use std::collections::BTreeMap;
 
@@ -118,160 +116,42 @@ pub(crate) fn credential_queries(query: &Value) -> Option<BTreeMap<String, Query
     Some(out)
 }
 
-/// Expanded `type` IRIs of a W3C credential (B.1.1), for the contexts Rosette reads: VC 1.1 /
-/// 2.0 and Open Badges 3.0. Absolute IRIs pass through; unknown terms are dropped.
+/// Expanded `type` IRIs of a W3C credential (B.1.1), by JSON-LD expansion of its `@context`
+/// and `type` with the bundled contexts (`rosette_dcql::w3c`); empty when it cannot be expanded.
 pub fn expanded_types(credential: &Value) -> Vec<String> {
-    let types: Vec<&str> = match credential.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    types
-        .into_iter()
-        .filter_map(|t| match t {
-            "VerifiableCredential" => Some(VC_TYPE_IRI.to_owned()),
-            "OpenBadgeCredential" | "AchievementCredential" => Some(OB_TYPE_IRI.to_owned()),
-            "EndorsementCredential" => Some(
-                "https://purl.imsglobal.org/spec/vc/ob/vocab.html#EndorsementCredential".to_owned(),
-            ),
-            iri if iri.contains(':') => Some(iri.to_owned()),
-            _ => None,
-        })
-        .collect()
+    rosette_dcql::w3c::expanded_types(credential).unwrap_or_default()
 }
 
 /// Checks that `presented` (per query id: each presented credential's format and decoded
-/// JSON) satisfies `query` (§6.4): every credential matches its query's format, type values
-/// and claim values, and every required credential set (or, without sets, every credential
-/// query) is answered. The error says what is missing.
+/// JSON, the VC object for a VC-JWT) satisfies `query` (§6.4, §8.6) with `rosette-dcql`:
+/// every credential matches its query's format, type values and claim values, and every
+/// required credential set (or, without sets, every credential query) is answered. The error
+/// says what is wrong.
 pub fn check_satisfied(
     query: &Value,
     presented: &BTreeMap<String, Vec<(String, Value)>>,
 ) -> Result<(), String> {
-    let queries = query
-        .get("credentials")
-        .and_then(Value::as_array)
-        .ok_or("the request has no DCQL credentials")?;
-    let mut answered = Vec::new();
-    for q in queries {
-        let Some(id) = q.get("id").and_then(Value::as_str) else {
-            return Err("a credential query has no id".into());
-        };
-        let Some(list) = presented.get(id) else {
-            continue;
-        };
+    let query = rosette_dcql::DcqlQuery::from_json(query)
+        .map_err(|e| format!("the request's DCQL query does not parse: {e}"))?;
+    let mut candidates: BTreeMap<String, Vec<rosette_dcql::Candidate>> = BTreeMap::new();
+    for (id, list) in presented {
+        let mut out = Vec::with_capacity(list.len());
         for (format, credential) in list {
-            matches_query(q, format, credential).map_err(|e| format!("{id}: {e}"))?;
-        }
-        if !list.is_empty() {
-            answered.push(id);
-        }
-    }
-    match query.get("credential_sets").and_then(Value::as_array) {
-        Some(sets) => {
-            for set in sets {
-                let required = set.get("required").and_then(Value::as_bool).unwrap_or(true);
-                if !required {
-                    continue;
-                }
-                let options = set
-                    .get("options")
-                    .and_then(Value::as_array)
-                    .ok_or("a credential set has no options")?;
-                let met = options.iter().any(|option| {
-                    option.as_array().is_some_and(|ids| {
-                        ids.iter()
-                            .all(|i| i.as_str().is_some_and(|i| answered.contains(&i)))
-                    })
-                });
-                if !met {
-                    return Err("a required credential set is not answered".into());
-                }
+            let candidate = match format.as_str() {
+                "jwt_vc_json" => rosette_dcql::Candidate::jwt_vc_json(credential),
+                _ => rosette_dcql::Candidate::ldp_vc(credential.clone()),
             }
+            .map_err(|e| format!("{id}: the credential's types cannot be expanded: {e}"))?;
+            out.push(rosette_dcql::Candidate {
+                format: format.clone(),
+                ..candidate
+            });
         }
-        None => {
-            for q in queries {
-                if let Some(id) = q.get("id").and_then(Value::as_str)
-                    && !answered.contains(&id)
-                {
-                    return Err(format!("credential query {id} is not answered"));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn matches_query(query: &Value, format: &str, credential: &Value) -> Result<(), String> {
-    if query.get("format").and_then(Value::as_str) != Some(format) {
-        return Err(format!(
-            "a {format} credential answers a query for another format"
-        ));
-    }
-    if let Some(alternatives) = query
-        .get("meta")
-        .and_then(|m| m.get("type_values"))
-        .and_then(Value::as_array)
-    {
-        let have = expanded_types(credential);
-        let ok = alternatives.iter().any(|alt| {
-            alt.as_array().is_some_and(|needed| {
-                needed
-                    .iter()
-                    .all(|t| t.as_str().is_some_and(|t| have.iter().any(|h| h == t)))
-            })
-        });
-        if !ok {
-            return Err("the credential's types are not the ones asked for".into());
+        if !out.is_empty() {
+            candidates.insert(id.clone(), out);
         }
     }
-    if let Some(claims) = query.get("claims").and_then(Value::as_array) {
-        for claim in claims {
-            let path = claim
-                .get("path")
-                .and_then(Value::as_array)
-                .ok_or("a claim has no path")?;
-            let found = select(credential, path);
-            if found.is_empty() {
-                return Err(format!("claim {} is missing", Value::Array(path.clone())));
-            }
-            if let Some(values) = claim.get("values").and_then(Value::as_array)
-                && !found.iter().any(|v| values.contains(v))
-            {
-                return Err(format!(
-                    "claim {} has none of the values asked for",
-                    Value::Array(path.clone())
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Claims path pointer (§7): strings select members, integers array elements, null all elements.
-fn select<'a>(root: &'a Value, path: &[Value]) -> Vec<&'a Value> {
-    let mut current = vec![root];
-    for step in path {
-        let mut next = Vec::new();
-        for value in current {
-            match (step, value) {
-                (Value::String(key), Value::Object(map)) => next.extend(map.get(key)),
-                (Value::Number(n), Value::Array(items)) => {
-                    if let Some(item) = n
-                        .as_u64()
-                        .and_then(|i| usize::try_from(i).ok())
-                        .and_then(|i| items.get(i))
-                    {
-                        next.push(item);
-                    }
-                }
-                (Value::Null, Value::Array(items)) => next.extend(items.iter()),
-                _ => {}
-            }
-        }
-        current = next;
-    }
-    current
+    rosette_dcql::check_presented(&query, &candidates).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -280,6 +160,7 @@ mod tests {
 
     fn badge(name: &str) -> Value {
         json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "credentialSubject": {"achievement": {"id": "urn:a", "name": name}}
         })
@@ -316,22 +197,14 @@ mod tests {
             "badge_ldp_vc".to_owned(),
             vec![("ldp_vc".to_owned(), badge("Go"))],
         );
-        assert!(
-            check_satisfied(&q, &presented)
-                .unwrap_err()
-                .contains("none of the values")
-        );
+        assert!(check_satisfied(&q, &presented).is_err());
         let mut not_ob = badge("Rust");
         not_ob["type"] = json!(["VerifiableCredential"]);
         presented.insert(
             "badge_ldp_vc".to_owned(),
             vec![("ldp_vc".to_owned(), not_ob)],
         );
-        assert!(
-            check_satisfied(&q, &presented)
-                .unwrap_err()
-                .contains("types")
-        );
+        assert!(check_satisfied(&q, &presented).is_err());
         presented.insert(
             "badge_ldp_vc".to_owned(),
             vec![("jwt_vc_json".to_owned(), badge("Rust"))],
@@ -341,8 +214,11 @@ mod tests {
 
     #[test]
     fn achievement_credential_expands_to_the_open_badge_iri() {
-        let types =
-            expanded_types(&json!({"type": ["VerifiableCredential", "AchievementCredential"]}));
-        assert_eq!(types, vec![VC_TYPE_IRI.to_owned(), OB_TYPE_IRI.to_owned()]);
+        let types = expanded_types(&json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "type": ["VerifiableCredential", "AchievementCredential"]
+        }));
+        assert!(types.contains(&VC_TYPE_IRI.to_owned()), "{types:?}");
+        assert!(types.contains(&OB_TYPE_IRI.to_owned()), "{types:?}");
     }
 }
