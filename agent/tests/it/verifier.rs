@@ -502,3 +502,35 @@ async fn expired_request_is_refused() {
     );
     assert_eq!(s.poll(&created).await.1["status"], "expired");
 }
+
+#[tokio::test]
+async fn request_uri_post_echoes_wallet_nonce() {
+    let s = setup().await;
+    let created = s.create(json!({})).await;
+    let r = s
+        .server
+        .http
+        .post(created["request_uri"].as_str().unwrap())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("wallet_nonce=wn-123&wallet_metadata=%7B%7D")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let jwt = r.text().await.unwrap();
+    let client = rosette_oid4vp::ClientId::new(created["client_id"].as_str().unwrap());
+    let resolver = DidResolver::did_key_only(DidKeyResolver::new());
+    let request = verify_request_object(&jwt, &client, &resolver)
+        .await
+        .unwrap();
+    assert_eq!(request.wallet_nonce.as_deref(), Some("wn-123"));
+    // Unknown request ids are 404, not a signed object.
+    let r = s
+        .server
+        .http
+        .get(format!("{}/verifiers/acme/requests/nope", s.server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
