@@ -534,3 +534,17 @@ async fn request_uri_post_echoes_wallet_nonce() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn oversized_direct_post_is_400() {
+    let s = setup().await;
+    let created = s.create(json!({})).await;
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    let body = format!(
+        "vp_token={}",
+        "a".repeat(rosette_agent::verifier::http::BODY_LIMIT + 1)
+    );
+    let (status, answer) = s.post(&request, body).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["violation"], "body_too_large");
+}
