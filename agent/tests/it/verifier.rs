@@ -548,3 +548,47 @@ async fn oversized_direct_post_is_400() {
     assert_eq!(status, 400, "{answer}");
     assert_eq!(answer["violation"], "body_too_large");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vp_concurrent_replay_is_accepted_exactly_once() {
+    let s = setup().await;
+    let created = s.create(json!({"formats": ["jwt_vc_json"]})).await;
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, JWT).await;
+    let form = s.answer(&request, credential, &binding(&request));
+    let attempts: Vec<_> = (0..6).map(|_| s.post(&request, form.clone())).collect();
+    let results = futures_join_all(attempts).await;
+    let accepted = results.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(accepted, 1, "{results:?}");
+    for (status, body) in results.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!(*status, 400);
+        assert_eq!(body["violation"], "unknown_state", "{body}");
+    }
+    assert_eq!(s.poll(&created).await.1["status"], "accepted");
+}
+
+/// Runs the futures concurrently on this task (no extra dependency).
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in pinned.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
+}
