@@ -358,7 +358,7 @@ fn present_from_qr(w: &Path, qr_png_url: &str, poll_url: &str, dir: &Path) -> (O
 }
 
 #[test]
-fn presents_to_our_verifier_from_the_request_qr_png_in_both_formats() {
+fn presents_to_our_verifier_from_the_request_qr_png_in_both_formats_and_every_mode() {
     let agent = start_agent();
     let dir = tempfile::tempdir().unwrap();
     let w = populated_wallet(&agent, dir.path());
@@ -436,4 +436,32 @@ fn presents_to_our_verifier_from_the_request_qr_png_in_both_formats() {
     let (_, body) = http_get(created["poll"].as_str().unwrap(), None);
     let verdict: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(verdict["status"], "accepted", "{verdict}");
+
+    // The agent's other delivery modes: a signed JAR in the URL, and an unsigned
+    // redirect_uri: request by value.
+    for (mode, signed) in [("signed_by_value", true), ("redirect_uri", false)] {
+        let (status, body) = http(
+            &format!("{base}/verifiers/demo/admin/presentation-requests"),
+            agent.ready["admin_token"].as_str(),
+            Some(serde_json::json!({"mode": mode})),
+        );
+        assert!(
+            (200..300).contains(&status),
+            "{mode}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let created: Value = serde_json::from_slice(&body).unwrap();
+        let url = created["request_url"].as_str().unwrap();
+        let out = wallet(&w, &["--json", "present", url, "--yes", "--allow-http"]);
+        assert!(out.status.success(), "{mode}: {out:?}");
+        let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            answer["verifier"]["signed_by"].is_string(),
+            signed,
+            "{mode}"
+        );
+        let (_, body) = http_get(created["poll"].as_str().unwrap(), None);
+        let verdict: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(verdict["status"], "accepted", "{mode}: {verdict}");
+    }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -54,8 +54,13 @@ pub fn router(verifier: Arc<VerifierService>) -> Router {
             "/verifiers/{slug}/present/{transaction_id}/qr.png",
             get(qr_png),
         )
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(verifier)
 }
+
+/// Largest request body of the verifier routes: a `vp_token` with a few Data Integrity
+/// credentials fits many times over.
+pub const BODY_LIMIT: usize = 256 * 1024;
 
 impl IntoResponse for VerifierError {
     fn into_response(self) -> Response {

@@ -502,3 +502,93 @@ async fn expired_request_is_refused() {
     );
     assert_eq!(s.poll(&created).await.1["status"], "expired");
 }
+
+#[tokio::test]
+async fn request_uri_post_echoes_wallet_nonce() {
+    let s = setup().await;
+    let created = s.create(json!({})).await;
+    let r = s
+        .server
+        .http
+        .post(created["request_uri"].as_str().unwrap())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("wallet_nonce=wn-123&wallet_metadata=%7B%7D")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let jwt = r.text().await.unwrap();
+    let client = rosette_oid4vp::ClientId::new(created["client_id"].as_str().unwrap());
+    let resolver = DidResolver::did_key_only(DidKeyResolver::new());
+    let request = verify_request_object(&jwt, &client, &resolver)
+        .await
+        .unwrap();
+    assert_eq!(request.wallet_nonce.as_deref(), Some("wn-123"));
+    // Unknown request ids are 404, not a signed object.
+    let r = s
+        .server
+        .http
+        .get(format!("{}/verifiers/acme/requests/nope", s.server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn oversized_direct_post_is_400() {
+    let s = setup().await;
+    let created = s.create(json!({})).await;
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    let body = format!(
+        "vp_token={}",
+        "a".repeat(rosette_agent::verifier::http::BODY_LIMIT + 1)
+    );
+    let (status, answer) = s.post(&request, body).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["violation"], "body_too_large");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vp_concurrent_replay_is_accepted_exactly_once() {
+    let s = setup().await;
+    let created = s.create(json!({"formats": ["jwt_vc_json"]})).await;
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, JWT).await;
+    let form = s.answer(&request, credential, &binding(&request));
+    let attempts: Vec<_> = (0..6).map(|_| s.post(&request, form.clone())).collect();
+    let results = futures_join_all(attempts).await;
+    let accepted = results.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(accepted, 1, "{results:?}");
+    for (status, body) in results.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!(*status, 400);
+        assert_eq!(body["violation"], "unknown_state", "{body}");
+    }
+    assert_eq!(s.poll(&created).await.1["status"], "accepted");
+}
+
+/// Runs the futures concurrently on this task (no extra dependency).
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in pinned.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
+}

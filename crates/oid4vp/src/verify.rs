@@ -300,6 +300,40 @@ async fn check_presentation(
             }
         }
     }
+    let decoded = embedded_credentials(presentation);
+    // Untrusted issuers are refused before any key is resolved: their did:web documents are
+    // never fetched on a holder's say-so.
+    if trusted.list().is_some() {
+        let untrusted: Vec<&Value> = decoded
+            .iter()
+            .filter(|c| {
+                c.as_object()
+                    .and_then(jwt_vc::issuer_id)
+                    .is_none_or(|issuer| !trusted.trusts(issuer))
+            })
+            .collect();
+        if !untrusted.is_empty() {
+            let credentials = untrusted
+                .iter()
+                .map(|c| unverified_report(c, query.format.as_str()))
+                .collect::<Vec<_>>();
+            let issuer = credentials
+                .first()
+                .and_then(|c| c.verdict.issuer.clone())
+                .unwrap_or_else(|| "an unnamed issuer".to_owned());
+            note(ResponseError::UntrustedIssuer {
+                id: id.to_owned(),
+                issuer,
+            });
+            let entry = PresentationReport {
+                query_id: id.to_owned(),
+                holder: None,
+                presentation: Verdict::default(),
+                credentials,
+            };
+            return (entry, decoded, error);
+        }
+    }
     let verdict = verifier.verify_presentation(presentation, binding).await;
     if let Some(failed) = verdict.presentation.first_failure() {
         match failed.name {
@@ -371,7 +405,6 @@ async fn check_presentation(
             trusted_issuer,
         });
     }
-    let decoded = embedded_credentials(presentation);
     let entry = PresentationReport {
         query_id: id.to_owned(),
         holder: verdict.holder.clone(),
@@ -379,6 +412,48 @@ async fn check_presentation(
         credentials,
     };
     (entry, decoded, error)
+}
+
+/// The report of a credential that was not verified because its issuer is not trusted.
+fn unverified_report(credential: &Value, format: &str) -> CredentialReport {
+    let object = credential.as_object();
+    let issuer = object.and_then(jwt_vc::issuer_id).map(str::to_owned);
+    let subject = credential.get("credentialSubject");
+    let verdict = Verdict {
+        format: Some(format.to_owned()),
+        credential_id: credential
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        issuer: issuer.clone(),
+        issuer_name: credential
+            .get("issuer")
+            .and_then(|i| i.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        subject: subject
+            .and_then(|s| s.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        achievement: subject
+            .and_then(|s| s.get("achievement"))
+            .and_then(|a| a.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        checks: vec![rosette_proof::Check {
+            name: CheckName::Proof,
+            outcome: Outcome::Skipped,
+            detail: "not verified: the issuer is not trusted by this request".to_owned(),
+        }],
+    };
+    let detail = match &issuer {
+        Some(i) => format!("{i} is not a trusted issuer"),
+        None => "the credential names no issuer".to_owned(),
+    };
+    CredentialReport {
+        verdict,
+        trusted_issuer: ExtraCheck::new(Outcome::Failed, detail),
+    }
 }
 
 /// What a presentation claims to be bound to, read before any signature check.

@@ -558,3 +558,23 @@ fn dcql_query_uses_expanded_type_iris() {
         json!(["credentialSubject", "achievement", "name"])
     );
 }
+
+#[tokio::test]
+async fn vp_untrusted_did_web_issuer_is_refused_before_resolution() {
+    let request = request(&did_client(), &["jwt_vc_json"], None);
+    let mut c = honest_credential();
+    c["issuer"]["id"] = json!("did:web:untrusted.example");
+    let response = answer(&request, "jwt_vc_json", c, binding_for(&request));
+    let trusted = TrustedIssuers::from_list([key(ISSUER).did_key().as_str()]);
+    let report = verify_response_report(&request, &response, &verifier(), &trusted, now()).await;
+    assert_eq!(
+        report.error,
+        Some(ResponseError::UntrustedIssuer {
+            id: "badge_jwt_vc_json".into(),
+            issuer: "did:web:untrusted.example".into()
+        })
+    );
+    let checks = &report.presentations[0].credentials[0].verdict.checks;
+    assert_eq!(checks.len(), 1);
+    assert_eq!(checks[0].outcome, rosette_proof::Outcome::Skipped);
+}

@@ -8,3 +8,4 @@
 mod flows;
 mod robustness;
 mod support;
+mod vectors;
