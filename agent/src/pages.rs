@@ -32,7 +32,7 @@ fn page(title: &str, body: &str) -> String {
 }
 
 /// The claim page of an offer: QR, same-device link, badge preview, PIN guidance; or a clear
-/// page when the offer was used or has expired.
+/// page when the offer was used, has expired or is locked (too many wrong PINs).
 pub(crate) fn claim(view: &ClaimView, offer_id: &str) -> String {
     let image = view
         .image
@@ -49,10 +49,14 @@ pub(crate) fn claim(view: &ClaimView, offer_id: &str) -> String {
         esc(&view.institution)
     );
     let Some(url) = &view.offer_url else {
-        let why = if view.state == "claimed" {
-            "This badge has already been collected. If that was not you, contact the issuer."
-        } else {
-            "This offer has expired. Ask the issuer for a new one."
+        let why = match view.state {
+            "claimed" => {
+                "This badge has already been collected. If that was not you, contact the issuer."
+            }
+            "locked" => {
+                "This offer is locked: a wrong PIN was entered too many times. Ask the issuer for a new one."
+            }
+            _ => "This offer has expired. Ask the issuer for a new one.",
         };
         return page(
             "Offer no longer available",

@@ -6,8 +6,8 @@
 
 use std::fmt;
 
-use rosette_oid4vci::{AccessTokenRecord, NonceRecord, PreAuthorizedCodeState};
-use rosette_storage::{Record, Table};
+use rosette_oid4vci::{AccessTokenRecord, PreAuthorizedCodeState, SecretHash};
+use rosette_storage::{MigrationError, Record, Table};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -130,13 +130,58 @@ pub(crate) struct OfferRow {
     pub(crate) created_at: i64,
     pub(crate) expires_at: i64,
     pub(crate) claimed_at: Option<i64>,
+    /// When too many wrong PINs burned the pre-authorized code (version 2).
+    pub(crate) locked_at: Option<i64>,
+}
+
+/// Version 1 of [`OfferRow`]: no `locked_at`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OfferRowV1 {
+    slug: String,
+    id: String,
+    achievement_id: String,
+    recipient_name: String,
+    email_hash: Option<String>,
+    email_salt: String,
+    configurations: Vec<String>,
+    pin: bool,
+    created_at: i64,
+    expires_at: i64,
+    claimed_at: Option<i64>,
 }
 
 impl Record for OfferRow {
     const TABLE: Table = Table::new("offers");
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     fn key(&self) -> Vec<u8> {
         scoped_key(&self.slug, &self.id)
+    }
+
+    fn migrate(version: u32, data: Value) -> Result<Self, MigrationError> {
+        if version != 1 {
+            return Err(MigrationError::UnsupportedVersion { found: version });
+        }
+        let v1: OfferRowV1 = serde_json::from_value(data).map_err(|e| MigrationError::Invalid {
+            found: 1,
+            reason: e.to_string(),
+        })?;
+        // Offers locked before version 2 existed show as offered/expired; their code
+        // state still refuses every PIN.
+        Ok(Self {
+            slug: v1.slug,
+            id: v1.id,
+            achievement_id: v1.achievement_id,
+            recipient_name: v1.recipient_name,
+            email_hash: v1.email_hash,
+            email_salt: v1.email_salt,
+            configurations: v1.configurations,
+            pin: v1.pin,
+            created_at: v1.created_at,
+            expires_at: v1.expires_at,
+            claimed_at: v1.claimed_at,
+            locked_at: None,
+        })
     }
 }
 
@@ -188,18 +233,22 @@ impl Record for AccessTokenRow {
     }
 }
 
-/// A c_nonce, by its hash.
+/// A used c_nonce, by its hash. c_nonces are stateless (sealed, see
+/// `rosette_oid4vci::issue_sealed_nonce`): issuing one writes nothing, and its single use is
+/// this row, written with an "absent" precondition in the batch that records the issuance.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct NonceRow {
+pub(crate) struct UsedNonceRow {
+    pub(crate) hash: SecretHash,
     pub(crate) slug: String,
-    pub(crate) record: NonceRecord,
+    /// The nonce's own expiry: after it the row may be dropped (the nonce is refused anyway).
+    pub(crate) expires_at: i64,
 }
 
-impl Record for NonceRow {
-    const TABLE: Table = Table::new("nonces");
+impl Record for UsedNonceRow {
+    const TABLE: Table = Table::new("used_nonces");
     const VERSION: u32 = 1;
     fn key(&self) -> Vec<u8> {
-        self.record.hash.to_hex().into_bytes()
+        self.hash.to_hex().into_bytes()
     }
 }
 

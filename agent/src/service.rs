@@ -16,10 +16,10 @@ use rosette_oid4vci::{
     AuthorizationServerMetadata, BatchCredentialIssuance, BearerError, CredentialConfiguration,
     CredentialDisplay, CredentialIssuerMetadata, CredentialOffer, CredentialRequest,
     CredentialResponse, GrantType, IssuerDisplay, KeyProofExpectations, NonceError, NonceResponse,
-    NotificationError, NotificationRequest, OfferToken, SecretHash, TokenError, TokenRequest,
-    TokenResponse, TokenSettings, TxCodeSpec, check_distinct_keys, issue_nonce,
-    offer_url_by_reference, offer_url_by_value, redeem, unverified_proof_nonce,
-    validate_credential_request, validate_jwt_proof,
+    NonceSealKey, NotificationError, NotificationRequest, OfferToken, SecretHash, TokenError,
+    TokenRequest, TokenResponse, TokenSettings, TxCodeSpec, check_distinct_keys,
+    issue_sealed_nonce, offer_url_by_reference, offer_url_by_value, open_sealed_nonce, redeem,
+    unverified_proof_nonce, validate_credential_request, validate_jwt_proof,
 };
 use rosette_proof::{Canonicalizer, CredentialFormat, CredentialSigner};
 use rosette_storage::{Record, Repo, Store, WriteBatch};
@@ -30,7 +30,7 @@ use sha2::Sha256;
 use crate::error::{AdminError, ProtocolError};
 use crate::records::{
     AccessTokenRow, AchievementRow, AdminTokenRow, CodeRow, DidMethod, InstitutionRow, IssuanceRow,
-    KeyRow, NonceRow, NotificationRow, OfferRow, OfferTokenRow, ServerSecretRow, scoped_key,
+    KeyRow, NotificationRow, OfferRow, OfferTokenRow, ServerSecretRow, UsedNonceRow, scoped_key,
 };
 
 /// The `ldp_vc` configuration id.
@@ -43,6 +43,33 @@ pub const DEFAULT_OFFER_LIFETIME: u64 = 7 * 24 * 3600;
 const PIN_LENGTH: usize = 6;
 /// Attempts at a compare-and-swap before giving up (each lost race is another's win).
 const CAS_ATTEMPTS: usize = 64;
+/// Items per admin listing page when `limit` is not given.
+pub const DEFAULT_PAGE_LIMIT: usize = 100;
+/// The largest `limit` of an admin listing page.
+pub const MAX_PAGE_LIMIT: usize = 1000;
+/// Offer states a listing can filter on.
+const OFFER_STATES: [&str; 4] = ["offered", "claimed", "expired", "locked"];
+
+/// Which page of an admin listing to answer.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageRequest {
+    /// Items per page: 1..=[`MAX_PAGE_LIMIT`], default [`DEFAULT_PAGE_LIMIT`].
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page; none: the first page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// One page of an admin listing: `{items, next_cursor}`; `next_cursor` is null on the last
+/// page. Items come in storage key order, which is stable across pages.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    /// The items.
+    pub items: Vec<Value>,
+    /// Pass as `cursor` to get the next page.
+    pub next_cursor: Option<String>,
+}
 
 /// Runtime settings.
 #[derive(Debug)]
@@ -244,6 +271,16 @@ pub(crate) struct ClaimView {
     pub(crate) expires_at: String,
 }
 
+/// What the protocol endpoints need of an institution, built once per slug: its row, its
+/// issuer metadata and the proof algorithms per configuration. Institutions never change
+/// after creation, so the cache needs no invalidation beyond "absent until created".
+#[derive(Debug)]
+struct IssuerContext {
+    inst: InstitutionRow,
+    issuer_id: String,
+    metadata: CredentialIssuerMetadata,
+}
+
 /// The agent: storage, clock, settings and per-institution signers.
 pub struct Service {
     store: Arc<dyn Store>,
@@ -251,8 +288,14 @@ pub struct Service {
     settings: Settings,
     canon: Canonicalizer,
     offer_secret: SecretString,
+    /// Seals the stateless c_nonces (derived from the server secret, so nonces survive a
+    /// restart).
+    nonce_key: NonceSealKey,
     // Private cache of loaded signing keys; keyed by slug, never serialised.
     signers: Mutex<BTreeMap<String, Arc<CredentialSigner>>>,
+    // Private cache of institutions as the protocol endpoints see them; keyed by slug,
+    // never serialised.
+    issuers: Mutex<BTreeMap<String, Arc<IssuerContext>>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -299,13 +342,17 @@ impl Service {
         let stored = secrets
             .get(b"offer_secret")?
             .ok_or_else(|| AdminError::Internal("server secret missing".into()))?;
+        let offer_secret = SecretString::new(stored.secret_hex.clone());
+        let nonce_key = NonceSealKey::new(derive(&offer_secret, "c-nonce-seal", ""));
         Ok(Self {
             store,
             clock,
             settings,
             canon: Canonicalizer::bundled(),
-            offer_secret: SecretString::new(stored.secret_hex.clone()),
+            offer_secret,
+            nonce_key,
             signers: Mutex::new(BTreeMap::new()),
+            issuers: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -340,13 +387,7 @@ impl Service {
     /// HMAC-SHA256(server secret, label ‖ 0 ‖ offer id): offer tokens and PINs are derived,
     /// so the claim page can show the offer again while storage holds only hashes.
     fn derive(&self, label: &str, offer_id: &str) -> [u8; 32] {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(self.offer_secret.expose_secret().as_bytes())
-                .unwrap_or_else(|_| unreachable_hmac());
-        mac.update(label.as_bytes());
-        mac.update(&[0]);
-        mac.update(offer_id.as_bytes());
-        mac.finalize().into_bytes().into()
+        derive(&self.offer_secret, label, offer_id)
     }
 
     fn offer_token(&self, offer_id: &str) -> OfferToken {
@@ -398,6 +439,59 @@ impl Service {
             .get(slug.as_bytes())?
             .ok_or(AdminError::NotFound("institution"))?;
         Ok(InstitutionRowView(row))
+    }
+
+    /// One page of the records of `T` under `prefix` that `keep` accepts, shown by `show`.
+    /// The cursor is the base64url key suffix (after `prefix`) of the last item shown.
+    fn page_of<T: Record>(
+        &self,
+        prefix: &str,
+        request: &PageRequest,
+        keep: impl Fn(&T) -> bool,
+        show: impl Fn(&T) -> Value,
+    ) -> Result<Page, AdminError> {
+        let limit = request.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+        if !(1..=MAX_PAGE_LIMIT).contains(&limit) {
+            return Err(AdminError::Invalid(format!(
+                "limit must be between 1 and {MAX_PAGE_LIMIT}"
+            )));
+        }
+        let mut after = match &request.cursor {
+            None => None,
+            Some(cursor) => {
+                let suffix = URL_SAFE_NO_PAD
+                    .decode(cursor)
+                    .map_err(|_| AdminError::Invalid("invalid cursor".into()))?;
+                Some([prefix.as_bytes(), &suffix].concat())
+            }
+        };
+        let repo = self.repo::<T>();
+        // One more than a page, to know whether another page follows.
+        let mut kept: Vec<(Vec<u8>, T)> = Vec::with_capacity(limit + 1);
+        while kept.len() <= limit {
+            let chunk = repo.scan(prefix.as_bytes(), after.as_deref(), limit + 1)?;
+            let exhausted = chunk.len() <= limit;
+            for (key, row) in chunk {
+                after = Some(key.clone());
+                if keep(&row) && kept.len() <= limit {
+                    kept.push((key, row));
+                }
+            }
+            if exhausted {
+                break;
+            }
+        }
+        let next_cursor = if kept.len() > limit {
+            kept.truncate(limit);
+            kept.last()
+                .map(|(key, _)| URL_SAFE_NO_PAD.encode(key.get(prefix.len()..).unwrap_or_default()))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: kept.iter().map(|(_, row)| show(row)).collect(),
+            next_cursor,
+        })
     }
 
     // ---------------------------------------------------------------- institutions
@@ -478,15 +572,9 @@ impl Service {
         Ok(did.as_str().to_owned())
     }
 
-    /// All institutions.
-    pub fn list_institutions(&self) -> Result<Vec<Value>, AdminError> {
-        let rows =
-            self.repo::<InstitutionRow>()
-                .scan(b"", None, rosette_storage::MAX_SCAN_LIMIT)?;
-        Ok(rows
-            .into_iter()
-            .map(|(_, r)| self.institution_json(&r))
-            .collect())
+    /// A page of the institutions, by slug.
+    pub fn list_institutions(&self, page: &PageRequest) -> Result<Page, AdminError> {
+        self.page_of::<InstitutionRow>("", page, |_| true, |r| self.institution_json(r))
     }
 
     fn institution_json(&self, r: &InstitutionRow) -> Value {
@@ -501,6 +589,25 @@ impl Service {
             return Ok(None);
         }
         self.repo::<InstitutionRow>().get(slug.as_bytes())
+    }
+
+    /// The institution's protocol context, from the cache or built from storage.
+    fn issuer_context(&self, slug: &str) -> Result<Arc<IssuerContext>, ProtocolError> {
+        if let Ok(cache) = self.issuers.lock()
+            && let Some(ctx) = cache.get(slug)
+        {
+            return Ok(Arc::clone(ctx));
+        }
+        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+        let ctx = Arc::new(IssuerContext {
+            issuer_id: self.issuer_id(&inst.slug),
+            metadata: self.metadata_for(&inst),
+            inst,
+        });
+        if let Ok(mut cache) = self.issuers.lock() {
+            cache.insert(slug.to_owned(), Arc::clone(&ctx));
+        }
+        Ok(ctx)
     }
 
     fn signer(&self, inst: &InstitutionRow) -> Result<Arc<CredentialSigner>, ProtocolError> {
@@ -545,8 +652,7 @@ impl Service {
 
     /// Credential Issuer Metadata of an institution.
     pub fn issuer_metadata(&self, slug: &str) -> Result<CredentialIssuerMetadata, ProtocolError> {
-        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
-        Ok(self.metadata_for(&inst))
+        Ok(self.issuer_context(slug)?.metadata.clone())
     }
 
     fn metadata_for(&self, inst: &InstitutionRow) -> CredentialIssuerMetadata {
@@ -594,7 +700,7 @@ impl Service {
 
     /// OAuth AS metadata of an institution.
     pub fn as_metadata(&self, slug: &str) -> Result<AuthorizationServerMetadata, ProtocolError> {
-        let _ = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+        let _ = self.issuer_context(slug)?;
         Ok(AuthorizationServerMetadata::pre_authorized_only(
             &self.issuer_id(slug),
             true,
@@ -899,6 +1005,7 @@ impl Service {
             created_at: now.unix(),
             expires_at: now.plus_seconds(lifetime).unix(),
             claimed_at: None,
+            locked_at: None,
         };
         let token = self.offer_token(&id);
         let code = token.pre_authorized_code();
@@ -974,6 +1081,8 @@ impl Service {
     fn offer_state(&self, row: &OfferRow, now: Timestamp) -> &'static str {
         if row.claimed_at.is_some() {
             "claimed"
+        } else if row.locked_at.is_some() {
+            "locked"
         } else if now.unix() >= row.expires_at {
             "expired"
         } else {
@@ -981,26 +1090,27 @@ impl Service {
         }
     }
 
-    /// An institution's offers, optionally only those in `state`.
-    pub fn list_offers(&self, slug: &str, state: Option<&str>) -> Result<Vec<Value>, AdminError> {
+    /// A page of an institution's offers, optionally only those in `state`.
+    pub fn list_offers(
+        &self,
+        slug: &str,
+        state: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page, AdminError> {
         if let Some(s) = state
-            && !matches!(s, "offered" | "claimed" | "expired")
+            && !OFFER_STATES.contains(&s)
         {
             return Err(AdminError::Invalid(
-                "state must be offered, claimed or expired".into(),
+                "state must be offered, claimed, expired or locked".into(),
             ));
         }
         let now = self.now();
-        let prefix = format!("{slug}/");
-        let rows = self.repo::<OfferRow>().scan(
-            prefix.as_bytes(),
-            None,
-            rosette_storage::MAX_SCAN_LIMIT,
-        )?;
-        Ok(rows
-            .iter()
-            .filter(|(_, r)| state.is_none_or(|s| s == self.offer_state(r, now)))
-            .map(|(_, r)| {
+        let claim_base = format!("{}/claim", self.issuer_id(slug));
+        self.page_of::<OfferRow>(
+            &format!("{slug}/"),
+            page,
+            |r| state.is_none_or(|s| s == self.offer_state(r, now)),
+            |r| {
                 json!({
                     "id": r.id,
                     "state": self.offer_state(r, now),
@@ -1011,25 +1121,20 @@ impl Service {
                     "created_at": Timestamp::from_unix(r.created_at).map(Timestamp::to_rfc3339),
                     "expires_at": Timestamp::from_unix(r.expires_at).map(Timestamp::to_rfc3339),
                     "claimed_at": r.claimed_at.and_then(Timestamp::from_unix).map(Timestamp::to_rfc3339),
-                    "claim_page": format!("{}/claim/{}", self.issuer_id(slug), r.id),
+                    "locked_at": r.locked_at.and_then(Timestamp::from_unix).map(Timestamp::to_rfc3339),
+                    "claim_page": format!("{claim_base}/{}", r.id),
                 })
-            })
-            .collect())
+            },
+        )
     }
 
-    /// Issuance records of an institution.
-    pub fn list_credentials(&self, slug: &str) -> Result<Vec<Value>, AdminError> {
-        let prefix = format!("{slug}/");
-        let rows = self.repo::<IssuanceRow>().scan(
-            prefix.as_bytes(),
-            None,
-            rosette_storage::MAX_SCAN_LIMIT,
-        )?;
-        let mut out: Vec<_> = rows.into_iter().map(|(_, r)| r).collect();
-        out.sort_by(|a, b| (a.issued_at, &a.credential_id).cmp(&(b.issued_at, &b.credential_id)));
-        Ok(out
-            .iter()
-            .map(|r| {
+    /// A page of an institution's issuance records (in credential id order).
+    pub fn list_credentials(&self, slug: &str, page: &PageRequest) -> Result<Page, AdminError> {
+        self.page_of::<IssuanceRow>(
+            &format!("{slug}/"),
+            page,
+            |_| true,
+            |r| {
                 json!({
                     "credential_id": r.credential_id,
                     "offer_id": r.offer_id,
@@ -1039,8 +1144,8 @@ impl Service {
                     "subject_did": r.subject_did,
                     "issued_at": Timestamp::from_unix(r.issued_at).map(Timestamp::to_rfc3339),
                 })
-            })
-            .collect())
+            },
+        )
     }
 
     /// The claim page's data.
@@ -1146,7 +1251,8 @@ impl Service {
             access_token_lifetime: self.settings.access_token_lifetime,
             max_tx_code_attempts: self.settings.max_tx_code_attempts,
             anonymous_access: true,
-            c_nonce_in_token_response: Some(self.settings.nonce_lifetime),
+            // The draft-13 c_nonce of the token response is a sealed one (see `token`).
+            c_nonce_in_token_response: None,
         }
     }
 
@@ -1166,6 +1272,8 @@ impl Service {
             .as_deref()
             .ok_or(TokenError::MissingPreAuthorizedCode)?;
         let key = SecretHash::of(code).to_hex().into_bytes();
+        // Looked up before the code is spent, so nothing can fail after that but the write.
+        let ctx = self.issuer_context(slug)?;
         let codes = self.repo::<CodeRow>();
         let settings = self.token_settings();
         for _ in 0..CAS_ATTEMPTS {
@@ -1188,6 +1296,19 @@ impl Service {
             }
             let mut batch = WriteBatch::new();
             batch.require_unchanged::<CodeRow>(key.clone(), &stored);
+            // This wrong PIN was the last one allowed: the offer shows as locked from now on.
+            let limit = settings.max_tx_code_attempts;
+            if state.failed_tx_code_attempts >= limit
+                && stored.state.failed_tx_code_attempts < limit
+            {
+                let offer_key = scoped_key(slug, &stored.offer_id);
+                if let Some(offer) = self.repo::<OfferRow>().load(&offer_key)? {
+                    let mut locked = (*offer).clone();
+                    locked.locked_at = Some(now.unix());
+                    batch.require_unchanged::<OfferRow>(offer_key, &offer);
+                    batch.put(&locked)?;
+                }
+            }
             batch.put(&CodeRow {
                 slug: stored.slug.clone(),
                 offer_id: stored.offer_id.clone(),
@@ -1199,12 +1320,6 @@ impl Service {
                     offer_id: stored.offer_id.clone(),
                     record: grant.record.clone(),
                 })?;
-                if let Some((_, nonce)) = &grant.c_nonce {
-                    batch.put(&NonceRow {
-                        slug: slug.to_owned(),
-                        record: nonce.clone(),
-                    })?;
-                }
             }
             if self.store.apply_checked(batch)?.is_err() {
                 // Another request changed the state first (redeemed it, or counted a wrong
@@ -1213,8 +1328,20 @@ impl Service {
             }
             return match result {
                 Ok(grant) => {
-                    tracing::info!(slug, offer = %stored.offer_id, "pre-authorized code redeemed");
-                    Ok(grant.response())
+                    tracing::debug!(slug, offer = %stored.offer_id, "pre-authorized code redeemed");
+                    let mut response = grant.response();
+                    // Draft 13-14 wallets take their first c_nonce from here.
+                    let nonce = issue_sealed_nonce(
+                        &self.nonce_key,
+                        &ctx.issuer_id,
+                        &mut OsRng,
+                        now,
+                        self.settings.nonce_lifetime,
+                    );
+                    response.c_nonce = Some(nonce.expose_secret().to_owned());
+                    response.c_nonce_expires_in =
+                        Some(u64::try_from(self.settings.nonce_lifetime).unwrap_or(0));
+                    Ok(response)
                 }
                 Err(e) => Err(e.into()),
             };
@@ -1222,14 +1349,17 @@ impl Service {
         Err(TokenError::CodeAlreadyUsed.into())
     }
 
-    /// `POST B/nonce`.
+    /// `POST B/nonce`: a sealed c_nonce (HMAC over random bits, the expiry and the
+    /// Credential Issuer Identifier); nothing is stored until it is used.
     pub fn nonce(&self, slug: &str) -> Result<NonceResponse, ProtocolError> {
-        let _ = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
-        let (nonce, record) = issue_nonce(&mut OsRng, self.now(), self.settings.nonce_lifetime);
-        self.repo::<NonceRow>().put(&NonceRow {
-            slug: slug.to_owned(),
-            record,
-        })?;
+        let ctx = self.issuer_context(slug)?;
+        let nonce = issue_sealed_nonce(
+            &self.nonce_key,
+            &ctx.issuer_id,
+            &mut OsRng,
+            self.now(),
+            self.settings.nonce_lifetime,
+        );
         Ok(NonceResponse::new(&nonce))
     }
 
@@ -1252,8 +1382,9 @@ impl Service {
     }
 
     /// `POST B/credential`: checks the bearer token, the request and every key proof, then
-    /// signs one credential per proof key and records the issuance together with the
-    /// consumption of the c_nonce(s) (one checked batch: a replayed nonce issues nothing).
+    /// signs one credential per proof key and records, in one checked batch, the issuance,
+    /// the use of the c_nonce(s) (precondition: not used yet, so a replayed nonce issues
+    /// nothing) and the offer's claim time.
     pub fn credential(
         &self,
         slug: &str,
@@ -1261,10 +1392,10 @@ impl Service {
         body: &[u8],
     ) -> Result<CredentialResponse, ProtocolError> {
         let token = self.access_token(slug, authorization)?;
-        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
-        let metadata = self.metadata_for(&inst);
+        let ctx = self.issuer_context(slug)?;
+        let (inst, metadata, issuer_id) = (&ctx.inst, &ctx.metadata, ctx.issuer_id.as_str());
         let request = CredentialRequest::from_json(body)?;
-        let valid = validate_credential_request(&request, &metadata, &token.record)?;
+        let valid = validate_credential_request(&request, metadata, &token.record)?;
         let config_id = valid.credential_configuration_id.clone();
         let format = if config_id == LDP_VC {
             CredentialFormat::LdpVc
@@ -1275,53 +1406,45 @@ impl Service {
             .credential_configurations_supported
             .get(&config_id)
             .and_then(|c| c.jwt_proof_algs())
-            .unwrap_or_default()
-            .to_vec();
-        let issuer_id = self.issuer_id(slug);
+            .unwrap_or_default();
         let now = self.now();
-        let nonces = self.repo::<NonceRow>();
-        let mut keys = Vec::new();
-        let mut used: BTreeMap<String, (String, rosette_storage::Stored<NonceRow>)> =
-            BTreeMap::new();
+        let used_nonces = self.repo::<UsedNonceRow>();
+        let mut keys = Vec::with_capacity(valid.jwt_proofs.len());
+        // Distinct nonces of this request (a batch usually shares one), by hash.
+        let mut nonces: BTreeMap<String, UsedNonceRow> = BTreeMap::new();
         for jwt in &valid.jwt_proofs {
             let nonce = unverified_proof_nonce(jwt)?;
-            let hash = SecretHash::of(&nonce).to_hex();
-            let stored = match used.remove(&hash) {
-                Some((_, stored)) => stored,
-                None => nonces.load(hash.as_bytes())?.ok_or(NonceError::Unknown)?,
-            };
-            if stored.slug != slug {
-                return Err(NonceError::Unknown.into());
+            let sealed = open_sealed_nonce(&self.nonce_key, issuer_id, &nonce, now)?;
+            let hash = sealed.id.to_hex();
+            // Refused early so that a replay costs no signature; the batch below re-checks.
+            if !nonces.contains_key(&hash) && used_nonces.load(hash.as_bytes())?.is_some() {
+                return Err(NonceError::AlreadyUsed.into());
             }
-            stored.record.check(&nonce, now)?;
-            let mut expect = KeyProofExpectations::new(&issuer_id, Some(&nonce), now, &algs);
+            let mut expect = KeyProofExpectations::new(issuer_id, Some(&nonce), now, algs);
             expect.client_id = token.record.client_id.as_deref();
             keys.push(validate_jwt_proof(jwt, &expect)?);
-            used.insert(hash, (nonce, stored));
+            nonces.insert(
+                hash,
+                UsedNonceRow {
+                    hash: sealed.id,
+                    slug: slug.to_owned(),
+                    expires_at: sealed.expires_at.unix(),
+                },
+            );
         }
         check_distinct_keys(&keys)?;
 
-        let offer = self
-            .repo::<OfferRow>()
-            .get(&scoped_key(slug, &token.offer_id))?
-            .ok_or(ProtocolError::NotFound)?;
+        let offers = self.repo::<OfferRow>();
+        let offer_key = scoped_key(slug, &token.offer_id);
+        let mut offer = offers.load(&offer_key)?.ok_or(ProtocolError::NotFound)?;
         let achievement = self
             .repo::<AchievementRow>()
             .get(&scoped_key(slug, &offer.achievement_id))?
             .ok_or(ProtocolError::Issuance("achievement missing".into()))?;
-        let signer = self.signer(&inst)?;
+        let signer = self.signer(inst)?;
         let notification_id = uuid::Uuid::new_v4().to_string();
-        let mut batch = WriteBatch::new();
-        for (hash, (nonce, stored)) in &used {
-            let mut record = stored.record.clone();
-            record.consume(nonce, now)?;
-            batch.require_unchanged::<NonceRow>(hash.clone().into_bytes(), stored);
-            batch.put(&NonceRow {
-                slug: slug.to_owned(),
-                record,
-            })?;
-        }
         let mut credentials = Vec::with_capacity(keys.len());
+        let mut issued = Vec::with_capacity(keys.len());
         for key in &keys {
             let unsigned = self.unsigned_credential(
                 &achievement,
@@ -1357,7 +1480,7 @@ impl Service {
                 rosette_proof::SignedCredential::Json(v) => v,
                 rosette_proof::SignedCredential::Jwt(jwt) => Value::String(jwt),
             });
-            batch.put(&IssuanceRow {
+            issued.push(IssuanceRow {
                 slug: slug.to_owned(),
                 credential_id,
                 offer_id: offer.id.clone(),
@@ -1367,31 +1490,50 @@ impl Service {
                 subject_did: key.did.clone(),
                 issued_at: now.unix(),
                 notification_id: notification_id.clone(),
-            })?;
+            });
         }
-        batch.put(&NotificationRow {
+        let notification = NotificationRow {
             id: notification_id.clone(),
             slug: slug.to_owned(),
             offer_id: offer.id.clone(),
             events: Vec::new(),
-        })?;
-        if self.store.apply_checked(batch)?.is_err() {
-            // A concurrent request consumed the nonce first.
-            return Err(NonceError::AlreadyUsed.into());
+        };
+        for _ in 0..CAS_ATTEMPTS {
+            let mut batch = WriteBatch::new();
+            for (hash, used) in &nonces {
+                batch.require_no_record::<UsedNonceRow>(hash.clone().into_bytes());
+                batch.put(used)?;
+            }
+            for row in &issued {
+                batch.put(row)?;
+            }
+            batch.put(&notification)?;
+            // The first issuance marks the offer claimed, in the same write.
+            if offer.claimed_at.is_none() {
+                batch.require_unchanged::<OfferRow>(offer_key.clone(), &offer);
+                let mut claimed = (*offer).clone();
+                claimed.claimed_at = Some(now.unix());
+                batch.put(&claimed)?;
+            }
+            match self.store.apply_checked(batch)? {
+                Ok(()) => {
+                    tracing::debug!(slug, offer = %offer.id, count = credentials.len(), format = format.as_str(), "credentials issued");
+                    return Ok(CredentialResponse::issued(
+                        credentials,
+                        Some(notification_id),
+                        valid.dialect,
+                    ));
+                }
+                // Another request of the same offer changed it first: look again.
+                Err(failed) if failed.table == OfferRow::TABLE => {
+                    offer = offers.load(&offer_key)?.ok_or(ProtocolError::NotFound)?;
+                }
+                // A concurrent request used the nonce first.
+                Err(_) => return Err(NonceError::AlreadyUsed.into()),
+            }
         }
-        let _ = self
-            .repo::<OfferRow>()
-            .update(&scoped_key(slug, &offer.id), |row| {
-                row.map(|mut r| {
-                    r.claimed_at.get_or_insert(now.unix());
-                    r
-                })
-            })?;
-        tracing::info!(slug, offer = %offer.id, count = credentials.len(), format = format.as_str(), "credentials issued");
-        Ok(CredentialResponse::issued(
-            credentials,
-            Some(notification_id),
-            valid.dialect,
+        Err(ProtocolError::Issuance(
+            "the offer kept changing while recording the issuance".into(),
         ))
     }
 
@@ -1438,6 +1580,16 @@ impl InstitutionRowView {
     pub fn slug(&self) -> &str {
         &self.0.slug
     }
+}
+
+/// HMAC-SHA256(secret, label ‖ 0 ‖ id): the server's derived secrets.
+fn derive(secret: &SecretString, label: &str, id: &str) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose_secret().as_bytes())
+        .unwrap_or_else(|_| unreachable_hmac());
+    mac.update(label.as_bytes());
+    mac.update(&[0]);
+    mac.update(id.as_bytes());
+    mac.finalize().into_bytes().into()
 }
 
 // HMAC accepts keys of any length; this cannot happen.

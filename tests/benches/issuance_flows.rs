@@ -4,10 +4,29 @@
 //! through the admin API (with and without PIN, one format each) and then runs complete
 //! pre-authorized-code flows with ~8 in flight: offer (by reference) → token (PIN) → nonce →
 //! credential, with a JWT key proof signed by a fresh rosette-did Ed25519 holder. Issuer metadata
-//! is fetched once per variant. Prints one JSON line per variant with flows/s and latencies.
+//! is fetched once per variant. Prints one JSON line per variant.
+//!
+//! What it measures, per variant:
+//! - `flows_per_sec`, `p50_ms`, `p99_ms`: wall-clock throughput and latency. The load generator
+//!   runs on the same cores as the agent, so these depend on what else the machine is doing.
+//! - `agent_cpu_us_per_flow`: the agent process's user+system CPU time (`/proc/<pid>/stat`)
+//!   over the timed run, divided by the flows. Robust against other load on the machine.
+//! - `agent_runtime_threads_cpu_us_per_flow`: the part spent on the agent's tokio threads
+//!   (HTTP, protocol logic, signing); the rest is mostly sled's IO threads writing its log.
+//! - `generator_cpu_us_per_flow`: the same for this bench process (the HTTP client, JSON and
+//!   the holder's proof signature).
+//! - `capacity_flows_per_sec`: cores / (agent + generator CPU per flow), what the box could do
+//!   with nothing else running (`ROSETTE_BENCH_CORES`, default: available parallelism).
+//!
+//! The generator is kept lean: one thread, one keep-alive connection pool shared by all flows,
+//! holder keys generated before the timed run (key generation is setup, not protocol), and
+//! nothing pre-signed: the proof JWT needs the c_nonce of the flow, so it is signed inside the
+//! flow.
 //!
 //! `ROSETTE_BENCH_FLOWS` (default 200) sets the flows per variant, `ROSETTE_BENCH_CONCURRENCY`
-//! (default 8) the flows in flight.
+//! (default 8) the flows in flight, `ROSETTE_BENCH_CONFIGS` (comma-separated configuration ids,
+//! default both) and `ROSETTE_BENCH_PIN` (`on`, `off`, default both) pick variants. The agent's
+//! pid is printed on stderr, for `perf record -p`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,10 +63,67 @@ struct Endpoints {
     credential: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Offer {
     url: String,
     tx_code: Option<String>,
+    /// The flow's holder key, generated before the timed run.
+    holder: SigningKey,
+    /// Its `kid` (did:key verification method).
+    kid: String,
+}
+
+/// User+system CPU time of process `pid` (`self` for this one), from `/proc/<pid>/stat`.
+fn cpu_time(pid: &str, tick: f64) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime
+    // are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_secs_f64((ticks(11) + ticks(12)) as f64 / tick)
+}
+
+/// The agent's tokio threads: the main thread (accept loop) and the runtime's workers.
+const RUNTIME_THREADS: &[&str] = &["rosette-agent", "tokio-r"];
+
+/// User+system CPU time of the threads of process `pid` whose name starts with one of
+/// `prefixes` (`/proc/<pid>/task/*/stat`; threads that already exited are not counted).
+fn threads_cpu_time(pid: &str, prefixes: &[&str], tick: f64) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
+    let mut total = Duration::ZERO;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        let name = stat
+            .split_once('(')
+            .and_then(|(_, r)| r.rsplit_once(')'))
+            .map_or("", |(n, _)| n);
+        if prefixes.iter().any(|p| name.starts_with(p)) {
+            total += cpu_time(
+                &format!("{pid}/task/{}", task.file_name().to_string_lossy()),
+                tick,
+            );
+        }
+    }
+    total
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`, 100 on Linux in practice).
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 async fn post_form(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Value {
@@ -103,10 +179,9 @@ async fn flow(http: &reqwest::Client, ep: &Endpoints, config: &str, offer: &Offe
         .expect("nonce JSON");
     let c_nonce = field(&nonce, "c_nonce");
 
-    let holder = SigningKey::generate(KeyType::Ed25519, &mut rand::thread_rng());
     let mut header = JwsHeader::new(JwsAlgorithm::for_key_type(KeyType::Ed25519));
     header.typ = Some("openid4vci-proof+jwt".into());
-    header.kid = Some(holder.did_key_verification_method().as_str().to_owned());
+    header.kid = Some(offer.kid.clone());
     // the agent checks the proof's iat against its own wall clock, so the client reads the real one
     #[allow(clippy::disallowed_methods)]
     let iat = SystemTime::now()
@@ -117,7 +192,7 @@ async fn flow(http: &reqwest::Client, ep: &Endpoints, config: &str, offer: &Offe
     let proof = sign_compact(
         &header,
         &serde_json::to_vec(&claims).expect("claims"),
-        &holder,
+        &offer.holder,
     )
     .expect("sign proof");
 
@@ -184,21 +259,39 @@ fn main() {
     assert_eq!(achievement.status, 201, "{}", achievement.body);
     let achievement_id = field(&achievement.body, "id");
     let anon = Client::new(agent.url(), None);
+    let tick = clock_ticks();
+    let agent_pid = agent.pid().to_string();
+    let cores = env_usize(
+        "ROSETTE_BENCH_CORES",
+        std::thread::available_parallelism().map_or(2, usize::from),
+    );
+    let configs: Vec<String> = std::env::var("ROSETTE_BENCH_CONFIGS")
+        .map(|v| v.split(',').map(|c| c.trim().to_owned()).collect())
+        .unwrap_or_else(|_| {
+            vec![
+                "OpenBadgeCredential_ldp_vc".to_owned(),
+                "OpenBadgeCredential_jwt_vc_json".to_owned(),
+            ]
+        });
+    let pins: Vec<bool> = match std::env::var("ROSETTE_BENCH_PIN").as_deref() {
+        Ok("on") => vec![true],
+        Ok("off") => vec![false],
+        _ => vec![false, true],
+    };
 
     eprintln!(
-        "agent {} (release), {flows} flows per variant, {concurrency} in flight",
+        "agent {} (release, pid {agent_pid}), {flows} flows per variant, {concurrency} in flight",
         agent.url()
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread drives all flows: the generator needs a fraction of a core, and a single
+    // thread saves the cross-thread wake-ups a work-stealing runtime makes per response.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    for config in [
-        "OpenBadgeCredential_ldp_vc",
-        "OpenBadgeCredential_jwt_vc_json",
-    ] {
-        for pin in [false, true] {
+    for config in &configs {
+        let config = config.as_str();
+        for &pin in &pins {
             let t_create = Instant::now();
             let offers: Vec<Offer> = (0..flows)
                 .map(|i| {
@@ -210,9 +303,13 @@ fn main() {
                         )
                         .expect("offer");
                     assert_eq!(r.status, 201, "{}", r.body);
+                    let holder = SigningKey::generate(KeyType::Ed25519, &mut rand::thread_rng());
+                    let kid = holder.did_key_verification_method().as_str().to_owned();
                     Offer {
                         url: field(&r.body, "offer_url"),
                         tx_code: r.body.get("tx_code").and_then(Value::as_str).map(str::to_owned),
+                        holder,
+                        kid,
                     }
                 })
                 .collect();
@@ -220,6 +317,8 @@ fn main() {
             let ep = endpoints(&anon, "bench");
             let offers = Arc::new(offers);
             let next = Arc::new(AtomicUsize::new(0));
+            let (agent_cpu0, own_cpu0) = (cpu_time(&agent_pid, tick), cpu_time("self", tick));
+            let workers_cpu0 = threads_cpu_time(&agent_pid, RUNTIME_THREADS, tick);
             let t0 = Instant::now();
             let mut latencies: Vec<Duration> = runtime.block_on(async {
                 let http = reqwest::Client::new();
@@ -250,6 +349,13 @@ fn main() {
                 all
             });
             let secs = t0.elapsed().as_secs_f64();
+            let agent_cpu = cpu_time(&agent_pid, tick).saturating_sub(agent_cpu0);
+            let workers_cpu =
+                threads_cpu_time(&agent_pid, RUNTIME_THREADS, tick).saturating_sub(workers_cpu0);
+            let own_cpu = cpu_time("self", tick).saturating_sub(own_cpu0);
+            let done = latencies.len().max(1) as f64;
+            let per_flow = |d: Duration| d.as_secs_f64() * 1e6 / done;
+            let (agent_us, generator_us) = (per_flow(agent_cpu), per_flow(own_cpu));
             latencies.sort();
             let pct = |p: f64| {
                 let idx = ((latencies.len() as f64 - 1.0) * p).round() as usize;
@@ -263,6 +369,10 @@ fn main() {
                     "flows_per_sec": ((latencies.len() as f64 / secs) * 10.0).round() / 10.0,
                     "p50_ms": (pct(0.5) * 10.0).round() / 10.0, "p99_ms": (pct(0.99) * 10.0).round() / 10.0,
                     "offer_create_per_sec": ((flows as f64 / create_s) * 10.0).round() / 10.0,
+                    "agent_cpu_us_per_flow": agent_us.round(),
+                    "agent_runtime_threads_cpu_us_per_flow": per_flow(workers_cpu).round(),
+                    "generator_cpu_us_per_flow": generator_us.round(),
+                    "capacity_flows_per_sec": (cores as f64 * 1e6 / (agent_us + generator_us).max(1.0)).round(),
                 })
             );
         }

@@ -378,6 +378,44 @@ impl Client {
         self.send("GET", url.clone(), self.http.get(&url))
     }
 
+    /// `GET path` of a paged admin listing (`{items, next_cursor}`), following `next_cursor`
+    /// until the last page. Answers the first non-2xx response as it came, otherwise one
+    /// response whose body is `{"items": [every item], "next_cursor": null}`.
+    ///
+    /// # Errors
+    /// [`AgentError::Http`] when no response arrives.
+    pub fn get_all_pages(&self, path: &str) -> Result<Response, AgentError> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page_path = match &cursor {
+                None => path.to_owned(),
+                Some(c) => {
+                    let sep = if path.contains('?') { '&' } else { '?' };
+                    let c: String = url::form_urlencoded::byte_serialize(c.as_bytes()).collect();
+                    format!("{path}{sep}cursor={c}")
+                }
+            };
+            let page = self.get(&page_path)?;
+            if !page.ok() {
+                return Ok(page);
+            }
+            if let Some(list) = page.body.get("items").and_then(Value::as_array) {
+                items.extend(list.iter().cloned());
+            }
+            match page.body.get("next_cursor").and_then(Value::as_str) {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => {
+                    return Ok(Response {
+                        status: page.status,
+                        content_type: page.content_type,
+                        body: serde_json::json!({"items": items, "next_cursor": null}),
+                    });
+                }
+            }
+        }
+    }
+
     /// `POST path` with a JSON body.
     ///
     /// # Errors

@@ -17,19 +17,19 @@ use tempfile::TempDir;
 const BULK_ROWS: usize = 5_000;
 const ROUNDS: usize = 3;
 
-/// The list of offers in a `GET …/admin/offers` answer (a bare array or `{offers: [...]}`).
+/// The items of a paged `GET …/admin/offers` answer (`{items, next_cursor}`, all pages).
 fn offers_in(body: &Value) -> Vec<Value> {
-    body.as_array()
-        .or_else(|| body.get("offers")?.as_array())
+    body.get("items")
+        .and_then(Value::as_array)
         .cloned()
-        .unwrap_or_else(|| panic!("offer list is not an array: {body}"))
+        .unwrap_or_else(|| panic!("offer list has no items array: {body}"))
 }
 
 fn records_in(body: &Value) -> Vec<Value> {
-    body.as_array()
-        .or_else(|| body.get("credentials")?.as_array())
+    body.get("items")
+        .and_then(Value::as_array)
         .cloned()
-        .unwrap_or_else(|| panic!("credential list is not an array: {body}"))
+        .unwrap_or_else(|| panic!("credential list has no items array: {body}"))
 }
 
 #[test]
@@ -71,7 +71,7 @@ fn offers_and_issuance_records_survive_a_restart() {
     // the port changed; the institution's own token still works
     let admin = Client::new(agent.url(), Some(&inst.admin_token));
     let all = offers_in(&expect(
-        admin.get("/issuers/durable-u/admin/offers"),
+        admin.get_all_pages("/issuers/durable-u/admin/offers"),
         200,
         "offers",
     ));
@@ -83,14 +83,14 @@ fn offers_and_issuance_records_survive_a_restart() {
         );
     }
     let claimed_now = offers_in(&expect(
-        admin.get("/issuers/durable-u/admin/offers?state=claimed"),
+        admin.get_all_pages("/issuers/durable-u/admin/offers?state=claimed"),
         200,
         "claimed",
     ));
     assert_eq!(claimed_now.len(), 1, "{claimed_now:?}");
     assert_eq!(claimed_now[0]["id"], claimed_offer["id"]);
     let open_now = offers_in(&expect(
-        admin.get("/issuers/durable-u/admin/offers?state=offered"),
+        admin.get_all_pages("/issuers/durable-u/admin/offers?state=offered"),
         200,
         "offered",
     ));
@@ -98,7 +98,7 @@ fn offers_and_issuance_records_survive_a_restart() {
     assert_eq!(open_now[0]["id"], open_offer["id"]);
 
     let records = records_in(&expect(
-        admin.get("/issuers/durable-u/admin/credentials"),
+        admin.get_all_pages("/issuers/durable-u/admin/credentials"),
         200,
         "credentials",
     ));
@@ -117,7 +117,8 @@ fn offers_and_issuance_records_survive_a_restart() {
         text.contains("ldp_vc") && text.contains("jwt_vc_json"),
         "formats lost: {text}"
     );
-    let institutions = expect(op.get("/admin/institutions"), 200, "institutions").to_string();
+    let institutions =
+        expect(op.get_all_pages("/admin/institutions"), 200, "institutions").to_string();
     assert!(
         institutions.contains(&inst.did),
         "institution DID changed: {institutions}"
@@ -287,7 +288,7 @@ fn bulk_import_sigkill_leaves_every_offer_complete_or_absent() {
         let anon = Client::new(agent.url(), None);
         let admin = Client::new(agent.url(), Some(&inst.admin_token));
         let offers = offers_in(&expect(
-            admin.get("/issuers/bulk-u/admin/offers"),
+            admin.get_all_pages("/issuers/bulk-u/admin/offers"),
             200,
             "offers after SIGKILL",
         ));

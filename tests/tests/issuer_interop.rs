@@ -111,15 +111,15 @@ fn oid4vc_ts_wallet_claims_every_offer_kind_for_two_institutions_and_verifiers_a
 
     // the operator lists the demo institution and creates a second one
     let list = expect(
-        op.get("/admin/institutions"),
+        op.get_all_pages("/admin/institutions"),
         200,
         "GET /admin/institutions",
     );
     let list = list
-        .as_array()
+        .get("items")
+        .and_then(Value::as_array)
         .cloned()
-        .or_else(|| list.get("institutions")?.as_array().cloned())
-        .unwrap_or_else(|| panic!("institution list is not an array: {list}"));
+        .unwrap_or_else(|| panic!("institution list has no items array: {list}"));
     let demo = list
         .iter()
         .find(|i| i["slug"] == "demo")
@@ -327,7 +327,7 @@ fn oid4vc_ts_wallet_claims_every_offer_kind_for_two_institutions_and_verifiers_a
         ("second-college", op.with_token(&second.admin_token)),
     ] {
         let claimed_list = expect(
-            admin.get(&format!("/issuers/{slug}/admin/offers?state=claimed")),
+            admin.get_all_pages(&format!("/issuers/{slug}/admin/offers?state=claimed")),
             200,
             "claimed offers",
         );
@@ -344,7 +344,7 @@ fn oid4vc_ts_wallet_claims_every_offer_kind_for_two_institutions_and_verifiers_a
             );
         }
         let open = expect(
-            admin.get(&format!("/issuers/{slug}/admin/offers?state=offered")),
+            admin.get_all_pages(&format!("/issuers/{slug}/admin/offers?state=offered")),
             200,
             "offered offers",
         )
@@ -360,7 +360,7 @@ fn oid4vc_ts_wallet_claims_every_offer_kind_for_two_institutions_and_verifiers_a
             );
         }
         let records = expect(
-            admin.get(&format!("/issuers/{slug}/admin/credentials")),
+            admin.get_all_pages(&format!("/issuers/{slug}/admin/credentials")),
             200,
             "credentials",
         )

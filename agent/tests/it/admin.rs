@@ -43,7 +43,7 @@ async fn csv_with_bad_rows_reports_line_numbers_and_keeps_valid_rows() {
     let (_, offers) = server
         .get_json("/issuers/acme/admin/offers?state=offered", &admin)
         .await;
-    assert_eq!(offers["offers"].as_array().unwrap().len(), 2);
+    assert_eq!(offers["items"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -144,7 +144,7 @@ async fn institution_rules() {
     assert_eq!(status, 404);
     let (status, list) = server.get_json("/admin/institutions", OPERATOR).await;
     assert_eq!(status, 200);
-    assert_eq!(list["institutions"].as_array().unwrap().len(), 2);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -190,4 +190,98 @@ async fn openapi_document_is_served() {
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/issuers/{slug}/admin/offers/bulk"].is_object());
+}
+
+#[tokio::test]
+async fn listings_page_with_limit_and_cursor() {
+    let server = start().await;
+    let admin = server.institution("acme").await;
+    let achievement = server.achievement("acme", &admin).await;
+    let mut created = std::collections::BTreeSet::new();
+    for i in 0..7 {
+        let offer = server
+            .offer(
+                "acme",
+                &admin,
+                &achievement,
+                json!({"recipient": {"name": format!("R{i}")}, "pin": false}),
+            )
+            .await;
+        created.insert(offer["id"].as_str().unwrap().to_owned());
+    }
+    // Default: one page holds all 7.
+    let (status, all) = server.get_json("/issuers/acme/admin/offers", &admin).await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["items"].as_array().unwrap().len(), 7);
+    assert!(all["next_cursor"].is_null());
+    // Pages of 3: 3 + 3 + 1, every offer once, the last page without a cursor.
+    let mut seen = Vec::new();
+    let mut path = "/issuers/acme/admin/offers?limit=3".to_owned();
+    let mut pages = 0;
+    loop {
+        let (status, page) = server.get_json(&path, &admin).await;
+        assert_eq!(status, 200, "{page}");
+        pages += 1;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        seen.extend(items.iter().map(|o| o["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                assert_eq!(items.len(), 3, "only the last page is short");
+                path = format!("/issuers/acme/admin/offers?limit=3&cursor={cursor}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 7);
+    assert_eq!(
+        seen.iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        created
+    );
+    // A full last page has no cursor either: exactly 7 with limit 7.
+    let (_, exact) = server
+        .get_json("/issuers/acme/admin/offers?limit=7", &admin)
+        .await;
+    assert!(exact["next_cursor"].is_null(), "{exact}");
+    // A state filter pages too.
+    let (_, offered) = server
+        .get_json("/issuers/acme/admin/offers?state=offered&limit=5", &admin)
+        .await;
+    assert_eq!(offered["items"].as_array().unwrap().len(), 5);
+    assert!(offered["next_cursor"].is_string());
+    // Limits outside 1..=1000 and junk cursors are client errors.
+    for bad in ["limit=0", "limit=1001", "limit=x", "cursor=%21%21"] {
+        let (status, body) = server
+            .get_json(&format!("/issuers/acme/admin/offers?{bad}"), &admin)
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (status, _) = server
+        .get_json("/issuers/acme/admin/offers?limit=1000", &admin)
+        .await;
+    assert_eq!(status, 200);
+    // Credentials and institutions answer the same shape.
+    let (status, creds) = server
+        .get_json("/issuers/acme/admin/credentials?limit=2", &admin)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(creds["items"].as_array().unwrap().len(), 0);
+    assert!(creds["next_cursor"].is_null());
+    server.institution("beta").await;
+    let (_, first) = server
+        .get_json("/admin/institutions?limit=1", OPERATOR)
+        .await;
+    assert_eq!(first["items"][0]["slug"], "acme");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, second) = server
+        .get_json(
+            &format!("/admin/institutions?limit=1&cursor={cursor}"),
+            OPERATOR,
+        )
+        .await;
+    assert_eq!(second["items"][0]["slug"], "beta");
+    assert!(second["next_cursor"].is_null());
 }

@@ -66,7 +66,7 @@ async fn wrong_pin() {
 #[tokio::test]
 async fn pin_lockout() {
     let server = start().await;
-    let (_, offer) = server.setup("acme").await;
+    let (admin, offer) = server.setup("acme").await;
     let code = server.pre_authorized_code(&offer).await;
     let wrong = if offer["tx_code"] == "000000" {
         "111111"
@@ -82,6 +82,29 @@ async fn pin_lockout() {
         .token_request("acme", &code, offer["tx_code"].as_str())
         .await;
     assert_eq!((status, error_code(&body)), (400, "invalid_grant"));
+    // The admin sees it as locked, and the claim page says why.
+    let (_, listed) = server
+        .get_json("/issuers/acme/admin/offers?state=locked", &admin)
+        .await;
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(items[0]["id"], offer["id"]);
+    assert_eq!(items[0]["state"], "locked");
+    assert!(items[0]["locked_at"].is_string(), "{listed}");
+    let (_, open) = server
+        .get_json("/issuers/acme/admin/offers?state=offered", &admin)
+        .await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 0, "{open}");
+    let page = server
+        .http
+        .get(offer["claim_page"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 410);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("wrong PIN"), "{html}");
+    assert!(!html.contains("qr.svg"), "a locked offer shows no QR code");
 }
 
 #[tokio::test]
@@ -119,6 +142,72 @@ async fn c_nonce_replay() {
         .credential_request("acme", &access, request(JWT, vec![second]))
         .await;
     assert_eq!((status, error_code(&body)), (400, "invalid_nonce"));
+}
+
+#[tokio::test]
+async fn c_nonce_expired_or_of_another_institution() {
+    let server = start().await;
+    let (access, nonce) = ready(&server).await;
+    server.institution("other").await;
+    // A nonce of another issuer does not open here.
+    let foreign = server.nonce("other").await;
+    let jwt = proof(
+        &holder_key(),
+        &server.issuer("acme"),
+        &foreign,
+        server.now(),
+    );
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_nonce"),
+        "{body}"
+    );
+    // Nor does a nonce past its 300 s lifetime.
+    server.clock.advance(300);
+    let jwt = proof(&holder_key(), &server.issuer("acme"), &nonce, server.now());
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_nonce"),
+        "{body}"
+    );
+    // A fresh one works.
+    let fresh = server.nonce("acme").await;
+    let jwt = proof(&holder_key(), &server.issuer("acme"), &fresh, server.now());
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn c_nonces_are_stored_only_once_used() {
+    let store: std::sync::Arc<dyn rosette_storage::Store> =
+        std::sync::Arc::new(rosette_storage::MemoryStore::new());
+    let server = start_with(std::sync::Arc::clone(&store), fixed_clock()).await;
+    let used = rosette_storage::Table::new("used_nonces");
+    let (access, _) = ready(&server).await;
+    let mut nonces = Vec::new();
+    for _ in 0..20 {
+        nonces.push(server.nonce("acme").await);
+    }
+    assert_eq!(store.len(used).unwrap(), 0, "issuing nonces writes nothing");
+    let jwt = proof(
+        &holder_key(),
+        &server.issuer("acme"),
+        &nonces[3],
+        server.now(),
+    );
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(store.len(used).unwrap(), 1);
 }
 
 #[tokio::test]
@@ -252,7 +341,7 @@ async fn access_token_of_another_offer() {
     let (_, records) = server
         .get_json("/issuers/acme/admin/credentials", &admin)
         .await;
-    let records = records["credentials"].as_array().unwrap();
+    let records = records["items"].as_array().unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["offer_id"], a["id"]);
     assert_ne!(records[0]["offer_id"], b["id"]);

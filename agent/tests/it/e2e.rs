@@ -137,7 +137,7 @@ async fn issue_one(format: &str) {
         .get_json("/issuers/acme/admin/credentials", &admin)
         .await;
     assert_eq!(status, 200);
-    let records = records["credentials"].as_array().unwrap();
+    let records = records["items"].as_array().unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["subject_did"], holder.did_key().as_str());
     assert_eq!(records[0]["offer_id"], offer["id"]);
@@ -152,7 +152,7 @@ async fn issue_one(format: &str) {
     let (_, claimed) = server
         .get_json("/issuers/acme/admin/offers?state=claimed", &admin)
         .await;
-    assert_eq!(claimed["offers"].as_array().unwrap().len(), 1);
+    assert_eq!(claimed["items"].as_array().unwrap().len(), 1);
 
     // Notification for the issued credential.
     let r = server

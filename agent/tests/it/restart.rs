@@ -40,12 +40,12 @@ async fn offers_and_issuance_records_survive_a_restart() {
         .get_json("/issuers/acme/admin/credentials", &admin)
         .await;
     assert_eq!(status, 200, "the admin token survives too");
-    assert_eq!(records["credentials"].as_array().unwrap().len(), 1);
-    assert_eq!(records["credentials"][0]["offer_id"], claimed["id"]);
+    assert_eq!(records["items"].as_array().unwrap().len(), 1);
+    assert_eq!(records["items"][0]["offer_id"], claimed["id"]);
     let (_, offers) = server
         .get_json("/issuers/acme/admin/offers?state=claimed", &admin)
         .await;
-    assert_eq!(offers["offers"].as_array().unwrap().len(), 1);
+    assert_eq!(offers["items"].as_array().unwrap().len(), 1);
     // The pending offer's URL and PIN still work after the restart (on the new port the
     // issuer URL differs, so follow the path under the new base).
     let old_base = pending["offer_url"].as_str().unwrap().to_owned();

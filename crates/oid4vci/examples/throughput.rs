@@ -55,7 +55,9 @@ fn main() {
     let claims = json!({"aud": ISSUER, "iat": 1_800_000_000, "nonce": "n"});
 
     let ed = ed25519_dalek::SigningKey::generate(&mut rng);
-    let ed_kid = PublicKey::Ed25519(ed.verifying_key()).to_did_key_url();
+    let ed_kid = rosette_did::verification_method_id(&PublicKey::Ed25519(ed.verifying_key()))
+        .as_str()
+        .to_owned();
     let ed_proof = sign(
         &json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "kid": ed_kid}),
         &claims,

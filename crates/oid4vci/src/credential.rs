@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{ErrorCode, ErrorResponse};
-use crate::metadata::{CredentialIssuerMetadata, Format, ProofType};
+use crate::metadata::{
+    CredentialConfiguration, CredentialDefinition, CredentialIssuerMetadata, Format, ProofType,
+};
 use crate::open_enum::open_enum;
 use crate::proof::HolderKey;
 use crate::token::AccessTokenRecord;
@@ -25,9 +27,14 @@ pub struct CredentialRequest {
     /// REQUIRED otherwise: a key of `credential_configurations_supported`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_configuration_id: Option<String>,
-    /// Draft ≤ 14: the format (with `credential_definition`); not accepted alone.
+    /// Draft ≤ 14: the format, with `credential_definition`; used only without
+    /// `credential_configuration_id` and `credential_identifier`, to pick the one matching
+    /// configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<Format>,
+    /// Draft ≤ 14: the credential's `type` (and `@context`), with `format`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_definition: Option<CredentialDefinition>,
     /// OPTIONAL. Proofs of possession, exactly one proof type key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proofs: Option<Proofs>,
@@ -137,9 +144,13 @@ pub enum CredentialRequestError {
     /// Both `credential_identifier` and `credential_configuration_id`.
     #[error("credential_identifier and credential_configuration_id are mutually exclusive")]
     BothIdentifiers,
-    /// Neither identifier (a draft `format`-only request included).
+    /// Neither identifier nor a draft `format`.
     #[error("credential_configuration_id or credential_identifier is required")]
     MissingIdentifier,
+    /// A draft 13-14 request by `format` + `credential_definition` that matches no
+    /// configuration, or more than one.
+    #[error("no single credential configuration matches this format and credential_definition")]
+    UnsupportedCredentialFormat,
     /// The token returned `credential_identifiers`, so `credential_identifier` is required.
     #[error("this access token requires credential_identifier")]
     CredentialIdentifierRequired,
@@ -195,6 +206,7 @@ impl CredentialRequestError {
             | E::TooManyProofs { .. } => ErrorCode::InvalidCredentialRequest,
             E::UnknownCredentialIdentifier => ErrorCode::UnknownCredentialIdentifier,
             E::UnknownCredentialConfiguration => ErrorCode::UnknownCredentialConfiguration,
+            E::UnsupportedCredentialFormat => ErrorCode::UnsupportedCredentialFormat,
             E::NotGranted => ErrorCode::CredentialRequestDenied,
             E::MissingProofs
             | E::EmptyProofs
@@ -228,7 +240,15 @@ pub fn validate_credential_request(
         &request.credential_configuration_id,
     ) {
         (Some(_), Some(_)) => return Err(E::BothIdentifiers),
-        (None, None) => return Err(E::MissingIdentifier),
+        (None, None) => match &request.format {
+            None => return Err(E::MissingIdentifier),
+            Some(format) => {
+                if token.credential_identifiers_issued {
+                    return Err(E::CredentialIdentifierRequired);
+                }
+                configuration_by_format(metadata, format, request.credential_definition.as_ref())?
+            }
+        },
         // Identifiers we issue equal configuration ids (one dataset per configuration).
         (Some(identifier), None) => {
             if !token.credential_identifiers_issued
@@ -316,6 +336,37 @@ pub fn validate_credential_request(
         jwt_proofs,
         dialect,
     })
+}
+
+/// Draft 13-14 (oid4vc-checklist §1.6): the id of the only configuration whose format is
+/// `format` and whose `credential_definition` has the same `type` set as the request's.
+/// `@context` is not compared: what is issued is the configuration's, and wallets differ in
+/// the contexts they list.
+fn configuration_by_format<'m>(
+    metadata: &'m CredentialIssuerMetadata,
+    format: &Format,
+    definition: Option<&CredentialDefinition>,
+) -> Result<&'m String, CredentialRequestError> {
+    let Some(wanted) = definition else {
+        return Err(CredentialRequestError::UnsupportedCredentialFormat);
+    };
+    let wanted_types: BTreeSet<&str> = wanted.types.iter().map(String::as_str).collect();
+    let matches = |config: &CredentialConfiguration| {
+        let Some(offered) = &config.credential_definition else {
+            return false;
+        };
+        let types: BTreeSet<&str> = offered.types.iter().map(String::as_str).collect();
+        config.format == *format && types == wanted_types
+    };
+    let mut found = metadata
+        .credential_configurations_supported
+        .iter()
+        .filter(|(_, config)| matches(config))
+        .map(|(id, _)| id);
+    match (found.next(), found.next()) {
+        (Some(id), None) => Ok(id),
+        _ => Err(CredentialRequestError::UnsupportedCredentialFormat),
+    }
 }
 
 /// The one proof type in `proofs` and its values.

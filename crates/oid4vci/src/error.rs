@@ -32,6 +32,8 @@ open_enum! {
         UnknownCredentialConfiguration => "unknown_credential_configuration",
         /// OpenID4VCI 1.0 §8.3.1.2.
         UnknownCredentialIdentifier => "unknown_credential_identifier",
+        /// Draft 13 §7.3.1: a `format` request matching no (single) configuration.
+        UnsupportedCredentialFormat => "unsupported_credential_format",
         /// OpenID4VCI 1.0 §8.3.1.2: proofs missing or invalid, or without a c_nonce.
         InvalidProof => "invalid_proof",
         /// OpenID4VCI 1.0 §8.3.1.2: the c_nonce is unknown, stale or used; fetch a new one.

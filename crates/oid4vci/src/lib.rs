@@ -68,7 +68,6 @@
 
 mod credential;
 mod error;
-mod jose;
 mod metadata;
 mod nonce;
 mod offer;
@@ -85,14 +84,16 @@ pub use credential::{
     validate_credential_request,
 };
 pub use error::{ErrorCode, ErrorResponse};
-pub use jose::{KeyError, PublicKey};
 pub use metadata::{
     AlgorithmId, AuthorizationServerMetadata, BatchCredentialIssuance, ClaimDescription,
     CredentialConfiguration, CredentialDefinition, CredentialDisplay, CredentialIssuerMetadata,
     CredentialMetadata, Format, ISSUER_WELL_KNOWN, IssuerDisplay, Logo, OAUTH_AS_WELL_KNOWN,
     ProofType, ProofTypeMetadata,
 };
-pub use nonce::{NonceError, NonceRecord, NonceResponse, issue_nonce};
+pub use nonce::{
+    NonceError, NonceRecord, NonceResponse, NonceSealKey, SealedNonce, issue_nonce,
+    issue_sealed_nonce, open_sealed_nonce,
+};
 pub use offer::{
     AuthorizationCodeGrant, CredentialOffer, Grants, InputMode, MAX_OFFER_URL_LEN, OFFER_SCHEME,
     OfferError, OfferLocation, OfferParseOptions, OfferUrlError, PRE_AUTHORIZED_CODE_GRANT,
@@ -103,6 +104,8 @@ pub use proof::{
     HolderKey, KeyProofExpectations, MAX_PROOF_LEN, PROOF_JWT_TYP, ProofError,
     unverified_proof_nonce, validate_jwt_proof,
 };
+/// The holder key type of [`HolderKey`] (`rosette-did`'s).
+pub use rosette_did::PublicKey;
 pub use secret::{
     AccessToken, CNonce, NotificationId, OfferToken, PreAuthorizedCode, SECRET_BYTES, SecretHash,
     TxCode,

@@ -1,10 +1,15 @@
 //! Key proof validation for the `jwt` proof type (OpenID4VCI 1.0 Appendix F.1, F.4).
+//!
+//! JWS decoding, did:key resolution, JWK import and signature checks are `rosette-did`'s (one
+//! JWS implementation in the workspace); this module adds the key-proof rules on top.
 
 use rosette_core::Timestamp;
+use rosette_did::PublicKey;
+use rosette_did::did_key::{DidKeyError, parse_did_key_url};
+use rosette_did::jws::{DecodedJws, JwsError, decode_compact};
 use serde_json::Value;
 
 use crate::error::{ErrorCode, ErrorResponse};
-use crate::jose::{JwsShapeError, KeyError, PublicKey, decode_compact};
 
 /// The required `typ` of a key proof JWT (F.1).
 pub const PROOF_JWT_TYP: &str = "openid4vci-proof+jwt";
@@ -108,12 +113,12 @@ pub enum ProofError {
     /// `x5c` is not supported by this issuer.
     #[error("x5c key proofs are not supported")]
     X5cNotSupported,
-    /// `kid` is not a did:key verification method URL we can resolve.
+    /// `kid` is not a did:key verification method URL (`did:key:X#X`) we can resolve.
     #[error("kid is not a resolvable did:key URL")]
-    UnresolvableKid(KeyError),
-    /// `jwk` is not a usable public key.
+    UnresolvableKid(DidKeyError),
+    /// `jwk` is not a usable public key (why, as `rosette-did` says).
     #[error("jwk is not a supported public key")]
-    InvalidJwk(KeyError),
+    InvalidJwk(String),
     /// The header carries a private key (F.4).
     #[error("key proof header contains a private key")]
     PrivateKeyInHeader,
@@ -165,13 +170,7 @@ impl ProofError {
 /// record to check before calling [`validate_jwt_proof`]. A proof without a nonce is
 /// [`ProofError::MissingNonce`] here, so a caller cannot slip into "no nonce expected".
 pub fn unverified_proof_nonce(jwt: &str) -> Result<String, ProofError> {
-    if jwt.len() > MAX_PROOF_LEN {
-        return Err(ProofError::TooLarge);
-    }
-    let jws = decode_compact(jwt).map_err(|e| match e {
-        JwsShapeError::NotCompact => ProofError::NotCompactJws,
-        JwsShapeError::Header => ProofError::InvalidHeader,
-    })?;
+    let jws = decode(jwt)?;
     match serde_json::from_slice::<Value>(&jws.payload) {
         Ok(Value::Object(claims)) => claims
             .get("nonce")
@@ -180,6 +179,33 @@ pub fn unverified_proof_nonce(jwt: &str) -> Result<String, ProofError> {
             .ok_or(ProofError::MissingNonce),
         _ => Err(ProofError::InvalidClaims),
     }
+}
+
+/// Size check, then `rosette-did`'s compact JWS decoding with its errors named as key-proof
+/// errors. The decoder already refuses `alg: none`, any `crit`, a private `jwk` and duplicate
+/// header members.
+fn decode(jwt: &str) -> Result<DecodedJws, ProofError> {
+    if jwt.len() > MAX_PROOF_LEN {
+        return Err(ProofError::TooLarge);
+    }
+    decode_compact(jwt).map_err(|e| match e {
+        // An unsigned JWS (`alg: none`) has an empty signature, which the decoder refuses
+        // before reading the header; decode it with a placeholder signature to say which.
+        JwsError::EmptyPart("signature") => match decode_compact(&format!("{jwt}AA")) {
+            Err(JwsError::AlgNone) => ProofError::AlgNone,
+            _ => ProofError::NotCompactJws,
+        },
+        JwsError::TooLarge(_) => ProofError::TooLarge,
+        JwsError::AlgNone => ProofError::AlgNone,
+        JwsError::UnsupportedCritical(_) => ProofError::UnsupportedCrit,
+        JwsError::PrivateKeyInHeader => ProofError::PrivateKeyInHeader,
+        // serde's wording for a header object without the REQUIRED `alg`.
+        JwsError::InvalidHeader(why) if why.contains("missing field `alg`") => {
+            ProofError::MissingAlg
+        }
+        JwsError::InvalidHeader(_) => ProofError::InvalidHeader,
+        _ => ProofError::NotCompactJws,
+    })
 }
 
 /// Validates a `jwt` key proof (Appendix F.1 and F.4) and returns the key to bind.
@@ -193,67 +219,35 @@ pub fn validate_jwt_proof(
     jwt: &str,
     expect: &KeyProofExpectations<'_>,
 ) -> Result<HolderKey, ProofError> {
-    if jwt.len() > MAX_PROOF_LEN {
-        return Err(ProofError::TooLarge);
-    }
-    let jws = decode_compact(jwt).map_err(|e| match e {
-        JwsShapeError::NotCompact => ProofError::NotCompactJws,
-        JwsShapeError::Header => ProofError::InvalidHeader,
-    })?;
+    let jws = decode(jwt)?;
     let header = &jws.header;
 
-    match header.get("typ") {
+    match header.typ.as_deref() {
         None => return Err(ProofError::MissingTyp),
-        Some(Value::String(t)) if is_proof_typ(t) => {}
-        Some(other) => {
-            return Err(ProofError::WrongTyp(
-                other.as_str().unwrap_or("<not a string>").to_owned(),
-            ));
-        }
+        Some(t) if is_proof_typ(t) => {}
+        Some(other) => return Err(ProofError::WrongTyp(other.to_owned())),
     }
-    let alg = header
-        .get("alg")
-        .and_then(Value::as_str)
-        .ok_or(ProofError::MissingAlg)?;
-    if alg.eq_ignore_ascii_case("none") {
-        return Err(ProofError::AlgNone);
-    }
+    let alg = header.alg.as_str();
     // MAC algorithms are never acceptable, even if misconfigured into the list.
     if alg.starts_with("HS") || !expect.allowed_algs.iter().any(|a| a == alg) {
         return Err(ProofError::AlgNotAllowed(alg.to_owned()));
     }
 
-    let key = match (header.get("kid"), header.get("jwk"), header.get("x5c")) {
+    let key = match (&header.kid, &header.jwk, header.extra.get("x5c")) {
         (None, None, None) => return Err(ProofError::NoKey),
         (Some(kid), None, None) => {
-            let kid = kid
-                .as_str()
-                .ok_or(ProofError::UnresolvableKid(KeyError::InvalidDidKey(
-                    "not a string",
-                )))?;
-            PublicKey::from_did_key_url(kid).map_err(ProofError::UnresolvableKid)?
+            parse_did_key_url(kid, false).map_err(ProofError::UnresolvableKid)?
         }
         (None, Some(jwk), None) => {
-            let jwk = jwk
-                .as_object()
-                .ok_or(ProofError::InvalidJwk(KeyError::InvalidJwk(
-                    "not an object",
-                )))?;
-            PublicKey::from_jwk(jwk).map_err(|e| match e {
-                KeyError::PrivateKeyMaterial => ProofError::PrivateKeyInHeader,
-                other => ProofError::InvalidJwk(other),
-            })?
+            PublicKey::from_jwk(jwk).map_err(|e| ProofError::InvalidJwk(e.to_string()))?
         }
         (None, None, Some(_)) => return Err(ProofError::X5cNotSupported),
         _ => return Err(ProofError::AmbiguousKey),
     };
-    if !key.accepts_alg(alg) {
+    if key.key_type().jws_algorithm() != alg {
         return Err(ProofError::AlgKeyMismatch);
     }
-    if header.contains_key("crit") {
-        return Err(ProofError::UnsupportedCrit);
-    }
-    if !key.verify(jws.signing_input.as_bytes(), &jws.signature) {
+    if jws.verify(&key).is_err() {
         return Err(ProofError::BadSignature);
     }
 
@@ -303,8 +297,10 @@ pub fn validate_jwt_proof(
     }
 
     Ok(HolderKey {
-        did: key.to_did_key(),
-        verification_method: key.to_did_key_url(),
+        did: rosette_did::did_key(&key).as_str().to_owned(),
+        verification_method: rosette_did::verification_method_id(&key)
+            .as_str()
+            .to_owned(),
         public_key: key,
     })
 }

@@ -76,6 +76,15 @@ struct EnvelopeIn {
     data: serde_json::Value,
 }
 
+/// The envelope read straight into `T`: one pass over the bytes, no intermediate
+/// `serde_json::Value`. Used when the stored version is the current one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvelopeTyped<T> {
+    v: u32,
+    data: T,
+}
+
 /// Encodes `record` in its envelope, the bytes [`Repo`] stores.
 pub fn encode_record<T: Record>(record: &T) -> Result<Vec<u8>, StorageError> {
     serde_json::to_vec(&EnvelopeOut {
@@ -98,6 +107,13 @@ pub fn decode_record<T: Record>(key: &[u8], bytes: &[u8]) -> Result<T, StorageEr
         key: key.to_vec(),
         reason,
     };
+    // Fast path: the current version decodes directly. Anything else (an older version, or
+    // bytes that do not decode as `T`) takes the general path below, which names the problem.
+    if let Ok(typed) = serde_json::from_slice::<EnvelopeTyped<T>>(bytes)
+        && typed.v == T::VERSION
+    {
+        return Ok(typed.data);
+    }
     let envelope: EnvelopeIn = serde_json::from_slice(bytes)
         .map_err(|e| corrupted(format!("not a record envelope: {e}")))?;
     if envelope.v == T::VERSION {

@@ -11,8 +11,8 @@ use rosette_oid4vci::{
 use serde_json::{Value, json};
 
 use crate::support::{
-    ISSUER, OB_CONFIG, OB_JWT_CONFIG, TestKey, allowed_algs, good_proof, metadata, now, rng,
-    token_record,
+    DidKeyForms, ISSUER, OB_CONFIG, OB_JWT_CONFIG, TestKey, allowed_algs, good_proof, metadata,
+    now, rng, token_record,
 };
 
 fn parse(v: Value) -> CredentialRequest {
@@ -132,11 +132,12 @@ fn identifier_rules() {
     let draft_format =
         validate(json!({"format": "ldp_vc", "proof": {"proof_type": "jwt", "jwt": "a"}}))
             .unwrap_err();
+    // A draft `format` without `credential_definition` names no configuration.
     assert_eq!(
         (draft_format.clone(), code(&draft_format)),
         (
-            CredentialRequestError::MissingIdentifier,
-            ErrorCode::InvalidCredentialRequest
+            CredentialRequestError::UnsupportedCredentialFormat,
+            ErrorCode::UnsupportedCredentialFormat
         )
     );
     let not_issued =
@@ -160,6 +161,65 @@ fn identifier_rules() {
         e.unwrap_err(),
         CredentialRequestError::CredentialIdentifierRequired
     );
+}
+
+#[test]
+fn draft_13_format_requests_map_to_the_one_matching_configuration() {
+    let types = json!(["VerifiableCredential", "OpenBadgeCredential"]);
+    // Each format has one configuration with these types: unambiguous.
+    for (format, config) in [("ldp_vc", OB_CONFIG), ("jwt_vc_json", OB_JWT_CONFIG)] {
+        let ok = validate(json!({
+            "format": format,
+            "credential_definition": {"type": types, "@context": ["https://www.w3.org/ns/credentials/v2"]},
+            "proof": {"proof_type": "jwt", "jwt": "a.b.c"}
+        }))
+        .unwrap();
+        assert_eq!(ok.credential_configuration_id, config, "{format}");
+        assert_eq!(ok.dialect, RequestDialect::Draft);
+    }
+    // Types are compared as a set.
+    let reordered = validate(json!({
+        "format": "ldp_vc",
+        "credential_definition": {"type": ["OpenBadgeCredential", "VerifiableCredential"]},
+        "proof": {"proof_type": "jwt", "jwt": "a.b.c"}
+    }));
+    assert_eq!(reordered.unwrap().credential_configuration_id, OB_CONFIG);
+    // No configuration of that format, or other types: unsupported_credential_format.
+    for request in [
+        json!({"format": "mso_mdoc", "credential_definition": {"type": types}, "proof": {"proof_type": "jwt", "jwt": "a"}}),
+        json!({"format": "ldp_vc", "credential_definition": {"type": ["VerifiableCredential"]}, "proof": {"proof_type": "jwt", "jwt": "a"}}),
+    ] {
+        let e = validate(request.clone()).unwrap_err();
+        assert_eq!(
+            (e.clone(), code(&e)),
+            (
+                CredentialRequestError::UnsupportedCredentialFormat,
+                ErrorCode::UnsupportedCredentialFormat
+            ),
+            "{request}"
+        );
+    }
+    // Two configurations of the same format and types: ambiguous, refused.
+    let mut twice = metadata(Some(3));
+    let copy = twice.credential_configurations_supported[OB_CONFIG].clone();
+    twice
+        .credential_configurations_supported
+        .insert("Another_ldp_vc".into(), copy);
+    let e = validate_credential_request(
+        &parse(json!({"format": "ldp_vc", "credential_definition": {"type": types}, "proof": {"proof_type": "jwt", "jwt": "a"}})),
+        &twice,
+        &token_record(&[OB_CONFIG, "Another_ldp_vc"], false),
+    )
+    .unwrap_err();
+    assert_eq!(e, CredentialRequestError::UnsupportedCredentialFormat);
+    // The mapped configuration must still be granted by the token.
+    let e = validate_credential_request(
+        &parse(json!({"format": "jwt_vc_json", "credential_definition": {"type": types}, "proof": {"proof_type": "jwt", "jwt": "a"}})),
+        &metadata(None),
+        &token_record(&[OB_CONFIG], false),
+    )
+    .unwrap_err();
+    assert_eq!(e, CredentialRequestError::NotGranted);
 }
 
 #[test]

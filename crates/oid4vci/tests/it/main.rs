@@ -4,6 +4,7 @@ mod credential;
 mod offer_urls;
 mod proof;
 mod robustness;
+mod sealed_nonce;
 mod support;
 mod token;
 mod vectors;

@@ -8,7 +8,7 @@ use rosette_oid4vci::{
 use serde_json::json;
 
 use crate::support::{
-    ISSUER, NOW, TestKey, allowed_algs, claims, good_proof, kid_header, now, sign_jwt,
+    DidKeyForms, ISSUER, NOW, TestKey, allowed_algs, claims, good_proof, kid_header, now, sign_jwt,
 };
 
 const NONCE: &str = "c-nonce-1";
@@ -223,7 +223,7 @@ fn proof_with_private_key_in_header() {
     let TestKey::Ed(secret) = &key else {
         unreachable!()
     };
-    let mut jwk = key.public().to_jwk();
+    let mut jwk = serde_json::to_value(key.public().to_jwk()).unwrap();
     jwk["d"] = json!(URL_SAFE_NO_PAD.encode(secret.to_bytes()));
     let header = json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": jwk});
     assert_eq!(
@@ -289,6 +289,28 @@ fn proof_iss_must_match_client_id_when_both_present() {
         &key,
     );
     assert!(validate_jwt_proof(&jwt, &expect).is_ok());
+}
+
+#[test]
+fn proof_without_alg_or_with_a_malformed_header() {
+    let key = TestKey::ed25519(1);
+    let header = json!({"typ": "openid4vci-proof+jwt", "kid": key.public().to_did_key_url()});
+    assert_eq!(
+        check(&sign_jwt(&header, &claims(NONCE), &key)),
+        Err(ProofError::MissingAlg)
+    );
+    // Duplicate header members are refused (RFC 7515 §4), not resolved either way.
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD
+            .encode(br#"{"typ":"openid4vci-proof+jwt","alg":"EdDSA","alg":"ES256","kid":"x"}"#),
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(NONCE)).unwrap())
+    );
+    let jwt = format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()))
+    );
+    assert_eq!(check(&jwt), Err(ProofError::InvalidHeader));
 }
 
 #[test]

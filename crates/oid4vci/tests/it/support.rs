@@ -26,6 +26,26 @@ pub(crate) fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
 }
 
+/// did:key forms of a holder key, as the old `rosette_oid4vci::PublicKey` methods gave them.
+pub(crate) trait DidKeyForms {
+    /// `did:key:X`.
+    fn to_did_key(&self) -> String;
+    /// `did:key:X#X`.
+    fn to_did_key_url(&self) -> String;
+}
+
+impl DidKeyForms for PublicKey {
+    fn to_did_key(&self) -> String {
+        rosette_did::did_key(self).as_str().to_owned()
+    }
+
+    fn to_did_key_url(&self) -> String {
+        rosette_did::verification_method_id(self)
+            .as_str()
+            .to_owned()
+    }
+}
+
 /// A holder key for signing proofs.
 pub(crate) enum TestKey {
     Ed(ed25519_dalek::SigningKey),
