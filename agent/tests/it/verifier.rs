@@ -51,7 +51,7 @@ async fn setup() -> Setup {
     let admin = server.institution("acme").await;
     let achievement = server.achievement("acme", &admin).await;
     let (_, list) = server.get_json("/admin/institutions", OPERATOR).await;
-    let did = list["institutions"][0]["did"].as_str().unwrap().to_owned();
+    let did = list["items"][0]["did"].as_str().unwrap().to_owned();
     Setup {
         server,
         admin,
