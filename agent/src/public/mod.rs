@@ -331,7 +331,7 @@ impl PublicService {
         if !presentation.is_object() && !presentation.is_string() {
             return Err(PublishError::ProofOfHoldingRequired);
         }
-        if presentation.is_object() && presentation.get("proof").is_none() {
+        if presentation.is_object() && !is_signed_presentation(&presentation) {
             // A bare credential or an unsigned presentation proves nothing about its sender.
             return Err(PublishError::ProofOfHoldingRequired);
         }
@@ -574,6 +574,16 @@ fn page_id(slug: &str, facts: &BadgeFacts, credential: &str) -> String {
     );
     let full = digest.finalize();
     URL_SAFE_NO_PAD.encode(full.get(..16).unwrap_or(&full))
+}
+
+/// A JSON object typed `VerifiablePresentation` that carries a proof.
+fn is_signed_presentation(value: &Value) -> bool {
+    let typed = match value.get("type") {
+        Some(Value::String(t)) => t == "VerifiablePresentation",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "VerifiablePresentation"),
+        _ => false,
+    };
+    typed && value.get("proof").is_some()
 }
 
 /// The one credential of a presentation, as text (JSON or compact JWT).
