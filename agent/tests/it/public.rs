@@ -467,7 +467,10 @@ async fn share_with_wrong_nonce_or_audience_or_issuer() {
     assert_eq!(status, 404);
 }
 
-fn multipart(file: Option<(&str, &[u8])>, text: &str) -> (String, Vec<u8>) {
+/// A file field: (file name, bytes).
+type FileField<'a> = Option<(&'a str, &'a [u8])>;
+
+fn multipart(file: FileField<'_>, text: &str) -> (String, Vec<u8>) {
     let boundary = "----rosette-test-boundary";
     let mut body = Vec::new();
     let (name, bytes) = file.unwrap_or(("", b""));
@@ -518,7 +521,7 @@ async fn verify_page_checks_every_form_and_stores_nothing() {
         &rosette_baking::Credential::Jwt(jwt_text.clone()),
     )
     .unwrap();
-    let cases: Vec<(&str, Option<(&str, &[u8])>, &str, &str)> = vec![
+    let cases: Vec<(&str, FileField<'_>, &str, &str)> = vec![
         ("JSON", Some(("b.json", json_text.as_bytes())), "", "JSON"),
         ("pasted JSON", None, &json_text, "JSON"),
         ("JWT", None, &jwt_text, "VC-JWT"),
