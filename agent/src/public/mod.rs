@@ -331,7 +331,7 @@ impl PublicService {
         if !presentation.is_object() && !presentation.is_string() {
             return Err(PublishError::ProofOfHoldingRequired);
         }
-        if presentation.is_object() && !is_signed_presentation(&presentation) {
+        if !is_signed_presentation(&presentation) {
             // A bare credential or an unsigned presentation proves nothing about its sender.
             return Err(PublishError::ProofOfHoldingRequired);
         }
@@ -576,8 +576,15 @@ fn page_id(slug: &str, facts: &BadgeFacts, credential: &str) -> String {
     URL_SAFE_NO_PAD.encode(full.get(..16).unwrap_or(&full))
 }
 
-/// A JSON object typed `VerifiablePresentation` that carries a proof.
+/// A JSON object typed `VerifiablePresentation` that carries a proof, or a JWS whose payload
+/// has a `vp` claim (a bare credential is neither).
 fn is_signed_presentation(value: &Value) -> bool {
+    if let Value::String(jwt) = value {
+        return rosette_did::jws::decode_compact(jwt.trim())
+            .ok()
+            .and_then(|d| serde_json::from_slice::<Value>(&d.payload).ok())
+            .is_some_and(|claims| claims.get("vp").is_some_and(Value::is_object));
+    }
     let typed = match value.get("type") {
         Some(Value::String(t)) => t == "VerifiablePresentation",
         Some(Value::Array(ts)) => ts.iter().any(|t| t == "VerifiablePresentation"),

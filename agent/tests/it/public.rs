@@ -263,6 +263,19 @@ async fn share_without_proof_of_holding() {
         (status, error_code(&body)),
         (401, "proof_of_holding_required")
     );
+    // Nor is a bare VC-JWT.
+    let (_, jwt) = issued(&server, "beta", JWT).await;
+    let (nonce, _) = challenge(&server, "beta").await;
+    let (status, body) = post(
+        &server,
+        "/issuers/beta/public-badges",
+        json!({"nonce": nonce, "presentation": jwt}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "proof_of_holding_required")
+    );
     assert_eq!(
         server
             .service
