@@ -35,6 +35,8 @@ use records::{PublicBadgeRow, PublicChallengeRow};
 
 /// Lifetime of a publish / withdraw challenge, in seconds.
 pub const CHALLENGE_LIFETIME: i64 = 300;
+/// Expired challenges looked at (and removed) per new challenge.
+const PURGE_BATCH: usize = 32;
 /// Longest display name, in characters.
 pub const MAX_DISPLAY_NAME: usize = 80;
 /// Largest upload the verification page accepts, in bytes.
@@ -271,12 +273,27 @@ impl PublicService {
         let mut bytes = [0u8; 24];
         OsRng.fill_bytes(&mut bytes);
         let nonce = URL_SAFE_NO_PAD.encode(bytes);
-        let expires = self.clock.now().plus_seconds(CHALLENGE_LIFETIME);
-        self.repo::<PublicChallengeRow>().put(&PublicChallengeRow {
+        let now = self.clock.now();
+        let expires = now.plus_seconds(CHALLENGE_LIFETIME);
+        let row = PublicChallengeRow {
             nonce_hash: hash(&nonce),
             slug: slug.to_owned(),
             expires_at: expires.unix(),
-        })?;
+        };
+        let repo = self.repo::<PublicChallengeRow>();
+        // Anyone may ask for challenges, so each one sweeps a few expired ones from a random
+        // point of the table: the table stays as large as the challenges still alive.
+        let mut seen = repo.scan(b"", Some(row.nonce_hash.as_bytes()), PURGE_BATCH)?;
+        if seen.len() < PURGE_BATCH {
+            // Wrap around to the start of the table.
+            seen.extend(repo.scan(b"", None, PURGE_BATCH - seen.len())?);
+        }
+        for (key, old) in seen {
+            if old.expires_at < now.unix() {
+                repo.remove(&key)?;
+            }
+        }
+        repo.put(&row)?;
         Ok(Challenge {
             nonce,
             audience: self.service.issuer_id(slug),
@@ -521,14 +538,6 @@ impl PublicService {
             .into_iter()
             .find(|i| i.get("did").and_then(Value::as_str) == Some(did))
             .and_then(|i| i.get("name").and_then(Value::as_str).map(str::to_owned))
-    }
-
-    /// The number of published pages and of open challenges (for tests and monitoring).
-    pub fn counts(&self) -> Result<(usize, usize), PublishError> {
-        Ok((
-            self.repo::<PublicBadgeRow>().len()?,
-            self.repo::<PublicChallengeRow>().len()?,
-        ))
     }
 }
 

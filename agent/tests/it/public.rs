@@ -612,3 +612,17 @@ async fn unknown_issuer_with_valid_signature_is_a_warning() {
     assert!(html.contains("data-outcome=\"warning\""));
     assert!(!html.contains("data-outcome=\"failed\""));
 }
+
+#[tokio::test]
+async fn expired_challenges_are_swept() {
+    let server = start().await;
+    server.institution("acme").await;
+    for _ in 0..5 {
+        challenge(&server, "acme").await;
+    }
+    let table = Table::new("public_badge_challenges");
+    assert_eq!(server.service.store().len(table).unwrap(), 5);
+    server.clock.advance(301);
+    challenge(&server, "acme").await;
+    assert_eq!(server.service.store().len(table).unwrap(), 1);
+}
