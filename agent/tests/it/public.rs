@@ -561,6 +561,20 @@ async fn verify_page_checks_every_form_and_stores_nothing() {
     assert!(html.contains("Not verified (proof failed)"), "{html}");
     assert!(html.contains("data-outcome=\"failed\""));
     assert!(html.contains("Rust Grandmaster"));
+    // Markup inside a credential is shown as text, never interpreted.
+    let mut hostile = ldp.clone();
+    hostile["credentialSubject"]["achievement"]["name"] = json!("<img src=x onerror=alert(1)>");
+    hostile["issuer"]["name"] = json!("\"><script>alert(2)</script>");
+    let (status, html) = verify_upload(&server, None, &hostile.to_string()).await;
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("<img src=x") && !html.contains("<script>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{html}"
+    );
 
     // Junk, an empty form, an image without a badge: a clear error.
     for (file, text, expect) in [
