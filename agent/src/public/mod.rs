@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
-use crate::records::scoped_key;
+use crate::records::{InstitutionRow, scoped_key};
 use crate::service::Service;
 use records::{PublicBadgeRow, PublicChallengeRow};
 
@@ -532,12 +532,20 @@ impl PublicService {
 
     /// The name of our institution whose DID is `did`, if any (blocking: storage).
     fn known_issuer(&self, did: &str) -> Option<String> {
-        self.service
-            .list_institutions()
-            .ok()?
-            .into_iter()
-            .find(|i| i.get("did").and_then(Value::as_str) == Some(did))
-            .and_then(|i| i.get("name").and_then(Value::as_str).map(str::to_owned))
+        let repo = self.repo::<InstitutionRow>();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = repo
+                .scan(b"", after.as_deref(), rosette_storage::MAX_SCAN_LIMIT)
+                .ok()?;
+            if let Some((_, inst)) = page.iter().find(|(_, i)| i.did == did) {
+                return Some(inst.name.clone());
+            }
+            if page.len() < rosette_storage::MAX_SCAN_LIMIT {
+                return None;
+            }
+            after = page.last().map(|(k, _)| k.clone());
+        }
     }
 }
 
