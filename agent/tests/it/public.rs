@@ -165,7 +165,10 @@ async fn publish_and_view(format: &str) {
     assert!(html.contains("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME"));
     assert!(html.contains("organizationName=acme+University"));
     assert!(!html.contains("<script"));
+    // Nothing personal but the chosen name: not the holder's DID, e-mail or recipient name.
     assert!(!html.contains("email") && !html.contains("ada@example.org"));
+    assert!(!html.contains(&did), "the holder DID is on the page");
+    assert!(!html.contains("Ada Lovelace"));
 
     // The QR code decodes to the page's own URL.
     let png = server
