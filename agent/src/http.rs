@@ -102,6 +102,9 @@ pub fn router(service: Arc<Service>) -> Router {
             )
         })
         .with_state(Arc::clone(&service))
+        .merge(crate::public::http::router(Arc::new(
+            crate::public::PublicService::new(Arc::clone(&service)),
+        )))
         .merge(crate::verifier::http::router(Arc::new(
             crate::verifier::VerifierService::new(service),
         )))

@@ -9,5 +9,6 @@ mod attacks;
 mod binary;
 mod common;
 mod e2e;
+mod public;
 mod restart;
 mod verifier;
