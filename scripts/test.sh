@@ -13,5 +13,6 @@ need node "the interop suite runs independent verifiers on Node.js >= 20"
 need npm "the interop suite installs its peers with npm"
 
 bash scripts/interop-install.sh
+bash scripts/install-chromium.sh
 cargo build --workspace --bins
 cargo test --workspace --all-targets --no-fail-fast

@@ -103,6 +103,9 @@ pub fn router(service: Arc<Service>) -> Router {
         })
         .with_state(Arc::clone(&service))
         .merge(crate::status::router(Arc::clone(&service)))
+        .merge(crate::public::http::router(Arc::new(
+            crate::public::PublicService::new(Arc::clone(&service)),
+        )))
         .merge(crate::verifier::http::router(Arc::new(
             crate::verifier::VerifierService::new(service),
         )))

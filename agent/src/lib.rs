@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 mod pages;
+pub mod public;
 pub mod qr;
 mod records;
 pub mod server;

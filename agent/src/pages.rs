@@ -2,7 +2,8 @@
 
 use crate::service::ClaimView;
 
-fn esc(text: &str) -> String {
+/// Escapes `text` for HTML text and attribute values.
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

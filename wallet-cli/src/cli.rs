@@ -45,7 +45,10 @@ pub(crate) enum Command {
     /// Delete a stored badge.
     Delete(IdArg),
     /// Links to share a badge: LinkedIn add-to-profile, and the public badge page if any.
-    Share(IdArg),
+    ///
+    /// --publish creates a public page at the issuing agent (proving with a signed
+    /// presentation that you hold the badge); --withdraw removes it (same proof).
+    Share(ShareArgs),
     /// Answer a verifier's OpenID4VP request with matching badges (asks before sharing).
     ///
     /// Exits 0 when the verifier accepted, 3 when no badge matches (nothing is sent), 4 when
@@ -101,6 +104,24 @@ pub(crate) struct ListArgs {
     /// Fetch status lists over plain http on loopback (development only).
     #[arg(long, hide = true)]
     pub(crate) allow_http_did_web: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShareArgs {
+    /// Badge id (or a unique prefix of it).
+    pub(crate) id: String,
+    /// Publish a public page for the badge at its issuer.
+    #[arg(long, conflicts_with = "withdraw")]
+    pub(crate) publish: bool,
+    /// The name to show on the public page (nothing else personal is shown).
+    #[arg(long, requires = "publish")]
+    pub(crate) name: Option<String>,
+    /// Withdraw the badge's public page.
+    #[arg(long)]
+    pub(crate) withdraw: bool,
+    /// Accept an http issuer on a loopback address (development only).
+    #[arg(long, hide = true)]
+    pub(crate) allow_http: bool,
 }
 
 #[derive(Debug, Args)]

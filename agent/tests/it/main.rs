@@ -9,6 +9,7 @@ mod attacks;
 mod binary;
 mod common;
 mod e2e;
+mod public;
 mod restart;
 mod status;
 mod verifier;

@@ -2,6 +2,7 @@
 
 pub(crate) mod claim;
 pub(crate) mod present;
+pub(crate) mod share;
 mod status_source;
 pub(crate) mod store;
 pub(crate) mod verify;
@@ -27,7 +28,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(args) => store::import(&dir, &args, json),
         Command::Export(args) => store::export(&dir, &args, json),
         Command::Delete(args) => store::delete(&dir, &args.id, json),
-        Command::Share(args) => store::share(&dir, &args.id, json),
+        Command::Share(args) => share::run(&dir, &args, json),
         Command::Present(args) => present::run(&dir, &args, json),
     }
 }

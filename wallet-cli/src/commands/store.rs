@@ -1,4 +1,4 @@
-//! `init`, `list`, `show`, `import`, `export`, `delete`, `share`.
+//! `init`, `list`, `show`, `import`, `export`, `delete`.
 
 use std::io::IsTerminal as _;
 use std::path::Path;
@@ -378,51 +378,6 @@ pub(crate) fn delete(dir: &Path, id: &str, json: bool) -> Result<ExitCode> {
         print_json(&json!({"deleted": id}))?;
     } else {
         crate::output::write_stdout(&format!("Deleted {id}\n"))?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) fn share(dir: &Path, id: &str, json: bool) -> Result<ExitCode> {
-    let wallet = open_wallet(dir)?;
-    let id = wallet.resolve(id)?;
-    let s = wallet.get(&id)?.summary;
-    let mut linkedin = url::Url::parse("https://www.linkedin.com/profile/add")?;
-    {
-        let mut q = linkedin.query_pairs_mut();
-        q.append_pair("startTask", "CERTIFICATION_NAME");
-        q.append_pair("name", &s.name);
-        if let Some(org) = &s.issuer_name {
-            q.append_pair("organizationName", org);
-        }
-        if let Some(date) = s.issued.as_deref().and_then(rosette_core::Timestamp::parse) {
-            let text = date.to_rfc3339();
-            if let (Some(y), Some(m)) = (text.get(0..4), text.get(5..7)) {
-                q.append_pair("issueYear", y);
-                q.append_pair("issueMonth", m.trim_start_matches('0'));
-            }
-        }
-        if let Some(cid) = &s.credential_id {
-            q.append_pair("certId", cid);
-        }
-    }
-    // A public page exists only when the issuer gave the credential or achievement an https id.
-    let public = [&s.credential_id, &s.achievement_id]
-        .into_iter()
-        .flatten()
-        .find(|u| u.starts_with("https://"))
-        .cloned();
-    if let Some(p) = &public {
-        linkedin.query_pairs_mut().append_pair("certUrl", p);
-    }
-    if json {
-        print_json(&json!({"id": id, "linkedin": linkedin.as_str(), "public_url": public}))?;
-    } else {
-        let mut out = format!("LinkedIn: {linkedin}\n");
-        match &public {
-            Some(p) => out.push_str(&format!("Public:   {p}\n")),
-            None => out.push_str("Public:   (the issuer offers no public badge page)\n"),
-        }
-        crate::output::write_stdout(&out)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,645 @@
+//! Public badge pages (publish with a proof of holding, withdraw) and the drop-a-file
+//! verification page, over HTTP.
+
+use rosette_did::SigningKey;
+use rosette_proof::Canonicalizer;
+use rosette_proof::presentation::{Binding, PresentedCredential, sign_jwt_vp, sign_ldp_vp};
+use rosette_storage::Table;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// Every table the agent writes (counted to show `/verify` stores nothing).
+const TABLES: &[&str] = &[
+    "access_tokens",
+    "achievements",
+    "admin_tokens",
+    "codes",
+    "institutions",
+    "issuance",
+    "nonces",
+    "notifications",
+    "offer_tokens",
+    "offers",
+    "server",
+    "signing_keys",
+    "vp_requests",
+    "vp_states",
+    "vp_transactions",
+    "public_badges",
+    "public_badge_challenges",
+];
+
+fn record_count(server: &TestServer) -> usize {
+    TABLES
+        .iter()
+        .map(|t| server.service.store().len(Table::new(t)).unwrap())
+        .sum()
+}
+
+/// Issues one badge of `format` to a fresh holder key.
+async fn issued(server: &TestServer, slug: &str, format: &str) -> (SigningKey, Value) {
+    let token = server.institution(slug).await;
+    let achievement = server.achievement(slug, &token).await;
+    let offer = server.offer(slug, &token, &achievement, json!({})).await;
+    let access = server.access_token(slug, &offer).await;
+    let nonce = server.nonce(slug).await;
+    let holder = holder_key();
+    let jwt = proof(&holder, &server.issuer(slug), &nonce, server.now());
+    let (status, body) = server
+        .credential_request(slug, &access, request(format, vec![jwt]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    (holder, body["credentials"][0]["credential"].clone())
+}
+
+async fn challenge(server: &TestServer, slug: &str) -> (String, String) {
+    let r = server
+        .http
+        .post(format!("{}/public-badges/challenge", server.issuer(slug)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["audience"], server.issuer(slug));
+    (
+        body["nonce"].as_str().unwrap().to_owned(),
+        body["audience"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A presentation of `credential` by `holder_did`, signed with `signer`.
+fn present(
+    server: &TestServer,
+    holder_did: &str,
+    signer: &SigningKey,
+    credential: &Value,
+    nonce: &str,
+    audience: &str,
+) -> Value {
+    let binding = Binding {
+        nonce: nonce.to_owned(),
+        audience: audience.to_owned(),
+    };
+    let vm = signer.did_key_verification_method().as_str().to_owned();
+    let now = rosette_core::Timestamp::from_unix(server.now()).unwrap();
+    match credential {
+        Value::String(jwt) => Value::String(
+            sign_jwt_vp(
+                holder_did,
+                &vm,
+                signer,
+                &[PresentedCredential::Jwt(jwt.clone())],
+                &binding,
+                now,
+            )
+            .unwrap(),
+        ),
+        other => sign_ldp_vp(
+            &Canonicalizer::bundled(),
+            holder_did,
+            &vm,
+            signer,
+            &[PresentedCredential::Json(other.clone())],
+            &binding,
+            now,
+        )
+        .unwrap(),
+    }
+}
+
+async fn post(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
+    let r = server
+        .http
+        .post(format!("{}{path}", server.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    status_json(r).await
+}
+
+async fn get_page(server: &TestServer, url: &str) -> (u16, String, reqwest::header::HeaderMap) {
+    let r = server.http.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, r.text().await.unwrap(), headers)
+}
+
+async fn publish_and_view(format: &str) {
+    let server = start().await;
+    let (holder, credential) = issued(&server, "acme", format).await;
+    let did = holder.did_key().as_str().to_owned();
+    let (nonce, audience) = challenge(&server, "acme").await;
+    let vp = present(&server, &did, &holder, &credential, &nonce, &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": vp, "display_name": "Ada <b>Lovelace</b>"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let url = body["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&format!("{}/badges/", server.issuer("acme"))));
+
+    let (status, html, headers) = get_page(&server, &url).await;
+    assert_eq!(status, 200);
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // The chosen name, escaped; the live verdict, each check on its own line.
+    assert!(html.contains("Ada &lt;b&gt;Lovelace&lt;/b&gt;"), "{html}");
+    assert!(!html.contains("<b>Lovelace"));
+    assert!(html.contains("Verified"), "{html}");
+    assert!(html.contains(
+        "data-outcome=\"passed\"><span aria-hidden=\"true\">✓</span> <strong>proof</strong>"
+    ));
+    assert!(html.contains("Rust Practitioner"));
+    assert!(html.contains("Ship an issuer."));
+    assert!(html.contains("acme University"));
+    for og in ["og:title", "og:description", "og:image", "og:url"] {
+        assert!(html.contains(&format!("property=\"{og}\"")), "{og}");
+    }
+    assert!(html.contains(&format!("property=\"og:url\" content=\"{url}\"")));
+    assert!(html.contains("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME"));
+    assert!(html.contains("organizationName=acme+University"));
+    assert!(!html.contains("<script"));
+    // Nothing personal but the chosen name: not the holder's DID, e-mail or recipient name.
+    assert!(!html.contains("email") && !html.contains("ada@example.org"));
+    assert!(!html.contains(&did), "the holder DID is on the page");
+    assert!(!html.contains("Ada Lovelace"));
+
+    // The QR code decodes to the page's own URL.
+    let png = server
+        .http
+        .get(format!("{url}/qr.png"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(rosette_qr::decode_image(&png).unwrap(), vec![url.clone()]);
+    let image = server
+        .http
+        .get(format!("{url}/image"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.status(), 200);
+
+    // Withdraw with a fresh proof of holding: the page is gone.
+    let (nonce, audience) = challenge(&server, "acme").await;
+    let vp = present(&server, &did, &holder, &credential, &nonce, &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges/withdraw",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, html, _) = get_page(&server, &url).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("withdrew"));
+    assert_eq!(
+        server
+            .http
+            .get(format!("{url}/qr.png"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let (nonce, audience) = challenge(&server, "acme").await;
+    let vp = present(&server, &did, &holder, &credential, &nonce, &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges/withdraw",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!((status, error_code(&body)), (404, "not_published"));
+}
+
+#[tokio::test]
+async fn publish_ldp_badge_with_proof_of_holding_then_withdraw() {
+    publish_and_view(LDP).await;
+}
+
+#[tokio::test]
+async fn publish_jwt_badge_with_vp_jwt_then_withdraw() {
+    publish_and_view(JWT).await;
+}
+
+#[tokio::test]
+async fn share_without_proof_of_holding() {
+    let server = start().await;
+    let (_, credential) = issued(&server, "acme", LDP).await;
+    let (nonce, _) = challenge(&server, "acme").await;
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "display_name": "Mallory"}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "proof_of_holding_required")
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("proof of holding")
+    );
+    // The bare credential is not a proof of holding either.
+    let (nonce, _) = challenge(&server, "acme").await;
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": credential}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "proof_of_holding_required")
+    );
+    // Nor is a bare VC-JWT.
+    let (_, jwt) = issued(&server, "beta", JWT).await;
+    let (nonce, _) = challenge(&server, "beta").await;
+    let (status, body) = post(
+        &server,
+        "/issuers/beta/public-badges",
+        json!({"nonce": nonce, "presentation": jwt}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "proof_of_holding_required")
+    );
+    assert_eq!(
+        server
+            .service
+            .store()
+            .len(Table::new("public_badges"))
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn share_with_someone_elses_badge() {
+    let server = start().await;
+    let (victim, credential) = issued(&server, "acme", LDP).await;
+    let mallory = holder_key();
+    // Mallory presents Ada's badge as herself.
+    let (nonce, audience) = challenge(&server, "acme").await;
+    let vp = present(
+        &server,
+        mallory.did_key().as_str(),
+        &mallory,
+        &credential,
+        &nonce,
+        &audience,
+    );
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "not_the_holder"),
+        "{body}"
+    );
+    // Mallory claims to be Ada but signs with her own key.
+    let (nonce, audience) = challenge(&server, "acme").await;
+    let vp = present(
+        &server,
+        victim.did_key().as_str(),
+        &mallory,
+        &credential,
+        &nonce,
+        &audience,
+    );
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "invalid_proof_of_holding"),
+        "{body}"
+    );
+    // A JWT badge, the same attack.
+    let (_, jwt_credential) = issued(&server, "beta", JWT).await;
+    let (nonce, audience) = challenge(&server, "beta").await;
+    let vp = present(
+        &server,
+        mallory.did_key().as_str(),
+        &mallory,
+        &jwt_credential,
+        &nonce,
+        &audience,
+    );
+    let (status, body) = post(
+        &server,
+        "/issuers/beta/public-badges",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "not_the_holder"),
+        "{body}"
+    );
+    assert_eq!(
+        server
+            .service
+            .store()
+            .len(Table::new("public_badges"))
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn share_with_wrong_nonce_or_audience_or_issuer() {
+    let server = start().await;
+    let (holder, credential) = issued(&server, "acme", LDP).await;
+    let did = holder.did_key().as_str().to_owned();
+    let audience = server.issuer("acme");
+
+    // A nonce we never issued.
+    let vp = present(&server, &did, &holder, &credential, "made-up", &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": "made-up", "presentation": vp}),
+    )
+    .await;
+    assert_eq!((status, error_code(&body)), (400, "invalid_nonce"));
+
+    // Signed for another nonce than the one sent.
+    let (nonce, _) = challenge(&server, "acme").await;
+    let vp = present(&server, &did, &holder, &credential, "other", &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_binding"),
+        "{body}"
+    );
+    // That nonce is spent now.
+    let vp = present(&server, &did, &holder, &credential, &nonce, &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!((status, error_code(&body)), (400, "invalid_nonce"));
+
+    // Bound to another audience.
+    let (nonce, _) = challenge(&server, "acme").await;
+    let vp = present(
+        &server,
+        &did,
+        &holder,
+        &credential,
+        &nonce,
+        "https://evil.example",
+    );
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_binding"),
+        "{body}"
+    );
+
+    // An expired challenge.
+    let (nonce, audience) = challenge(&server, "acme").await;
+    server.clock.advance(301);
+    let vp = present(&server, &did, &holder, &credential, &nonce, &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!((status, error_code(&body)), (400, "invalid_nonce"));
+
+    // A badge of acme presented to another institution's endpoint.
+    server.institution("other").await;
+    let (nonce, audience) = challenge(&server, "other").await;
+    let vp = present(&server, &did, &holder, &credential, &nonce, &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/other/public-badges",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "not_our_badge"),
+        "{body}"
+    );
+
+    // Unknown institution.
+    let r = server
+        .http
+        .post(format!(
+            "{}/public-badges/challenge",
+            server.issuer("nobody")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        server
+            .service
+            .store()
+            .len(Table::new("public_badges"))
+            .unwrap(),
+        0
+    );
+    // A page that never existed.
+    let (status, _, _) = get_page(&server, &format!("{}/badges/nope", server.issuer("acme"))).await;
+    assert_eq!(status, 404);
+}
+
+/// A file field: (file name, bytes).
+type FileField<'a> = Option<(&'a str, &'a [u8])>;
+
+fn multipart(file: FileField<'_>, text: &str) -> (String, Vec<u8>) {
+    let boundary = "----rosette-test-boundary";
+    let mut body = Vec::new();
+    let (name, bytes) = file.unwrap_or(("", b""));
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n{text}\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn verify_upload(
+    server: &TestServer,
+    file: Option<(&str, &[u8])>,
+    text: &str,
+) -> (u16, String) {
+    let (content_type, body) = multipart(file, text);
+    let r = server
+        .http
+        .post(format!("{}/verify", server.url))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    assert!(r.headers().contains_key("content-security-policy"));
+    (status, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn verify_page_checks_every_form_and_stores_nothing() {
+    let server = start().await;
+    let (_, ldp) = issued(&server, "acme", LDP).await;
+    let (_, jwt) = issued(&server, "beta", JWT).await;
+    let (status, form, _) = get_page(&server, &format!("{}/verify", server.url)).await;
+    assert_eq!(status, 200);
+    assert!(form.contains("type=\"file\"") && form.contains("<textarea"));
+    let before = record_count(&server);
+
+    let json_text = ldp.to_string();
+    let jwt_text = jwt.as_str().unwrap().to_owned();
+    let png = rosette_baking::bake_png(
+        &rosette_baking::default_badge_png("Rust"),
+        &rosette_baking::Credential::Json(ldp.clone()),
+    )
+    .unwrap();
+    let svg = rosette_baking::bake_svg(
+        &rosette_baking::default_badge_svg("Rust"),
+        &rosette_baking::Credential::Jwt(jwt_text.clone()),
+    )
+    .unwrap();
+    let cases: Vec<(&str, FileField<'_>, &str, &str)> = vec![
+        ("JSON", Some(("b.json", json_text.as_bytes())), "", "JSON"),
+        ("pasted JSON", None, &json_text, "JSON"),
+        ("JWT", None, &jwt_text, "VC-JWT"),
+        ("PNG", Some(("b.png", &png)), "", "baked PNG"),
+        ("SVG", Some(("b.svg", svg.as_bytes())), "", "baked SVG"),
+    ];
+    for (what, file, text, source) in cases {
+        let (status, html) = verify_upload(&server, file, text).await;
+        assert_eq!(status, 200, "{what}: {html}");
+        assert!(
+            html.contains(&format!("Checked a {source}.")),
+            "{what}: {html}"
+        );
+        assert!(html.contains("\u{2713} Verified"), "{what}: {html}");
+        assert!(html.contains("is an issuer of this site"), "{what}");
+        assert!(!html.contains("data-outcome=\"failed\""), "{what}: {html}");
+    }
+
+    // Tampered: the verdict says which check failed.
+    let mut tampered = ldp.clone();
+    tampered["credentialSubject"]["achievement"]["name"] = json!("Rust Grandmaster");
+    let (status, html) = verify_upload(&server, None, &tampered.to_string()).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Not verified (proof failed)"), "{html}");
+    assert!(html.contains("data-outcome=\"failed\""));
+    assert!(html.contains("Rust Grandmaster"));
+    // Markup inside a credential is shown as text, never interpreted.
+    let mut hostile = ldp.clone();
+    hostile["credentialSubject"]["achievement"]["name"] = json!("<img src=x onerror=alert(1)>");
+    hostile["issuer"]["name"] = json!("\"><script>alert(2)</script>");
+    let (status, html) = verify_upload(&server, None, &hostile.to_string()).await;
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("<img src=x") && !html.contains("<script>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{html}"
+    );
+
+    // Junk, an empty form, an image without a badge: a clear error.
+    for (file, text, expect) in [
+        (None, "hello, world", "this is not a badge"),
+        (None, "", "nothing to verify"),
+        (
+            Some(("x.png", &rosette_baking::default_badge_png("x")[..])),
+            "",
+            "carries no badge",
+        ),
+    ] {
+        let (status, html) = verify_upload(&server, file, text).await;
+        assert_eq!(status, 400, "{html}");
+        assert!(html.contains(expect), "{expect}: {html}");
+    }
+    // Too large.
+    let big = vec![b'a'; rosette_agent::public::UPLOAD_LIMIT + 70 * 1024];
+    let (status, _) = verify_upload(&server, Some(("big.json", &big)), "").await;
+    assert_eq!(status, 413);
+    // JSON answers for scripts.
+    let r = server
+        .http
+        .post(format!("{}/verify", server.url))
+        .header("accept", "application/json")
+        .body(jwt_text.clone())
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["source"], "VC-JWT");
+    assert_eq!(body["known_issuer"], "beta University");
+
+    assert_eq!(
+        record_count(&server),
+        before,
+        "the verify page stored something"
+    );
+}
+
+#[tokio::test]
+async fn unknown_issuer_with_valid_signature_is_a_warning() {
+    let server = start().await;
+    let (_, ldp) = issued(&server, "acme", LDP).await;
+    // A second agent that does not know acme.
+    let other = start().await;
+    let (status, html) = verify_upload(&other, None, &ldp.to_string()).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Valid signature, unknown issuer"), "{html}");
+    assert!(html.contains("data-outcome=\"warning\""));
+    assert!(!html.contains("data-outcome=\"failed\""));
+}
+
+#[tokio::test]
+async fn expired_challenges_are_swept() {
+    let server = start().await;
+    server.institution("acme").await;
+    for _ in 0..5 {
+        challenge(&server, "acme").await;
+    }
+    let table = Table::new("public_badge_challenges");
+    assert_eq!(server.service.store().len(table).unwrap(), 5);
+    server.clock.advance(301);
+    challenge(&server, "acme").await;
+    assert_eq!(server.service.store().len(table).unwrap(), 1);
+}
