@@ -1451,6 +1451,7 @@ impl Service {
         let notification_id = uuid::Uuid::new_v4().to_string();
         let mut credentials = Vec::with_capacity(keys.len());
         let mut issued = Vec::with_capacity(keys.len());
+        let mut status_rows = Vec::with_capacity(keys.len());
         for key in &keys {
             let unsigned = self.unsigned_credential(
                 &achievement,
@@ -1479,7 +1480,9 @@ impl Service {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
-            prepared["credentialStatus"] = self.status.entry_for(self, slug, &credential_id)?;
+            let (entry, status_row) = self.status.entry_for(self, slug, &credential_id)?;
+            prepared["credentialStatus"] = entry;
+            status_rows.push(status_row);
             let signed = signer
                 .sign(&prepared, format, now)
                 .map_err(|e| ProtocolError::Issuance(e.to_string()))?;
@@ -1512,6 +1515,9 @@ impl Service {
                 batch.put(used)?;
             }
             for row in &issued {
+                batch.put(row)?;
+            }
+            for row in &status_rows {
                 batch.put(row)?;
             }
             batch.put(&notification)?;

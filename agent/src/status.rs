@@ -45,8 +45,11 @@ use crate::service::Service;
 
 /// Entries per list: the spec's minimum, the herd each credential hides in.
 const LIST_LEN: usize = rosette_status::MIN_LIST_LENGTH;
-/// Indices reserved (and flushed) at a time: one fsync per this many issued credentials.
-const RESERVE: usize = 32;
+/// Indices reserved (and flushed) at a time: one fsync and one rewrite of the 16 KiB allocation
+/// bitmap per this many issued credentials. A crash or restart wastes at most this many indices
+/// of a list's 131,072 (they stay unset, belonging to nobody), so a large block costs nothing
+/// in privacy and keeps the write off the issuance path (32 cost ~10 % of issuance throughput).
+const RESERVE: usize = 1024;
 /// How long caches and verifiers may keep a served list (seconds).
 pub const LIST_MAX_AGE: u64 = 300;
 /// Optimistic-concurrency retries for a list change.
@@ -193,12 +196,13 @@ fn purpose_of(
 impl StatusState {
     /// The `credentialStatus` of a credential about to be issued by `slug` with id
     /// `credential_id`; records where its bit is.
+    /// The row is returned, not written, so that it joins the issuance's own write batch.
     pub(crate) fn entry_for(
         &self,
         service: &Service,
         slug: &str,
         credential_id: &str,
-    ) -> Result<Value, ProtocolError> {
+    ) -> Result<(Value, CredentialStatusRow), ProtocolError> {
         let purpose = purpose_of(service, slug)?;
         let (number, index) = {
             let mut pools = self
@@ -222,20 +226,18 @@ impl StatusState {
                 .ok_or_else(|| ProtocolError::Issuance("no status index reserved".into()))?;
             (pool.number, index)
         };
-        Repo::<CredentialStatusRow>::new(Arc::clone(service.store())).put(
-            &CredentialStatusRow {
-                slug: slug.to_owned(),
-                credential_id: credential_id.to_owned(),
-                purpose: purpose.as_str().to_owned(),
-                number,
-                index,
-                state: "active".into(),
-                reason: None,
-                changed_at: None,
-            },
-        )?;
+        let row = CredentialStatusRow {
+            slug: slug.to_owned(),
+            credential_id: credential_id.to_owned(),
+            purpose: purpose.as_str().to_owned(),
+            number,
+            index,
+            state: "active".into(),
+            reason: None,
+            changed_at: None,
+        };
         let url = list_url(service, slug, purpose.as_str(), number);
-        Ok(StatusListEntry::new(purpose, index, url).to_json())
+        Ok((StatusListEntry::new(purpose, index, url).to_json(), row))
     }
 }
 
