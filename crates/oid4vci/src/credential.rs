@@ -10,7 +10,7 @@ use crate::error::{ErrorCode, ErrorResponse};
 use crate::metadata::{
     CredentialConfiguration, CredentialDefinition, CredentialIssuerMetadata, Format, ProofType,
 };
-use crate::open_enum::open_enum;
+use rosette_core::open_enum;
 use crate::proof::HolderKey;
 use crate::token::AccessTokenRecord;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::open_enum::open_enum;
+use rosette_core::open_enum;
 
 open_enum! {
     /// An error code: RFC 6749 §5.2, RFC 6750 §3.1, OpenID4VCI 1.0 §6.3, §8.3.1.2, §9.3, §11.3.

@@ -71,7 +71,6 @@ mod error;
 mod metadata;
 mod nonce;
 mod offer;
-mod open_enum;
 mod proof;
 mod secret;
 mod token;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::open_enum::open_enum;
+use rosette_core::open_enum;
 
 /// The well-known suffix of Credential Issuer metadata (§12.2.2).
 pub const ISSUER_WELL_KNOWN: &str = "/.well-known/openid-credential-issuer";

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::open_enum::open_enum;
+use rosette_core::open_enum;
 
 /// The grant type identifier of the Pre-Authorized Code Flow (OpenID4VCI 1.0 §4.1.1, §6.1).
 pub const PRE_AUTHORIZED_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::error::{ErrorCode, ErrorResponse};
 use crate::nonce::{NonceRecord, issue_nonce};
-use crate::open_enum::open_enum;
+use rosette_core::open_enum;
 use crate::secret::{AccessToken, CNonce, SecretHash};
 use crate::unix_seconds;
 

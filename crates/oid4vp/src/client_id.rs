@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::open_enum::open_enum;
+use rosette_core::open_enum;
 
 open_enum! {
     /// A Client Identifier Prefix (OpenID4VP 1.0 §5.9.3): the text before the first `:` of a

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::open_enum::open_enum;
+use rosette_core::open_enum;
 
 open_enum! {
     /// An error code: OpenID4VP 1.0 §8.5, RFC 6749 §4.1.2.1, RFC 9101 §6.2.

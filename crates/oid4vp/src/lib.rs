@@ -25,7 +25,6 @@
 mod client_id;
 pub mod dcql;
 mod error;
-mod open_enum;
 mod request;
 mod response;
 mod secret;

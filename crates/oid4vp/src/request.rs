@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::client_id::{ClientId, ClientIdPrefix};
 use crate::error::{ErrorCode, ErrorResponse};
-use crate::open_enum::open_enum;
+use rosette_core::open_enum;
 use crate::secret::{Nonce, State};
 
 /// The custom URL scheme of OpenID4VP 1.0 §13.1.2 (`openid4vp://`).

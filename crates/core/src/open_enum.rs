@@ -1,9 +1,10 @@
 //! Open string enums: known spec values plus `Other(String)`, so unknown values round-trip.
 
-/// Declares an open wire enum: `$Variant => "wire"` pairs plus `Other(String)`.
+/// Declares an open wire enum (used by the protocol crates; the caller must depend on `serde`): `$Variant => "wire"` pairs plus `Other(String)`.
 ///
 /// Serialises to and from its exact spec string; an unrecognised string becomes `Other`
 /// (never a parse error, because peers may send newer values we must ignore or report).
+#[macro_export]
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
@@ -54,18 +55,17 @@ macro_rules! open_enum {
             }
         }
 
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map(Self::from)
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <String as ::serde::Deserialize>::deserialize(deserializer).map(Self::from)
             }
         }
     };
 }
 
-pub(crate) use open_enum;
