@@ -1113,7 +1113,8 @@ impl Service {
             recipient_name: original.recipient_name.clone(),
             email_hash: original.email_hash.clone(),
             email_salt: original.email_salt.clone(),
-            configurations: original.configurations.clone(),
+            // The format of the credential being re-issued only: one credential, one id.
+            configurations: vec![issued.configuration_id.clone()],
             pin,
             created_at: now.unix(),
             expires_at: now.plus_seconds(lifetime).unix(),
