@@ -1537,9 +1537,7 @@ impl Service {
         let reissue_of = match &offer.reissue_of {
             Some(id) => {
                 if keys.len() != 1 {
-                    return Err(ProtocolError::Issuance(
-                        "a re-issued credential is issued for one key proof only".into(),
-                    ));
+                    return Err(ProtocolError::ReissueBatch);
                 }
                 let earlier = self
                     .repo::<IssuanceRow>()

@@ -163,6 +163,38 @@ async fn reissue_keeps_the_id_with_a_newer_valid_from_current_definition_and_fre
     let (status, again) = reissue(&server, "acme", &admin, &id, json!({})).await;
     assert_eq!(status, 201, "{again}");
     assert!(again["tx_code"].is_string(), "PIN on by default: {again}");
+    // Only the re-issued credential's format is offered, and one key proof per request.
+    let object = server
+        .fetch_offer(again["offer_url"].as_str().unwrap())
+        .await;
+    assert_eq!(object["credential_configuration_ids"], json!([LDP]));
+    let access = server.access_token("acme", &again).await;
+    let nonce = server.nonce("acme").await;
+    let proofs = vec![
+        proof(&holder_key(), &server.issuer("acme"), &nonce, server.now()),
+        proof(&holder_key(), &server.issuer("acme"), &nonce, server.now()),
+    ];
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, proofs))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "credential_request_denied"),
+        "{body}"
+    );
+    // The same access token, one proof: issued, same id again.
+    let nonce = server.nonce("acme").await;
+    let one = proof(&holder_key(), &server.issuer("acme"), &nonce, server.now());
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![one]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["credentials"][0]["credential"]["id"], id);
+    let (_, list) = server
+        .get_json("/issuers/acme/admin/credentials", &admin)
+        .await;
+    assert_eq!(list["items"][0]["offer_id"], again["id"]);
+    assert_eq!(list["items"][0]["reissue_of"]["offer_id"], reoffer["id"]);
 }
 
 #[tokio::test]
