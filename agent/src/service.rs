@@ -1210,6 +1210,7 @@ impl Service {
                     "claimed_at": r.claimed_at.and_then(Timestamp::from_unix).map(Timestamp::to_rfc3339),
                     "locked_at": r.locked_at.and_then(Timestamp::from_unix).map(Timestamp::to_rfc3339),
                     "claim_page": format!("{claim_base}/{}", r.id),
+                    "reissue_of": r.reissue_of,
                 })
             },
         )

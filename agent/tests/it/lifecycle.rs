@@ -158,6 +158,17 @@ async fn reissue_keeps_the_id_with_a_newer_valid_from_current_definition_and_fre
     assert_eq!(items[0]["reissue_of"]["credential_id"], id);
     assert_eq!(items[0]["reissue_of"]["offer_id"], offer["id"]);
 
+    // The offer listing names what an offer re-issues.
+    let (_, offers) = server.get_json("/issuers/acme/admin/offers", &admin).await;
+    let listed = offers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == reoffer["id"])
+        .unwrap();
+    assert_eq!(listed["reissue_of"], id);
+    assert_eq!(listed["state"], "claimed");
+
     // A re-issuance of the re-issued credential links to the latest.
     server.clock.advance(60);
     let (status, again) = reissue(&server, "acme", &admin, &id, json!({})).await;
