@@ -43,6 +43,9 @@ pub enum ProtocolError {
     /// The body could not be read.
     #[error("unreadable request body")]
     BadBody,
+    /// A re-issuance offer (one credential id) asked for more than one credential.
+    #[error("a re-issued credential is issued for one key proof only")]
+    ReissueBatch,
     /// The credential could not be built or signed.
     #[error("issuance failed: {0}")]
     Issuance(String),
@@ -68,6 +71,12 @@ impl IntoResponse for ProtocolError {
             Self::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({"error": "invalid_request", "error_description": "request body too large"}),
+                None,
+            ),
+            // OpenID4VCI 1.0 §8.3.1.2: the request is well-formed but will not be honoured.
+            Self::ReissueBatch => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "credential_request_denied", "error_description": self.to_string()}),
                 None,
             ),
             Self::BadBody => (

@@ -74,7 +74,11 @@ pub fn router(service: Arc<Service>) -> Router {
             "/issuers/{slug}/admin/offers",
             post(create_offer).get(list_offers),
         )
-        .route("/issuers/{slug}/admin/credentials", get(list_credentials));
+        .route("/issuers/{slug}/admin/credentials", get(list_credentials))
+        .route(
+            "/issuers/{slug}/admin/credentials/{credential_id}/reissue",
+            post(reissue_credential),
+        );
     let bulk = Router::new()
         .route("/issuers/{slug}/admin/offers/bulk", post(bulk_offers))
         .layer(DefaultBodyLimit::max(CSV_LIMIT));
@@ -469,6 +473,28 @@ async fn create_offer(
     let created = blocking(&s, move |s| {
         scoped(s, auth.as_deref(), &slug)?;
         s.create_offer(&slug, admin_json(&body)?)
+    })
+    .await?;
+    Ok(json_no_store(StatusCode::CREATED, created))
+}
+
+async fn reissue_credential(
+    State(s): State<AppState>,
+    Path((slug, credential_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AdminError> {
+    let auth = authorization(&headers);
+    let body = admin_body(body)?;
+    let created = blocking(&s, move |s| {
+        scoped(s, auth.as_deref(), &slug)?;
+        // The body is optional: empty means every default.
+        let input = if body.iter().all(u8::is_ascii_whitespace) {
+            crate::service::ReissueInput::default()
+        } else {
+            admin_json(&body)?
+        };
+        s.reissue(&slug, &credential_id, input)
     })
     .await?;
     Ok(json_no_store(StatusCode::CREATED, created))

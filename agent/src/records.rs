@@ -132,6 +132,10 @@ pub(crate) struct OfferRow {
     pub(crate) claimed_at: Option<i64>,
     /// When too many wrong PINs burned the pre-authorized code (version 2).
     pub(crate) locked_at: Option<i64>,
+    /// Set on a re-issuance offer: the id of the credential it issues again (same `id`).
+    /// Absent in rows written before re-issuance existed, which reads as `None`.
+    #[serde(default)]
+    pub(crate) reissue_of: Option<String>,
 }
 
 /// Version 1 of [`OfferRow`]: no `locked_at`.
@@ -181,6 +185,7 @@ impl Record for OfferRow {
             expires_at: v1.expires_at,
             claimed_at: v1.claimed_at,
             locked_at: None,
+            reissue_of: None,
         })
     }
 }
@@ -264,6 +269,21 @@ pub(crate) struct IssuanceRow {
     pub(crate) subject_did: String,
     pub(crate) issued_at: i64,
     pub(crate) notification_id: String,
+    /// On a re-issued credential: the issuance it replaced (same credential id, so this row
+    /// took the earlier row's key). Absent in older rows, which reads as `None`.
+    #[serde(default)]
+    pub(crate) reissue_of: Option<ReissueLink>,
+}
+
+/// The earlier issuance a re-issued credential replaces.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ReissueLink {
+    /// The credential id (equal to the new credential's).
+    pub(crate) credential_id: String,
+    /// The offer the earlier credential was claimed from.
+    pub(crate) offer_id: String,
+    /// When the earlier credential was issued (unix seconds).
+    pub(crate) issued_at: i64,
 }
 
 impl Record for IssuanceRow {

@@ -30,7 +30,8 @@ use sha2::Sha256;
 use crate::error::{AdminError, ProtocolError};
 use crate::records::{
     AccessTokenRow, AchievementRow, AdminTokenRow, CodeRow, DidMethod, InstitutionRow, IssuanceRow,
-    KeyRow, NotificationRow, OfferRow, OfferTokenRow, ServerSecretRow, UsedNonceRow, scoped_key,
+    KeyRow, NotificationRow, OfferRow, OfferTokenRow, ReissueLink, ServerSecretRow, UsedNonceRow,
+    scoped_key,
 };
 
 /// The `ldp_vc` configuration id.
@@ -223,6 +224,18 @@ pub struct NewOffer {
     /// Offered configurations (default both).
     #[serde(default)]
     pub configurations: Option<Vec<String>>,
+}
+
+/// `POST …/admin/credentials/{credential_id}/reissue` body (every field optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReissueInput {
+    /// Lifetime of the new offer (default 7 days).
+    #[serde(default)]
+    pub expires_in_seconds: Option<u64>,
+    /// Whether a PIN (tx_code) is required (default true).
+    #[serde(default)]
+    pub pin: Option<bool>,
 }
 
 /// An offer as the admin API shows it on creation.
@@ -1012,10 +1025,23 @@ impl Service {
             expires_at: now.plus_seconds(lifetime).unix(),
             claimed_at: None,
             locked_at: None,
+            reissue_of: None,
         };
-        let token = self.offer_token(&id);
+        self.store_offer(row, pin, lifetime)
+    }
+
+    /// Writes a new offer atomically (offer, token index, code state) and shows it.
+    fn store_offer(
+        &self,
+        row: OfferRow,
+        pin: bool,
+        lifetime: i64,
+    ) -> Result<CreatedOffer, AdminError> {
+        let (slug, id, now) = (row.slug.as_str(), row.id.as_str(), self.now());
+        let configurations = row.configurations.clone();
+        let token = self.offer_token(id);
         let code = token.pre_authorized_code();
-        let tx_code = pin.then(|| self.offer_pin(&id));
+        let tx_code = pin.then(|| self.offer_pin(id));
         let mut state = rosette_oid4vci::PreAuthorizedCodeState::new(
             &code,
             configurations,
@@ -1033,15 +1059,70 @@ impl Service {
             .put(&OfferTokenRow {
                 token_hash: token.hash().to_hex(),
                 slug: slug.to_owned(),
-                offer_id: id.clone(),
+                offer_id: id.to_owned(),
             })?
             .put(&CodeRow {
                 slug: slug.to_owned(),
-                offer_id: id.clone(),
+                offer_id: id.to_owned(),
                 state,
             })?;
         self.store.apply(batch)?;
         self.created_offer(&row, tx_code.as_ref())
+    }
+
+    /// `POST B/admin/credentials/{credential_id}/reissue`: a new offer to the recipient of an
+    /// issued credential. Claiming it issues a credential with the same `id`, a newer
+    /// `validFrom`, the achievement's current definition and a fresh status entry; the earlier
+    /// credential's status bit is left as it is. Unknown credential (or another
+    /// institution's): `NotFound`.
+    pub fn reissue(
+        &self,
+        slug: &str,
+        credential_id: &str,
+        input: ReissueInput,
+    ) -> Result<CreatedOffer, AdminError> {
+        let issued = self
+            .repo::<IssuanceRow>()
+            .get(&scoped_key(slug, credential_id))?
+            .ok_or(AdminError::NotFound("credential"))?;
+        let original = self
+            .repo::<OfferRow>()
+            .get(&scoped_key(slug, &issued.offer_id))?
+            .ok_or(AdminError::NotFound("credential"))?;
+        let achievement = self
+            .repo::<AchievementRow>()
+            .get(&scoped_key(slug, &issued.achievement_id))?
+            .ok_or(AdminError::NotFound("achievement"))?;
+        if achievement.archived {
+            return Err(AdminError::Invalid("the achievement is archived".into()));
+        }
+        let lifetime = input.expires_in_seconds.unwrap_or(DEFAULT_OFFER_LIFETIME);
+        if lifetime == 0 || lifetime > 365 * 86_400 {
+            return Err(AdminError::Invalid(
+                "expires_in_seconds must be between 1 and 31536000".into(),
+            ));
+        }
+        let lifetime = i64::try_from(lifetime).unwrap_or(i64::MAX);
+        let pin = input.pin.unwrap_or(true);
+        let now = self.now();
+        let row = OfferRow {
+            slug: slug.to_owned(),
+            id: uuid::Uuid::new_v4().to_string(),
+            achievement_id: achievement.id.clone(),
+            // The same recipient: name and salted e-mail hash carry over unchanged.
+            recipient_name: original.recipient_name.clone(),
+            email_hash: original.email_hash.clone(),
+            email_salt: original.email_salt.clone(),
+            // The format of the credential being re-issued only: one credential, one id.
+            configurations: vec![issued.configuration_id.clone()],
+            pin,
+            created_at: now.unix(),
+            expires_at: now.plus_seconds(lifetime).unix(),
+            claimed_at: None,
+            locked_at: None,
+            reissue_of: Some(issued.credential_id.clone()),
+        };
+        self.store_offer(row, pin, lifetime)
     }
 
     fn created_offer(
@@ -1129,6 +1210,7 @@ impl Service {
                     "claimed_at": r.claimed_at.and_then(Timestamp::from_unix).map(Timestamp::to_rfc3339),
                     "locked_at": r.locked_at.and_then(Timestamp::from_unix).map(Timestamp::to_rfc3339),
                     "claim_page": format!("{claim_base}/{}", r.id),
+                    "reissue_of": r.reissue_of,
                 })
             },
         )
@@ -1149,6 +1231,11 @@ impl Service {
                     "format": r.format,
                     "subject_did": r.subject_did,
                     "issued_at": Timestamp::from_unix(r.issued_at).map(Timestamp::to_rfc3339),
+                    "reissue_of": r.reissue_of.as_ref().map(|l| json!({
+                        "credential_id": l.credential_id,
+                        "offer_id": l.offer_id,
+                        "issued_at": Timestamp::from_unix(l.issued_at).map(Timestamp::to_rfc3339),
+                    })),
                 })
             },
         )
@@ -1447,6 +1534,26 @@ impl Service {
             .repo::<AchievementRow>()
             .get(&scoped_key(slug, &offer.achievement_id))?
             .ok_or(ProtocolError::Issuance("achievement missing".into()))?;
+        // A re-issuance carries one credential id, so it issues exactly one credential.
+        let reissue_of = match &offer.reissue_of {
+            Some(id) => {
+                if keys.len() != 1 {
+                    return Err(ProtocolError::ReissueBatch);
+                }
+                let earlier = self
+                    .repo::<IssuanceRow>()
+                    .get(&scoped_key(slug, id))?
+                    .ok_or(ProtocolError::Issuance(
+                        "re-issued credential missing".into(),
+                    ))?;
+                Some(ReissueLink {
+                    credential_id: id.clone(),
+                    offer_id: earlier.offer_id.clone(),
+                    issued_at: earlier.issued_at,
+                })
+            }
+            None => None,
+        };
         let signer = self.signer(inst)?;
         let notification_id = uuid::Uuid::new_v4().to_string();
         let mut credentials = Vec::with_capacity(keys.len());
@@ -1464,6 +1571,10 @@ impl Service {
                 inst.url.as_deref(),
                 now,
             );
+            let mut unsigned = unsigned;
+            if let (Some(link), Some(obj)) = (&reissue_of, unsigned.as_object_mut()) {
+                obj.insert("id".into(), json!(link.credential_id));
+            }
             let uuid = uuid::Uuid::new_v4().to_string();
             let prepared = rosette_openbadges::prepare_for_issuance(
                 unsigned,
@@ -1500,6 +1611,7 @@ impl Service {
                 subject_did: key.did.clone(),
                 issued_at: now.unix(),
                 notification_id: notification_id.clone(),
+                reissue_of: reissue_of.clone(),
             });
         }
         let notification = NotificationRow {

@@ -25,6 +25,10 @@ pub(crate) enum Command {
     /// The passphrase is asked on the terminal, or read from ROSETTE_WALLET_PASSPHRASE.
     Init(InitArgs),
     /// Claim the badges of an OpenID4VCI credential offer.
+    ///
+    /// A badge the wallet already holds (same credential id and issuer) is kept once: a copy
+    /// with a later validFrom (a re-issue) replaces the stored one under the same wallet id;
+    /// an older or equal copy is not stored.
     Claim(ClaimArgs),
     /// List stored badges.
     List(ListArgs),
@@ -37,7 +41,8 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Import a credential: a JSON or VC-JWT file, or a baked PNG/SVG badge image (detected
     /// by content). It is verified first; a credential that does not verify is refused unless
-    /// --unverified is given.
+    /// --unverified is given (an expired credential fails the validity window check). A copy
+    /// of a stored badge is kept as `claim` does: the later validFrom wins.
     Import(ImportArgs),
     /// Export a stored badge: the credential as issued (json/jwt), or baked into a PNG/SVG
     /// badge image (OB 3.0 baking; the achievement's embedded image, else a generated one).

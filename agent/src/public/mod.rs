@@ -244,7 +244,11 @@ impl PublicService {
         )
         .map(|r| Arc::new(r) as Arc<dyn rosette_did::VerificationMethodResolver>)
         .unwrap_or_else(|_| Arc::new(rosette_proof::offline_resolver()));
-        let verifier = Verifier::new(Canonicalizer::bundled(), resolver, Arc::clone(&clock));
+        // Status: this agent's own lists come from storage, so a revoked badge's page says so.
+        let verifier = Verifier::new(Canonicalizer::bundled(), resolver, Arc::clone(&clock))
+            .with_status_source(Arc::new(crate::status::LocalStatusSource::new(Arc::clone(
+                &service,
+            ))));
         Self {
             service,
             clock,

@@ -9,6 +9,7 @@ mod attacks;
 mod binary;
 mod common;
 mod e2e;
+mod lifecycle;
 mod public;
 mod restart;
 mod status;

@@ -643,3 +643,45 @@ async fn expired_challenges_are_swept() {
     challenge(&server, "acme").await;
     assert_eq!(server.service.store().len(table).unwrap(), 1);
 }
+
+#[tokio::test]
+async fn a_revoked_badge_page_shows_the_revocation() {
+    let server = start().await;
+    let (holder, credential) = issued(&server, "acme", LDP).await;
+    let did = holder.did_key().as_str().to_owned();
+    let (nonce, audience) = challenge(&server, "acme").await;
+    let vp = present(&server, &did, &holder, &credential, &nonce, &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": vp, "display_name": "Ada"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let url = body["url"].as_str().unwrap().to_owned();
+    let (_, html, _) = get_page(&server, &url).await;
+    assert!(html.contains("data-valid=\"true\""), "{html}");
+    // The status line is a real check now (the agent's own list), not a skipped one.
+    assert!(
+        html.contains(
+            "data-outcome=\"passed\"><span aria-hidden=\"true\">✓</span> <strong>status</strong>"
+        ),
+        "{html}"
+    );
+
+    // The institution revokes it: the page, verified at view time, says so.
+    let admin = server.service.mint_admin_token("acme").unwrap();
+    let (status, body) = server
+        .post_json(
+            "/issuers/acme/admin/credentials/status",
+            &admin,
+            json!({"credential_id": credential["id"], "action": "revoke", "reason": "test"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, html, _) = get_page(&server, &url).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-valid=\"false\""), "{html}");
+    assert!(html.contains("Not verified (status failed)"), "{html}");
+    assert!(html.to_lowercase().contains("revoked"), "{html}");
+}

@@ -592,3 +592,95 @@ async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Out
         .map(|o| o.expect("every future finished"))
         .collect()
 }
+
+/// The `credential` member of the wallet's view of `credential` (for its id).
+fn credential_id(credential: &PresentedCredential) -> String {
+    match credential {
+        PresentedCredential::Json(v) => v["id"].as_str().unwrap().to_owned(),
+        PresentedCredential::Jwt(jwt) => {
+            use base64::Engine as _;
+            let payload = jwt.split('.').nth(1).unwrap();
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap();
+            let claims: Value = serde_json::from_slice(&bytes).unwrap();
+            claims["vc"]["id"]
+                .as_str()
+                .or(claims["jti"].as_str())
+                .unwrap()
+                .to_owned()
+        }
+    }
+}
+
+#[tokio::test]
+async fn vp_revoked_credential_is_refused() {
+    let s = setup().await;
+    for config in [LDP, JWT] {
+        let credential = issue(
+            &s.server,
+            "acme",
+            &s.admin,
+            &s.achievement,
+            &s.holder,
+            config,
+        )
+        .await;
+        let (status, body) = s
+            .server
+            .post_json(
+                "/issuers/acme/admin/credentials/status",
+                &s.admin,
+                json!({"credential_id": credential_id(&credential), "action": "revoke", "reason": "cheated"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let created = s.create(json!({"trusted_issuers": [s.did]})).await;
+        let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+        let (status, body) = s
+            .post(&request, s.answer(&request, credential, &binding(&request)))
+            .await;
+        assert_eq!(status, 400, "{config}: {body}");
+        assert_eq!(body["violation"], "credential_revoked", "{config}: {body}");
+        let (_, done) = s.poll(&created).await;
+        assert_eq!(done["status"], "rejected", "{done}");
+    }
+}
+
+#[tokio::test]
+async fn vp_expired_credential_is_refused() {
+    let s = setup().await;
+    let (status, achievement) = s
+        .server
+        .post_json(
+            "/issuers/acme/admin/achievements",
+            &s.admin,
+            json!({"name": "Short-lived", "description": "Valid one day.",
+                   "criteria": {"narrative": "Show up."}, "validity_days": 1}),
+        )
+        .await;
+    assert_eq!(status, 201, "{achievement}");
+    let achievement = achievement["id"].as_str().unwrap();
+    for config in [LDP, JWT] {
+        let credential = issue(&s.server, "acme", &s.admin, achievement, &s.holder, config).await;
+        // Within its day: accepted.
+        let created = s.create(json!({"trusted_issuers": [s.did]})).await;
+        let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+        let (status, body) = s
+            .post(
+                &request,
+                s.answer(&request, credential.clone(), &binding(&request)),
+            )
+            .await;
+        assert_eq!(status, 200, "{config}: {body}");
+        // Past validUntil (the test server's clock): refused as expired.
+        s.server.clock.advance(86_400 + 60);
+        let created = s.create(json!({"trusted_issuers": [s.did]})).await;
+        let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+        let (status, body) = s
+            .post(&request, s.answer(&request, credential, &binding(&request)))
+            .await;
+        assert_eq!(status, 400, "{config}: {body}");
+        assert_eq!(body["violation"], "credential_expired", "{config}: {body}");
+    }
+}

@@ -40,5 +40,6 @@ pub use crypto::{KdfParams, Passphrase};
 pub use present::{PresentError, build_vp_token, dcql_candidate};
 pub use proof::{KeyProofError, key_proof_jwt};
 pub use store::{
-    BadgeId, DeleteError, InitError, OpenError, ReadError, StoredBadge, Wallet, WriteError,
+    AddNewestError, BadgeId, DeleteError, InitError, OpenError, Placement, ReadError, StoredBadge,
+    Wallet, WriteError,
 };

@@ -12,6 +12,8 @@ use rand::{CryptoRng, RngCore};
 use rosette_did::{KeyType, SigningKey};
 use serde::{Deserialize, Serialize};
 
+use rosette_core::Timestamp;
+
 use crate::badge::{BadgeSummary, CredentialFormat};
 use crate::crypto::{KdfParams, Passphrase, SymmetricKey};
 
@@ -89,9 +91,92 @@ struct KdfHeader {
     salt: String,
 }
 
+#[derive(Clone)]
 struct Entry {
     summary: Vec<u8>,
     badge: Vec<u8>,
+}
+
+/// What [`Wallet::add_newest`] did with one badge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Placement {
+    /// No copy was stored: added under this new id.
+    Added(BadgeId),
+    /// An older copy (earlier `validFrom`) was replaced; the badge keeps the older copy's id.
+    Replaced {
+        /// The wallet id (unchanged).
+        id: BadgeId,
+        /// The replaced copy's `validFrom`.
+        previous_issued: Option<String>,
+    },
+    /// The wallet has a newer copy (later `validFrom`); nothing stored.
+    KeptNewer {
+        /// The stored copy's wallet id.
+        id: BadgeId,
+        /// The stored copy's `validFrom`.
+        stored_issued: Option<String>,
+    },
+    /// The wallet has a copy with the same `validFrom`; nothing stored.
+    KeptSame {
+        /// The stored copy's wallet id.
+        id: BadgeId,
+    },
+}
+
+impl Placement {
+    /// The wallet id the badge is (or its stored copy is) kept under.
+    pub fn id(&self) -> &BadgeId {
+        match self {
+            Self::Added(id)
+            | Self::Replaced { id, .. }
+            | Self::KeptNewer { id, .. }
+            | Self::KeptSame { id } => id,
+        }
+    }
+
+    /// Whether the new badge was written.
+    pub fn is_stored(&self) -> bool {
+        matches!(self, Self::Added(_) | Self::Replaced { .. })
+    }
+}
+
+/// Where `new` goes among `known` badges (`None`: no copy, add it): the newest stored copy of
+/// the same credential (equal `id` and issuer) decides. Dates that do not parse count as older
+/// than any that do.
+fn place(known: &[(BadgeId, BadgeSummary)], new: &BadgeSummary) -> Option<Placement> {
+    let credential_id = new.credential_id.as_deref()?;
+    let date = |s: &BadgeSummary| s.issued.as_deref().and_then(Timestamp::parse);
+    let newest = known
+        .iter()
+        .filter(|(_, s)| {
+            s.credential_id.as_deref() == Some(credential_id) && s.issuer == new.issuer
+        })
+        .max_by_key(|(_, s)| date(s));
+    let (id, stored) = newest?;
+    Some(match date(new).cmp(&date(stored)) {
+        std::cmp::Ordering::Greater => Placement::Replaced {
+            id: id.clone(),
+            previous_issued: stored.issued.clone(),
+        },
+        std::cmp::Ordering::Equal => Placement::KeptSame { id: id.clone() },
+        std::cmp::Ordering::Less => Placement::KeptNewer {
+            id: id.clone(),
+            stored_issued: stored.issued.clone(),
+        },
+    })
+}
+
+/// [`Wallet::add_newest`] failed; nothing was stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddNewestError {
+    /// The stored badges could not be read to compare with.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Writing failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
 }
 
 /// An open (unlocked) wallet. Holds the data key and the holder key in memory, both zeroized
@@ -398,6 +483,64 @@ impl Wallet {
             return Err(e.into());
         }
         Ok(ids)
+    }
+
+    /// Stores each of `badges` unless the wallet already has a copy at least as new, in one
+    /// atomic write. A copy is the same credential when its `id` and issuer are equal (an
+    /// issuer re-issuing a badge keeps its `id`); the later `validFrom` wins and replaces the
+    /// older copy under the older copy's wallet id. Badges without an `id` are always added.
+    pub fn add_newest<R: CryptoRng + RngCore>(
+        &mut self,
+        badges: &[StoredBadge],
+        rng: &mut R,
+    ) -> Result<Vec<Placement>, AddNewestError> {
+        let mut known: Vec<(BadgeId, BadgeSummary)> = self.list()?;
+        let mut next = self.entries.clone();
+        let mut placements = Vec::with_capacity(badges.len());
+        for badge in badges {
+            let placement = match place(&known, &badge.summary) {
+                None => Placement::Added(loop {
+                    let id = BadgeId::generate(rng);
+                    if !next.contains_key(&id) {
+                        break id;
+                    }
+                }),
+                Some(p) => p,
+            };
+            if placement.is_stored() {
+                let id = placement.id().clone();
+                next.insert(id.clone(), self.seal_entry(&id, badge, rng)?);
+                known.retain(|(k, _)| k != &id);
+                known.push((id, badge.summary.clone()));
+            }
+            placements.push(placement);
+        }
+        if placements.iter().any(Placement::is_stored) {
+            self.write_store(&next).map_err(WriteError::from)?;
+            self.entries = next;
+        }
+        Ok(placements)
+    }
+
+    fn seal_entry<R: CryptoRng + RngCore>(
+        &self,
+        id: &BadgeId,
+        badge: &StoredBadge,
+        rng: &mut R,
+    ) -> Result<Entry, WriteError> {
+        let summary = serde_json::to_vec(&badge.summary).map_err(|_| WriteError::Seal)?;
+        let full =
+            zeroize::Zeroizing::new(serde_json::to_vec(badge).map_err(|_| WriteError::Seal)?);
+        Ok(Entry {
+            summary: self
+                .data_key
+                .seal(&summary, &aad(b"summary", id), rng)
+                .map_err(|_| WriteError::Seal)?,
+            badge: self
+                .data_key
+                .seal(&full, &aad(b"badge", id), rng)
+                .map_err(|_| WriteError::Seal)?,
+        })
     }
 
     /// Removes a badge.

@@ -2,7 +2,7 @@
 
 use rosette_did::KeyType;
 use rosette_wallet_core::{
-    CredentialFormat, KdfParams, OpenError, Passphrase, StoredBadge, Wallet, summarize,
+    CredentialFormat, KdfParams, OpenError, Passphrase, Placement, StoredBadge, Wallet, summarize,
 };
 
 const BADGE_NAME: &str = "Quantum Basket Weaving Distinction";
@@ -150,4 +150,75 @@ fn an_unverified_badge_keeps_its_reason_and_status() {
             .unwrap();
     assert_eq!(old.unverified, None);
     assert_eq!(old.status(now), BadgeStatus::Valid);
+}
+
+/// `badge()` with another `validFrom` (and issuer, when given).
+fn copy(valid_from: &str, issuer: &str) -> StoredBadge {
+    let mut value: serde_json::Value = serde_json::from_str(&badge().credential).unwrap();
+    value["validFrom"] = valid_from.into();
+    value["issuer"]["id"] = issuer.into();
+    let credential = value.to_string();
+    StoredBadge {
+        summary: summarize(&credential).unwrap(),
+        credential,
+        ..badge()
+    }
+}
+
+#[test]
+fn add_newest_keeps_one_copy_the_latest_valid_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let pass = Passphrase::new("pw");
+    let mut rng = rand::rngs::OsRng;
+    let mut wallet = Wallet::init(
+        dir.path(),
+        &pass,
+        KeyType::Ed25519,
+        KdfParams::insecure_for_tests(),
+        &mut rng,
+    )
+    .unwrap();
+    let issuer = "did:key:z6MkIssuer";
+    let first = wallet.add_newest(&[badge()], &mut rng).unwrap();
+    let [Placement::Added(id)] = first.as_slice() else {
+        panic!("{first:?}")
+    };
+    // A re-issued copy (same id and issuer, later validFrom) replaces it under the same id.
+    let newer = copy("2026-06-01T00:00:00Z", issuer);
+    let placed = wallet
+        .add_newest(std::slice::from_ref(&newer), &mut rng)
+        .unwrap();
+    assert_eq!(
+        placed,
+        vec![Placement::Replaced {
+            id: id.clone(),
+            previous_issued: Some("2026-01-01T00:00:00Z".into())
+        }]
+    );
+    // An older or equal copy is not stored.
+    let placed = wallet.add_newest(&[badge()], &mut rng).unwrap();
+    assert_eq!(
+        placed,
+        vec![Placement::KeptNewer {
+            id: id.clone(),
+            stored_issued: Some("2026-06-01T00:00:00Z".into())
+        }]
+    );
+    let placed = wallet
+        .add_newest(std::slice::from_ref(&newer), &mut rng)
+        .unwrap();
+    assert_eq!(placed, vec![Placement::KeptSame { id: id.clone() }]);
+    // The same id from another issuer is another badge.
+    let other = wallet
+        .add_newest(
+            &[copy("2026-01-01T00:00:00Z", "did:key:z6MkOther")],
+            &mut rng,
+        )
+        .unwrap();
+    assert!(matches!(other.as_slice(), [Placement::Added(o)] if o != id));
+    drop(wallet);
+
+    let wallet = Wallet::open(dir.path(), &pass).unwrap();
+    assert_eq!(wallet.len(), 2);
+    assert_eq!(wallet.get(id).unwrap(), newer);
 }

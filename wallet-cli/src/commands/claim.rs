@@ -81,8 +81,9 @@ pub(crate) fn run(dir: &Path, args: &ClaimArgs, json: bool) -> Result<ExitCode> 
         };
         claim(&http, &offer, &wallet, args, json, &verifier).await
     })?;
-    let ids = wallet.add(&badges, &mut rand::rngs::OsRng)?;
-    super::store::report_stored(&ids, &badges, json)?;
+    // A re-issued badge (same id and issuer, later validFrom) replaces the stored copy.
+    let placed = wallet.add_newest(&badges, &mut rand::rngs::OsRng)?;
+    super::store::report_stored(&placed, &badges, json)?;
     Ok(ExitCode::SUCCESS)
 }
 

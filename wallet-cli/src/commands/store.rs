@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Result, anyhow, bail};
 use rosette_did::KeyType;
 use rosette_wallet_core::{
-    CredentialFormat, ImageKind, ImageSource, ImportSource, KdfParams, StoredBadge, Wallet,
-    bake_badge, read_import, summarize,
+    CredentialFormat, ImageKind, ImageSource, ImportSource, KdfParams, Placement, StoredBadge,
+    Wallet, bake_badge, read_import, summarize,
 };
 use serde_json::json;
 
@@ -240,8 +240,8 @@ pub(crate) fn import(dir: &Path, args: &ImportArgs, json: bool) -> Result<ExitCo
             ImportSource::Baked(kind) => format!("import (baked {})", kind.as_str()),
         },
     };
-    let ids = wallet.add(std::slice::from_ref(&badge), &mut rand::rngs::OsRng)?;
-    report_stored(&ids, &[badge], json)?;
+    let placed = wallet.add_newest(std::slice::from_ref(&badge), &mut rand::rngs::OsRng)?;
+    report_stored(&placed, &[badge], json)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -269,32 +269,80 @@ fn already_stored(
     Ok(None)
 }
 
-/// Prints what was stored.
+/// Prints what was stored, what replaced an older copy (a re-issued badge keeps its `id`) and
+/// what was not stored because the wallet has a copy at least as new.
 pub(crate) fn report_stored(
-    ids: &[rosette_wallet_core::BadgeId],
+    placements: &[Placement],
     badges: &[StoredBadge],
     json: bool,
 ) -> Result<()> {
+    let day = |d: &Option<String>| d.as_deref().unwrap_or("at an unknown date").to_owned();
     if json {
-        let rows: Vec<_> = ids
-            .iter()
-            .zip(badges)
-            .map(|(id, b)| {
-                json!({"id": id, "badge": b.summary.name, "format": b.format,
+        let mut stored = Vec::new();
+        let mut kept = Vec::new();
+        for (p, b) in placements.iter().zip(badges) {
+            match p {
+                Placement::Added(_) | Placement::Replaced { .. } => {
+                    let previous = match p {
+                        Placement::Replaced {
+                            previous_issued, ..
+                        } => previous_issued.clone(),
+                        _ => None,
+                    };
+                    stored.push(
+                        json!({"id": p.id(), "badge": b.summary.name, "format": b.format,
                        "verified": b.summary.unverified.is_none(),
-                       "unverified_reason": b.summary.unverified})
-            })
-            .collect();
-        print_json(&json!({"stored": rows}))
+                       "unverified_reason": b.summary.unverified,
+                       "issued": b.summary.issued,
+                       "replaced": matches!(p, Placement::Replaced { .. }),
+                       "replaced_issued": previous}),
+                    );
+                }
+                Placement::KeptNewer { id, stored_issued } => {
+                    kept.push(
+                        json!({"id": id, "badge": b.summary.name, "format": b.format,
+                       "issued": b.summary.issued, "reason": "newer_stored",
+                       "stored_issued": stored_issued}),
+                    );
+                }
+                Placement::KeptSame { id } => {
+                    kept.push(
+                        json!({"id": id, "badge": b.summary.name, "format": b.format,
+                       "issued": b.summary.issued, "reason": "same_stored",
+                       "stored_issued": b.summary.issued}),
+                    );
+                }
+                _ => {}
+            }
+        }
+        print_json(&json!({"stored": stored, "not_stored": kept}))
     } else {
         let mut out = String::new();
-        for (id, b) in ids.iter().zip(badges) {
-            out.push_str(&format!(
-                "Stored {} \u{201c}{}\u{201d} as {id}\n",
-                b.format.as_str(),
-                b.summary.name
-            ));
-            if let Some(reason) = &b.summary.unverified {
+        for (p, b) in placements.iter().zip(badges) {
+            let (format, name) = (b.format.as_str(), &b.summary.name);
+            match p {
+                Placement::Added(id) => {
+                    out.push_str(&format!("Stored {format} \u{201c}{name}\u{201d} as {id}\n"));
+                }
+                Placement::Replaced {
+                    id,
+                    previous_issued,
+                } => out.push_str(&format!(
+                    "Stored {format} \u{201c}{name}\u{201d} as {id}: replaced an older copy issued {}\n",
+                    day(previous_issued)
+                )),
+                Placement::KeptNewer { id, stored_issued } => out.push_str(&format!(
+                    "Not stored {format} \u{201c}{name}\u{201d}: the wallet already has a newer copy as {id} (issued {})\n",
+                    day(stored_issued)
+                )),
+                Placement::KeptSame { id } => out.push_str(&format!(
+                    "Not stored {format} \u{201c}{name}\u{201d}: the wallet already has the same copy as {id}\n"
+                )),
+                _ => {}
+            }
+            if p.is_stored()
+                && let Some(reason) = &b.summary.unverified
+            {
                 out.push_str(&format!(
                     "  UNVERIFIED: kept at your request; its proof did not verify: {reason}\n"
                 ));
