@@ -34,7 +34,7 @@ use base64::engine::general_purpose::STANDARD;
 use rand::rngs::OsRng;
 use rosette_proof::CredentialFormat;
 use rosette_status::{IndexAllocator, StatusList, StatusListEntry, StatusPurpose};
-use rosette_storage::{Record, Repo, Table, WriteBatch};
+use rosette_storage::{Record, Repo, Stored, Table, WriteBatch};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -127,6 +127,19 @@ pub(crate) struct CredentialStatusRow {
     pub(crate) state: String,
     pub(crate) reason: Option<String>,
     pub(crate) changed_at: Option<i64>,
+    /// Bits of the earlier copies of a re-issued credential (same `id`): revoking or suspending
+    /// the credential sets them too, so no superseded copy stays valid; reinstating clears only
+    /// the current copy's bit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) earlier: Vec<StatusPosition>,
+}
+
+/// Where one copy's bit is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StatusPosition {
+    pub(crate) purpose: String,
+    pub(crate) number: u32,
+    pub(crate) index: u64,
 }
 
 impl Record for CredentialStatusRow {
@@ -226,6 +239,21 @@ impl StatusState {
                 .ok_or_else(|| ProtocolError::Issuance("no status index reserved".into()))?;
             (pool.number, index)
         };
+        // A re-issue (same id): remember where the earlier copies' bits are.
+        let earlier = match Repo::<CredentialStatusRow>::new(Arc::clone(service.store()))
+            .get(&scoped_key(slug, credential_id))?
+        {
+            Some(previous) => {
+                let mut earlier = previous.earlier.clone();
+                earlier.push(StatusPosition {
+                    purpose: previous.purpose.clone(),
+                    number: previous.number,
+                    index: previous.index,
+                });
+                earlier
+            }
+            None => Vec::new(),
+        };
         let row = CredentialStatusRow {
             slug: slug.to_owned(),
             credential_id: credential_id.to_owned(),
@@ -235,6 +263,7 @@ impl StatusState {
             state: "active".into(),
             reason: None,
             changed_at: None,
+            earlier,
         };
         let url = list_url(service, slug, purpose.as_str(), number);
         Ok((StatusListEntry::new(purpose, index, url).to_json(), row))
@@ -367,21 +396,41 @@ pub(crate) fn change_status(
             .load(&cred_key)?
             .ok_or(AdminError::NotFound("credential"))?;
         let new_state = transition(&cred.purpose, &cred.state, change.action)?;
-        let key = list_key(slug, &cred.purpose, cred.number);
-        let list_row = lists
-            .load(&key)?
-            .ok_or_else(|| AdminError::Internal("status list missing".into()))?;
-        let mut bits = decode_b64(&list_row.bits)
-            .ok()
-            .and_then(|b| StatusList::from_bytes(b).ok())
-            .ok_or_else(|| AdminError::Internal("corrupt status list".into()))?;
-        bits.set(cred.index, new_state != "active")
-            .map_err(|e| AdminError::Internal(e.to_string()))?;
+        // The current copy's bit follows the new state; earlier copies' bits are only ever set.
+        let mut positions = vec![(
+            StatusPosition {
+                purpose: cred.purpose.clone(),
+                number: cred.number,
+                index: cred.index,
+            },
+            new_state != "active",
+        )];
+        if new_state != "active" {
+            positions.extend(cred.earlier.iter().map(|p| (p.clone(), true)));
+        }
+        let mut touched: Vec<(Vec<u8>, Stored<StatusListRow>, StatusList)> = Vec::new();
+        for (position, set) in &positions {
+            let key = list_key(slug, &position.purpose, position.number);
+            let slot = match touched.iter().position(|(k, _, _)| *k == key) {
+                Some(slot) => slot,
+                None => {
+                    let list_row = lists
+                        .load(&key)?
+                        .ok_or_else(|| AdminError::Internal("status list missing".into()))?;
+                    let bits = decode_b64(&list_row.bits)
+                        .ok()
+                        .and_then(|b| StatusList::from_bytes(b).ok())
+                        .ok_or_else(|| AdminError::Internal("corrupt status list".into()))?;
+                    touched.push((key, list_row, bits));
+                    touched.len() - 1
+                }
+            };
+            if let Some((_, _, bits)) = touched.get_mut(slot) {
+                bits.set(position.index, *set)
+                    .map_err(|e| AdminError::Internal(e.to_string()))?;
+            }
+        }
         let now = service.clock().now();
-        let mut updated_list = (*list_row).clone();
-        updated_list.bits = STANDARD.encode(bits.as_bytes());
-        updated_list.signed = None;
-        updated_list.etag = None;
         let mut updated_cred = (*cred).clone();
         updated_cred.state = new_state.to_owned();
         updated_cred.reason.clone_from(&change.reason);
@@ -400,9 +449,15 @@ pub(crate) fn change_status(
             at: now.unix(),
         };
         let mut batch = WriteBatch::new();
-        batch.require_unchanged::<StatusListRow>(key, &list_row);
+        for (key, list_row, bits) in &touched {
+            let mut updated_list = (**list_row).clone();
+            updated_list.bits = STANDARD.encode(bits.as_bytes());
+            updated_list.signed = None;
+            updated_list.etag = None;
+            batch.require_unchanged::<StatusListRow>(key.clone(), list_row);
+            batch.put(&updated_list)?;
+        }
         batch.require_unchanged::<CredentialStatusRow>(cred_key.clone(), &cred);
-        batch.put(&updated_list)?;
         batch.put(&updated_cred)?;
         batch.put(&record)?;
         if service.store().apply_checked(batch)?.is_ok() {

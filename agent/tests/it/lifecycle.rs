@@ -256,3 +256,37 @@ async fn reissue_of_unknown_or_foreign_credentials_is_404() {
     let (status, _) = reissue(&server, "acme", &admin, id, json!({"color": "red"})).await;
     assert_eq!(status, 400);
 }
+
+/// Re-issuing must not leave a way around revocation: revoking the credential after a
+/// re-issue revokes every copy with its `id`, the superseded one included.
+#[tokio::test]
+async fn revoke_after_reissue_reaches_every_copy() {
+    let server = start().await;
+    let admin = server.institution("acme").await;
+    let achievement = server.achievement("acme", &admin).await;
+    let offer = server.offer("acme", &admin, &achievement, json!({})).await;
+    let first = claim(&server, "acme", &offer).await;
+    let id = first["id"].as_str().unwrap().to_owned();
+
+    server.clock.advance(60);
+    let (status, reoffer) = reissue(&server, "acme", &admin, &id, json!({"pin": false})).await;
+    assert_eq!(status, 201, "{reoffer}");
+    let second = claim(&server, "acme", &reoffer).await;
+    assert_eq!(status_outcome(&server, &first).await, Outcome::Passed);
+    assert_eq!(status_outcome(&server, &second).await, Outcome::Passed);
+
+    let (status, body) = server
+        .post_json(
+            "/issuers/acme/admin/credentials/status",
+            &admin,
+            json!({"credential_id": id, "action": "revoke", "reason": "withdrawn"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(status_outcome(&server, &second).await, Outcome::Failed);
+    assert_eq!(
+        status_outcome(&server, &first).await,
+        Outcome::Failed,
+        "the superseded copy must be revoked too"
+    );
+}

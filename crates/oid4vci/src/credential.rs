@@ -10,9 +10,9 @@ use crate::error::{ErrorCode, ErrorResponse};
 use crate::metadata::{
     CredentialConfiguration, CredentialDefinition, CredentialIssuerMetadata, Format, ProofType,
 };
-use rosette_core::open_enum;
 use crate::proof::HolderKey;
 use crate::token::AccessTokenRecord;
+use rosette_core::open_enum;
 
 /// Credential request bodies larger than this are refused.
 pub const MAX_REQUEST_LEN: usize = 256 * 1024;

@@ -13,9 +13,9 @@ use serde_json::Value;
 
 use crate::error::{ErrorCode, ErrorResponse};
 use crate::nonce::{NonceRecord, issue_nonce};
-use rosette_core::open_enum;
 use crate::secret::{AccessToken, CNonce, SecretHash};
 use crate::unix_seconds;
+use rosette_core::open_enum;
 
 /// Token request bodies larger than this are refused.
 pub const MAX_FORM_LEN: usize = 16 * 1024;

@@ -13,8 +13,8 @@ use url::Url;
 
 use crate::client_id::{ClientId, ClientIdPrefix};
 use crate::error::{ErrorCode, ErrorResponse};
-use rosette_core::open_enum;
 use crate::secret::{Nonce, State};
+use rosette_core::open_enum;
 
 /// The custom URL scheme of OpenID4VP 1.0 §13.1.2 (`openid4vp://`).
 pub const REQUEST_SCHEME: &str = "openid4vp://";
