@@ -761,19 +761,43 @@ async fn put_settings(
 
 // ---------------------------------------------------------------- verifying
 
-/// A [`rosette_proof::StatusListSource`] for the agent's own verifier role: lists of this
-/// agent's institutions are read from storage (no HTTP round trip to itself); other URLs are
-/// refused, which the verdict reports as a status warning (the agent does not fetch foreign
-/// status lists yet).
-#[derive(Debug)]
+/// A [`rosette_proof::StatusListSource`] for the agent's verifying roles: lists of this
+/// agent's institutions are read from storage (no HTTP round trip to itself); other issuers'
+/// lists go to the `foreign` source when one is set (see [`LocalStatusSource::with_foreign`]),
+/// and are refused otherwise, which the verdict reports as a status warning.
 pub struct LocalStatusSource {
     service: Arc<Service>,
+    foreign: Option<Arc<dyn rosette_proof::StatusListSource>>,
+}
+
+impl std::fmt::Debug for LocalStatusSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStatusSource")
+            .field("foreign", &self.foreign.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl LocalStatusSource {
-    /// A source over `service`'s lists.
+    /// A source over `service`'s lists only.
     pub fn new(service: Arc<Service>) -> Self {
-        Self { service }
+        Self {
+            service,
+            foreign: None,
+        }
+    }
+
+    /// Also fetches other issuers' lists through `foreign` (the agent uses
+    /// [`rosette_proof::HttpStatusSource`]: https only, no redirects, size cap, timeout).
+    #[must_use]
+    pub fn with_foreign(mut self, foreign: Arc<dyn rosette_proof::StatusListSource>) -> Self {
+        self.foreign = Some(foreign);
+        self
+    }
+
+    fn is_own(&self, url: &str) -> bool {
+        url.strip_prefix(self.service.settings().public_url.as_str())
+            .is_some_and(|rest| rest.starts_with("/issuers/"))
     }
 
     fn local(
@@ -786,9 +810,9 @@ impl LocalStatusSource {
             reason: reason.to_owned(),
         };
         let prefix = format!("{}/issuers/", self.service.settings().public_url);
-        let rest = url.strip_prefix(&prefix).ok_or_else(|| {
-            refused("not a status list of this agent; foreign lists are not fetched")
-        })?;
+        let rest = url
+            .strip_prefix(&prefix)
+            .ok_or_else(|| refused("not a status list of this agent"))?;
         let parts: Vec<&str> = rest.split('/').collect();
         let [slug, "status", purpose, number] = parts.as_slice() else {
             return Err(refused("not a status list URL of this agent"));
@@ -816,6 +840,30 @@ impl rosette_proof::StatusListSource for LocalStatusSource {
         'a,
         Result<rosette_proof::FetchedStatusList, rosette_proof::StatusFetchError>,
     > {
-        Box::pin(std::future::ready(self.local(url)))
+        match &self.foreign {
+            Some(foreign) if !self.is_own(url) => foreign.fetch(url),
+            _ => Box::pin(std::future::ready(self.local(url))),
+        }
     }
+}
+
+/// The verifier every verifying role of the agent uses (OpenID4VP responses, public badge
+/// pages, the drop-a-file page): did:key offline and did:web over HTTPS; status lists of this
+/// agent's institutions from storage, other issuers' over HTTPS.
+pub(crate) fn agent_verifier(service: &Arc<Service>) -> rosette_proof::Verifier {
+    let clock = service.clock();
+    let resolver = rosette_proof::standard_resolver(
+        rosette_did::did_web::DidWebOptions::default(),
+        Arc::clone(&clock),
+    )
+    .map(|r| Arc::new(r) as Arc<dyn rosette_did::VerificationMethodResolver>)
+    .unwrap_or_else(|_| Arc::new(rosette_proof::offline_resolver()));
+    let mut status = LocalStatusSource::new(Arc::clone(service));
+    match rosette_proof::HttpStatusSource::new(false) {
+        Ok(http) => status = status.with_foreign(Arc::new(http)),
+        // Without an HTTP client foreign lists stay unchecked: a warning in every verdict.
+        Err(e) => tracing::warn!(error = %e, "no HTTP client for foreign status lists"),
+    }
+    rosette_proof::Verifier::new(rosette_proof::Canonicalizer::bundled(), resolver, clock)
+        .with_status_source(Arc::new(status))
 }

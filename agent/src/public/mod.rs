@@ -23,7 +23,7 @@ use rand::rngs::OsRng;
 use rosette_core::Clock;
 use rosette_oid4vci::SecretHash;
 use rosette_proof::presentation::Binding;
-use rosette_proof::{Canonicalizer, CheckName, Outcome, Verdict, Verifier};
+use rosette_proof::{CheckName, Outcome, Verdict, Verifier};
 use rosette_storage::{Repo, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -238,17 +238,7 @@ impl PublicService {
     /// The public pages of `service`. Keys resolve as did:key offline and did:web over HTTPS.
     pub fn new(service: Arc<Service>) -> Self {
         let clock = service.clock();
-        let resolver = rosette_proof::standard_resolver(
-            rosette_did::did_web::DidWebOptions::default(),
-            Arc::clone(&clock),
-        )
-        .map(|r| Arc::new(r) as Arc<dyn rosette_did::VerificationMethodResolver>)
-        .unwrap_or_else(|_| Arc::new(rosette_proof::offline_resolver()));
-        // Status: this agent's own lists come from storage, so a revoked badge's page says so.
-        let verifier = Verifier::new(Canonicalizer::bundled(), resolver, Arc::clone(&clock))
-            .with_status_source(Arc::new(crate::status::LocalStatusSource::new(Arc::clone(
-                &service,
-            ))));
+        let verifier = crate::status::agent_verifier(&service);
         Self {
             service,
             clock,

@@ -16,7 +16,7 @@ use rosette_oid4vp::{
     RequestUriMethod, ResponseError, State, TrustedIssuers, request_url, request_url_by_value,
     request_url_signed_by_value, sign_request_object,
 };
-use rosette_proof::{Canonicalizer, Verifier};
+use rosette_proof::Verifier;
 use rosette_storage::{Record, Repo, Store, WriteBatch};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -177,17 +177,7 @@ impl VerifierService {
     /// The verifier role of `service`. Keys resolve as did:key offline and did:web over HTTPS.
     pub fn new(service: Arc<Service>) -> Self {
         let clock = service.clock();
-        let resolver = rosette_proof::standard_resolver(
-            rosette_did::did_web::DidWebOptions::default(),
-            Arc::clone(&clock),
-        )
-        .map(|r| Arc::new(r) as Arc<dyn rosette_did::VerificationMethodResolver>)
-        .unwrap_or_else(|_| Arc::new(rosette_proof::offline_resolver()));
-        // Status: this agent's own lists come from storage (a revoked badge is refused).
-        let verifier = Verifier::new(Canonicalizer::bundled(), resolver, Arc::clone(&clock))
-            .with_status_source(Arc::new(crate::status::LocalStatusSource::new(Arc::clone(
-                &service,
-            ))));
+        let verifier = crate::status::agent_verifier(&service);
         Self {
             service,
             clock,

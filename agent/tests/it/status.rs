@@ -461,6 +461,28 @@ async fn the_agents_own_verifier_reads_its_lists_from_storage() {
         .await
         .unwrap_err();
     assert!(matches!(err, StatusFetchError::Refused { .. }), "{err}");
+    // With a foreign source (the agent's verifiers use HTTPS), other issuers' lists go there,
+    // and this agent's own lists still come from storage.
+    let foreign_url = "https://elsewhere.example/status/1";
+    let source = rosette_agent::status::LocalStatusSource::new(Arc::clone(&server.service))
+        .with_foreign(Arc::new(rosette_proof::MapStatusSource::new().with(
+            foreign_url,
+            rosette_proof::FetchedStatusList::fresh("{\"foreign\": true}"),
+        )));
+    let fetched = source.fetch(foreign_url).await.unwrap();
+    assert!(fetched.body.contains("foreign"), "{fetched:?}");
+    let object = object_of(&credential);
+    let own = object["credentialStatus"]["statusListCredential"]
+        .as_str()
+        .unwrap();
+    assert!(
+        source
+            .fetch(own)
+            .await
+            .unwrap()
+            .body
+            .contains("BitstringStatusListCredential")
+    );
 }
 
 /// Timings on the on-disk store: `cargo test -p rosette-agent --test it status_timings --

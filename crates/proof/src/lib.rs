@@ -18,8 +18,10 @@ pub mod presentation;
 pub use issue::{CredentialFormat, CredentialSigner, IssueError, SignedCredential};
 mod resolver;
 mod status;
+mod status_http;
 
 pub use status::{FetchedStatusList, MapStatusSource, StatusFetchError, StatusListSource};
+pub use status_http::HttpStatusSource;
 
 pub use resolver::{offline_resolver, standard_resolver};
 

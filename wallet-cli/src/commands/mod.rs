@@ -3,7 +3,6 @@
 pub(crate) mod claim;
 pub(crate) mod present;
 pub(crate) mod share;
-mod status_source;
 pub(crate) mod store;
 pub(crate) mod verify;
 

@@ -45,7 +45,7 @@ pub(crate) fn make_verifier(allow_http_did_web: bool) -> Result<Verifier> {
         ..Default::default()
     };
     let resolver = rosette_proof::standard_resolver(options, Arc::new(SystemClock))?;
-    let status = super::status_source::HttpStatusSource::new(allow_http_did_web)?;
+    let status = rosette_proof::HttpStatusSource::new(allow_http_did_web)?;
     Ok(Verifier::new(
         Canonicalizer::bundled(),
         Arc::new(resolver),

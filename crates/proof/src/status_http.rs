@@ -1,11 +1,13 @@
-//! Fetches Bitstring Status List credentials for the verifier: https only (plain http only on
-//! loopback with the development flag), no redirects, a size cap and a timeout, because the
-//! URL comes from the credential and so is chosen by whoever wrote it.
+//! Fetches Bitstring Status List credentials over HTTP for the wallet and the agent's verifier
+//! roles: https only (plain http only on loopback with the development flag), no redirects, a
+//! size cap and a timeout, because the URL comes from the credential and so is chosen by
+//! whoever wrote it.
 
 use std::time::Duration;
 
 use rosette_did::resolve::BoxFuture;
-use rosette_proof::{FetchedStatusList, StatusFetchError, StatusListSource};
+
+use crate::status::{FetchedStatusList, StatusFetchError, StatusListSource};
 
 /// Largest list credential accepted: a 16 KB list compresses to a few hundred bytes; even a
 /// large, busy list stays far below this.
@@ -13,9 +15,9 @@ const MAX_BODY: usize = 2 * 1024 * 1024;
 /// Whole-request timeout.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The wallet's [`StatusListSource`]: a reqwest client (rustls).
+/// A [`StatusListSource`] over HTTPS: a reqwest client (rustls).
 #[derive(Debug)]
-pub(crate) struct HttpStatusSource {
+pub struct HttpStatusSource {
     client: reqwest::Client,
     allow_http_loopback: bool,
 }
@@ -23,7 +25,7 @@ pub(crate) struct HttpStatusSource {
 impl HttpStatusSource {
     /// A source; `allow_http_loopback` also accepts `http://` URLs on loopback addresses
     /// (development and tests only).
-    pub(crate) fn new(allow_http_loopback: bool) -> anyhow::Result<Self> {
+    pub fn new(allow_http_loopback: bool) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(TIMEOUT)
