@@ -133,6 +133,21 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     }
     tracing::info!(url = %public_url, "listening");
 
+    // Housekeeping: used-nonce rows of expired nonces are dropped a block at a time.
+    let sweeper = Arc::clone(&service);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            let service = Arc::clone(&sweeper);
+            match tokio::task::spawn_blocking(move || service.sweep_used_nonces(10_000)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::debug!(dropped = n, "expired used nonces swept"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "sweeping used nonces failed"),
+                Err(e) => tracing::warn!(error = %e, "the nonce sweeper stopped"),
+            }
+        }
+    });
     let app = crate::http::router(Arc::clone(&service));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -311,6 +311,8 @@ pub struct Service {
     issuers: Mutex<BTreeMap<String, Arc<IssuerContext>>>,
     /// Status list indices reserved for issuance (see [`crate::status`]).
     pub(crate) status: crate::status::StatusState,
+    /// Where the last sweep of used nonces stopped (see [`Service::sweep_used_nonces`]).
+    nonce_sweep_after: Mutex<Option<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -369,7 +371,42 @@ impl Service {
             signers: Mutex::new(BTreeMap::new()),
             issuers: Mutex::new(BTreeMap::new()),
             status: crate::status::StatusState::default(),
+            nonce_sweep_after: Mutex::new(None),
         })
+    }
+
+    /// Drops used-nonce rows whose nonce has expired, looking at up to `limit` rows from where
+    /// the last sweep stopped (wrapping around), and returns how many it dropped. An expired
+    /// nonce is refused by its own seal before its row is ever consulted, so the row guards
+    /// nothing any more; without this the table would grow by one row per issuance forever.
+    /// The server runs it every minute.
+    pub fn sweep_used_nonces(&self, limit: usize) -> Result<usize, rosette_storage::StorageError> {
+        let now = self.now().unix();
+        let mut after = self.nonce_sweep_after.lock().map_err(|_| {
+            rosette_storage::StorageError::EngineBug {
+                reason: "nonce sweep cursor poisoned".into(),
+            }
+        })?;
+        let rows = self
+            .repo::<UsedNonceRow>()
+            .scan(b"", after.as_deref(), limit)?;
+        *after = if rows.len() < limit {
+            None
+        } else {
+            rows.last().map(|(key, _)| key.clone())
+        };
+        let mut batch = WriteBatch::new();
+        let mut dropped = 0;
+        for (key, row) in &rows {
+            if row.expires_at < now {
+                batch.delete::<UsedNonceRow>(key.clone());
+                dropped += 1;
+            }
+        }
+        if dropped > 0 {
+            self.store.apply(batch)?;
+        }
+        Ok(dropped)
     }
 
     /// The settings.

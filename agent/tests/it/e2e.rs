@@ -280,3 +280,42 @@ async fn claim_page_and_qr_codes() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+/// A used nonce's row is kept while the nonce could still be presented, and dropped by the
+/// sweeper once the nonce has expired (its seal refuses it from then on), so the table does not
+/// grow by one row per issuance forever.
+#[tokio::test]
+async fn used_nonces_are_swept_once_expired() {
+    let server = start().await;
+    let (_, offer) = server.setup("acme").await;
+    let access = server.access_token("acme", &offer).await;
+    let nonce = server.nonce("acme").await;
+    let jwt = proof(&holder_key(), &server.issuer("acme"), &nonce, server.now());
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt.clone()]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    assert_eq!(
+        server.service.sweep_used_nonces(100).unwrap(),
+        0,
+        "still live"
+    );
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt.clone()]))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_nonce"),
+        "{body}"
+    );
+
+    server.clock.advance(301);
+    assert_eq!(server.service.sweep_used_nonces(100).unwrap(), 1);
+    assert_eq!(server.service.sweep_used_nonces(100).unwrap(), 0);
+    // Swept, and still refused: the nonce has expired.
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!(status, 400, "{body}");
+}
