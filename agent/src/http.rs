@@ -50,8 +50,14 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/issuers/{slug}/notification", post(notification))
         .route("/issuers/{slug}/did.json", get(did_document))
         .route("/issuers/{slug}/claim/{offer_id}", get(claim_page))
-        .route("/issuers/{slug}/claim/{offer_id}/qr.svg", get(claim_qr_svg))
-        .route("/issuers/{slug}/claim/{offer_id}/qr.png", get(claim_qr_png));
+        .route(
+            "/issuers/{slug}/claim/{offer_id}/qr.svg",
+            get(|s, p| claim_qr(s, p, crate::qr::QrImage::Svg)),
+        )
+        .route(
+            "/issuers/{slug}/claim/{offer_id}/qr.png",
+            get(|s, p| claim_qr(s, p, crate::qr::QrImage::Png)),
+        );
     let admin = Router::new()
         .route(
             "/admin/institutions",
@@ -298,36 +304,14 @@ async fn claim_offer_url(
     view.offer_url.ok_or(ProtocolError::NotFound)
 }
 
-async fn claim_qr_svg(
+async fn claim_qr(
     State(s): State<AppState>,
     Path((slug, offer_id)): Path<(String, String)>,
+    image: crate::qr::QrImage,
 ) -> Result<Response, ProtocolError> {
     let url = claim_offer_url(&s, slug, offer_id).await?;
-    let svg = crate::qr::svg(&url).map_err(|e| ProtocolError::Issuance(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        svg,
-    )
-        .into_response())
-}
-
-async fn claim_qr_png(
-    State(s): State<AppState>,
-    Path((slug, offer_id)): Path<(String, String)>,
-) -> Result<Response, ProtocolError> {
-    let url = claim_offer_url(&s, slug, offer_id).await?;
-    let png = crate::qr::png(&url).map_err(|e| ProtocolError::Issuance(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/png"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        png,
-    )
-        .into_response())
+    crate::qr::http_response(&url, image, "no-store")
+        .map_err(|e| ProtocolError::Issuance(e.to_string()))
 }
 
 // ------------------------------------------------------------------ admin

@@ -17,6 +17,37 @@ pub fn png(text: &str) -> Result<Vec<u8>, QrError> {
     rosette_qr::png(text, 320)
 }
 
+/// Which image of a QR code a route serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QrImage {
+    /// `image/svg+xml`.
+    Svg,
+    /// `image/png`.
+    Png,
+}
+
+/// The HTTP response carrying the QR code of `text` as `image`, with `cache_control`.
+pub(crate) fn http_response(
+    text: &str,
+    image: QrImage,
+    cache_control: &'static str,
+) -> Result<axum::response::Response, QrError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (content_type, body) = match image {
+        QrImage::Svg => ("image/svg+xml", svg(text)?.into_bytes()),
+        QrImage::Png => ("image/png", png(text)?),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, cache_control),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

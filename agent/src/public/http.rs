@@ -25,8 +25,14 @@ pub fn router(public: Arc<PublicService>) -> Router {
         .route("/issuers/{slug}/public-badges", post(publish))
         .route("/issuers/{slug}/public-badges/withdraw", post(withdraw))
         .route("/issuers/{slug}/badges/{id}", get(badge_page))
-        .route("/issuers/{slug}/badges/{id}/qr.png", get(qr_png))
-        .route("/issuers/{slug}/badges/{id}/qr.svg", get(qr_svg))
+        .route(
+            "/issuers/{slug}/badges/{id}/qr.png",
+            get(|s, p| qr(s, p, crate::qr::QrImage::Png)),
+        )
+        .route(
+            "/issuers/{slug}/badges/{id}/qr.svg",
+            get(|s, p| qr(s, p, crate::qr::QrImage::Svg)),
+        )
         .route("/issuers/{slug}/badges/{id}/image", get(image))
         .layer(DefaultBodyLimit::max(crate::http::BODY_LIMIT));
     let verify = Router::new()
@@ -153,26 +159,17 @@ async fn page_url(s: &AppState, slug: &str, id: &str) -> Result<Option<String>, 
     Ok(exists.then(|| s.page_url(slug, id)))
 }
 
-async fn qr_png(
+async fn qr(
     State(s): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
+    image: crate::qr::QrImage,
 ) -> Result<Response, PublishError> {
     let Some(url) = page_url(&s, &slug, &id).await? else {
         return Ok(html(StatusCode::NOT_FOUND, pages::not_found()));
     };
-    let png = crate::qr::png(&url).map_err(|e| PublishError::Internal(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
-}
-
-async fn qr_svg(
-    State(s): State<AppState>,
-    Path((slug, id)): Path<(String, String)>,
-) -> Result<Response, PublishError> {
-    let Some(url) = page_url(&s, &slug, &id).await? else {
-        return Ok(html(StatusCode::NOT_FOUND, pages::not_found()));
-    };
-    let svg = crate::qr::svg(&url).map_err(|e| PublishError::Internal(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+    // The page's URL is public and stable: caches may keep its QR code.
+    crate::qr::http_response(&url, image, "public, max-age=3600")
+        .map_err(|e| PublishError::Internal(e.to_string()))
 }
 
 async fn image(

@@ -48,11 +48,11 @@ pub fn router(verifier: Arc<VerifierService>) -> Router {
         )
         .route(
             "/verifiers/{slug}/present/{transaction_id}/qr.svg",
-            get(qr_svg),
+            get(|s, p| qr(s, p, crate::qr::QrImage::Svg)),
         )
         .route(
             "/verifiers/{slug}/present/{transaction_id}/qr.png",
-            get(qr_png),
+            get(|s, p| qr(s, p, crate::qr::QrImage::Png)),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(verifier)
@@ -256,24 +256,12 @@ async fn present_page(
     }
 }
 
-async fn qr_svg(
+async fn qr(
     State(s): State<AppState>,
     Path((slug, transaction_id)): Path<(String, String)>,
+    image: crate::qr::QrImage,
 ) -> Result<Response, VerifierError> {
     let url = blocking(&s, move |s| s.pending_request_url(&slug, &transaction_id)).await?;
-    let svg = crate::qr::svg(&url).map_err(|e| VerifierError::Internal(e.to_string()))?;
-    Ok(no_store(
-        ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
-    ))
-}
-
-async fn qr_png(
-    State(s): State<AppState>,
-    Path((slug, transaction_id)): Path<(String, String)>,
-) -> Result<Response, VerifierError> {
-    let url = blocking(&s, move |s| s.pending_request_url(&slug, &transaction_id)).await?;
-    let png = crate::qr::png(&url).map_err(|e| VerifierError::Internal(e.to_string()))?;
-    Ok(no_store(
-        ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
-    ))
+    crate::qr::http_response(&url, image, "no-store")
+        .map_err(|e| VerifierError::Internal(e.to_string()))
 }
