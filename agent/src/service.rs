@@ -1628,7 +1628,9 @@ impl Service {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
-            let (entry, status_row) = self.status.entry_for(self, slug, &credential_id)?;
+            let (entry, status_row) =
+                self.status
+                    .entry_for(self, slug, &credential_id, offer.reissue_of.is_some())?;
             prepared["credentialStatus"] = entry;
             status_rows.push(status_row);
             let signed = signer

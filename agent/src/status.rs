@@ -215,6 +215,7 @@ impl StatusState {
         service: &Service,
         slug: &str,
         credential_id: &str,
+        reissue: bool,
     ) -> Result<(Value, CredentialStatusRow), ProtocolError> {
         let purpose = purpose_of(service, slug)?;
         let (number, index) = {
@@ -239,10 +240,15 @@ impl StatusState {
                 .ok_or_else(|| ProtocolError::Issuance("no status index reserved".into()))?;
             (pool.number, index)
         };
-        // A re-issue (same id): remember where the earlier copies' bits are.
-        let earlier = match Repo::<CredentialStatusRow>::new(Arc::clone(service.store()))
-            .get(&scoped_key(slug, credential_id))?
-        {
+        // A re-issue (same id): remember where the earlier copies' bits are. Only re-issue
+        // offers look, so ordinary issuance does no extra read.
+        let previous = if reissue {
+            Repo::<CredentialStatusRow>::new(Arc::clone(service.store()))
+                .get(&scoped_key(slug, credential_id))?
+        } else {
+            None
+        };
+        let earlier = match previous {
             Some(previous) => {
                 let mut earlier = previous.earlier.clone();
                 earlier.push(StatusPosition {
