@@ -112,6 +112,7 @@ pub fn router(service: Arc<Service>) -> Router {
             )
         })
         .with_state(Arc::clone(&service))
+        .merge(crate::ui::router())
         .merge(crate::status::router(Arc::clone(&service)))
         .merge(crate::public::http::router(Arc::new(
             crate::public::PublicService::new(Arc::clone(&service)),
@@ -289,7 +290,7 @@ async fn claim_page(
             (status, Html(crate::pages::claim(&view, &id))).into_response()
         }
         Err(ProtocolError::NotFound) => {
-            (StatusCode::NOT_FOUND, Html(crate::pages::not_found())).into_response()
+            crate::ui::render(StatusCode::NOT_FOUND, &crate::pages::OfferNotFound)
         }
         Err(e) => e.into_response(),
     }

@@ -15,6 +15,7 @@ mod records;
 pub mod server;
 pub mod service;
 pub mod status;
+mod ui;
 pub mod verifier;
 
 pub use records::DidMethod;

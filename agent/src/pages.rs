@@ -84,9 +84,6 @@ pub(crate) fn claim(view: &ClaimView, offer_id: &str) -> String {
 }
 
 /// The page for an unknown offer.
-pub(crate) fn not_found() -> String {
-    page(
-        "Offer not found",
-        "<h1>Offer not found</h1><p>Check the link you received.</p>",
-    )
-}
+#[derive(askama::Template)]
+#[template(path = "offer_not_found.html")]
+pub(crate) struct OfferNotFound;
