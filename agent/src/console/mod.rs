@@ -22,13 +22,21 @@
 //! `/console/{slug}/issue`, `/console/{slug}/credentials` (+ `/action`),
 //! `/console/{slug}/settings`. The nav also links `/bulk`, `/verify` and `/templates`.
 
+mod achievements;
+mod credentials;
 pub(crate) mod csrf;
 pub(crate) mod form;
+mod issue;
 pub(crate) mod layout;
+// The crate's multipart reader lives in the private `public` module; compiled here a second
+// time rather than widening that module's visibility from outside it.
+#[allow(clippy::duplicate_mod)]
 #[path = "../public/multipart.rs"]
 mod multipart;
 pub(crate) mod pages;
+pub(crate) mod queries;
 pub(crate) mod session;
+mod settings;
 
 use std::sync::Arc;
 
@@ -49,6 +57,32 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/console/login", get(pages::login_form).post(pages::login))
         .route("/console/logout", post(pages::logout))
         .route("/console/{slug}", get(pages::dashboard))
+        .route("/console/{slug}/achievements", get(achievements::list))
+        .route(
+            "/console/{slug}/achievements/new",
+            get(achievements::new_form).post(achievements::create),
+        )
+        .route(
+            "/console/{slug}/achievements/{id}/edit",
+            get(achievements::edit_form).post(achievements::update),
+        )
+        .route(
+            "/console/{slug}/achievements/{id}/archive",
+            post(achievements::archive),
+        )
+        .route(
+            "/console/{slug}/issue",
+            get(issue::issue_form).post(issue::issue),
+        )
+        .route("/console/{slug}/credentials", get(credentials::list))
+        .route(
+            "/console/{slug}/credentials/action",
+            post(credentials::action),
+        )
+        .route(
+            "/console/{slug}/settings",
+            get(settings::show).post(settings::save),
+        )
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&service),
             csrf::same_origin,

@@ -1,4 +1,4 @@
-//! Console page handlers: sign-in, sign-out and the dashboard.
+//! Console page handlers: sign-in, sign-out and the dashboard; shared page helpers.
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::csrf;
 use super::form::Form;
 use super::layout::{ConsoleLayout, Section};
+use super::queries::{self, DashboardData};
 use super::session::{self, StaffSession};
 use crate::error::AdminError;
 use crate::service::Service;
@@ -192,14 +193,27 @@ pub(crate) async fn logout(
 #[template(path = "console/dashboard.html")]
 struct Dashboard {
     layout: ConsoleLayout,
+    data: DashboardData,
 }
 
 /// `GET /console/{slug}`.
-pub(crate) async fn dashboard(session: StaffSession) -> Response {
-    page(
-        StatusCode::OK,
-        &Dashboard {
-            layout: session.layout(Section::Dashboard),
-        },
-    )
+pub(crate) async fn dashboard(
+    State(service): State<Arc<Service>>,
+    session: StaffSession,
+) -> Response {
+    let slug = session.slug.clone();
+    let data = {
+        let shared = Arc::clone(&service);
+        blocking(&service, move |_| queries::dashboard(&shared, &slug)).await
+    };
+    match data {
+        Ok(data) => page(
+            StatusCode::OK,
+            &Dashboard {
+                layout: session.layout(Section::Dashboard),
+                data,
+            },
+        ),
+        Err(e) => error_page(&e),
+    }
 }
