@@ -478,9 +478,12 @@ async fn cross_origin_form_post() {
     };
     for (origin, site) in [
         (Some("https://evil.example"), None),
-        (Some("null"), None),
+        (Some("https://evil.example"), Some("same-origin")),
         (Some("http://127.0.0.1:1"), None),
         (None, Some("cross-site")),
+        (None, Some("same-site")),
+        // A sandboxed or no-referrer page sends `null`: the fetch metadata decides.
+        (Some("null"), Some("cross-site")),
     ] {
         let r = post(origin, site).await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{origin:?} {site:?}");
@@ -502,6 +505,10 @@ async fn cross_origin_form_post() {
     let r = post(Some(own), Some("same-origin")).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(offer_count(&server, "uni-a", &token).await, offers + 1);
+    // What Chromium sends from our own no-referrer pages: `Origin: null`, same-origin.
+    let r = post(Some("null"), Some("same-origin")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(offer_count(&server, "uni-a", &token).await, offers + 2);
 }
 
 #[tokio::test]
@@ -1120,4 +1127,81 @@ async fn console_junk_input_never_500s() {
     // Still only the one achievement; nothing issued.
     assert_eq!(achievement_names(&server, "uni-a", &token).await.len(), 1);
     assert_eq!(offer_count(&server, "uni-a", &token).await, 0);
+}
+
+/// How long the console's heaviest pages take with 1,000 offers (500 claimed): printed, and
+/// bounded generously so a quadratic slip fails. Measure with
+/// `cargo test -p rosette-agent --test it console_pages_at_scale -- --nocapture`.
+#[tokio::test]
+async fn console_pages_at_scale() {
+    let server = start().await;
+    let token = server.institution("uni-a").await;
+    let achievement = server.achievement("uni-a", &token).await;
+    let mut offers = Vec::new();
+    for i in 0..1000 {
+        let service = std::sync::Arc::clone(&server.service);
+        let achievement = achievement.clone();
+        let offer = tokio::task::spawn_blocking(move || {
+            service
+                .create_offer(
+                    "uni-a",
+                    serde_json::from_value(json!({
+                        "achievement_id": achievement,
+                        "recipient": {"name": format!("Learner {i:04}"), "email": format!("l{i}@example.org")},
+                        "pin": false
+                    }))
+                    .unwrap(),
+                )
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        offers.push(offer);
+    }
+    for offer in offers.iter().take(500) {
+        let object = json!({"offer_url": offer.offer_url});
+        let access = server.access_token("uni-a", &object).await;
+        let nonce = server.nonce("uni-a").await;
+        let jwt = proof(&holder_key(), &server.issuer("uni-a"), &nonce, server.now());
+        let (status, body) = server
+            .credential_request("uni-a", &access, request(LDP, vec![jwt]))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let staff = login(&server, "uni-a", &token).await;
+    for path in [
+        "/console/uni-a",
+        "/console/uni-a/credentials",
+        "/console/uni-a/credentials?q=Learner%200999",
+        "/console/uni-a/credentials?q=l7%40example.org",
+        "/console/uni-a/credentials?state=claimed&page=20",
+    ] {
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            let (status, html) = get_page(&server, &staff.cookie, path).await;
+            best = best.min(started.elapsed());
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(html.contains("</html>"));
+        }
+        println!("{path}: {:.1} ms (best of 3)", best.as_secs_f64() * 1000.0);
+        assert!(best < std::time::Duration::from_secs(3), "{path}: {best:?}");
+    }
+    let (_, html) = get_page(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/credentials?q=l7%40example.org",
+    )
+    .await;
+    assert!(
+        html.contains("1 found") && html.contains("Learner 0007"),
+        "{html}"
+    );
+    let (_, html) = get_page(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/credentials?state=claimed",
+    )
+    .await;
+    assert!(html.contains("500 found") && html.contains("Page 1 of 20"));
 }
