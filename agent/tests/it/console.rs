@@ -703,6 +703,23 @@ async fn idle_session_expires_and_redirects_to_login() {
         .get_json("/issuers/uni-a/admin/status/settings", &token)
         .await;
     assert_eq!(purpose["status_purpose"], "revocation");
+    // Idle sessions nobody signed out of are dropped by later sign-ins.
+    let sessions = || {
+        server
+            .service
+            .store()
+            .len(rosette_storage::Table::new("console_sessions"))
+            .unwrap()
+    };
+    for _ in 0..20 {
+        login_response(&server, "uni-a", &token).await;
+    }
+    server.clock.advance(9 * 3600);
+    let before = sessions();
+    for _ in 0..20 {
+        login_response(&server, "uni-a", &token).await;
+    }
+    assert!(sessions() < before + 20, "{} then {}", before, sessions());
 }
 
 #[tokio::test]
