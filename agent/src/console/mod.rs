@@ -85,7 +85,9 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route(
             "/console/{slug}/settings",
             get(settings::show).post(settings::save),
-        );
+        )
+        // Anything else under a console: sign in first, then an HTML 404 (not the API's JSON).
+        .route("/console/{slug}/{*rest}", get(pages::unknown));
     protect(routes, service)
 }
 

@@ -290,15 +290,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = Arc::<Service>::from_ref(state);
         let id = session_cookie(&parts.headers).ok_or(SessionRejection::SignIn)?;
+        // A path that is not UTF-8 names no institution of ours.
         let path_slug = RawPathParams::from_request_parts(parts, state)
             .await
-            .ok()
-            .and_then(|params| {
-                params
-                    .iter()
-                    .find(|(name, _)| *name == "slug")
-                    .map(|(_, value)| value.to_owned())
-            });
+            .map_err(|_| SessionRejection::NotFound)?
+            .iter()
+            .find(|(name, _)| *name == "slug")
+            .map(|(_, value)| value.to_owned());
         // Session lookups are single-key reads (microseconds on either store), done inline
         // like the protocol steps rather than on the blocking pool.
         let store_failed = |e: StorageError| {
