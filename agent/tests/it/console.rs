@@ -1224,3 +1224,80 @@ async fn console_pages_at_scale() {
     .await;
     assert!(html.contains("500 found") && html.contains("Page 1 of 20"));
 }
+
+async fn act(
+    server: &TestServer,
+    staff: &Staff,
+    credential: &str,
+    action: &str,
+) -> (StatusCode, String) {
+    let reason = format!("console test: {action}");
+    post_form(
+        server,
+        &staff.cookie,
+        "/console/uni-a/credentials/action",
+        &[
+            ("csrf", &staff.csrf),
+            ("credential_id", credential),
+            ("action", action),
+            ("reason", &reason),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn console_suspend_and_reinstate() {
+    let server = start().await;
+    let token = server.institution("uni-a").await;
+    let (status, _) = server
+        .http
+        .put(format!(
+            "{}/issuers/uni-a/admin/status/settings",
+            server.url
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"status_purpose": "suspension"}))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let credential = claimed_credential(&server, "uni-a", &token).await;
+    let staff = login(&server, "uni-a", &token).await;
+    let row = |html: &str| {
+        let at = html
+            .find(&format!("data-credential=\"{credential}\""))
+            .unwrap();
+        html[at..].split("</tr>").next().unwrap().to_owned()
+    };
+    let path = format!("/console/uni-a/credentials?q={credential}");
+    let (_, html) = get_page(&server, &staff.cookie, &path).await;
+    let line = row(&html);
+    assert!(line.contains("value=\"suspend\"") && line.contains("value=\"revoke\""));
+    assert!(!line.contains("value=\"reinstate\""));
+    let (status, _) = act(&server, &staff, &credential, "suspend").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = get_page(&server, &staff.cookie, &path).await;
+    let line = row(&html);
+    assert!(line.contains("data-state=\"suspended\"") && line.contains("value=\"reinstate\""));
+    assert!(line.contains("console test: suspend"));
+    let (status, _) = act(&server, &staff, &credential, "reinstate").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = get_page(&server, &staff.cookie, &path).await;
+    assert!(row(&html).contains("data-state=\"claimed\""));
+    let (_, html) = get_page(&server, &staff.cookie, &format!("{path}&notice=reinstated")).await;
+    assert!(html.contains("The credential was reinstated."));
+    // Both changes are logged (the fixed clock gives them the same second, so no order).
+    let mut actions: Vec<String> = status_changes(&server, "uni-a", &token)
+        .await
+        .iter()
+        .map(|c| c["action"].as_str().unwrap().to_owned())
+        .collect();
+    actions.sort();
+    assert_eq!(actions, ["reinstate", "suspend"]);
+    // Reinstating an active credential: the status service's refusal, as a page.
+    let (status, html) = act(&server, &staff, &credential, "reinstate").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("not suspended"), "{html}");
+}
