@@ -114,6 +114,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(Arc::clone(&service))
         .merge(crate::ui::router())
         .merge(crate::status::router(Arc::clone(&service)))
+        .merge(crate::console::router(Arc::clone(&service)))
         .merge(crate::public::http::router(Arc::new(
             crate::public::PublicService::new(Arc::clone(&service)),
         )))

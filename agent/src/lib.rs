@@ -6,6 +6,7 @@
 //! [`server`] runs `rosette-agent serve`.
 
 pub mod config;
+mod console;
 pub mod error;
 pub mod http;
 mod pages;

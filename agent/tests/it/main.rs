@@ -8,6 +8,7 @@ mod admin;
 mod attacks;
 mod binary;
 mod common;
+mod console;
 mod e2e;
 mod lifecycle;
 mod public;
