@@ -76,6 +76,7 @@ pub fn router(service: Arc<Service>) -> Router {
             "/issuers/{slug}/admin/achievements/{id}/archive",
             post(archive_achievement),
         )
+        .route("/issuers/{slug}/admin/institution", put(update_institution))
         .route(
             "/issuers/{slug}/admin/offers",
             post(create_offer).get(list_offers),
@@ -429,6 +430,22 @@ async fn update_achievement(
     let updated = blocking(&s, move |s| {
         scoped(s, auth.as_deref(), &slug)?;
         s.update_achievement(&slug, &id, admin_json(&body)?)
+    })
+    .await?;
+    Ok(axum::Json(updated).into_response())
+}
+
+async fn update_institution(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AdminError> {
+    let auth = authorization(&headers);
+    let body = admin_body(body)?;
+    let updated = blocking(&s, move |s| {
+        scoped(s, auth.as_deref(), &slug)?;
+        s.update_institution_display(&slug, admin_json(&body)?)
     })
     .await?;
     Ok(axum::Json(updated).into_response())

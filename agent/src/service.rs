@@ -131,6 +131,21 @@ pub struct NewInstitution {
     pub did_method: Option<DidMethod>,
 }
 
+/// `PUT B/admin/institution` body: how the institution presents itself (issuer metadata
+/// `display`, the `issuer` of new credentials, the pages).
+#[derive(Debug, Deserialize)]
+pub struct InstitutionDisplay {
+    /// Display name (1 to 200 characters).
+    pub name: String,
+    /// Home page, `https://` or `http://`; absent or empty: none.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Logo: an `https://` URL or a `data:image/…;base64,` URI of at most 256 KiB; absent or
+    /// empty: none.
+    #[serde(default)]
+    pub logo: Option<String>,
+}
+
 /// The answer to creating an institution (the admin token is shown only here).
 #[derive(Serialize)]
 pub struct CreatedInstitution {
@@ -285,8 +300,8 @@ pub(crate) struct ClaimView {
 }
 
 /// What the protocol endpoints need of an institution, built once per slug: its row, its
-/// issuer metadata and the proof algorithms per configuration. Institutions never change
-/// after creation, so the cache needs no invalidation beyond "absent until created".
+/// issuer metadata and the proof algorithms per configuration. Dropped from the cache when the
+/// institution's display changes ([`Service::update_institution_display`]).
 #[derive(Debug)]
 struct IssuerContext {
     inst: InstitutionRow,
@@ -309,6 +324,9 @@ pub struct Service {
     // Private cache of institutions as the protocol endpoints see them; keyed by slug,
     // never serialised.
     issuers: Mutex<BTreeMap<String, Arc<IssuerContext>>>,
+    /// Bumped (under the `issuers` lock) whenever an institution row changes, so that a context
+    /// built from a row read before the change is not cached after it.
+    issuers_generation: std::sync::atomic::AtomicU64,
     /// Status list indices reserved for issuance (see [`crate::status`]).
     pub(crate) status: crate::status::StatusState,
     /// Where the last sweep of used nonces stopped (see [`Service::sweep_used_nonces`]).
@@ -370,6 +388,7 @@ impl Service {
             nonce_key,
             signers: Mutex::new(BTreeMap::new()),
             issuers: Mutex::new(BTreeMap::new()),
+            issuers_generation: std::sync::atomic::AtomicU64::new(0),
             status: crate::status::StatusState::default(),
             nonce_sweep_after: Mutex::new(None),
         })
@@ -606,6 +625,89 @@ impl Service {
         })
     }
 
+    /// Changes how an institution presents itself. The issuer metadata and credentials issued
+    /// from now on carry the new name, web site and logo; credentials already issued keep what
+    /// was signed into them. The DID and keys do not change.
+    pub fn update_institution_display(
+        &self,
+        slug: &str,
+        display: InstitutionDisplay,
+    ) -> Result<Value, AdminError> {
+        if !valid_slug(slug) {
+            return Err(AdminError::NotFound("institution"));
+        }
+        let before = self
+            .repo::<InstitutionRow>()
+            .load(slug.as_bytes())?
+            .ok_or(AdminError::NotFound("institution"))?;
+        let mut row = InstitutionRow::clone(&before);
+        let name = display.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(AdminError::Invalid(
+                "name must be 1 to 200 characters".into(),
+            ));
+        }
+        let url = display
+            .url
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty());
+        if let Some(url) = &url
+            && !(url.len() <= 2048
+                && url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "https" | "http")))
+        {
+            return Err(AdminError::Invalid(
+                "url must be an https:// or http:// URL".into(),
+            ));
+        }
+        let logo = display
+            .logo
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty());
+        if let Some(logo) = &logo {
+            let data_image = logo.starts_with("data:image/")
+                && logo.contains(";base64,")
+                && logo.len() <= 350_000;
+            let https =
+                logo.len() <= 2048 && url::Url::parse(logo).is_ok_and(|u| u.scheme() == "https");
+            if !(data_image || https) {
+                return Err(AdminError::Invalid(
+                    "logo must be an https:// URL or a data:image/…;base64, URI of at most 256 KiB"
+                        .into(),
+                ));
+            }
+        }
+        row.name = name.to_owned();
+        row.url = url;
+        row.logo = logo;
+        let mut batch = WriteBatch::new();
+        batch.require_unchanged::<InstitutionRow>(row.key(), &before);
+        batch.put(&row)?;
+        if self.store.apply_checked(batch)?.is_err() {
+            return Err(AdminError::Conflict(
+                "the institution changed at the same time; try again".into(),
+            ));
+        }
+        self.store.flush()?;
+        {
+            let mut cache = self
+                .issuers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.issuers_generation
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            cache.remove(slug);
+        }
+        tracing::info!(slug = %row.slug, "institution display changed");
+        Ok(json!({
+            "slug": row.slug,
+            "name": row.name,
+            "url": row.url,
+            "logo": row.logo,
+            "did": row.did,
+            "issuer": self.issuer_id(&row.slug),
+        }))
+    }
+
     /// A new admin token for an existing institution (used by `--demo` on every start).
     pub fn mint_admin_token(&self, slug: &str) -> Result<String, AdminError> {
         let admin_token = random_token();
@@ -651,13 +753,21 @@ impl Service {
         {
             return Ok(Arc::clone(ctx));
         }
+        let generation = self
+            .issuers_generation
+            .load(std::sync::atomic::Ordering::Acquire);
         let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
         let ctx = Arc::new(IssuerContext {
             issuer_id: self.issuer_id(&inst.slug),
             metadata: self.metadata_for(&inst),
             inst,
         });
-        if let Ok(mut cache) = self.issuers.lock() {
+        if let Ok(mut cache) = self.issuers.lock()
+            && self
+                .issuers_generation
+                .load(std::sync::atomic::Ordering::Acquire)
+                == generation
+        {
             cache.insert(slug.to_owned(), Arc::clone(&ctx));
         }
         Ok(ctx)

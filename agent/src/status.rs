@@ -539,20 +539,28 @@ fn set_settings(
     slug: &str,
     settings: StatusSettings,
 ) -> Result<Value, AdminError> {
-    if !matches!(
-        settings.status_purpose.as_str(),
-        "revocation" | "suspension"
-    ) {
+    set_status_purpose(service, slug, &settings.status_purpose)?;
+    Ok(json!({"status_purpose": settings.status_purpose}))
+}
+
+/// Sets the status purpose (`revocation` or `suspension`) of credentials `slug` issues from now
+/// on, durably (the admin API and the console's settings page).
+pub(crate) fn set_status_purpose(
+    service: &Service,
+    slug: &str,
+    purpose: &str,
+) -> Result<(), AdminError> {
+    if !matches!(purpose, "revocation" | "suspension") {
         return Err(AdminError::Invalid(
             "status_purpose must be revocation or suspension".into(),
         ));
     }
     Repo::<StatusSettingsRow>::new(Arc::clone(service.store())).put(&StatusSettingsRow {
         slug: slug.to_owned(),
-        purpose: settings.status_purpose.clone(),
+        purpose: purpose.to_owned(),
     })?;
     service.flush()?;
-    Ok(json!({"status_purpose": settings.status_purpose}))
+    Ok(())
 }
 
 // ---------------------------------------------------------------- serving the list

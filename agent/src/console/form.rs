@@ -6,8 +6,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::multipart;
 use super::pages::message;
+use crate::public::multipart;
 
 /// Largest text field kept, in bytes; longer values are refused (not cut).
 pub(crate) const MAX_FIELD: usize = 16 * 1024;

@@ -23,7 +23,7 @@
 //! `GET|POST /console/login`, `POST /console/logout`, `GET /console/{slug}` (dashboard),
 //! `/console/{slug}/achievements` (+ `/new`, `/{id}/edit`, `/{id}/archive`),
 //! `/console/{slug}/issue`, `/console/{slug}/credentials` (+ `/action`),
-//! `/console/{slug}/settings`. The nav also links `/bulk`, `/verify` and `/templates`.
+//! `/console/{slug}/settings` (+ `/display`). The nav also links `/bulk`, `/verify` and `/templates`.
 
 mod achievements;
 mod credentials;
@@ -31,11 +31,6 @@ pub(crate) mod csrf;
 pub(crate) mod form;
 mod issue;
 pub(crate) mod layout;
-// The crate's multipart reader lives in the private `public` module; compiled here a second
-// time rather than widening that module's visibility from outside it.
-#[allow(clippy::duplicate_mod)]
-#[path = "../public/multipart.rs"]
-mod multipart;
 pub(crate) mod pages;
 pub(crate) mod queries;
 pub(crate) mod session;
@@ -85,6 +80,10 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route(
             "/console/{slug}/settings",
             get(settings::show).post(settings::save),
+        )
+        .route(
+            "/console/{slug}/settings/display",
+            axum::routing::post(settings::save_display),
         )
         // Anything else under a console: sign in first, then an HTML 404 (not the API's JSON).
         .route("/console/{slug}/{*rest}", get(pages::unknown));

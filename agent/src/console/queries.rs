@@ -365,26 +365,6 @@ pub(crate) fn status_purpose(service: &Service, slug: &str) -> Result<String, St
         .map_or_else(|| "revocation".to_owned(), |r| r.purpose.clone()))
 }
 
-/// Sets the status purpose of new credentials (what `PUT …/admin/status/settings` does),
-/// durably.
-pub(crate) fn set_status_purpose(
-    service: &Service,
-    slug: &str,
-    purpose: &str,
-) -> Result<(), AdminError> {
-    if !matches!(purpose, "revocation" | "suspension") {
-        return Err(AdminError::Invalid(
-            "the status purpose must be revocation or suspension".into(),
-        ));
-    }
-    Repo::<StatusSettingsRow>::new(Arc::clone(service.store())).put(&StatusSettingsRow {
-        slug: slug.to_owned(),
-        purpose: purpose.to_owned(),
-    })?;
-    service.flush()?;
-    Ok(())
-}
-
 /// An achievement of `slug`.
 pub(crate) fn achievement(
     service: &Service,

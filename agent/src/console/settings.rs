@@ -1,5 +1,5 @@
-//! Institution settings: what the agent knows of the institution (read-only: name, web site,
-//! logo, DID and its verification method) and the status purpose of new credentials.
+//! Institution settings: its display (name, web site, logo: editable), its DID and verification
+//! method (read-only) and the status purpose of new credentials.
 
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ use crate::service::Service;
 struct Settings {
     layout: ConsoleLayout,
     notice: Option<&'static str>,
+    error: Option<String>,
     name: String,
     url: Option<String>,
     logo: Option<String>,
@@ -43,8 +44,17 @@ pub(crate) async fn show(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let notice = (raw.as_deref() == Some("saved=1")).then_some("Saved.");
+    settings_page(&service, session, notice, None).await
+}
+
+async fn settings_page(
+    service: &Arc<Service>,
+    session: StaffSession,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Response {
     let slug = session.slug.clone();
-    let loaded = blocking(&service, move |s| {
+    let loaded = blocking(service, move |s| {
         let inst = s
             .institution(&slug)?
             .ok_or(AdminError::NotFound("institution"))?;
@@ -58,10 +68,15 @@ pub(crate) async fn show(
     .await;
     match loaded {
         Ok((inst, verification_method, purpose, issuer)) => page(
-            StatusCode::OK,
+            if error.is_some() {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            },
             &Settings {
                 layout: session.layout(Section::Settings),
                 notice,
+                error,
                 name: inst.name.clone(),
                 // Shown as links and images only when they cannot pull in script or leave the page.
                 url: inst
@@ -108,12 +123,62 @@ pub(crate) async fn save(
     let slug = session.slug.clone();
     let purpose = form.text("status_purpose").unwrap_or_default().to_owned();
     match blocking(&service, move |s| {
-        queries::set_status_purpose(s, &slug, &purpose)
+        crate::status::set_status_purpose(s, &slug, &purpose)
     })
     .await
     {
         Ok(()) => {
             Redirect::to(&format!("/console/{}/settings?saved=1", session.slug)).into_response()
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+/// `POST /console/{slug}/settings/display`: `name`, `url`, `logo` (file upload; kept when none
+/// is sent) and `remove_logo`.
+pub(crate) async fn save_display(
+    State(service): State<Arc<Service>>,
+    session: StaffSession,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let form = match Form::read(&headers, body) {
+        Ok(form) => form,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(refused) = csrf::verify(&session, form.csrf()) {
+        return refused.into_response();
+    }
+    let new_logo = match form.file("logo").map(super::achievements::image_data_uri) {
+        None => None,
+        Some(Ok(uri)) => Some(uri),
+        Some(Err(message)) => return settings_page(&service, session, None, Some(message)).await,
+    };
+    let remove_logo = form.text("remove_logo").is_some();
+    let name = form.text("name").unwrap_or_default().to_owned();
+    let url = form.text("url").map(str::to_owned);
+    let slug = session.slug.clone();
+    let saved = blocking(&service, move |s| {
+        let current = s
+            .institution(&slug)?
+            .ok_or(AdminError::NotFound("institution"))?;
+        let logo = match (new_logo, remove_logo) {
+            (Some(uri), _) => Some(uri),
+            (None, true) => None,
+            (None, false) => current.logo,
+        };
+        s.update_institution_display(
+            &slug,
+            crate::service::InstitutionDisplay { name, url, logo },
+        )
+    })
+    .await;
+    match saved {
+        Ok(_) => {
+            Redirect::to(&format!("/console/{}/settings?saved=1", session.slug)).into_response()
+        }
+        Err(AdminError::Invalid(message)) => {
+            settings_page(&service, session, None, Some(message)).await
         }
         Err(e) => error_page(&e),
     }

@@ -10,7 +10,7 @@
 //! stores nothing. [`PublicService`] holds the logic (no HTTP); [`http::router`] maps it.
 
 pub mod http;
-mod multipart;
+pub(crate) mod multipart;
 mod pages;
 mod records;
 

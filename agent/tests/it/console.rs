@@ -1301,3 +1301,129 @@ async fn console_suspend_and_reinstate() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("not suspended"), "{html}");
 }
+
+async fn issuer_display_name(server: &TestServer, slug: &str) -> String {
+    let metadata: Value = reqwest::get(format!(
+        "{}/.well-known/openid-credential-issuer/issuers/{slug}",
+        server.url
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    metadata["display"][0]["name"]
+        .as_str()
+        .expect("display name in the issuer metadata")
+        .to_owned()
+}
+
+/// The settings page changes the institution's display: the issuer metadata (served from the
+/// agent's institution cache) shows the new name at once; a bad logo or URL is refused with
+/// the form shown again; without the CSRF token nothing changes; another institution's staff
+/// cannot change it, through the console or the admin API.
+#[tokio::test]
+async fn console_settings_change_the_institution_display() {
+    let server = start().await;
+    let token = server.institution("uni-a").await;
+    let other = server.institution("uni-b").await;
+    let before = issuer_display_name(&server, "uni-a").await;
+    let staff = login(&server, "uni-a", &token).await;
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"8\" height=\"8\"/>";
+
+    let (status, _) = post_multipart(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/settings/display",
+        multipart(&[("name", "No token")], &[]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(issuer_display_name(&server, "uni-a").await, before);
+
+    let (status, html) = post_multipart(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/settings/display",
+        multipart(
+            &[
+                ("csrf", &staff.csrf),
+                ("name", "Harbour College of Arts"),
+                ("url", "javascript:alert(1)"),
+            ],
+            &[],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("url must be an https:// or http:// URL"));
+    let (status, html) = post_multipart(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/settings/display",
+        multipart(
+            &[("csrf", &staff.csrf), ("name", "Harbour College of Arts")],
+            &[("logo", "logo.txt", b"not an image")],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert_eq!(issuer_display_name(&server, "uni-a").await, before);
+
+    let (status, html) = post_multipart(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/settings/display",
+        multipart(
+            &[
+                ("csrf", &staff.csrf),
+                ("name", "Harbour College of Arts"),
+                ("url", "https://harbour.example"),
+            ],
+            &[("logo", "logo.svg", svg)],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    assert_eq!(
+        issuer_display_name(&server, "uni-a").await,
+        "Harbour College of Arts"
+    );
+    let (_, page) = get_page(&server, &staff.cookie, "/console/uni-a/settings").await;
+    assert!(page.contains("value=\"Harbour College of Arts\""));
+    assert!(page.contains("data:image/svg+xml;base64,"));
+
+    // Another institution: its console session cannot post here, its token cannot use the API.
+    let staff_b = login(&server, "uni-b", &other).await;
+    let (status, _) = post_multipart(
+        &server,
+        &staff_b.cookie,
+        "/console/uni-a/settings/display",
+        multipart(&[("csrf", &staff_b.csrf), ("name", "Taken over")], &[]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let r = reqwest::Client::new()
+        .put(format!("{}/issuers/uni-a/admin/institution", server.url))
+        .bearer_auth(&other)
+        .json(&json!({"name": "Taken over"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Its own token can, through the API.
+    let r = reqwest::Client::new()
+        .put(format!("{}/issuers/uni-a/admin/institution", server.url))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Harbour College", "logo": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["logo"], Value::Null);
+    assert_eq!(
+        issuer_display_name(&server, "uni-a").await,
+        "Harbour College"
+    );
+}
