@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -281,14 +281,7 @@ async fn claim_page(
 ) -> Response {
     let id = offer_id.clone();
     match blocking(&s, move |s| s.claim_view(&slug, &offer_id)).await {
-        Ok(view) => {
-            let status = if view.offer_url.is_some() {
-                StatusCode::OK
-            } else {
-                StatusCode::GONE
-            };
-            (status, Html(crate::pages::claim(&view, &id))).into_response()
-        }
+        Ok(view) => crate::pages::claim(&view, &id),
         Err(ProtocolError::NotFound) => {
             crate::ui::render(StatusCode::NOT_FOUND, &crate::pages::OfferNotFound)
         }
