@@ -112,6 +112,9 @@ pub fn router(service: Arc<Service>) -> Router {
             )
         })
         .with_state(Arc::clone(&service))
+        .merge(crate::bulk::router(Arc::new(crate::bulk::BulkJobs::new(
+            Arc::clone(&service),
+        ))))
         .merge(crate::ui::router())
         .merge(crate::status::router(Arc::clone(&service)))
         .merge(crate::public::http::router(Arc::new(

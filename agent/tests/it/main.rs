@@ -7,6 +7,7 @@
 mod admin;
 mod attacks;
 mod binary;
+mod bulk;
 mod common;
 mod e2e;
 mod lifecycle;

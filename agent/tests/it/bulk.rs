@@ -1,0 +1,199 @@
+//! Bulk issue jobs: `POST /issuers/{slug}/admin/offers/bulk-jobs` starts one, `GET …/{id}`
+//! reports its progress, then the per-row result.
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// Lines (1-based, the header is line 1) of the three bad rows in [`thousand_rows`].
+pub const BAD_LINES: [usize; 3] = [101, 502, 903];
+
+/// A 1,000-row upload for `achievement` with three bad rows: a wrong field count (line 101),
+/// an unknown achievement (line 502) and a bad pin value (line 903).
+pub fn thousand_rows(achievement: &str) -> String {
+    let mut csv = String::from("name,email,achievement_id,pin\n");
+    for row in 1..=1000 {
+        let line = row + 1;
+        let text = match line {
+            101 => format!("Learner {row},learner{row}@example.org\n"),
+            502 => format!("Learner {row},learner{row}@example.org,no-such-achievement,yes\n"),
+            903 => format!("Learner {row},learner{row}@example.org,{achievement},perhaps\n"),
+            _ => format!("Learner {row},learner{row}@example.org,{achievement},yes\n"),
+        };
+        csv.push_str(&text);
+    }
+    csv
+}
+
+async fn post_csv(server: &TestServer, slug: &str, token: &str, csv: &str) -> (u16, Value) {
+    let r = server
+        .http
+        .post(format!("{}/admin/offers/bulk-jobs", server.issuer(slug)))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn thousand_rows_three_bad_progress_then_report() {
+    let server = start().await;
+    let token = server.institution("acme").await;
+    let achievement = server.achievement("acme", &token).await;
+    let (status, started) = post_csv(&server, "acme", &token, &thousand_rows(&achievement)).await;
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(started["total_rows"], 1000);
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    let path = format!("/issuers/acme/admin/offers/bulk-jobs/{id}");
+
+    // Poll while it runs; remember every progress value seen before the end.
+    let mut seen_running = Vec::new();
+    let done = loop {
+        let (status, progress) = server.get_json(&path, &token).await;
+        assert_eq!(status, 200, "{progress}");
+        assert_eq!(progress["total_rows"], 1000);
+        if progress["done"] == true {
+            break progress;
+        }
+        assert_eq!(progress["state"], "running");
+        assert!(progress.get("created").is_none(), "results only once done");
+        seen_running.push(progress["processed"].as_u64().unwrap());
+        tokio::task::yield_now().await;
+    };
+    assert!(
+        seen_running.iter().any(|&p| p < 1000),
+        "no progress below the total was seen while running: {seen_running:?}"
+    );
+    assert!(
+        seen_running.windows(2).all(|w| w[0] <= w[1]),
+        "progress only grows: {seen_running:?}"
+    );
+    assert_eq!(done["state"], "done");
+    assert_eq!(done["processed"], 1000);
+    assert_eq!(done["created_count"], 997);
+    assert!(done["finished_at"].is_string());
+    let errors = done["errors"].as_array().unwrap();
+    let lines: Vec<u64> = errors.iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, BAD_LINES.map(|l| l as u64));
+    assert_eq!(errors[0]["message"], "expected 4 fields, found 2");
+    assert_eq!(errors[1]["message"], "achievement not found");
+    assert!(errors[2]["message"].as_str().unwrap().contains("perhaps"));
+    let created = done["created"].as_array().unwrap();
+    assert_eq!(created.len(), 997);
+    assert_eq!(created[0]["line"], 2);
+    assert!(
+        created[0]["claim_page"]
+            .as_str()
+            .unwrap()
+            .contains("/claim/")
+    );
+    assert_eq!(created[0]["tx_code"].as_str().unwrap().len(), 6);
+
+    // Every created offer is really there.
+    let mut listed = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = cursor
+            .as_ref()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
+        let (_, page) = server
+            .get_json(&format!("/issuers/acme/admin/offers?limit=500{q}"), &token)
+            .await;
+        listed += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(listed, 997);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn jobs_are_per_institution_and_junk_is_refused() {
+    let server = start().await;
+    let acme = server.institution("acme").await;
+    let other = server.institution("other").await;
+    let achievement = server.achievement("acme", &acme).await;
+    let csv = format!("name,email,achievement_id\nAda,ada@example.org,{achievement}\n");
+    let (status, started) = post_csv(&server, "acme", &acme, &csv).await;
+    assert_eq!(status, 202, "{started}");
+    let id = started["job_id"].as_str().unwrap();
+
+    // Another institution's token, on either path, and the operator elsewhere: not found.
+    let (status, _) = server
+        .get_json(
+            &format!("/issuers/acme/admin/offers/bulk-jobs/{id}"),
+            &other,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = server
+        .get_json(
+            &format!("/issuers/other/admin/offers/bulk-jobs/{id}"),
+            &other,
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = server
+        .get_json(
+            &format!("/issuers/other/admin/offers/bulk-jobs/{id}"),
+            OPERATOR,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .get_json(
+            &format!("/issuers/acme/admin/offers/bulk-jobs/{id}"),
+            "wrong",
+        )
+        .await;
+    assert_eq!(status, 401);
+    let (status, _) = post_csv(&server, "acme", &other, &csv).await;
+    assert_eq!(status, 403);
+
+    // Junk: a clear 400 and no job.
+    for (junk, expect) in [
+        ("", "empty CSV"),
+        ("\u{1}\u{2}garbage;;;\n1,2,3\n", "CSV header must be"),
+        ("name,email,achievement_id\n", "no rows"),
+    ] {
+        let (status, body) = post_csv(&server, "acme", &acme, junk).await;
+        assert_eq!(status, 400, "{junk:?}: {body}");
+        assert_eq!(body["error"], "invalid_request");
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.contains(expect), "{junk:?}: {description}");
+    }
+    let r = server
+        .http
+        .post(format!("{}/admin/offers/bulk-jobs", server.issuer("acme")))
+        .bearer_auth(&acme)
+        .body(vec![0xff, 0xfe, 0x00, 0x41])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error_description"], "the CSV is not UTF-8 text");
+
+    // The job itself finished with its one offer.
+    let path = format!("/issuers/acme/admin/offers/bulk-jobs/{id}");
+    let done = loop {
+        let (_, p) = server.get_json(&path, &acme).await;
+        if p["done"] == true {
+            break p;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    assert_eq!(done["created_count"], 1, "{done}");
+    let (status, _) = server
+        .get_json("/issuers/acme/admin/offers/bulk-jobs/no-such-job", &acme)
+        .await;
+    assert_eq!(status, 404);
+    server.stop().await;
+}
