@@ -197,3 +197,147 @@ async fn jobs_are_per_institution_and_junk_is_refused() {
     assert_eq!(status, 404);
     server.stop().await;
 }
+
+/// Runs `rosette-agent import-offers` (on the blocking pool: the server runs on this runtime).
+async fn import_offers(args: Vec<String>, token: Option<&str>) -> std::process::Output {
+    let token = token.map(str::to_owned);
+    tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rosette-agent"));
+        command.arg("import-offers").args(&args);
+        command.env_remove("ROSETTE_ADMIN_TOKEN");
+        if let Some(t) = token {
+            command.env("ROSETTE_ADMIN_TOKEN", t);
+        }
+        command.output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_import_reports_bad_lines_and_exit_codes() {
+    let server = start().await;
+    let token = server.institution("acme").await;
+    let achievement = server.achievement("acme", &token).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cohort.csv");
+    std::fs::write(&file, thousand_rows(&achievement)).unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    let base = |extra: &[&str]| {
+        let mut args = vec![
+            "--url".to_owned(),
+            server.url.clone(),
+            "--institution".to_owned(),
+            "acme".to_owned(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args
+    };
+
+    // Text report: exit 2, the three lines.
+    let out = import_offers(base(&[&file]), Some(&token)).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("created 997 offers from 1000 rows"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 101: expected 4 fields, found 2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 502: achievement not found"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 903: pin must be true or false"),
+        "{stdout}"
+    );
+    // stderr is not a terminal here: no bar, one final line.
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("997 offers created, 3 rows refused"),
+        "{stderr}"
+    );
+
+    // --json: one object on stdout; the token from a file.
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let out = import_offers(
+        base(&[
+            "--json",
+            "--token-file",
+            token_file.to_str().unwrap(),
+            &file,
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["created_count"], 997);
+    let lines: Vec<u64> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, BAD_LINES.map(|l| l as u64));
+    assert_eq!(report["created"].as_array().unwrap().len(), 997);
+
+    // All rows good: exit 0.
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        format!("name,email,achievement_id\nAda,ada@example.org,{achievement}\n"),
+    )
+    .unwrap();
+    let out = import_offers(base(&[good.to_str().unwrap()]), Some(&token)).await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    // Errors: exit 1 with a message that says what is wrong.
+    let expect_error = |out: std::process::Output, needle: &str| {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{needle}: {stderr}");
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    };
+    expect_error(
+        import_offers(base(&[&file]), Some("wrong-token")).await,
+        "admin token was refused (401)",
+    );
+    expect_error(
+        import_offers(base(&[&file]), None).await,
+        "set ROSETTE_ADMIN_TOKEN or pass --token-file",
+    );
+    expect_error(
+        import_offers(base(&["/no/such/file.csv"]), Some(&token)).await,
+        "cannot read /no/such/file.csv",
+    );
+    let junk = dir.path().join("junk.csv");
+    std::fs::write(&junk, "hello;world\n1;2\n").unwrap();
+    expect_error(
+        import_offers(base(&[junk.to_str().unwrap()]), Some(&token)).await,
+        "the agent refused the file: CSV header must be name,email,achievement_id[,pin]",
+    );
+    // Nothing listens on a port just released.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    expect_error(
+        import_offers(
+            vec![
+                "--url".into(),
+                closed_url,
+                "--institution".into(),
+                "acme".into(),
+                file.clone(),
+            ],
+            Some(&token),
+        )
+        .await,
+        "connection refused",
+    );
+    server.stop().await;
+}
