@@ -4,6 +4,10 @@
 //! |---|---|---|
 //! | `POST /verifiers/{slug}/admin/presentation-requests` | admin token | create a request from a template |
 //! | `GET /verifiers/{slug}/admin/presentation-requests` | admin token | list requests and verdicts |
+//! | `POST /verifiers/{slug}/admin/templates` | admin token | store a template |
+//! | `GET /verifiers/{slug}/admin/templates` | admin token | list templates |
+//! | `DELETE /verifiers/{slug}/admin/templates/{id}` | admin token | delete a template |
+//! | `POST /verifiers/{slug}/admin/templates/{id}/requests` | admin token | a request from a template |
 //! | `GET /verifiers/{slug}/new` | browser | form that creates a request (asks for the admin token) |
 //! | `GET,POST /verifiers/{slug}/requests/{id}` | wallet | the signed request object (`request_uri`, re-fetchable) |
 //! | `POST /verifiers/{slug}/response` | wallet | `direct_post` (`response_uri`) |
@@ -23,6 +27,7 @@ use serde_json::json;
 
 use super::pages;
 use super::service::{NewPresentationRequest, VerifierError, VerifierService};
+use super::templates::{NewTemplate, VerifierTemplate};
 use crate::error::AdminError;
 use crate::service::Caller;
 
@@ -34,6 +39,18 @@ pub fn router(verifier: Arc<VerifierService>) -> Router {
         .route(
             "/verifiers/{slug}/admin/presentation-requests",
             post(create_request).get(list_requests),
+        )
+        .route(
+            "/verifiers/{slug}/admin/templates",
+            post(create_template).get(list_templates),
+        )
+        .route(
+            "/verifiers/{slug}/admin/templates/{id}",
+            axum::routing::delete(delete_template),
+        )
+        .route(
+            "/verifiers/{slug}/admin/templates/{id}/requests",
+            post(request_from_template),
         )
         .route("/verifiers/{slug}/new", get(new_request_page))
         .route(
@@ -163,6 +180,73 @@ async fn list_requests(
     .await?;
     Ok(no_store(
         axum::Json(json!({"presentation_requests": list})).into_response(),
+    ))
+}
+
+async fn create_template(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
+    let created = blocking(&s, move |s| {
+        scoped(s, token.as_deref(), &slug)?;
+        let input: NewTemplate = serde_json::from_slice(&body)
+            .map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))?;
+        s.create_template(&slug, input)
+    })
+    .await?;
+    Ok(no_store(
+        (StatusCode::CREATED, axum::Json(created.to_json())).into_response(),
+    ))
+}
+
+async fn list_templates(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let list = blocking(&s, move |s| {
+        scoped(s, token.as_deref(), &slug)?;
+        s.list_templates(&slug)
+    })
+    .await?;
+    let list: Vec<_> = list.iter().map(VerifierTemplate::to_json).collect();
+    Ok(no_store(
+        axum::Json(json!({"templates": list})).into_response(),
+    ))
+}
+
+async fn delete_template(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    blocking(&s, move |s| {
+        scoped(s, token.as_deref(), &slug)?;
+        s.delete_template(&slug, &id)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn request_from_template(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let created = blocking(&s, move |s| {
+        scoped(s, token.as_deref(), &slug)?;
+        s.request_from_template(&slug, &id)
+    })
+    .await?;
+    Ok(no_store(
+        (StatusCode::CREATED, axum::Json(created)).into_response(),
     ))
 }
 

@@ -7,8 +7,10 @@ pub mod http;
 mod pages;
 mod records;
 pub mod service;
+pub mod templates;
 
 pub use service::{
     CreatedPresentationRequest, NewPresentationRequest, PollAnswer, RequestMode, VerifierError,
     VerifierService,
 };
+pub use templates::{NewTemplate, VerifierTemplate};

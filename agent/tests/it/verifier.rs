@@ -684,3 +684,179 @@ async fn vp_expired_credential_is_refused() {
         assert_eq!(body["violation"], "credential_expired", "{config}: {body}");
     }
 }
+
+// ---- verifier templates
+
+async fn delete(server: &TestServer, path: &str, token: &str) -> u16 {
+    server
+        .http
+        .delete(format!("{}{path}", server.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn templates_create_list_delete_and_make_requests() {
+    let s = setup().await;
+    let path = "/verifiers/acme/admin/templates";
+    let (status, created) = s
+        .server
+        .post_json(
+            path,
+            &s.admin,
+            json!({
+                "name": "  Rust Practitioner (Acme)  ",
+                "achievement_id": s.achievement,
+                "trusted_issuers": [s.did],
+                "formats": ["jwt_vc_json", "jwt_vc_json"],
+                "mode": "redirect_uri",
+                "expires_in_seconds": 300
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["name"], "Rust Practitioner (Acme)");
+    assert_eq!(created["formats"], json!(["jwt_vc_json"]));
+    assert_eq!(created["mode"], "redirect_uri");
+    assert_eq!(created["version"], 1);
+    assert!(created["created_at"].is_string());
+    assert!(created.get("slug").is_none());
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, other) = s
+        .server
+        .post_json(path, &s.admin, json!({"name": "Any badge"}))
+        .await;
+    assert_eq!(status, 201, "{other}");
+
+    let (status, list) = s.server.get_json(path, &s.admin).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Any badge", "Rust Practitioner (Acme)"]);
+
+    // A request made from the template carries its fields.
+    let (status, request) = s
+        .server
+        .post_json(&format!("{path}/{id}/requests"), &s.admin, json!({}))
+        .await;
+    assert_eq!(status, 201, "{request}");
+    assert!(
+        request["request_url"]
+            .as_str()
+            .unwrap()
+            .contains("client_id=redirect_uri%3A")
+    );
+    assert_eq!(
+        request["dcql_query"]["credentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let (_, listed) = s
+        .server
+        .get_json("/verifiers/acme/admin/presentation-requests", &s.admin)
+        .await;
+    let template = &listed["presentation_requests"][0]["template"];
+    assert_eq!(template["trusted_issuers"], json!([s.did]));
+    assert_eq!(template["mode"], "redirect_uri");
+
+    assert_eq!(
+        delete(&s.server, &format!("{path}/{id}"), &s.admin).await,
+        204
+    );
+    assert_eq!(
+        delete(&s.server, &format!("{path}/{id}"), &s.admin).await,
+        404
+    );
+    let (_, list) = s.server.get_json(path, &s.admin).await;
+    assert_eq!(list["templates"].as_array().unwrap().len(), 1);
+    let (status, _) = s
+        .server
+        .post_json(&format!("{path}/{id}/requests"), &s.admin, json!({}))
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn templates_are_validated_and_per_institution() {
+    let s = setup().await;
+    let other = s.server.institution("other").await;
+    let path = "/verifiers/acme/admin/templates";
+    for (body, expect) in [
+        (json!({"name": ""}), "name must be"),
+        (
+            json!({"name": "x", "formats": ["mso_mdoc"]}),
+            "not supported",
+        ),
+        (
+            json!({"name": "x", "trusted_issuers": ["acme"]}),
+            "not a DID",
+        ),
+        (
+            json!({"name": "x", "expires_in_seconds": 0}),
+            "expires_in_seconds",
+        ),
+        (json!({"name": "x", "colour": "red"}), "unknown field"),
+        (
+            json!({"name": "x", "achievement_id": "nope"}),
+            "achievement not found",
+        ),
+    ] {
+        let (status, answer) = s.server.post_json(path, &s.admin, body.clone()).await;
+        assert!(status == 400 || status == 404, "{body}: {status} {answer}");
+        assert!(
+            answer["error_description"]
+                .as_str()
+                .unwrap()
+                .contains(expect),
+            "{body}: {answer}"
+        );
+    }
+    let (status, created) = s
+        .server
+        .post_json(path, &s.admin, json!({"name": "Acme's"}))
+        .await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap();
+
+    // Another institution's token is refused on acme's paths, and acme's template does not
+    // exist under its own.
+    let (status, _) = s.server.get_json(path, &other).await;
+    assert_eq!(status, 403);
+    let (status, _) = s.server.post_json(path, &other, json!({"name": "x"})).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        delete(&s.server, &format!("{path}/{id}"), &other).await,
+        403
+    );
+    let (status, _) = s
+        .server
+        .post_json(&format!("{path}/{id}/requests"), &other, json!({}))
+        .await;
+    assert_eq!(status, 403);
+    let theirs = "/verifiers/other/admin/templates";
+    let (_, list) = s.server.get_json(theirs, &other).await;
+    assert_eq!(list["templates"], json!([]));
+    assert_eq!(
+        delete(&s.server, &format!("{theirs}/{id}"), &other).await,
+        404
+    );
+    let (status, _) = s
+        .server
+        .post_json(&format!("{theirs}/{id}/requests"), &other, json!({}))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = s.server.get_json(path, "wrong").await;
+    assert_eq!(status, 401);
+    let (_, list) = s.server.get_json(path, &s.admin).await;
+    assert_eq!(list["templates"].as_array().unwrap().len(), 1);
+}
