@@ -117,6 +117,7 @@ pub fn router(service: Arc<Service>) -> Router {
         ))))
         .merge(crate::ui::router())
         .merge(crate::status::router(Arc::clone(&service)))
+        .merge(crate::console::router(Arc::clone(&service)))
         .merge(crate::public::http::router(Arc::new(
             crate::public::PublicService::new(Arc::clone(&service)),
         )))

@@ -7,6 +7,7 @@
 
 pub mod bulk;
 pub mod config;
+mod console;
 pub mod error;
 pub mod http;
 mod pages;

@@ -9,6 +9,7 @@ mod attacks;
 mod binary;
 mod bulk;
 mod common;
+mod console;
 mod e2e;
 mod lifecycle;
 mod public;

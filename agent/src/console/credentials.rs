@@ -1,0 +1,203 @@
+//! The issued-credentials table (search, state filter, paging) and its per-row actions:
+//! revoke, suspend, reinstate (the status service) and re-issue.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::csrf;
+use super::form::Form;
+use super::issue::issued_page;
+use super::layout::{ConsoleLayout, Section};
+use super::pages::{blocking, error_page, page};
+use super::queries::{self, CredentialPage, CredentialQuery, STATES};
+use super::session::StaffSession;
+use crate::service::{ReissueInput, Service};
+use crate::status::{StatusAction, StatusChange};
+
+#[derive(Template)]
+#[template(path = "console/credentials.html")]
+struct Credentials {
+    layout: ConsoleLayout,
+    notice: Option<&'static str>,
+    q: String,
+    states: Vec<(&'static str, bool)>,
+    page: CredentialPage,
+    current: usize,
+    pages: usize,
+    prev_href: String,
+    next_href: String,
+}
+
+/// The query string, read leniently: unknown keys are ignored and junk values fall back to
+/// the defaults (a hand-edited URL gets a page, not an error).
+fn read_query(raw: Option<&str>) -> (CredentialQuery, Option<&'static str>) {
+    let mut query = CredentialQuery {
+        page: 1,
+        ..CredentialQuery::default()
+    };
+    let mut notice = None;
+    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "q" if value.len() <= 320 => query.q = Some(value.into_owned()),
+            "state" => {
+                query.state = STATES
+                    .iter()
+                    .find(|s| **s == value)
+                    .map(|s| (*s).to_owned())
+            }
+            "page" => query.page = value.parse().unwrap_or(1),
+            "notice" => {
+                notice = match value.as_ref() {
+                    "revoked" => Some("The credential was revoked."),
+                    "suspended" => Some("The credential was suspended."),
+                    "reinstated" => Some("The credential was reinstated."),
+                    _ => None,
+                }
+            }
+            _ => {}
+        }
+    }
+    (query, notice)
+}
+
+fn href(base: &str, query: &CredentialQuery, page: usize) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(q) = &query.q {
+        s.append_pair("q", q);
+    }
+    if let Some(state) = &query.state {
+        s.append_pair("state", state);
+    }
+    s.append_pair("page", &page.to_string());
+    format!("{base}/credentials?{}", s.finish())
+}
+
+/// `GET /console/{slug}/credentials?q=&state=&page=`.
+pub(crate) async fn list(
+    State(service): State<Arc<Service>>,
+    session: StaffSession,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let (query, notice) = read_query(raw.as_deref());
+    let slug = session.slug.clone();
+    let found = {
+        let query = query.clone();
+        blocking(&service, move |s| queries::credentials(s, &slug, &query)).await
+    };
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => return error_page(&e),
+    };
+    let layout = session.layout(Section::Credentials);
+    let current = query.page.clamp(1, found.pages);
+    let base = layout.base();
+    page(
+        StatusCode::OK,
+        &Credentials {
+            notice,
+            q: query.q.clone().unwrap_or_default(),
+            states: std::iter::once("")
+                .chain(STATES)
+                .map(|s| (s, query.state.as_deref().unwrap_or_default() == s))
+                .collect(),
+            pages: found.pages,
+            current,
+            prev_href: href(&base, &query, current.saturating_sub(1).max(1)),
+            next_href: href(&base, &query, current + 1),
+            page: found,
+            layout,
+        },
+    )
+}
+
+/// `POST /console/{slug}/credentials/action`: `credential_id`, `action` (revoke, suspend,
+/// reinstate, reissue), `reason`.
+pub(crate) async fn action(
+    State(service): State<Arc<Service>>,
+    session: StaffSession,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let form = match Form::read(&headers, body) {
+        Ok(form) => form,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(refused) = csrf::verify(&session, form.csrf()) {
+        return refused.into_response();
+    }
+    let credential_id = form.text("credential_id").unwrap_or_default().to_owned();
+    let reason = form.text("reason").map(str::to_owned);
+    let slug = session.slug.clone();
+    let (status_action, notice) = match form.get("action") {
+        Some("revoke") => (StatusAction::Revoke, "revoked"),
+        Some("suspend") => (StatusAction::Suspend, "suspended"),
+        Some("reinstate") => (StatusAction::Reinstate, "reinstated"),
+        Some("reissue") => {
+            let reissued = blocking(&service, move |s| {
+                let offer = s.reissue(&slug, &credential_id, ReissueInput::default())?;
+                let names = queries::credentials(
+                    s,
+                    &slug,
+                    &CredentialQuery {
+                        q: Some(offer.id.clone()),
+                        state: None,
+                        page: 1,
+                    },
+                )?;
+                let line = names.lines.into_iter().next();
+                Ok((
+                    line.as_ref()
+                        .map(|l| l.recipient.clone())
+                        .unwrap_or_default(),
+                    line.map(|l| l.achievement).unwrap_or_default(),
+                    offer,
+                ))
+            })
+            .await;
+            return match reissued {
+                Ok((recipient, achievement, offer)) => issued_page(
+                    &session,
+                    "Re-issue offer created",
+                    recipient,
+                    achievement,
+                    offer,
+                ),
+                Err(e) => error_page(&e),
+            };
+        }
+        _ => {
+            return error_page(&crate::error::AdminError::Invalid("Unknown action.".into()));
+        }
+    };
+    let changed = {
+        let credential_id = credential_id.clone();
+        blocking(&service, move |s| {
+            crate::status::change_status(
+                s,
+                &slug,
+                StatusChange {
+                    credential_id,
+                    action: status_action,
+                    reason,
+                },
+            )
+        })
+        .await
+    };
+    match changed {
+        Ok(_) => {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("q", &credential_id)
+                .append_pair("notice", notice)
+                .finish();
+            Redirect::to(&format!("/console/{}/credentials?{query}", session.slug)).into_response()
+        }
+        Err(e) => error_page(&e),
+    }
+}

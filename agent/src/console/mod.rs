@@ -1,0 +1,92 @@
+//! The institution console: server-rendered pages for staff under `/console/…`.
+//!
+//! # Building a console page (the reusable parts)
+//!
+//! - **Session.** Take [`session::StaffSession`] as a handler argument. It redirects to
+//!   `/console/login` without a live session and answers 404 when the route's `{slug}` is
+//!   another institution's (operator sessions may open any). It gives `slug`, `institution`,
+//!   `caller` and the CSRF token. The router state is `Arc<Service>`.
+//! - **CSRF.** Every POST form has `<input type="hidden" name="csrf" value="{{ layout.csrf }}">`;
+//!   the handler reads the body with [`form::Form::read`] (urlencoded or multipart) and calls
+//!   [`csrf::verify`]`(&session, form.csrf())?` before changing anything (`Forbidden` answers
+//!   403). Cross-origin POSTs are refused for every console route by [`csrf::same_origin`].
+//! - **Layout.** Give the askama template a `layout: ConsoleLayout` field (from
+//!   [`session::StaffSession::layout`] with its [`layout::Section`]) and
+//!   `{% extends "console/layout.html" %}`; fill the `title` and `content` blocks. Render with
+//!   [`crate::ui::render`]. [`pages::message`] is a plain status page (404, 403, …).
+//!
+//! # Routes
+//!
+//! `GET|POST /console/login`, `POST /console/logout`, `GET /console/{slug}` (dashboard),
+//! `/console/{slug}/achievements` (+ `/new`, `/{id}/edit`, `/{id}/archive`),
+//! `/console/{slug}/issue`, `/console/{slug}/credentials` (+ `/action`),
+//! `/console/{slug}/settings`. The nav also links `/bulk`, `/verify` and `/templates`.
+
+mod achievements;
+mod credentials;
+pub(crate) mod csrf;
+pub(crate) mod form;
+mod issue;
+pub(crate) mod layout;
+// The crate's multipart reader lives in the private `public` module; compiled here a second
+// time rather than widening that module's visibility from outside it.
+#[allow(clippy::duplicate_mod)]
+#[path = "../public/multipart.rs"]
+mod multipart;
+pub(crate) mod pages;
+pub(crate) mod queries;
+pub(crate) mod session;
+mod settings;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::service::Service;
+
+/// Largest console request body: an image upload (256 KiB) with its form, as multipart.
+pub(crate) const CONSOLE_BODY_LIMIT: usize = 400 * 1024;
+
+/// The console routes (merged into [`crate::http::router`]).
+pub(crate) fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/console", get(pages::root))
+        .route("/console/", get(pages::root))
+        .route("/console/login", get(pages::login_form).post(pages::login))
+        .route("/console/logout", post(pages::logout))
+        .route("/console/{slug}", get(pages::dashboard))
+        .route("/console/{slug}/achievements", get(achievements::list))
+        .route(
+            "/console/{slug}/achievements/new",
+            get(achievements::new_form).post(achievements::create),
+        )
+        .route(
+            "/console/{slug}/achievements/{id}/edit",
+            get(achievements::edit_form).post(achievements::update),
+        )
+        .route(
+            "/console/{slug}/achievements/{id}/archive",
+            post(achievements::archive),
+        )
+        .route(
+            "/console/{slug}/issue",
+            get(issue::issue_form).post(issue::issue),
+        )
+        .route("/console/{slug}/credentials", get(credentials::list))
+        .route(
+            "/console/{slug}/credentials/action",
+            post(credentials::action),
+        )
+        .route(
+            "/console/{slug}/settings",
+            get(settings::show).post(settings::save),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&service),
+            csrf::same_origin,
+        ))
+        .layer(DefaultBodyLimit::max(CONSOLE_BODY_LIMIT))
+        .with_state(service)
+}

@@ -1,0 +1,114 @@
+//! Institution settings: what the agent knows of the institution (read-only: name, web site,
+//! logo, DID and its verification method) and the status purpose of new credentials.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::csrf;
+use super::form::Form;
+use super::layout::{ConsoleLayout, Section};
+use super::pages::{blocking, error_page, page};
+use super::queries;
+use super::session::StaffSession;
+use crate::error::AdminError;
+use crate::records::DidMethod;
+use crate::service::Service;
+
+#[derive(Template)]
+#[template(path = "console/settings.html")]
+struct Settings {
+    layout: ConsoleLayout,
+    notice: Option<&'static str>,
+    name: String,
+    url: Option<String>,
+    logo: Option<String>,
+    issuer: String,
+    did: String,
+    did_method: &'static str,
+    verification_method: String,
+    purpose: String,
+}
+
+/// `GET /console/{slug}/settings`.
+pub(crate) async fn show(
+    State(service): State<Arc<Service>>,
+    session: StaffSession,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let notice = (raw.as_deref() == Some("saved=1")).then_some("Saved.");
+    let slug = session.slug.clone();
+    let loaded = blocking(&service, move |s| {
+        let inst = s
+            .institution(&slug)?
+            .ok_or(AdminError::NotFound("institution"))?;
+        let vm = s
+            .signer(&inst)
+            .map(|signer| signer.verification_method().to_owned())
+            .map_err(|e| AdminError::Internal(e.to_string()))?;
+        let purpose = queries::status_purpose(s, &slug)?;
+        Ok((inst, vm, purpose, s.issuer_id(&slug)))
+    })
+    .await;
+    match loaded {
+        Ok((inst, verification_method, purpose, issuer)) => page(
+            StatusCode::OK,
+            &Settings {
+                layout: session.layout(Section::Settings),
+                notice,
+                name: inst.name.clone(),
+                // Shown as links and images only when they cannot pull in script or leave the page.
+                url: inst
+                    .url
+                    .clone()
+                    .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+                logo: inst
+                    .logo
+                    .clone()
+                    .filter(|l| l.starts_with("data:image/") || l.starts_with('/')),
+                issuer,
+                did: inst.did.clone(),
+                did_method: match inst.did_method {
+                    DidMethod::Key => "key",
+                    DidMethod::Web => "web",
+                },
+                verification_method,
+                purpose,
+            },
+        ),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// `POST /console/{slug}/settings`: `status_purpose`.
+pub(crate) async fn save(
+    State(service): State<Arc<Service>>,
+    session: StaffSession,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let form = match Form::read(&headers, body) {
+        Ok(form) => form,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(refused) = csrf::verify(&session, form.csrf()) {
+        return refused.into_response();
+    }
+    let slug = session.slug.clone();
+    let purpose = form.text("status_purpose").unwrap_or_default().to_owned();
+    match blocking(&service, move |s| {
+        queries::set_status_purpose(s, &slug, &purpose)
+    })
+    .await
+    {
+        Ok(()) => {
+            Redirect::to(&format!("/console/{}/settings?saved=1", session.slug)).into_response()
+        }
+        Err(e) => error_page(&e),
+    }
+}
