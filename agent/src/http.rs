@@ -26,6 +26,9 @@ type AppState = Arc<Service>;
 
 /// The whole application.
 pub fn router(service: Arc<Service>) -> Router {
+    // One of each, shared by the API and the console pages.
+    let jobs = Arc::new(crate::bulk::BulkJobs::new(Arc::clone(&service)));
+    let verifier = Arc::new(crate::verifier::VerifierService::new(Arc::clone(&service)));
     let protocol = Router::new()
         .route(
             "/.well-known/openid-credential-issuer/issuers/{slug}",
@@ -112,18 +115,19 @@ pub fn router(service: Arc<Service>) -> Router {
             )
         })
         .with_state(Arc::clone(&service))
-        .merge(crate::bulk::router(Arc::new(crate::bulk::BulkJobs::new(
-            Arc::clone(&service),
-        ))))
+        .merge(crate::bulk::router(Arc::clone(&jobs)))
         .merge(crate::ui::router())
         .merge(crate::status::router(Arc::clone(&service)))
         .merge(crate::console::router(Arc::clone(&service)))
+        .merge(crate::console::bulk::router(crate::console::bulk::Roles {
+            service: Arc::clone(&service),
+            jobs,
+            verifier: Arc::clone(&verifier),
+        }))
         .merge(crate::public::http::router(Arc::new(
             crate::public::PublicService::new(Arc::clone(&service)),
         )))
-        .merge(crate::verifier::http::router(Arc::new(
-            crate::verifier::VerifierService::new(service),
-        )))
+        .merge(crate::verifier::http::router(verifier))
 }
 
 /// Runs `f` on the blocking pool (storage and signing block).

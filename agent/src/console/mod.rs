@@ -23,6 +23,7 @@
 //! `/console/{slug}/settings`. The nav also links `/bulk`, `/verify` and `/templates`.
 
 mod achievements;
+pub(crate) mod bulk;
 mod credentials;
 pub(crate) mod csrf;
 pub(crate) mod form;
@@ -37,6 +38,8 @@ pub(crate) mod pages;
 pub(crate) mod queries;
 pub(crate) mod session;
 mod settings;
+mod templates;
+mod verify;
 
 use std::sync::Arc;
 

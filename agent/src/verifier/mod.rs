@@ -8,6 +8,7 @@ mod pages;
 mod records;
 pub mod service;
 pub mod templates;
+pub(crate) mod verdict;
 
 pub use service::{
     CreatedPresentationRequest, NewPresentationRequest, PollAnswer, RequestMode, VerifierError,

@@ -341,3 +341,198 @@ async fn cli_import_reports_bad_lines_and_exit_codes() {
     );
     server.stop().await;
 }
+
+// ---- the console's bulk page (no browser)
+
+/// A signed-in console browser: session cookie and CSRF token (test helper, also used by the
+/// verifier page tests).
+pub struct Staff {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs in to the console of `slug` with `token`.
+pub async fn console_login(server: &TestServer, slug: &str, token: &str) -> Staff {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("slug", slug), ("token", token)])
+        .finish();
+    let r = no_redirects()
+        .post(format!("{}/console/login", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, html) = console_get(server, &cookie, &format!("/console/{slug}")).await;
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    Staff { cookie, csrf }
+}
+
+/// GET with the session cookie; (status, body, Location).
+pub async fn console_get(server: &TestServer, cookie: &str, path: &str) -> (u16, String) {
+    let r = no_redirects()
+        .get(format!("{}{path}", server.url))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
+}
+
+/// POSTs `body` of `content_type` with the session cookie; (status, body, Location).
+pub async fn console_post(
+    server: &TestServer,
+    cookie: &str,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, String, Option<String>) {
+    let r = no_redirects()
+        .post(format!("{}{path}", server.url))
+        .header("cookie", cookie)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, r.text().await.unwrap(), location)
+}
+
+pub fn form(fields: &[(&str, &str)]) -> Vec<u8> {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+        .into_bytes()
+}
+
+/// A multipart body with the text `fields` and one file part `csv`; (content type, body).
+fn multipart(fields: &[(&str, &str)], csv: &str) -> (String, Vec<u8>) {
+    let boundary = "----rosette-test-boundary-7d1f";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"cohort.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    ));
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+}
+
+#[tokio::test]
+async fn console_bulk_upload_progress_report_and_isolation() {
+    let server = start().await;
+    let acme = server.institution("acme").await;
+    let other = server.institution("other").await;
+    let achievement = server.achievement("acme", &acme).await;
+    let staff = console_login(&server, "acme", &acme).await;
+
+    let (status, html) = console_get(&server, &staff.cookie, "/console/acme/bulk").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"bulk-form\"") && html.contains("enctype=\"multipart/form-data\""));
+    assert!(html.contains("aria-current=\"page\">Bulk issue"), "{html}");
+
+    // No CSRF token, or another: refused, nothing started.
+    let csv = thousand_rows(&achievement);
+    for fields in [vec![], vec![("csrf", "forged")]] {
+        let (ct, body) = multipart(&fields, &csv);
+        let (status, _, _) =
+            console_post(&server, &staff.cookie, "/console/acme/bulk", &ct, body).await;
+        assert_eq!(status, 403);
+    }
+    // Junk: the form again with a clear message.
+    let (ct, body) = multipart(&[("csrf", &staff.csrf)], "hello;world\n1;2\n");
+    let (status, html, _) =
+        console_post(&server, &staff.cookie, "/console/acme/bulk", &ct, body).await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("CSV header must be name,email,achievement_id[,pin]"),
+        "{html}"
+    );
+    assert!(html.contains("Nothing was imported"), "{html}");
+
+    let (ct, body) = multipart(&[("csrf", &staff.csrf)], &csv);
+    let (status, _, location) =
+        console_post(&server, &staff.cookie, "/console/acme/bulk", &ct, body).await;
+    assert_eq!(status, 303);
+    let page = location.unwrap();
+    assert!(page.starts_with("/console/acme/bulk/"), "{page}");
+    let (status, html) = console_get(&server, &staff.cookie, &page).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("<progress id=\"bulk-progress\" max=\"1000\""),
+        "{html}"
+    );
+    assert!(html.contains("src=\"/assets/bulk.js\""));
+
+    // The page's JSON endpoint, until done.
+    let progress = format!("{page}/progress");
+    let done = loop {
+        let (status, body) = console_get(&server, &staff.cookie, &progress).await;
+        assert_eq!(status, 200, "{body}");
+        let p: Value = serde_json::from_str(&body).unwrap();
+        assert!(
+            p.get("created").is_none(),
+            "no offers (PINs) in the page's JSON"
+        );
+        if p["done"] == true {
+            break p;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    assert_eq!(done["created_count"], 997);
+    let (_, html) = console_get(&server, &staff.cookie, &page).await;
+    for line in BAD_LINES {
+        assert!(
+            html.contains(&format!("data-line=\"{line}\">line {line}: ")),
+            "{html}"
+        );
+    }
+    assert!(html.contains("href=\"/console/acme/credentials\""));
+    assert!(
+        !html.contains(" hidden>\n<h2>Report"),
+        "report shown once done"
+    );
+
+    // Another institution's staff sees neither the page nor the job.
+    let theirs = console_login(&server, "other", &other).await;
+    let (status, _) = console_get(&server, &theirs.cookie, &page).await;
+    assert_eq!(status, 404);
+    let (status, _) = console_get(&server, &theirs.cookie, &progress).await;
+    assert_eq!(status, 404);
+    let foreign = page.replace("/console/acme/", "/console/other/");
+    let (status, _) = console_get(&server, &theirs.cookie, &foreign).await;
+    assert_eq!(status, 404);
+    let (status, _) = console_get(&server, &theirs.cookie, &format!("{foreign}/progress")).await;
+    assert_eq!(status, 404);
+    // Signed out: to the sign-in page.
+    let (status, _) = console_get(&server, "rosette_console=nope", &progress).await;
+    assert_eq!(status, 303);
+    server.stop().await;
+}
