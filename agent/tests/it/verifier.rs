@@ -860,3 +860,226 @@ async fn templates_are_validated_and_per_institution() {
     let (_, list) = s.server.get_json(path, &s.admin).await;
     assert_eq!(list["templates"].as_array().unwrap().len(), 1);
 }
+
+// ---- the console's templates and verification pages (no browser)
+
+fn unescape(html: &str) -> String {
+    html.replace("&amp;", "&")
+        .replace("&#38;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+}
+
+fn attribute_after(html: &str, marker: &str, attribute: &str) -> String {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker}: {html}"));
+    let rest = &html[at..];
+    let start = rest.find(&format!("{attribute}=\"")).unwrap() + attribute.len() + 2;
+    unescape(rest[start..].split('"').next().unwrap())
+}
+
+#[tokio::test]
+async fn console_templates_then_verify_page_shows_the_verdict() {
+    use crate::bulk::{console_get, console_login, console_post, form};
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let s = setup().await;
+    let staff = console_login(&s.server, "acme", &s.admin).await;
+    let (status, html) = console_get(&s.server, &staff.cookie, "/console/acme/verify").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"no-templates\""), "{html}");
+    let (status, html) = console_get(&s.server, &staff.cookie, "/console/acme/templates").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&s.did), "own DID offered: {html}");
+
+    let fields = [
+        ("name", "Rust Practitioner from Acme"),
+        ("achievement_id", s.achievement.as_str()),
+        ("own_did", s.did.as_str()),
+        ("format", "jwt_vc_json"),
+        ("mode", "signed"),
+    ];
+    // Without the CSRF token: refused, nothing stored.
+    let (status, _, _) = console_post(
+        &s.server,
+        &staff.cookie,
+        "/console/acme/templates",
+        FORM,
+        form(&fields),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (_, list) = s
+        .server
+        .get_json("/verifiers/acme/admin/templates", &s.admin)
+        .await;
+    assert_eq!(list["templates"], json!([]));
+    let mut with_csrf = fields.to_vec();
+    with_csrf.push(("csrf", &staff.csrf));
+    let (status, _, location) = console_post(
+        &s.server,
+        &staff.cookie,
+        "/console/acme/templates",
+        FORM,
+        form(&with_csrf),
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (303, Some("/console/acme/templates"))
+    );
+    let (_, list) = s
+        .server
+        .get_json("/verifiers/acme/admin/templates", &s.admin)
+        .await;
+    let template = list["templates"][0].clone();
+    assert_eq!(template["trusted_issuers"], json!([s.did]));
+    assert_eq!(template["formats"], json!(["jwt_vc_json"]));
+    let id = template["id"].as_str().unwrap().to_owned();
+    // A bad DID comes back as the form with the reason.
+    let (status, html, _) = console_post(
+        &s.server,
+        &staff.cookie,
+        "/console/acme/templates",
+        FORM,
+        form(&[
+            ("csrf", &staff.csrf),
+            ("name", "x"),
+            ("trusted_issuers", "not-a-did"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("trusted issuer not-a-did is not a DID"),
+        "{html}"
+    );
+
+    // Pick the template: a request, then its page with the QR code and the link.
+    let (status, _, _) = console_post(
+        &s.server,
+        &staff.cookie,
+        "/console/acme/verify",
+        FORM,
+        form(&[("template", &id)]),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _, location) = console_post(
+        &s.server,
+        &staff.cookie,
+        "/console/acme/verify",
+        FORM,
+        form(&[("csrf", &staff.csrf), ("template", &id)]),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let page = location.unwrap();
+    let (status, html) = console_get(&s.server, &staff.cookie, &page).await;
+    assert_eq!(status, 200, "{html}");
+    let qr = attribute_after(&html, "id=\"verify-qr\"", "src");
+    let request_url = attribute_after(&html, "id=\"verify-link\"", "href");
+    assert!(request_url.starts_with("openid4vp://"), "{request_url}");
+    assert!(html.contains("aria-live=\"polite\""));
+    assert!(html.contains("src=\"/assets/verify.js\""));
+    let png = s
+        .server
+        .http
+        .get(format!(
+            "{}{}",
+            s.server.url,
+            qr.replace("qr.svg", "qr.png")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        rosette_qr::decode_image(&png).unwrap(),
+        vec![request_url.clone()]
+    );
+    let result = format!("{page}/result");
+    let (_, pending) = console_get(&s.server, &staff.cookie, &result).await;
+    let pending: Value = serde_json::from_str(&pending).unwrap();
+    assert_eq!(pending, json!({"status": "pending", "html": null}));
+
+    // The wallet answers: the result carries the verdict, every check on its own line.
+    let request = s.resolve(&request_url).await;
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, JWT).await;
+    let (status, ack) = s
+        .post(&request, s.answer(&request, credential, &binding(&request)))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let (_, done) = console_get(&s.server, &staff.cookie, &result).await;
+    let done: Value = serde_json::from_str(&done).unwrap();
+    assert_eq!(done["status"], "accepted");
+    let fragment = done["html"].as_str().unwrap();
+    assert!(fragment.contains("Accepted"), "{fragment}");
+    let lines = fragment.matches("<li ").count();
+    assert!(lines >= 4, "{fragment}");
+    assert_eq!(lines, fragment.matches("data-outcome=\"").count());
+    assert!(!fragment.contains("data-outcome=\"failed\""), "{fragment}");
+    assert!(
+        fragment.contains("data-check=\"trusted_issuer\""),
+        "{fragment}"
+    );
+    assert!(
+        fragment.contains(s.holder.did_key().as_str()),
+        "holder shown: {fragment}"
+    );
+    assert!(fragment.contains("Rust Practitioner"));
+    // Reloaded, the page shows the same verdict and no QR code.
+    let (_, html) = console_get(&s.server, &staff.cookie, &page).await;
+    assert!(html.contains("id=\"verdict-result\""));
+    assert!(!html.contains("id=\"verify-qr\""));
+
+    // Another institution's staff: neither the request nor the templates.
+    let other = s.server.institution("other").await;
+    let theirs = console_login(&s.server, "other", &other).await;
+    for path in [
+        page.clone(),
+        result.clone(),
+        "/console/acme/templates".into(),
+    ] {
+        let (status, _) = console_get(&s.server, &theirs.cookie, &path).await;
+        assert_eq!(status, 404, "{path}");
+        let foreign = path.replace("/console/acme/", "/console/other/");
+        let (status, body) = console_get(&s.server, &theirs.cookie, &foreign).await;
+        if foreign.ends_with("/templates") {
+            assert!(!body.contains("Rust Practitioner from Acme"));
+        } else {
+            assert_eq!(status, 404, "{foreign}");
+        }
+    }
+    let (status, _, _) = console_post(
+        &s.server,
+        &theirs.cookie,
+        &format!("/console/other/templates/{id}/delete"),
+        FORM,
+        form(&[("csrf", &theirs.csrf)]),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Delete: CSRF first, then gone.
+    let path = format!("/console/acme/templates/{id}/delete");
+    let (status, _, _) = console_post(&s.server, &staff.cookie, &path, FORM, form(&[])).await;
+    assert_eq!(status, 403);
+    let (status, _, _) = console_post(
+        &s.server,
+        &staff.cookie,
+        &path,
+        FORM,
+        form(&[("csrf", &staff.csrf)]),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, list) = s
+        .server
+        .get_json("/verifiers/acme/admin/templates", &s.admin)
+        .await;
+    assert_eq!(list["templates"], json!([]));
+}
