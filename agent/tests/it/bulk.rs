@@ -351,6 +351,12 @@ pub struct Staff {
     pub csrf: String,
 }
 
+impl std::fmt::Debug for Staff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Staff(<session redacted>)")
+    }
+}
+
 pub fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -7,7 +7,7 @@
 mod admin;
 mod attacks;
 mod binary;
-pub mod bulk;
+mod bulk;
 mod common;
 mod console;
 mod e2e;
