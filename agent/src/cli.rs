@@ -65,6 +65,11 @@ pub(crate) struct ServeArgs {
     /// Create a demo institution, achievement and offer (if absent) and print the offer.
     #[arg(long)]
     pub(crate) demo: bool,
+    /// Request-handling threads [default: 4 per CPU core, at least 4]. Issuance steps run on
+    /// them and wait for their storage writes; more threads than cores lets concurrent writes
+    /// be committed together.
+    #[arg(long, env = "ROSETTE_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) workers: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,9 +49,22 @@ fn serve(args: cli::ServeArgs) -> anyhow::Result<ExitCode> {
         operator_token: std::env::var("ROSETTE_OPERATOR_TOKEN").ok(),
         demo: args.demo,
     };
+    let workers = args.workers.map_or_else(default_workers, usize::from);
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()?;
     runtime.block_on(rosette_agent::server::run(options))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Four request threads per core (at least four): the issuance steps run on these threads and
+/// block on their storage writes, which are group-committed; with only one thread per core,
+/// at most one write per core could join a group (measured: `cargo bench -p rosette-tests
+/// --bench issuance_flows`, see crates/storage/README.md).
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .saturating_mul(4)
+        .clamp(4, 64)
 }

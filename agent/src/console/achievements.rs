@@ -5,7 +5,8 @@ use std::sync::Arc;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, RawPathParams, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
@@ -41,6 +42,28 @@ const TYPES: [&str; 10] = [
     "License",
     "MicroCredential",
 ];
+
+/// The `{id}` of an achievement route; a path that is not UTF-8 is an unknown achievement (404
+/// page), not axum's plain-text 400.
+#[derive(Debug)]
+pub(crate) struct AchievementId(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for AchievementId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|params| {
+                params
+                    .iter()
+                    .find(|(name, _)| *name == "id")
+                    .map(|(_, value)| Self(value.to_owned()))
+            })
+            .ok_or_else(|| error_page(&AdminError::NotFound("achievement")))
+    }
+}
 
 /// One line of the list.
 #[derive(Debug)]
@@ -366,7 +389,7 @@ pub(crate) async fn create(
 pub(crate) async fn edit_form(
     State(service): State<Arc<Service>>,
     session: StaffSession,
-    Path((_, id)): Path<(String, String)>,
+    AchievementId(id): AchievementId,
 ) -> Response {
     let slug = session.slug.clone();
     let found = {
@@ -391,7 +414,7 @@ pub(crate) async fn edit_form(
 pub(crate) async fn update(
     State(service): State<Arc<Service>>,
     session: StaffSession,
-    Path((_, id)): Path<(String, String)>,
+    AchievementId(id): AchievementId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -472,7 +495,7 @@ async fn save(
 pub(crate) async fn archive(
     State(service): State<Arc<Service>>,
     session: StaffSession,
-    Path((_, id)): Path<(String, String)>,
+    AchievementId(id): AchievementId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {

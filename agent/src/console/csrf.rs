@@ -5,8 +5,9 @@
 //!    [`verify`] compares it in constant time. A page of another session, or no token, is
 //!    refused before anything changes.
 //! 2. [`same_origin`] (a middleware on every console route): a POST whose `Origin` header is
-//!    present and not the agent's public origin, or that the browser marks `Sec-Fetch-Site:
-//!    cross-site`, is refused. This also covers the sign-in form, which has no session yet.
+//!    present and not the agent's public origin, or that the browser marks `Sec-Fetch-Site`
+//!    other than `same-origin`, is refused. This also covers the sign-in form, which has no
+//!    session yet.
 //! 3. The cookie is `SameSite=Strict` (see [`super::session`]).
 
 use std::sync::Arc;
@@ -66,6 +67,11 @@ pub(crate) fn origin_of(public_url: &str) -> Option<String> {
 }
 
 /// Middleware: refuses state-changing requests from another origin (see the module docs).
+///
+/// Our pages are served with `Referrer-Policy: no-referrer`, under which browsers send
+/// `Origin: null` even for same-origin form posts; so `null` is judged by the fetch metadata
+/// instead: only `Sec-Fetch-Site: same-origin` (or `none`, typed by the user, or absent, an old
+/// browser) passes. The CSRF token is required either way.
 pub(crate) async fn same_origin(
     State(service): State<Arc<Service>>,
     request: Request,
@@ -75,14 +81,14 @@ pub(crate) async fn same_origin(
         let headers = request.headers();
         let ours = origin_of(&service.settings().public_url);
         let origin_ok = match headers.get(header::ORIGIN).map(|v| v.to_str()) {
-            None => true,
+            None | Some(Ok("null")) => true,
             Some(Ok(origin)) => ours.as_deref() == Some(origin),
             Some(Err(_)) => false,
         };
-        let site_ok = headers
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|site| site != "cross-site");
+        let site_ok = match headers.get("sec-fetch-site").map(|v| v.to_str()) {
+            None | Some(Ok("same-origin" | "none")) => true,
+            Some(_) => false,
+        };
         if !origin_ok || !site_ok {
             return Forbidden::CrossOrigin.into_response();
         }

@@ -13,7 +13,10 @@
 //! - **Layout.** Give the askama template a `layout: ConsoleLayout` field (from
 //!   [`session::StaffSession::layout`] with its [`layout::Section`]) and
 //!   `{% extends "console/layout.html" %}`; fill the `title` and `content` blocks. Render with
-//!   [`crate::ui::render`]. [`pages::message`] is a plain status page (404, 403, …).
+//!   [`crate::ui::render`] (or [`pages::page`], which adds `no-store`). [`pages::message`] is a
+//!   plain status page (404, 403, …); [`pages::error_page`] maps an `AdminError`.
+//! - **Routes** of another module: a `Router<Arc<Service>>` passed through [`protect`] (the
+//!   same-origin check, the body limit, the state), merged next to [`router`].
 //!
 //! # Routes
 //!
@@ -54,7 +57,7 @@ pub(crate) const CONSOLE_BODY_LIMIT: usize = 400 * 1024;
 
 /// The console routes (merged into [`crate::http::router`]).
 pub(crate) fn router(service: Arc<Service>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/console", get(pages::root))
         .route("/console/", get(pages::root))
         .route("/console/login", get(pages::login_form).post(pages::login))
@@ -86,6 +89,16 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
             "/console/{slug}/settings",
             get(settings::show).post(settings::save),
         )
+        // Anything else under a console: sign in first, then an HTML 404 (not the API's JSON).
+        .route("/console/{slug}/{*rest}", get(pages::unknown));
+    protect(routes, service)
+}
+
+/// Gives console routes what every console route has: the same-origin check on state-changing
+/// requests, the console body limit, and the `Arc<Service>` state. Another module's console
+/// pages (`/console/{slug}/…`) build a `Router<Arc<Service>>` and merge `protect(routes, service)`.
+pub(crate) fn protect(routes: Router<Arc<Service>>, service: Arc<Service>) -> Router {
+    routes
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&service),
             csrf::same_origin,

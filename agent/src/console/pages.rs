@@ -100,6 +100,15 @@ pub(crate) async fn root() -> Response {
     Redirect::to("/console/login").into_response()
 }
 
+/// `GET /console/{slug}/…` that no page answers.
+pub(crate) async fn unknown(_session: StaffSession) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no such page in your console.",
+    )
+}
+
 /// `GET /console/login`.
 pub(crate) async fn login_form() -> Response {
     page(

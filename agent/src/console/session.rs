@@ -136,8 +136,27 @@ pub(crate) fn create(
         last_seen: now,
     };
     zeroize::Zeroize::zeroize(&mut key);
-    repo(service).put(&row)?;
+    let sessions = repo(service);
+    sessions.put(&row)?;
+    sweep(&sessions, now)?;
     Ok(id)
+}
+
+/// Sessions looked at (and dropped when idle too long) per sign-in.
+const SWEEP_BATCH: usize = 32;
+
+/// Drops idle sessions from a random point of the table (keys are uniform hashes), so
+/// sessions nobody signs out of do not pile up and no sign-in pays for the whole table.
+fn sweep(sessions: &Repo<SessionRow>, now: i64) -> Result<(), StorageError> {
+    let mut start = [0u8; 32];
+    OsRng.fill_bytes(&mut start);
+    let start = hex::encode(start);
+    for (key, row) in sessions.scan(b"", Some(start.as_bytes()), SWEEP_BATCH)? {
+        if now.saturating_sub(row.last_seen) > IDLE_SECONDS {
+            sessions.remove(&key)?;
+        }
+    }
+    Ok(())
 }
 
 /// Ends the session (its record is deleted; the cookie is worthless from now on).
@@ -271,15 +290,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let service = Arc::<Service>::from_ref(state);
         let id = session_cookie(&parts.headers).ok_or(SessionRejection::SignIn)?;
+        // A path that is not UTF-8 names no institution of ours.
         let path_slug = RawPathParams::from_request_parts(parts, state)
             .await
-            .ok()
-            .and_then(|params| {
-                params
-                    .iter()
-                    .find(|(name, _)| *name == "slug")
-                    .map(|(_, value)| value.to_owned())
-            });
+            .map_err(|_| SessionRejection::NotFound)?
+            .iter()
+            .find(|(name, _)| *name == "slug")
+            .map(|(_, value)| value.to_owned());
         // Session lookups are single-key reads (microseconds on either store), done inline
         // like the protocol steps rather than on the blocking pool.
         let store_failed = |e: StorageError| {

@@ -28,6 +28,7 @@ struct Settings {
     name: String,
     url: Option<String>,
     logo: Option<String>,
+    logo_url: Option<String>,
     issuer: String,
     did: String,
     did_method: &'static str,
@@ -71,6 +72,11 @@ pub(crate) async fn show(
                     .logo
                     .clone()
                     .filter(|l| l.starts_with("data:image/") || l.starts_with('/')),
+                // A logo elsewhere is not loaded (the pages load nothing from other sites): linked.
+                logo_url: inst
+                    .logo
+                    .clone()
+                    .filter(|l| l.starts_with("https://") || l.starts_with("http://")),
                 issuer,
                 did: inst.did.clone(),
                 did_method: match inst.did_method {

@@ -478,9 +478,12 @@ async fn cross_origin_form_post() {
     };
     for (origin, site) in [
         (Some("https://evil.example"), None),
-        (Some("null"), None),
+        (Some("https://evil.example"), Some("same-origin")),
         (Some("http://127.0.0.1:1"), None),
         (None, Some("cross-site")),
+        (None, Some("same-site")),
+        // A sandboxed or no-referrer page sends `null`: the fetch metadata decides.
+        (Some("null"), Some("cross-site")),
     ] {
         let r = post(origin, site).await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{origin:?} {site:?}");
@@ -502,6 +505,10 @@ async fn cross_origin_form_post() {
     let r = post(Some(own), Some("same-origin")).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(offer_count(&server, "uni-a", &token).await, offers + 1);
+    // What Chromium sends from our own no-referrer pages: `Origin: null`, same-origin.
+    let r = post(Some("null"), Some("same-origin")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(offer_count(&server, "uni-a", &token).await, offers + 2);
 }
 
 #[tokio::test]
@@ -696,6 +703,23 @@ async fn idle_session_expires_and_redirects_to_login() {
         .get_json("/issuers/uni-a/admin/status/settings", &token)
         .await;
     assert_eq!(purpose["status_purpose"], "revocation");
+    // Idle sessions nobody signed out of are dropped by later sign-ins.
+    let sessions = || {
+        server
+            .service
+            .store()
+            .len(rosette_storage::Table::new("console_sessions"))
+            .unwrap()
+    };
+    for _ in 0..20 {
+        login_response(&server, "uni-a", &token).await;
+    }
+    server.clock.advance(9 * 3600);
+    let before = sessions();
+    for _ in 0..20 {
+        login_response(&server, "uni-a", &token).await;
+    }
+    assert!(sessions() < before + 20, "{} then {}", before, sessions());
 }
 
 #[tokio::test]
@@ -987,12 +1011,14 @@ async fn console_junk_input_never_500s() {
         "/console/uni-a/settings?saved=%%%".to_owned(),
         "/console/UNI-A".to_owned(),
         "/console/uni-a/nothing-here".to_owned(),
+        "/console/uni-a/achievements/x/y/z".to_owned(),
+        "/console/%ff/credentials".to_owned(),
     ] {
-        let (status, _) = get_page(&server, &staff.cookie, &path).await;
-        assert!(
-            [200, 303, 400, 404].contains(&status.as_u16()),
-            "{path}: {status}"
-        );
+        let (status, html) = get_page(&server, &staff.cookie, &path).await;
+        assert!([200, 404].contains(&status.as_u16()), "{path}: {status}");
+        if status == StatusCode::NOT_FOUND {
+            assert!(html.contains("<h1>Not found</h1>"), "{path}: {html}");
+        }
     }
     let posts: Vec<(&str, Vec<(&str, &str)>)> = vec![
         (
@@ -1120,4 +1146,158 @@ async fn console_junk_input_never_500s() {
     // Still only the one achievement; nothing issued.
     assert_eq!(achievement_names(&server, "uni-a", &token).await.len(), 1);
     assert_eq!(offer_count(&server, "uni-a", &token).await, 0);
+}
+
+/// How long the console's heaviest pages take with 1,000 offers (500 claimed): printed, and
+/// bounded generously so a quadratic slip fails. Measure with
+/// `cargo test -p rosette-agent --test it console_pages_at_scale -- --nocapture`.
+#[tokio::test]
+async fn console_pages_at_scale() {
+    let server = start().await;
+    let token = server.institution("uni-a").await;
+    let achievement = server.achievement("uni-a", &token).await;
+    let mut offers = Vec::new();
+    for i in 0..1000 {
+        let service = std::sync::Arc::clone(&server.service);
+        let achievement = achievement.clone();
+        let offer = tokio::task::spawn_blocking(move || {
+            service
+                .create_offer(
+                    "uni-a",
+                    serde_json::from_value(json!({
+                        "achievement_id": achievement,
+                        "recipient": {"name": format!("Learner {i:04}"), "email": format!("l{i}@example.org")},
+                        "pin": false
+                    }))
+                    .unwrap(),
+                )
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        offers.push(offer);
+    }
+    for offer in offers.iter().take(500) {
+        let object = json!({"offer_url": offer.offer_url});
+        let access = server.access_token("uni-a", &object).await;
+        let nonce = server.nonce("uni-a").await;
+        let jwt = proof(&holder_key(), &server.issuer("uni-a"), &nonce, server.now());
+        let (status, body) = server
+            .credential_request("uni-a", &access, request(LDP, vec![jwt]))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let staff = login(&server, "uni-a", &token).await;
+    for path in [
+        "/console/uni-a",
+        "/console/uni-a/credentials",
+        "/console/uni-a/credentials?q=Learner%200999",
+        "/console/uni-a/credentials?q=l7%40example.org",
+        "/console/uni-a/credentials?state=claimed&page=20",
+    ] {
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            let (status, html) = get_page(&server, &staff.cookie, path).await;
+            best = best.min(started.elapsed());
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(html.contains("</html>"));
+        }
+        println!("{path}: {:.1} ms (best of 3)", best.as_secs_f64() * 1000.0);
+        assert!(best < std::time::Duration::from_secs(3), "{path}: {best:?}");
+    }
+    let (_, html) = get_page(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/credentials?q=l7%40example.org",
+    )
+    .await;
+    assert!(
+        html.contains("1 found") && html.contains("Learner 0007"),
+        "{html}"
+    );
+    let (_, html) = get_page(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/credentials?state=claimed",
+    )
+    .await;
+    assert!(html.contains("500 found") && html.contains("Page 1 of 20"));
+}
+
+async fn act(
+    server: &TestServer,
+    staff: &Staff,
+    credential: &str,
+    action: &str,
+) -> (StatusCode, String) {
+    let reason = format!("console test: {action}");
+    post_form(
+        server,
+        &staff.cookie,
+        "/console/uni-a/credentials/action",
+        &[
+            ("csrf", &staff.csrf),
+            ("credential_id", credential),
+            ("action", action),
+            ("reason", &reason),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn console_suspend_and_reinstate() {
+    let server = start().await;
+    let token = server.institution("uni-a").await;
+    let (status, _) = server
+        .http
+        .put(format!(
+            "{}/issuers/uni-a/admin/status/settings",
+            server.url
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"status_purpose": "suspension"}))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let credential = claimed_credential(&server, "uni-a", &token).await;
+    let staff = login(&server, "uni-a", &token).await;
+    let row = |html: &str| {
+        let at = html
+            .find(&format!("data-credential=\"{credential}\""))
+            .unwrap();
+        html[at..].split("</tr>").next().unwrap().to_owned()
+    };
+    let path = format!("/console/uni-a/credentials?q={credential}");
+    let (_, html) = get_page(&server, &staff.cookie, &path).await;
+    let line = row(&html);
+    assert!(line.contains("value=\"suspend\"") && line.contains("value=\"revoke\""));
+    assert!(!line.contains("value=\"reinstate\""));
+    let (status, _) = act(&server, &staff, &credential, "suspend").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = get_page(&server, &staff.cookie, &path).await;
+    let line = row(&html);
+    assert!(line.contains("data-state=\"suspended\"") && line.contains("value=\"reinstate\""));
+    assert!(line.contains("console test: suspend"));
+    let (status, _) = act(&server, &staff, &credential, "reinstate").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = get_page(&server, &staff.cookie, &path).await;
+    assert!(row(&html).contains("data-state=\"claimed\""));
+    let (_, html) = get_page(&server, &staff.cookie, &format!("{path}&notice=reinstated")).await;
+    assert!(html.contains("The credential was reinstated."));
+    // Both changes are logged (the fixed clock gives them the same second, so no order).
+    let mut actions: Vec<String> = status_changes(&server, "uni-a", &token)
+        .await
+        .iter()
+        .map(|c| c["action"].as_str().unwrap().to_owned())
+        .collect();
+    actions.sort();
+    assert_eq!(actions, ["reinstate", "suspend"]);
+    // Reinstating an active credential: the status service's refusal, as a page.
+    let (status, html) = act(&server, &staff, &credential, "reinstate").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("not suspended"), "{html}");
 }

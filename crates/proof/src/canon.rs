@@ -1,7 +1,7 @@
 //! JSON-LD → RDF → RDFC-1.0: the transformation step of the `rdfc` cryptosuites, on our own
 //! processor (ssi's drops `@list` members and coerced booleans; see crates/jsonld).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rosette_jsonld::JsonLdProcessor;
 use serde_json::Value;
@@ -22,6 +22,9 @@ pub enum CanonicalizeError {
 #[derive(Debug, Clone)]
 pub struct Canonicalizer {
     processor: Arc<JsonLdProcessor>,
+    /// The last proof configuration canonicalized, as (its JSON, its canonical form): an issuer
+    /// signs with the same configuration (same key, same `created` second) many times in a row.
+    last_proof_config: Arc<Mutex<Option<(String, String)>>>,
 }
 
 impl Canonicalizer {
@@ -37,6 +40,7 @@ impl Canonicalizer {
     pub fn new(processor: JsonLdProcessor) -> Self {
         Self {
             processor: Arc::new(processor),
+            last_proof_config: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -45,5 +49,32 @@ impl Canonicalizer {
         let quads = crate::glue::to_rdf_strict(&self.processor, document)
             .map_err(|e| CanonicalizeError::JsonLd(e.to_string()))?;
         crate::glue::rdfc(&quads).map_err(|e| CanonicalizeError::Rdfc(e.to_string()))
+    }
+
+    /// [`canonicalize`](Self::canonicalize) for proof configurations, remembering the last one:
+    /// the same JSON always has the same canonical form, and consecutive signatures of one
+    /// issuer share theirs.
+    pub(crate) fn canonicalize_proof_config(
+        &self,
+        config: &Value,
+    ) -> Result<String, CanonicalizeError> {
+        let key = config.to_string();
+        {
+            let last = self
+                .last_proof_config
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some((json, canonical)) = last.as_ref()
+                && *json == key
+            {
+                return Ok(canonical.clone());
+            }
+        }
+        let canonical = self.canonicalize(config)?;
+        *self
+            .last_proof_config
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((key, canonical.clone()));
+        Ok(canonical)
     }
 }

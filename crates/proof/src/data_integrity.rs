@@ -214,7 +214,7 @@ fn canonical_proof_config(
             with_context.insert(name.clone(), value.clone());
         }
     }
-    canon.canonicalize(&Value::Object(with_context))
+    canon.canonicalize_proof_config(&Value::Object(with_context))
 }
 
 /// A secured document split into the unsecured document and its proofs. The document is

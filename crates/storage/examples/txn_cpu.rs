@@ -1,6 +1,7 @@
 //! CPU time (all threads, sled's IO threads included) per checked write batch on
-//! `SledStore`: `cargo run --release -p rosette-storage --example txn_cpu -- [batches] [rows]`,
-//! hash-like keys.
+//! `SledStore`: `cargo run --release -p rosette-storage --example txn_cpu -- [batches] [rows]
+//! [threads]`, hash-like keys. With several threads, concurrent batches are group-committed
+//! (one sled transaction per group), which is what the figure per batch shows.
 //!
 //! Reads `/proc/self/stat` (Linux), so the figure holds while other processes load the box.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
@@ -24,34 +25,48 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let batches: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let rows: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
+    let threads: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SledStore::open(dir.path().join("s")).expect("open");
+    let store = std::sync::Arc::new(SledStore::open(dir.path().join("s")).expect("open"));
     let tables = [
         Table::new("t_a"),
         Table::new("t_b"),
         Table::new("t_c"),
         Table::new("t_d"),
     ];
-    let value = vec![b'x'; 300];
     let (c0, t0) = (cpu(), Instant::now());
-    for i in 0..batches {
-        let mut batch = WriteBatch::new();
-        // Hash-like keys, as the agent's (token and nonce hashes): writes land all over the
-        // trees, not on their last leaf.
-        let key = format!("{:016x}{i:048x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        batch.require_absent(tables[0], key.clone().into_bytes());
-        for r in 0..rows {
-            let t = tables[(r as usize) % tables.len()];
-            batch.insert(t, format!("{key}{r}").into_bytes(), value.clone());
-        }
-        store
-            .apply_checked(batch)
-            .expect("apply")
-            .expect("fresh key");
+    let per_thread = batches / threads;
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let store = std::sync::Arc::clone(&store);
+            std::thread::spawn(move || {
+                let value = vec![b'x'; 300];
+                for n in 0..per_thread {
+                    let i = t * per_thread + n;
+                    let mut batch = WriteBatch::new();
+                    // Hash-like keys, as the agent's (token and nonce hashes): writes land all
+                    // over the trees, not on their last leaf.
+                    let key = format!("{:016x}{i:048x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                    batch.require_absent(tables[0], key.clone().into_bytes());
+                    for r in 0..rows {
+                        let t = tables[(r as usize) % tables.len()];
+                        batch.insert(t, format!("{key}{r}").into_bytes(), value.clone());
+                    }
+                    store
+                        .apply_checked(batch)
+                        .expect("apply")
+                        .expect("fresh key");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("writer thread");
     }
+    let batches = per_thread * threads;
     let (cpu_used, wall) = (cpu() - c0, t0.elapsed());
     println!(
-        "{batches} batches of {rows} rows: {:.1} µs CPU and {:.1} µs wall per batch",
+        "{batches} batches of {rows} rows from {threads} threads: {:.1} µs CPU and {:.1} µs wall per batch",
         cpu_used.as_secs_f64() * 1e6 / batches as f64,
         wall.as_secs_f64() * 1e6 / batches as f64
     );

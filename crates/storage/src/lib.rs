@@ -28,6 +28,7 @@
 //! [`SledStore`] for the checks that catch this.
 
 mod error;
+mod group;
 mod memory;
 mod record;
 mod seal;

@@ -1,9 +1,10 @@
 //! The on-disk backend, on sled 0.34.
 //!
 //! sled is unmaintained, so it stays behind [`Store`] and every sled type stays in this file.
-//! Each table is a sled tree. Every write (insert, remove, CAS, batch) is one sled transaction
-//! across the trees it touches plus the bookkeeping tree; sled recovers a transaction whole or
-//! not at all (the crash tests check this with SIGKILL).
+//! Each table is a sled tree. Every write (insert, remove, CAS, batch) is committed in a sled
+//! transaction across the trees it touches plus the bookkeeping tree, together with the writes
+//! of concurrent callers (group commit, `group.rs`); sled recovers a transaction whole or not
+//! at all (the crash tests check this with SIGKILL).
 //!
 //! sled cannot tell an empty store from one whose files were emptied, so a store carries a
 //! format marker, written before the store first becomes visible at its path: a new store is
@@ -35,8 +36,9 @@ use std::sync::{Mutex, PoisonError};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+use crate::group::GroupCommit;
 use crate::seal::{SEAL_FILE, Seal, SealState, StoreId};
-use crate::store::{Entry, MAX_SCAN_LIMIT, WriteBatch};
+use crate::store::{Entry, MAX_SCAN_LIMIT, Requirement, Write as StoredWrite, WriteBatch};
 use crate::{CasConflict, RequirementFailed, StorageError, Store, Table};
 
 /// The tree holding the store's own bookkeeping; table names cannot start with `_`.
@@ -66,14 +68,18 @@ const STAGING_SUFFIX: &str = ".rosette-init";
 /// Writes are durable once [`flush`](Store::flush) returns; sled also flushes by itself every
 /// 500 ms.
 ///
-/// Every write is a sled transaction that also updates the store's digest and the table's
-/// count, so writes are serialized (sled transactions take a global lock) and
-/// [`len`](Store::len) is O(1). Opening a store reads all of it once to check the digest.
+/// Every write is committed in a sled transaction that also updates the store's digest and the
+/// table's count, so writes are serialized (sled transactions take a global lock) and
+/// [`len`](Store::len) is O(1). Writes that arrive while one commits are committed together as
+/// the next transaction: each sled transaction costs two log-buffer writes handed to sled's IO
+/// threads, and grouping pays that once per group instead of once per write. Opening a store reads all of it once to check the digest.
 pub struct SledStore {
     db: sled::Db,
     path: PathBuf,
     /// Held for the whole of a flush, so that flush counters reach the seal in order.
     seal: Mutex<SealWriter>,
+    /// Concurrent writes waiting to be committed together.
+    group: GroupCommit<Request, Outcome>,
 }
 
 #[derive(Debug)]
@@ -187,6 +193,7 @@ impl SledStore {
             db,
             path: path.to_path_buf(),
             seal: Mutex::new(SealWriter { seal, flushes }),
+            group: GroupCommit::new(),
         })
     }
 
@@ -208,20 +215,40 @@ impl SledStore {
         guard(|| self.db.open_tree(META_TREE))
     }
 
-    /// Writes `writes` in one transaction with the digest and count updates they imply, if
-    /// every check holds (a key and its expected value, `None`: absent). Returns the value the
-    /// first write replaced.
-    fn write(
-        &self,
-        writes: &[Write<'_>],
-        checks: &[Check<'_>],
-    ) -> Result<Result<Option<Vec<u8>>, RequirementFailed>, StorageError> {
+    /// Commits `request` (its checks, then its writes) with the digest and count updates it
+    /// implies, grouped with the requests of concurrent callers into one sled transaction (see
+    /// `group.rs`). Returns the value the request's first write replaced.
+    fn write(&self, request: Request) -> Outcome {
+        self.group.submit(
+            request,
+            |group| self.commit(&group),
+            || {
+                Err(StorageError::EngineBug {
+                    reason: "a grouped write got no outcome".to_owned(),
+                })
+            },
+        )
+    }
+
+    /// One sled transaction for a whole group: each request's checks are read through the
+    /// transaction (so they see the writes of the requests before it in the group); a request
+    /// whose check fails writes nothing and the others go on. The digest and counts are
+    /// updated once, for all the group's writes.
+    fn commit(&self, group: &[Request]) -> Vec<Outcome> {
+        match self.commit_group(group) {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(e) => group.iter().map(|_| Err(duplicate(&e))).collect(),
+        }
+    }
+
+    fn commit_group(&self, group: &[Request]) -> Result<Vec<Applied>, StorageError> {
         let mut tables: Vec<Table> = Vec::new();
-        for table in writes
-            .iter()
-            .map(|w| w.table)
-            .chain(checks.iter().map(|c| c.table))
-        {
+        for table in group.iter().flat_map(|r| {
+            r.writes
+                .iter()
+                .map(|w| w.table)
+                .chain(r.checks.iter().map(|c| c.table))
+        }) {
             if !tables.contains(&table) {
                 tables.push(table);
             }
@@ -231,55 +258,54 @@ impl SledStore {
             .map(|&t| self.tree(t))
             .collect::<Result<Vec<_>, _>>()?;
         trees.push(self.meta()?);
-        // Each write's tree, as a position in `tables` (and so in the transaction's views).
-        let slots: Vec<Option<usize>> = writes
-            .iter()
-            .map(|w| tables.iter().position(|&t| t == w.table))
-            .collect();
-        let check_slots: Vec<Option<usize>> = checks
-            .iter()
-            .map(|c| tables.iter().position(|&t| t == c.table))
-            .collect();
+        let slot = |table: Table| tables.iter().position(|&t| t == table);
         let meta_slot = tables.len();
         let outcome = guard(|| {
             let result = trees.as_slice().transaction(|views| {
                 let meta = views.get(meta_slot).ok_or(abort(Abort::NoView))?;
-                for (check, slot) in checks.iter().zip(&check_slots) {
-                    let view = slot
-                        .and_then(|i| views.get(i))
-                        .ok_or(abort(Abort::NoView))?;
-                    let current = view.get(check.key)?;
-                    if current.as_deref() != check.expected {
-                        return Ok(Err(RequirementFailed {
-                            table: check.table,
-                            key: check.key.to_vec(),
-                            current: current.map(|v| v.to_vec()),
-                        }));
-                    }
-                }
+                let view = |table: Table| {
+                    slot(table)
+                        .and_then(|i| views.get(i).map(|v| (i, v)))
+                        .ok_or(abort(Abort::NoView))
+                };
                 let mut digest = 0u64;
                 let mut counts: Vec<i64> = vec![0; tables.len()];
-                let mut first_old = None;
-                for (n, (w, slot)) in writes.iter().zip(&slots).enumerate() {
-                    let (Some(i), Some(view)) = (*slot, slot.and_then(|i| views.get(i))) else {
-                        return Err(abort(Abort::NoView));
-                    };
-                    let old = match w.value {
-                        Some(value) => view.insert(w.key, value)?,
-                        None => view.remove(w.key)?,
-                    };
-                    if let Some(old) = &old {
-                        digest ^= entry_hash(w.table.as_str().as_bytes(), w.key, old);
+                let mut outcomes = Vec::with_capacity(group.len());
+                'requests: for request in group {
+                    for check in &request.checks {
+                        let (_, view) = view(check.table)?;
+                        let current = view.get(&check.key)?;
+                        if current.as_deref() != check.expected.as_deref() {
+                            outcomes.push(Err(RequirementFailed {
+                                table: check.table,
+                                key: check.key.clone(),
+                                current: current.map(|v| v.to_vec()),
+                            }));
+                            continue 'requests;
+                        }
                     }
-                    if let Some(new) = w.value {
-                        digest ^= entry_hash(w.table.as_str().as_bytes(), w.key, new);
+                    let mut first_old = None;
+                    for (n, w) in request.writes.iter().enumerate() {
+                        let (i, view) = view(w.table)?;
+                        let old = match &w.value {
+                            Some(value) => view.insert(w.key.as_slice(), value.as_slice())?,
+                            None => view.remove(w.key.as_slice())?,
+                        };
+                        let table = w.table.as_str().as_bytes();
+                        if let Some(old) = &old {
+                            digest ^= entry_hash(table, &w.key, old);
+                        }
+                        if let Some(new) = &w.value {
+                            digest ^= entry_hash(table, &w.key, new);
+                        }
+                        if let Some(c) = counts.get_mut(i) {
+                            *c += i64::from(w.value.is_some()) - i64::from(old.is_some());
+                        }
+                        if n == 0 {
+                            first_old = old.map(|v| v.to_vec());
+                        }
                     }
-                    if let Some(c) = counts.get_mut(i) {
-                        *c += i64::from(w.value.is_some()) - i64::from(old.is_some());
-                    }
-                    if n == 0 {
-                        first_old = old.map(|v| v.to_vec());
-                    }
+                    outcomes.push(Ok(first_old));
                 }
                 if digest != 0 {
                     let current = read_u64(meta.get(DIGEST_KEY)?).ok_or(abort(Abort::BadMeta))?;
@@ -299,10 +325,10 @@ impl SledStore {
                         .ok_or(abort(Abort::BadMeta))?;
                     meta.insert(key, &next.to_be_bytes())?;
                 }
-                Ok(Ok(first_old))
+                Ok(outcomes)
             });
             match result {
-                Ok(outcome) => Ok(Ok(outcome)),
+                Ok(outcomes) => Ok(Ok(outcomes)),
                 Err(TransactionError::Abort(reason)) => Ok(Err(reason)),
                 Err(TransactionError::Storage(e)) => Err(e),
             }
@@ -321,25 +347,43 @@ impl SledStore {
     }
 }
 
+/// The same error again, for each caller of a failed group (errors are not `Clone`: an I/O
+/// error keeps its kind and message).
+fn duplicate(e: &StorageError) -> StorageError {
+    match e {
+        StorageError::Io { source } => StorageError::Io {
+            source: io::Error::new(source.kind(), source.to_string()),
+        },
+        StorageError::StoreCorrupted { reason } => StorageError::StoreCorrupted {
+            reason: reason.clone(),
+        },
+        StorageError::Unsupported { reason } => StorageError::Unsupported {
+            reason: reason.clone(),
+        },
+        other => StorageError::EngineBug {
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// One caller's writes, with the checks that must hold for them to apply.
+struct Request {
+    writes: Vec<StoredWrite>,
+    checks: Vec<Requirement>,
+}
+
+/// What a committed [`Request`] came to: the value its first write replaced, or the check that
+/// failed (and then nothing of it was written).
+type Applied = Result<Option<Vec<u8>>, RequirementFailed>;
+
+/// What a [`Request`] comes to: [`Applied`], or the error that failed its whole group.
+type Outcome = Result<Applied, StorageError>;
+
 /// A write without a check cannot conflict; if it says so, sled misbehaved.
 fn unconditional_conflict(_: RequirementFailed) -> StorageError {
     StorageError::EngineBug {
         reason: "an unconditional write reported a conflict".to_owned(),
     }
-}
-
-/// One precondition as [`SledStore::write`] takes it.
-struct Check<'a> {
-    table: Table,
-    key: &'a [u8],
-    expected: Option<&'a [u8]>,
-}
-
-/// One write as [`SledStore::write`] takes it.
-struct Write<'a> {
-    table: Table,
-    key: &'a [u8],
-    value: Option<&'a [u8]>,
 }
 
 /// Why a write transaction gave up.
@@ -487,21 +531,29 @@ impl Store for SledStore {
         key: &[u8],
         value: &[u8],
     ) -> Result<Option<Vec<u8>>, StorageError> {
-        let write = Write {
+        let write = StoredWrite {
             table,
-            key,
-            value: Some(value),
+            key: key.to_vec(),
+            value: Some(value.to_vec()),
         };
-        self.write(&[write], &[])?.map_err(unconditional_conflict)
+        self.write(Request {
+            writes: vec![write],
+            checks: Vec::new(),
+        })?
+        .map_err(unconditional_conflict)
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let write = Write {
+        let write = StoredWrite {
             table,
-            key,
+            key: key.to_vec(),
             value: None,
         };
-        self.write(&[write], &[])?.map_err(unconditional_conflict)
+        self.write(Request {
+            writes: vec![write],
+            checks: Vec::new(),
+        })?
+        .map_err(unconditional_conflict)
     }
 
     fn scan_prefix(
@@ -543,17 +595,20 @@ impl Store for SledStore {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Result<(), CasConflict>, StorageError> {
-        let write = Write {
+        let write = StoredWrite {
             table,
-            key,
-            value: new,
+            key: key.to_vec(),
+            value: new.map(<[u8]>::to_vec),
         };
-        let check = Check {
+        let check = Requirement {
             table,
-            key,
-            expected,
+            key: key.to_vec(),
+            expected: expected.map(<[u8]>::to_vec),
         };
-        let outcome = self.write(&[write], &[check])?;
+        let outcome = self.write(Request {
+            writes: vec![write],
+            checks: vec![check],
+        })?;
         Ok(outcome.map(drop).map_err(|failed| CasConflict {
             current: failed.current,
         }))
@@ -566,25 +621,12 @@ impl Store for SledStore {
         if batch.is_empty() && batch.requirements.is_empty() {
             return Ok(Ok(()));
         }
-        let writes: Vec<Write<'_>> = batch
-            .writes
-            .iter()
-            .map(|w| Write {
-                table: w.table,
-                key: &w.key,
-                value: w.value.as_deref(),
-            })
-            .collect();
-        let checks: Vec<Check<'_>> = batch
-            .requirements
-            .iter()
-            .map(|r| Check {
-                table: r.table,
-                key: &r.key,
-                expected: r.expected.as_deref(),
-            })
-            .collect();
-        Ok(self.write(&writes, &checks)?.map(drop))
+        Ok(self
+            .write(Request {
+                writes: batch.writes,
+                checks: batch.requirements,
+            })?
+            .map(drop))
     }
 
     fn flush(&self) -> Result<(), StorageError> {
@@ -776,5 +818,70 @@ fn map_err(e: sled::Error) -> StorageError {
         sled::Error::CollectionNotFound(name) => StorageError::EngineBug {
             reason: format!("tree {:?} vanished", String::from_utf8_lossy(&name)),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(table: Table, key: &[u8], value: &[u8]) -> StoredWrite {
+        StoredWrite {
+            table,
+            key: key.to_vec(),
+            value: Some(value.to_vec()),
+        }
+    }
+
+    fn require(table: Table, key: &[u8], expected: Option<&[u8]>) -> Requirement {
+        Requirement {
+            table,
+            key: key.to_vec(),
+            expected: expected.map(<[u8]>::to_vec),
+        }
+    }
+
+    /// One group, three callers: the second's check sees the first's write and fails without
+    /// writing; the third still lands; digest and counts match a reopen's full scan.
+    #[test]
+    fn a_group_applies_requests_in_order_and_isolates_a_failed_check() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s");
+        let codes = Table::new("codes");
+        let tokens = Table::new("tokens");
+        {
+            let store = SledStore::open(&path).expect("open");
+            let group = [
+                Request {
+                    writes: vec![put(codes, b"c1", b"used"), put(tokens, b"t1", b"a")],
+                    checks: vec![require(codes, b"c1", None)],
+                },
+                Request {
+                    writes: vec![put(codes, b"c1", b"used"), put(tokens, b"t2", b"b")],
+                    checks: vec![require(codes, b"c1", None)],
+                },
+                Request {
+                    writes: vec![put(tokens, b"t3", b"c")],
+                    checks: vec![require(codes, b"c1", Some(b"used"))],
+                },
+            ];
+            let outcomes = store.commit(&group);
+            assert!(matches!(outcomes.first(), Some(Ok(Ok(None)))));
+            assert!(
+                matches!(outcomes.get(1), Some(Ok(Err(failed))) if failed.current.as_deref() == Some(&b"used"[..]))
+            );
+            assert!(matches!(outcomes.get(2), Some(Ok(Ok(None)))));
+            assert_eq!(store.get(tokens, b"t2").expect("get"), None);
+            assert_eq!(store.len(tokens).expect("len"), 2);
+            assert_eq!(store.len(codes).expect("len"), 1);
+            store.flush().expect("flush");
+        }
+        // Reopening recomputes digest and counts with a full scan.
+        let store = SledStore::open(&path).expect("reopen");
+        assert_eq!(store.len(tokens).expect("len"), 2);
+        assert_eq!(
+            store.get(tokens, b"t3").expect("get").as_deref(),
+            Some(&b"c"[..])
+        );
     }
 }
