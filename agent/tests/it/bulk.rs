@@ -1,7 +1,7 @@
 //! Bulk issue jobs: `POST /issuers/{slug}/admin/offers/bulk-jobs` starts one, `GET …/{id}`
 //! reports its progress, then the per-row result.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::*;
 
@@ -541,4 +541,172 @@ async fn console_bulk_upload_progress_report_and_isolation() {
     let (status, _) = console_get(&server, "rosette_console=nope", &progress).await;
     assert_eq!(status, 303);
     server.stop().await;
+}
+
+// ---- SIGKILL during a job
+
+/// `rosette-agent serve` on `data` with a known operator token; (child, base URL).
+fn serve_binary(data: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rosette-agent"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("ROSETTE_OPERATOR_TOKEN", OPERATOR)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap();
+    (child, ready["url"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_import_killed_midway() {
+    const ROWS: usize = 3000;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url) = serve_binary(dir.path());
+    let http = reqwest::Client::new();
+    let post = |path: &str, token: &str, body: Value| {
+        http.post(format!("{url}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let created: Value = post(
+        "/admin/institutions",
+        OPERATOR,
+        json!({"slug": "acme", "name": "Acme"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let token = created["admin_token"].as_str().unwrap().to_owned();
+    let achievement: Value = post(
+        "/issuers/acme/admin/achievements",
+        &token,
+        json!({"name": "Kill Test", "description": "d", "criteria": {"narrative": "n"}}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let achievement = achievement["id"].as_str().unwrap();
+    let mut csv = String::from("name,email,achievement_id\n");
+    for row in 0..ROWS {
+        csv.push_str(&format!("Learner {row},l{row}@example.org,{achievement}\n"));
+    }
+    let started: Value = http
+        .post(format!("{url}/issuers/acme/admin/offers/bulk-jobs"))
+        .bearer_auth(&token)
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = format!(
+        "{url}/issuers/acme/admin/offers/bulk-jobs/{}",
+        started["job_id"].as_str().unwrap()
+    );
+    // Kill as soon as some rows are in and the job is still running.
+    let mut at = 0;
+    loop {
+        let p: Value = http
+            .get(&job)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        at = p["processed"].as_u64().unwrap_or(at);
+        assert_ne!(p["done"], true, "the job ended before the kill: {p}");
+        if at >= 20 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let _ = child.wait();
+
+    let (mut child, url) = serve_binary(dir.path());
+    // The job is gone with the process; every offer it wrote is whole.
+    let r = http
+        .get(job.replace(&job[..job.find("/issuers").unwrap()], &url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let mut offers = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = cursor.map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page: Value = http
+            .get(format!("{url}/issuers/acme/admin/offers?limit=1000{q}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        offers.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert!(
+        offers.len() as u64 >= at && offers.len() < ROWS,
+        "{} offers, {at} seen processed",
+        offers.len()
+    );
+    for offer in &offers {
+        let id = offer["id"].as_str().unwrap();
+        let page = http
+            .get(format!("{url}/issuers/acme/claim/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "claim page of {id}");
+        let html = page.text().await.unwrap();
+        let start = html.find("openid-credential-offer://").unwrap();
+        let link = &html[start..start + html[start..].find('"').unwrap()];
+        let parsed = url::Url::parse(link).unwrap();
+        let uri = parsed
+            .query_pairs()
+            .find(|(k, _)| k == "credential_offer_uri")
+            .unwrap()
+            .1
+            .into_owned();
+        let object: Value = http.get(&uri).send().await.unwrap().json().await.unwrap();
+        assert!(
+            object
+                .pointer("/grants/urn:ietf:params:oauth:grant-type:pre-authorized_code/pre-authorized_code")
+                .is_some(),
+            "offer {id}: {object}"
+        );
+    }
+    eprintln!(
+        "bulk job killed after {at} rows seen processed; {} offers whole after restart",
+        offers.len()
+    );
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
 }
