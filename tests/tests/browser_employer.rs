@@ -75,7 +75,10 @@ fn run_browser(script: &Path, dir: &Path, config: &Value) -> Value {
     let browser = chromium();
     let config_path = dir.join(format!(
         "{}.json",
-        script.file_stem().and_then(|s| s.to_str()).unwrap_or("browser")
+        script
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("browser")
     ));
     std::fs::write(&config_path, config.to_string()).expect("write config");
     let run = Command::new("node")
@@ -186,18 +189,35 @@ fn claim_page_on_a_phone_qr_decodes_to_a_working_offer() {
         );
         assert_eq!(p["client_width"], 360, "{p}");
         assert!(
-            p["csp"].as_str().unwrap_or("").contains("default-src 'none'"),
+            p["csp"]
+                .as_str()
+                .unwrap_or("")
+                .contains("default-src 'none'"),
             "{p}"
         );
         assert_eq!(p["stylesheet_applied"], true, "{p}");
     }
     assert_eq!(page["status"], 200, "{page}");
     assert_eq!(page["texts"]["h1"], "Your badge is ready, Ada Lovelace");
-    assert!(page["texts"]["badge"].as_str().is_some_and(|b| !b.is_empty()), "{page}");
+    assert!(
+        page["texts"]["badge"]
+            .as_str()
+            .is_some_and(|b| !b.is_empty()),
+        "{page}"
+    );
     assert_eq!(page["texts"]["issuer"], "Rosette Demo University", "{page}");
-    assert!(page["texts"]["pin"].as_str().unwrap_or("").contains("PIN"), "{page}");
+    assert!(
+        page["texts"]["pin"].as_str().unwrap_or("").contains("PIN"),
+        "{page}"
+    );
     assert_eq!(page["texts"]["steps"], 3, "{page}");
-    assert!(page["texts"]["expiry"].as_str().unwrap_or("").contains("UTC"), "{page}");
+    assert!(
+        page["texts"]["expiry"]
+            .as_str()
+            .unwrap_or("")
+            .contains("UTC"),
+        "{page}"
+    );
     assert_eq!(page["open_wallet"], live["offer_url"], "same-device link");
     assert!(
         page["open_wallet_box"]["height"].as_f64().unwrap_or(0.0) >= 40.0,
@@ -260,11 +280,7 @@ fn console_bulk_upload_shows_progress_and_the_three_bad_lines() {
     let script = script("bulk.mjs");
     let tmp = tempfile::TempDir::new().expect("tempdir");
     let agent = start(&tmp.path().join("agent"), true);
-    let token = agent
-        .ready()
-        .admin_token
-        .clone()
-        .expect("demo admin token");
+    let token = agent.ready().admin_token.clone().expect("demo admin token");
     let achievement = demo_achievement(&agent);
     let csv = tmp.path().join("cohort.csv");
     std::fs::write(&csv, thousand_rows(&achievement)).expect("write csv");
@@ -336,11 +352,7 @@ fn employer_page_shows_the_verdict_within_two_seconds_without_reload() {
     let script = script("employer.mjs");
     let tmp = tempfile::TempDir::new().expect("tempdir");
     let agent = start(&tmp.path().join("agent"), true);
-    let token = agent
-        .ready()
-        .admin_token
-        .clone()
-        .expect("demo admin token");
+    let token = agent.ready().admin_token.clone().expect("demo admin token");
     let offer = agent.ready().offer.clone().expect("demo offer");
     let pin = agent.ready().tx_code.clone().expect("demo PIN");
     let achievement = demo_achievement(&agent);
@@ -381,14 +393,19 @@ fn employer_page_shows_the_verdict_within_two_seconds_without_reload() {
     assert!(report.get("verdict_timeout").is_none(), "{report}");
     assert_eq!(report["marker"], "same-document", "the page reloaded");
     let appeared = report["appeared_at"].as_i64().expect("verdict appeared");
-    let exited = report["wallet_exited_at"].as_i64().expect("wallet exit time");
+    let exited = report["wallet_exited_at"]
+        .as_i64()
+        .expect("wallet exit time");
     let delay = appeared - exited;
     eprintln!("employer: verdict shown {delay} ms after the wallet exited (negative: before)");
     assert!(delay <= 2000, "verdict {delay} ms after the wallet");
     assert_eq!(report["status"], "accepted", "{report}");
     assert_eq!(report["accepted"], "true");
     assert!(
-        report["headline"].as_str().unwrap_or("").contains("Accepted"),
+        report["headline"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Accepted"),
         "{report}"
     );
     assert_eq!(report["qr_hidden"], true);
@@ -398,7 +415,10 @@ fn employer_page_shows_the_verdict_within_two_seconds_without_reload() {
     let checks = report["checks"].as_array().expect("checks");
     assert!(checks.len() >= 4, "{report}");
     let tops: Vec<f64> = checks.iter().filter_map(|c| c["top"].as_f64()).collect();
-    assert!(tops.windows(2).all(|t| t[0] < t[1]), "one line each: {tops:?}");
+    assert!(
+        tops.windows(2).all(|t| t[0] < t[1]),
+        "one line each: {tops:?}"
+    );
     for c in checks {
         let outcome = c["outcome"].as_str().unwrap_or("");
         assert!(
@@ -407,12 +427,16 @@ fn employer_page_shows_the_verdict_within_two_seconds_without_reload() {
         );
     }
     assert!(
-        checks.iter().any(|c| c["check"] == "trusted_issuer" && c["outcome"] == "passed"),
+        checks
+            .iter()
+            .any(|c| c["check"] == "trusted_issuer" && c["outcome"] == "passed"),
         "{report}"
     );
     let facts = report["facts"].as_array().expect("facts");
     assert!(
-        facts.iter().any(|f| f.as_str().is_some_and(|f| f.starts_with("holder: did:"))),
+        facts
+            .iter()
+            .any(|f| f.as_str().is_some_and(|f| f.starts_with("holder: did:"))),
         "{report}"
     );
     assert_eq!(report["console_errors"], json!([]), "{report}");
