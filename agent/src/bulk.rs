@@ -19,14 +19,14 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use rosette_core::Timestamp;
+use rosette_core::{SecretString, Timestamp};
 use serde::Serialize;
 
 use crate::error::AdminError;
 use crate::service::{BulkRowError, CreatedOffer, NewOffer, Recipient, Service};
 
 /// Jobs kept per institution; the oldest finished ones are forgotten first.
-pub const MAX_JOBS_PER_INSTITUTION: usize = 20;
+pub const MAX_JOBS_PER_INSTITUTION: usize = 10;
 /// Jobs of one institution that may run at the same time.
 pub const MAX_RUNNING_PER_INSTITUTION: usize = 2;
 /// Data rows one upload may hold.
@@ -177,14 +177,66 @@ fn split_line(line: &str) -> Result<Vec<String>, String> {
     Ok(fields)
 }
 
-/// An offer a job created, with the line it came from.
+/// An offer a job created, with the line it came from: what is needed to deliver it (the
+/// QR images are `claim_page` + `/qr.svg` or `/qr.png`). Kept compact: a job holds one per row.
 #[derive(Debug, Serialize)]
 pub struct CreatedRow {
     /// 1-based line number in the upload.
     pub line: usize,
-    /// The offer, as `POST …/admin/offers` shows it (PIN included: deliver it separately).
-    #[serde(flatten)]
-    pub offer: CreatedOffer,
+    /// The offer's id.
+    pub id: String,
+    /// `openid-credential-offer://?credential_offer_uri=…`.
+    pub offer_url: String,
+    /// The claim page.
+    pub claim_page: String,
+    /// The PIN, when one is required (deliver it separately).
+    #[serde(serialize_with = "expose_pin", skip_serializing_if = "Option::is_none")]
+    pub tx_code: Option<SecretString>,
+    /// Expiry (RFC 3339).
+    pub expires_at: String,
+}
+
+impl CreatedRow {
+    fn new(line: usize, offer: CreatedOffer) -> Self {
+        let CreatedOffer {
+            id,
+            offer_url,
+            claim_page,
+            tx_code,
+            expires_at,
+            ..
+        } = offer;
+        Self {
+            line,
+            id,
+            offer_url,
+            claim_page,
+            tx_code: tx_code.map(SecretString::new),
+            expires_at,
+        }
+    }
+
+    fn copy(&self) -> Self {
+        Self {
+            line: self.line,
+            id: self.id.clone(),
+            offer_url: self.offer_url.clone(),
+            claim_page: self.claim_page.clone(),
+            tx_code: self
+                .tx_code
+                .as_ref()
+                .map(|p| SecretString::new(p.expose_secret())),
+            expires_at: self.expires_at.clone(),
+        }
+    }
+}
+
+// The admin asked for the offers it created: the PIN is part of the answer, as for one offer.
+fn expose_pin<S: serde::Serializer>(pin: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match pin {
+        Some(p) => s.serialize_some(p.expose_secret()),
+        None => s.serialize_none(),
+    }
 }
 
 /// A job's progress as callers see it.
@@ -274,30 +326,9 @@ impl Job {
             started_at: self.started_at.to_rfc3339(),
             finished_at: p.finished_at.map(Timestamp::to_rfc3339),
             failure: p.failure.clone(),
-            created: (done && with_created).then(|| {
-                p.created
-                    .iter()
-                    .map(|c| CreatedRow {
-                        line: c.line,
-                        offer: copy_offer(&c.offer),
-                    })
-                    .collect()
-            }),
+            created: (done && with_created)
+                .then(|| p.created.iter().map(CreatedRow::copy).collect()),
         }
-    }
-}
-
-fn copy_offer(o: &CreatedOffer) -> CreatedOffer {
-    CreatedOffer {
-        id: o.id.clone(),
-        state: o.state,
-        offer_url: o.offer_url.clone(),
-        offer_url_by_value: o.offer_url_by_value.clone(),
-        tx_code: o.tx_code.clone(),
-        claim_page: o.claim_page.clone(),
-        qr_svg: o.qr_svg.clone(),
-        qr_png: o.qr_png.clone(),
-        expires_at: o.expires_at.clone(),
     }
 }
 
@@ -411,10 +442,7 @@ fn run(service: &Service, slug: &str, job: &Job, rows: Vec<CsvRow>) {
         let mut p = job.progress();
         p.processed += 1;
         match outcome {
-            Ok(offer) => p.created.push(CreatedRow {
-                line: row.line,
-                offer,
-            }),
+            Ok(offer) => p.created.push(CreatedRow::new(row.line, offer)),
             Err(message) => p.errors.push(BulkRowError {
                 line: row.line,
                 message,
