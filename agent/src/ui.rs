@@ -27,6 +27,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/bulk.js"),
     ),
     (
+        "new-request.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/new-request.js"),
+    ),
+    (
         "verify.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/verify.js"),

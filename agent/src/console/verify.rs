@@ -189,11 +189,7 @@ pub(crate) async fn result(
     Path((_, tx)): Path<(String, String)>,
 ) -> Response {
     let mut response = match poll(&roles, &session.slug, &tx).await {
-        Ok(answer) => axum::Json(json!({
-            "status": answer.status,
-            "html": verdict_html(&answer),
-        }))
-        .into_response(),
+        Ok(answer) => axum::Json(crate::verifier::pages::result_json(&answer)).into_response(),
         Err(VerifierError::NotFound) => (
             StatusCode::NOT_FOUND,
             axum::Json(json!({"status": "not_found"})),

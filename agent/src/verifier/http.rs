@@ -13,6 +13,7 @@
 //! | `POST /verifiers/{slug}/response` | wallet | `direct_post` (`response_uri`) |
 //! | `GET /verifiers/{slug}/transactions/{transaction_id}` | page | poll: status and verdict (JSON) |
 //! | `GET /verifiers/{slug}/present/{transaction_id}[/qr.svg,/qr.png]` | browser | QR, then the verdict |
+//! | `GET /verifiers/{slug}/present/{transaction_id}/result` | page | poll: status and the verdict fragment |
 
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
@@ -62,6 +63,10 @@ pub fn router(verifier: Arc<VerifierService>) -> Router {
         .route(
             "/verifiers/{slug}/present/{transaction_id}",
             get(present_page),
+        )
+        .route(
+            "/verifiers/{slug}/present/{transaction_id}/result",
+            get(present_result),
         )
         .route(
             "/verifiers/{slug}/present/{transaction_id}/qr.svg",
@@ -256,7 +261,7 @@ async fn new_request_page(
 ) -> Result<Response, VerifierError> {
     let page_slug = slug.clone();
     let name = blocking(&s, move |s| s.institution_name(&page_slug)).await?;
-    Ok(Html(pages::new_request(&slug, &name)).into_response())
+    Ok(no_store(pages::new_request(&slug, &name)))
 }
 
 fn jwt_response(jwt: String) -> Response {
@@ -330,14 +335,21 @@ async fn present_page(
     })
     .await;
     match found {
-        Ok((name, answer)) => {
-            no_store(Html(pages::present(&slug, &transaction_id, &name, &answer)).into_response())
-        }
-        Err(VerifierError::NotFound) => {
-            (StatusCode::NOT_FOUND, Html(pages::not_found())).into_response()
-        }
+        Ok((name, answer)) => no_store(pages::present(&slug, &transaction_id, &name, &answer)),
+        Err(VerifierError::NotFound) => no_store(pages::not_found()),
         Err(e) => e.into_response(),
     }
+}
+
+/// The request page's poll: `{status, html?}` (the verdict fragment once answered).
+async fn present_result(
+    State(s): State<AppState>,
+    Path((slug, transaction_id)): Path<(String, String)>,
+) -> Result<Response, VerifierError> {
+    let answer = blocking(&s, move |s| s.poll(&slug, &transaction_id)).await?;
+    Ok(no_store(
+        axum::Json(pages::result_json(&answer)).into_response(),
+    ))
 }
 
 async fn qr(

@@ -4,7 +4,7 @@
 //! [`service::VerifierService`] holds the logic (no HTTP); [`http::router`] maps it to routes.
 
 pub mod http;
-mod pages;
+pub(crate) mod pages;
 mod records;
 pub mod service;
 pub mod templates;

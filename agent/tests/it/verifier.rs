@@ -1083,3 +1083,106 @@ async fn console_templates_then_verify_page_shows_the_verdict() {
         .await;
     assert_eq!(list["templates"], json!([]));
 }
+
+#[tokio::test]
+async fn public_request_page_polls_a_verdict_fragment_under_the_csp() {
+    let s = setup().await;
+    let created = s.create(json!({"trusted_issuers": [s.did]})).await;
+    let page = created["page"].as_str().unwrap();
+    let r = s.server.http.get(page).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("<script>"), "no inline script: {html}");
+    assert!(html.contains("src=\"/assets/verify.js\""));
+    assert!(html.contains(&format!(
+        "data-result=\"/verifiers/acme/present/{}/result\"",
+        created["transaction_id"].as_str().unwrap()
+    )));
+    let result = format!("{page}/result");
+    let pending: Value = s
+        .server
+        .http
+        .get(&result)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pending, json!({"status": "pending", "html": null}));
+
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, LDP).await;
+    let (status, _) = s
+        .post(&request, s.answer(&request, credential, &binding(&request)))
+        .await;
+    assert_eq!(status, 200);
+    let done: Value = s
+        .server
+        .http
+        .get(&result)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["status"], "accepted");
+    let fragment = done["html"].as_str().unwrap();
+    assert!(fragment.matches("<li ").count() >= 4, "{fragment}");
+    // The page itself now shows the verdict, and no QR code.
+    let html = s
+        .server
+        .http
+        .get(page)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"verdict-result\"") && !html.contains("id=\"verify-qr\""));
+    // The new-request form and an unknown transaction, under the same policy.
+    let r = s
+        .server
+        .http
+        .get(format!("{}/verifiers/acme/new", s.server.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().contains_key("content-security-policy"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("src=\"/assets/new-request.js\"")
+    );
+    let r = s
+        .server
+        .http
+        .get(format!("{}/verifiers/acme/present/nope", s.server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.headers().contains_key("content-security-policy"));
+    let r = s
+        .server
+        .http
+        .get(format!(
+            "{}/verifiers/acme/present/nope/result",
+            s.server.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
