@@ -511,7 +511,11 @@ async fn start_job(
             AdminError::Invalid("unreadable request body".into())
         }
     })?;
-    let started = jobs.start(&slug, &body)?;
+    // Parsing a large upload is CPU work: off the async workers.
+    let (pool_jobs, pool_slug) = (Arc::clone(&jobs), slug.clone());
+    let started = tokio::task::spawn_blocking(move || pool_jobs.start(&pool_slug, &body))
+        .await
+        .map_err(|e| AdminError::Internal(format!("worker failed: {e}")))??;
     let location = format!("/issuers/{slug}/admin/offers/bulk-jobs/{}", started.job_id);
     let mut response = no_store((StatusCode::ACCEPTED, axum::Json(started)).into_response());
     if let Ok(value) = HeaderValue::from_str(&location) {

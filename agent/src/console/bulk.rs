@@ -119,7 +119,17 @@ async fn upload(
             Some("Choose a CSV file to upload.".into()),
         );
     };
-    match roles.jobs.start(&session.slug, &file.bytes) {
+    // Parsing a large upload is CPU work: off the async workers.
+    let (jobs, slug, bytes) = (
+        Arc::clone(&roles.jobs),
+        session.slug.clone(),
+        file.bytes.clone(),
+    );
+    let started = match tokio::task::spawn_blocking(move || jobs.start(&slug, &bytes)).await {
+        Ok(started) => started,
+        Err(_) => Err(StartError::NoRuntime),
+    };
+    match started {
         Ok(started) => Redirect::to(&format!(
             "/console/{}/bulk/{}",
             session.slug, started.job_id
