@@ -24,6 +24,28 @@ pub(crate) enum Command {
     Demo(DemoArgs),
     /// Run the issuer agent server (OpenID4VCI 1.0 issuer and admin API).
     Serve(ServeArgs),
+    /// Create offers from a CSV file (name,email,achievement_id[,pin]) on a running agent.
+    ///
+    /// Exit code 0: every row became an offer; 2: some rows were refused (listed); 1: error.
+    ImportOffers(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The agent's base URL, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    pub(crate) url: String,
+    /// The institution's slug.
+    #[arg(long)]
+    pub(crate) institution: String,
+    /// File holding the admin token [default: the ROSETTE_ADMIN_TOKEN environment variable].
+    #[arg(long)]
+    pub(crate) token_file: Option<PathBuf>,
+    /// Print one JSON object (the job's final report) on stdout instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// The CSV file: header name,email,achievement_id[,pin], one offer per row.
+    pub(crate) file: PathBuf,
 }
 
 #[derive(Debug, Args)]

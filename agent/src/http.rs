@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -26,6 +26,9 @@ type AppState = Arc<Service>;
 
 /// The whole application.
 pub fn router(service: Arc<Service>) -> Router {
+    // One of each, shared by the API and the console pages.
+    let jobs = Arc::new(crate::bulk::BulkJobs::new(Arc::clone(&service)));
+    let verifier = Arc::new(crate::verifier::VerifierService::new(Arc::clone(&service)));
     let protocol = Router::new()
         .route(
             "/.well-known/openid-credential-issuer/issuers/{slug}",
@@ -113,15 +116,19 @@ pub fn router(service: Arc<Service>) -> Router {
             )
         })
         .with_state(Arc::clone(&service))
+        .merge(crate::bulk::router(Arc::clone(&jobs)))
         .merge(crate::ui::router())
         .merge(crate::status::router(Arc::clone(&service)))
         .merge(crate::console::router(Arc::clone(&service)))
+        .merge(crate::console::bulk::router(crate::console::bulk::Roles {
+            service: Arc::clone(&service),
+            jobs,
+            verifier: Arc::clone(&verifier),
+        }))
         .merge(crate::public::http::router(Arc::new(
             crate::public::PublicService::new(Arc::clone(&service)),
         )))
-        .merge(crate::verifier::http::router(Arc::new(
-            crate::verifier::VerifierService::new(service),
-        )))
+        .merge(crate::verifier::http::router(verifier))
 }
 
 /// Runs `f` on the blocking pool (storage and signing block).
@@ -283,14 +290,7 @@ async fn claim_page(
 ) -> Response {
     let id = offer_id.clone();
     match blocking(&s, move |s| s.claim_view(&slug, &offer_id)).await {
-        Ok(view) => {
-            let status = if view.offer_url.is_some() {
-                StatusCode::OK
-            } else {
-                StatusCode::GONE
-            };
-            (status, Html(crate::pages::claim(&view, &id))).into_response()
-        }
+        Ok(view) => crate::pages::claim(&view, &id),
         Err(ProtocolError::NotFound) => {
             crate::ui::render(StatusCode::NOT_FOUND, &crate::pages::OfferNotFound)
         }

@@ -5,6 +5,7 @@
 //! [`service::Service`] holds the logic (no HTTP); [`http::router`] maps it to routes;
 //! [`server`] runs `rosette-agent serve`.
 
+pub mod bulk;
 pub mod config;
 mod console;
 pub mod error;

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         }
         cli::Command::Demo(args) => commands::demo::run(&args),
         cli::Command::Serve(args) => serve(args),
+        cli::Command::ImportOffers(args) => commands::import::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,8 +1,13 @@
-//! HTML pages (claim page). All interpolated text is escaped.
+//! The learner's claim page (askama templates `claim.html`, `claim_gone.html`; escaped by
+//! askama). Mobile-first: one column, the same-device link as a full-width button.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
 
 use crate::service::ClaimView;
 
-/// Escapes `text` for HTML text and attribute values.
+/// Escapes `text` for HTML text and attribute values (pages still built by hand use it).
 pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -18,72 +23,106 @@ pub(crate) fn esc(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1f2937}\
-.badge{display:flex;gap:1rem;align-items:center;border:1px solid #e5e7eb;border-radius:.75rem;padding:1rem}\
-.badge img{width:72px;height:72px}.qr{width:280px;height:280px;display:block;margin:1rem auto}\
-a.button{display:block;text-align:center;background:#1e40af;color:#fff;padding:.8rem;border-radius:.5rem;text-decoration:none}\
-.note{background:#f3f4f6;border-radius:.5rem;padding:.75rem}";
-
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<meta name=\"referrer\" content=\"no-referrer\"><title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>",
-        esc(title)
-    )
+/// An RFC 3339 instant as people read it: `2027-01-15 08:00 UTC` (the input when it is not
+/// of the shape the agent writes).
+pub(crate) fn human_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
 }
 
-/// The claim page of an offer: QR, same-device link, badge preview, PIN guidance; or a clear
-/// page when the offer was used, has expired or is locked (too many wrong PINs).
-pub(crate) fn claim(view: &ClaimView, offer_id: &str) -> String {
-    let image = view
-        .image
-        .as_deref()
-        .filter(|i| {
-            i.starts_with("https://") || i.starts_with("http://") || i.starts_with("data:image/")
-        })
-        .map(|i| format!("<img src=\"{}\" alt=\"\">", esc(i)))
-        .unwrap_or_default();
-    let badge = format!(
-        "<div class=\"badge\">{image}<div><strong>{}</strong><br>{}<br><small>from {}</small></div></div>",
-        esc(&view.achievement_name),
-        esc(&view.achievement_description),
-        esc(&view.institution)
-    );
-    let Some(url) = &view.offer_url else {
-        let why = match view.state {
-            "claimed" => {
-                "This badge has already been collected. If that was not you, contact the issuer."
-            }
-            "locked" => {
-                "This offer is locked: a wrong PIN was entered too many times. Ask the issuer for a new one."
-            }
-            _ => "This offer has expired. Ask the issuer for a new one.",
-        };
-        return page(
-            "Offer no longer available",
-            &format!("<h1>Offer no longer available</h1>{badge}<p class=\"note\">{why}</p>"),
-        );
-    };
-    let pin = if view.pin {
-        "<p class=\"note\">Your wallet will ask for a <strong>6-digit PIN</strong>. It was sent to you separately (for example by e-mail); it is not on this page.</p>"
-    } else {
-        ""
-    };
-    let body = format!(
-        "<h1>Your badge is ready, {name}</h1>{badge}\
-<p>Scan this code with your credential wallet:</p>\
-<img class=\"qr\" src=\"{id}/qr.svg\" alt=\"QR code of the credential offer\">\
-<p>On this phone? <a class=\"button\" href=\"{link}\">Open in my wallet</a></p>{pin}\
-<p><small>The offer is valid until {expires}.</small></p>",
-        name = esc(&view.recipient),
-        id = esc(offer_id),
-        link = esc(url),
-        expires = esc(&view.expires_at),
-    );
-    page("Claim your badge", &body)
+/// Only images the page's policy lets load (our own origin or inline data).
+fn allowed_image(image: Option<&str>) -> Option<String> {
+    image
+        .filter(|i| i.starts_with('/') && !i.starts_with("//") || i.starts_with("data:image/"))
+        .map(str::to_owned)
+}
+
+/// A claimable offer: QR, same-device link, PIN explanation, next steps, expiry.
+#[derive(Template)]
+#[template(path = "claim.html")]
+struct ClaimPage<'a> {
+    recipient: &'a str,
+    institution: &'a str,
+    achievement_name: &'a str,
+    achievement_description: &'a str,
+    image: Option<String>,
+    offer_id: &'a str,
+    offer_url: &'a str,
+    pin: bool,
+    expires_at: &'a str,
+    expires_human: String,
+}
+
+/// An offer that can no longer be claimed (claimed, expired or locked) and what to do.
+#[derive(Template)]
+#[template(path = "claim_gone.html")]
+struct ClaimGone<'a> {
+    state: &'a str,
+    institution: &'a str,
+    achievement_name: &'a str,
+    achievement_description: &'a str,
+    image: Option<String>,
+    expires_at: &'a str,
+    expires_human: String,
+}
+
+/// The claim page of an offer (200), or the page saying why it is gone (410).
+pub(crate) fn claim(view: &ClaimView, offer_id: &str) -> Response {
+    let image = allowed_image(view.image.as_deref());
+    let expires_human = human_time(&view.expires_at);
+    match &view.offer_url {
+        Some(url) => crate::ui::render(
+            StatusCode::OK,
+            &ClaimPage {
+                recipient: &view.recipient,
+                institution: &view.institution,
+                achievement_name: &view.achievement_name,
+                achievement_description: &view.achievement_description,
+                image,
+                offer_id,
+                offer_url: url,
+                pin: view.pin,
+                expires_at: &view.expires_at,
+                expires_human,
+            },
+        ),
+        None => crate::ui::render(
+            StatusCode::GONE,
+            &ClaimGone {
+                state: view.state,
+                institution: &view.institution,
+                achievement_name: &view.achievement_name,
+                achievement_description: &view.achievement_description,
+                image,
+                expires_at: &view.expires_at,
+                expires_human,
+            },
+        ),
+    }
 }
 
 /// The page for an unknown offer.
 #[derive(askama::Template)]
 #[template(path = "offer_not_found.html")]
 pub(crate) struct OfferNotFound;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_time_reads_the_agents_timestamps() {
+        assert_eq!(human_time("2027-01-15T08:00:00Z"), "2027-01-15 08:00 UTC");
+        assert_eq!(human_time("soon"), "soon");
+    }
+
+    #[test]
+    fn only_same_origin_or_inline_images() {
+        assert!(allowed_image(Some("data:image/png;base64,AA")).is_some());
+        assert!(allowed_image(Some("/issuers/a/achievements/x/image")).is_some());
+        assert!(allowed_image(Some("https://evil.example/x.png")).is_none());
+        assert!(allowed_image(Some("//evil.example/x.png")).is_none());
+    }
+}

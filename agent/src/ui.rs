@@ -15,11 +15,28 @@ const CSP: &str = "default-src 'none'; img-src 'self' data:; style-src 'self'; \
 script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Static files served under `/assets/`: (file name, content type, bytes).
-const ASSETS: &[(&str, &str, &str)] = &[(
-    "rosette.css",
-    "text/css; charset=utf-8",
-    include_str!("../assets/rosette.css"),
-)];
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "rosette.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/rosette.css"),
+    ),
+    (
+        "bulk.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/bulk.js"),
+    ),
+    (
+        "new-request.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/new-request.js"),
+    ),
+    (
+        "verify.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/verify.js"),
+    ),
+];
 
 /// The `/assets/{file}` route. Files change only with the binary, so they are cached for an hour.
 pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {

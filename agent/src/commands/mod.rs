@@ -2,4 +2,5 @@
 
 pub(crate) mod credential;
 pub(crate) mod demo;
+pub(crate) mod import;
 pub(crate) mod keys;

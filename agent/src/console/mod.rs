@@ -26,6 +26,7 @@
 //! `/console/{slug}/settings` (+ `/display`). The nav also links `/bulk`, `/verify` and `/templates`.
 
 mod achievements;
+pub(crate) mod bulk;
 mod credentials;
 pub(crate) mod csrf;
 pub(crate) mod form;
@@ -35,6 +36,8 @@ pub(crate) mod pages;
 pub(crate) mod queries;
 pub(crate) mod session;
 mod settings;
+mod templates;
+mod verify;
 
 use std::sync::Arc;
 

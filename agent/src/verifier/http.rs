@@ -4,11 +4,16 @@
 //! |---|---|---|
 //! | `POST /verifiers/{slug}/admin/presentation-requests` | admin token | create a request from a template |
 //! | `GET /verifiers/{slug}/admin/presentation-requests` | admin token | list requests and verdicts |
+//! | `POST /verifiers/{slug}/admin/templates` | admin token | store a template |
+//! | `GET /verifiers/{slug}/admin/templates` | admin token | list templates |
+//! | `DELETE /verifiers/{slug}/admin/templates/{id}` | admin token | delete a template |
+//! | `POST /verifiers/{slug}/admin/templates/{id}/requests` | admin token | a request from a template |
 //! | `GET /verifiers/{slug}/new` | browser | form that creates a request (asks for the admin token) |
 //! | `GET,POST /verifiers/{slug}/requests/{id}` | wallet | the signed request object (`request_uri`, re-fetchable) |
 //! | `POST /verifiers/{slug}/response` | wallet | `direct_post` (`response_uri`) |
 //! | `GET /verifiers/{slug}/transactions/{transaction_id}` | page | poll: status and verdict (JSON) |
 //! | `GET /verifiers/{slug}/present/{transaction_id}[/qr.svg,/qr.png]` | browser | QR, then the verdict |
+//! | `GET /verifiers/{slug}/present/{transaction_id}/result` | page | poll: status and the verdict fragment |
 
 use std::sync::Arc;
 
@@ -17,12 +22,13 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
 use super::pages;
 use super::service::{NewPresentationRequest, VerifierError, VerifierService};
+use super::templates::{NewTemplate, VerifierTemplate};
 use crate::error::AdminError;
 use crate::service::Caller;
 
@@ -35,6 +41,18 @@ pub fn router(verifier: Arc<VerifierService>) -> Router {
             "/verifiers/{slug}/admin/presentation-requests",
             post(create_request).get(list_requests),
         )
+        .route(
+            "/verifiers/{slug}/admin/templates",
+            post(create_template).get(list_templates),
+        )
+        .route(
+            "/verifiers/{slug}/admin/templates/{id}",
+            axum::routing::delete(delete_template),
+        )
+        .route(
+            "/verifiers/{slug}/admin/templates/{id}/requests",
+            post(request_from_template),
+        )
         .route("/verifiers/{slug}/new", get(new_request_page))
         .route(
             "/verifiers/{slug}/requests/{id}",
@@ -45,6 +63,10 @@ pub fn router(verifier: Arc<VerifierService>) -> Router {
         .route(
             "/verifiers/{slug}/present/{transaction_id}",
             get(present_page),
+        )
+        .route(
+            "/verifiers/{slug}/present/{transaction_id}/result",
+            get(present_result),
         )
         .route(
             "/verifiers/{slug}/present/{transaction_id}/qr.svg",
@@ -166,13 +188,80 @@ async fn list_requests(
     ))
 }
 
+async fn create_template(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
+    let created = blocking(&s, move |s| {
+        scoped(s, token.as_deref(), &slug)?;
+        let input: NewTemplate = serde_json::from_slice(&body)
+            .map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))?;
+        s.create_template(&slug, input)
+    })
+    .await?;
+    Ok(no_store(
+        (StatusCode::CREATED, axum::Json(created.to_json())).into_response(),
+    ))
+}
+
+async fn list_templates(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let list = blocking(&s, move |s| {
+        scoped(s, token.as_deref(), &slug)?;
+        s.list_templates(&slug)
+    })
+    .await?;
+    let list: Vec<_> = list.iter().map(VerifierTemplate::to_json).collect();
+    Ok(no_store(
+        axum::Json(json!({"templates": list})).into_response(),
+    ))
+}
+
+async fn delete_template(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    blocking(&s, move |s| {
+        scoped(s, token.as_deref(), &slug)?;
+        s.delete_template(&slug, &id)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn request_from_template(
+    State(s): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let token = bearer(&headers);
+    let created = blocking(&s, move |s| {
+        scoped(s, token.as_deref(), &slug)?;
+        s.request_from_template(&slug, &id)
+    })
+    .await?;
+    Ok(no_store(
+        (StatusCode::CREATED, axum::Json(created)).into_response(),
+    ))
+}
+
 async fn new_request_page(
     State(s): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, VerifierError> {
     let page_slug = slug.clone();
     let name = blocking(&s, move |s| s.institution_name(&page_slug)).await?;
-    Ok(Html(pages::new_request(&slug, &name)).into_response())
+    Ok(no_store(pages::new_request(&slug, &name)))
 }
 
 fn jwt_response(jwt: String) -> Response {
@@ -246,14 +335,21 @@ async fn present_page(
     })
     .await;
     match found {
-        Ok((name, answer)) => {
-            no_store(Html(pages::present(&slug, &transaction_id, &name, &answer)).into_response())
-        }
-        Err(VerifierError::NotFound) => {
-            (StatusCode::NOT_FOUND, Html(pages::not_found())).into_response()
-        }
+        Ok((name, answer)) => no_store(pages::present(&slug, &transaction_id, &name, &answer)),
+        Err(VerifierError::NotFound) => no_store(pages::not_found()),
         Err(e) => e.into_response(),
     }
+}
+
+/// The request page's poll: `{status, html?}` (the verdict fragment once answered).
+async fn present_result(
+    State(s): State<AppState>,
+    Path((slug, transaction_id)): Path<(String, String)>,
+) -> Result<Response, VerifierError> {
+    let answer = blocking(&s, move |s| s.poll(&slug, &transaction_id)).await?;
+    Ok(no_store(
+        axum::Json(pages::result_json(&answer)).into_response(),
+    ))
 }
 
 async fn qr(

@@ -4,11 +4,14 @@
 //! [`service::VerifierService`] holds the logic (no HTTP); [`http::router`] maps it to routes.
 
 pub mod http;
-mod pages;
+pub(crate) mod pages;
 mod records;
 pub mod service;
+pub mod templates;
+pub(crate) mod verdict;
 
 pub use service::{
     CreatedPresentationRequest, NewPresentationRequest, PollAnswer, RequestMode, VerifierError,
     VerifierService,
 };
+pub use templates::{NewTemplate, VerifierTemplate};

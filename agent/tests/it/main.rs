@@ -7,6 +7,7 @@
 mod admin;
 mod attacks;
 mod binary;
+mod bulk;
 mod common;
 mod console;
 mod e2e;

@@ -684,3 +684,505 @@ async fn vp_expired_credential_is_refused() {
         assert_eq!(body["violation"], "credential_expired", "{config}: {body}");
     }
 }
+
+// ---- verifier templates
+
+async fn delete(server: &TestServer, path: &str, token: &str) -> u16 {
+    server
+        .http
+        .delete(format!("{}{path}", server.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn templates_create_list_delete_and_make_requests() {
+    let s = setup().await;
+    let path = "/verifiers/acme/admin/templates";
+    let (status, created) = s
+        .server
+        .post_json(
+            path,
+            &s.admin,
+            json!({
+                "name": "  Rust Practitioner (Acme)  ",
+                "achievement_id": s.achievement,
+                "trusted_issuers": [s.did],
+                "formats": ["jwt_vc_json", "jwt_vc_json"],
+                "mode": "redirect_uri",
+                "expires_in_seconds": 300
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["name"], "Rust Practitioner (Acme)");
+    assert_eq!(created["formats"], json!(["jwt_vc_json"]));
+    assert_eq!(created["mode"], "redirect_uri");
+    assert_eq!(created["version"], 1);
+    assert!(created["created_at"].is_string());
+    assert!(created.get("slug").is_none());
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, other) = s
+        .server
+        .post_json(path, &s.admin, json!({"name": "Any badge"}))
+        .await;
+    assert_eq!(status, 201, "{other}");
+
+    let (status, list) = s.server.get_json(path, &s.admin).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Any badge", "Rust Practitioner (Acme)"]);
+
+    // A request made from the template carries its fields.
+    let (status, request) = s
+        .server
+        .post_json(&format!("{path}/{id}/requests"), &s.admin, json!({}))
+        .await;
+    assert_eq!(status, 201, "{request}");
+    assert!(
+        request["request_url"]
+            .as_str()
+            .unwrap()
+            .contains("client_id=redirect_uri%3A")
+    );
+    assert_eq!(
+        request["dcql_query"]["credentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let (_, listed) = s
+        .server
+        .get_json("/verifiers/acme/admin/presentation-requests", &s.admin)
+        .await;
+    let template = &listed["presentation_requests"][0]["template"];
+    assert_eq!(template["trusted_issuers"], json!([s.did]));
+    assert_eq!(template["mode"], "redirect_uri");
+
+    assert_eq!(
+        delete(&s.server, &format!("{path}/{id}"), &s.admin).await,
+        204
+    );
+    assert_eq!(
+        delete(&s.server, &format!("{path}/{id}"), &s.admin).await,
+        404
+    );
+    let (_, list) = s.server.get_json(path, &s.admin).await;
+    assert_eq!(list["templates"].as_array().unwrap().len(), 1);
+    let (status, _) = s
+        .server
+        .post_json(&format!("{path}/{id}/requests"), &s.admin, json!({}))
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn templates_are_validated_and_per_institution() {
+    let s = setup().await;
+    let other = s.server.institution("other").await;
+    let path = "/verifiers/acme/admin/templates";
+    for (body, expect) in [
+        (json!({"name": ""}), "name must be"),
+        (
+            json!({"name": "x", "formats": ["mso_mdoc"]}),
+            "not supported",
+        ),
+        (
+            json!({"name": "x", "trusted_issuers": ["acme"]}),
+            "not a DID",
+        ),
+        (
+            json!({"name": "x", "expires_in_seconds": 0}),
+            "expires_in_seconds",
+        ),
+        (json!({"name": "x", "colour": "red"}), "unknown field"),
+        (
+            json!({"name": "x", "achievement_id": "nope"}),
+            "achievement not found",
+        ),
+    ] {
+        let (status, answer) = s.server.post_json(path, &s.admin, body.clone()).await;
+        assert!(status == 400 || status == 404, "{body}: {status} {answer}");
+        assert!(
+            answer["error_description"]
+                .as_str()
+                .unwrap()
+                .contains(expect),
+            "{body}: {answer}"
+        );
+    }
+    let (status, created) = s
+        .server
+        .post_json(path, &s.admin, json!({"name": "Acme's"}))
+        .await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap();
+
+    // Another institution's token is refused on acme's paths, and acme's template does not
+    // exist under its own.
+    let (status, _) = s.server.get_json(path, &other).await;
+    assert_eq!(status, 403);
+    let (status, _) = s.server.post_json(path, &other, json!({"name": "x"})).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        delete(&s.server, &format!("{path}/{id}"), &other).await,
+        403
+    );
+    let (status, _) = s
+        .server
+        .post_json(&format!("{path}/{id}/requests"), &other, json!({}))
+        .await;
+    assert_eq!(status, 403);
+    let theirs = "/verifiers/other/admin/templates";
+    let (_, list) = s.server.get_json(theirs, &other).await;
+    assert_eq!(list["templates"], json!([]));
+    assert_eq!(
+        delete(&s.server, &format!("{theirs}/{id}"), &other).await,
+        404
+    );
+    let (status, _) = s
+        .server
+        .post_json(&format!("{theirs}/{id}/requests"), &other, json!({}))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = s.server.get_json(path, "wrong").await;
+    assert_eq!(status, 401);
+    let (_, list) = s.server.get_json(path, &s.admin).await;
+    assert_eq!(list["templates"].as_array().unwrap().len(), 1);
+}
+
+// ---- the console's templates and verification pages (no browser)
+
+fn unescape(html: &str) -> String {
+    html.replace("&amp;", "&")
+        .replace("&#38;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+}
+
+fn attribute_after(html: &str, marker: &str, attribute: &str) -> String {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker}: {html}"));
+    let rest = &html[at..];
+    let start = rest.find(&format!("{attribute}=\"")).unwrap() + attribute.len() + 2;
+    unescape(rest[start..].split('"').next().unwrap())
+}
+
+#[tokio::test]
+async fn console_templates_then_verify_page_shows_the_verdict() {
+    use crate::bulk::{console_get, console_login, console_post, form};
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let s = setup().await;
+    let staff = console_login(&s.server, "acme", &s.admin).await;
+    let (status, html) = console_get(&s.server, &staff.cookie, "/console/acme/verify").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"no-templates\""), "{html}");
+    let (status, html) = console_get(&s.server, &staff.cookie, "/console/acme/templates").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&s.did), "own DID offered: {html}");
+
+    let fields = [
+        ("name", "Rust Practitioner from Acme"),
+        ("achievement_id", s.achievement.as_str()),
+        ("own_did", s.did.as_str()),
+        ("format", "jwt_vc_json"),
+        ("mode", "signed"),
+    ];
+    // Without the CSRF token: refused, nothing stored.
+    let (status, _, _) = console_post(
+        &s.server,
+        &staff.cookie,
+        "/console/acme/templates",
+        FORM,
+        form(&fields),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (_, list) = s
+        .server
+        .get_json("/verifiers/acme/admin/templates", &s.admin)
+        .await;
+    assert_eq!(list["templates"], json!([]));
+    let mut with_csrf = fields.to_vec();
+    with_csrf.push(("csrf", &staff.csrf));
+    let (status, _, location) = console_post(
+        &s.server,
+        &staff.cookie,
+        "/console/acme/templates",
+        FORM,
+        form(&with_csrf),
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (303, Some("/console/acme/templates"))
+    );
+    let (_, list) = s
+        .server
+        .get_json("/verifiers/acme/admin/templates", &s.admin)
+        .await;
+    let template = list["templates"][0].clone();
+    assert_eq!(template["trusted_issuers"], json!([s.did]));
+    assert_eq!(template["formats"], json!(["jwt_vc_json"]));
+    let id = template["id"].as_str().unwrap().to_owned();
+    // A bad DID comes back as the form with the reason.
+    let (status, html, _) = console_post(
+        &s.server,
+        &staff.cookie,
+        "/console/acme/templates",
+        FORM,
+        form(&[
+            ("csrf", &staff.csrf),
+            ("name", "x"),
+            ("trusted_issuers", "not-a-did"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("trusted issuer not-a-did is not a DID"),
+        "{html}"
+    );
+
+    // Pick the template: a request, then its page with the QR code and the link.
+    let (status, _, _) = console_post(
+        &s.server,
+        &staff.cookie,
+        "/console/acme/verify",
+        FORM,
+        form(&[("template", &id)]),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _, location) = console_post(
+        &s.server,
+        &staff.cookie,
+        "/console/acme/verify",
+        FORM,
+        form(&[("csrf", &staff.csrf), ("template", &id)]),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let page = location.unwrap();
+    let (status, html) = console_get(&s.server, &staff.cookie, &page).await;
+    assert_eq!(status, 200, "{html}");
+    let qr = attribute_after(&html, "id=\"verify-qr\"", "src");
+    let request_url = attribute_after(&html, "id=\"verify-link\"", "href");
+    assert!(request_url.starts_with("openid4vp://"), "{request_url}");
+    assert!(html.contains("aria-live=\"polite\""));
+    assert!(html.contains("src=\"/assets/verify.js\""));
+    let png = s
+        .server
+        .http
+        .get(format!(
+            "{}{}",
+            s.server.url,
+            qr.replace("qr.svg", "qr.png")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        rosette_qr::decode_image(&png).unwrap(),
+        vec![request_url.clone()]
+    );
+    let result = format!("{page}/result");
+    let (_, pending) = console_get(&s.server, &staff.cookie, &result).await;
+    let pending: Value = serde_json::from_str(&pending).unwrap();
+    assert_eq!(pending, json!({"status": "pending", "html": null}));
+
+    // The wallet answers: the result carries the verdict, every check on its own line.
+    let request = s.resolve(&request_url).await;
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, JWT).await;
+    let (status, ack) = s
+        .post(&request, s.answer(&request, credential, &binding(&request)))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    let (_, done) = console_get(&s.server, &staff.cookie, &result).await;
+    let done: Value = serde_json::from_str(&done).unwrap();
+    assert_eq!(done["status"], "accepted");
+    let fragment = done["html"].as_str().unwrap();
+    assert!(fragment.contains("Accepted"), "{fragment}");
+    let lines = fragment.matches("<li ").count();
+    assert!(lines >= 4, "{fragment}");
+    assert_eq!(lines, fragment.matches("data-outcome=\"").count());
+    assert!(!fragment.contains("data-outcome=\"failed\""), "{fragment}");
+    assert!(
+        fragment.contains("data-check=\"trusted_issuer\""),
+        "{fragment}"
+    );
+    assert!(
+        fragment.contains(s.holder.did_key().as_str()),
+        "holder shown: {fragment}"
+    );
+    assert!(fragment.contains("Rust Practitioner"));
+    // Reloaded, the page shows the same verdict and no QR code.
+    let (_, html) = console_get(&s.server, &staff.cookie, &page).await;
+    assert!(html.contains("id=\"verdict-result\""));
+    assert!(!html.contains("id=\"verify-qr\""));
+
+    // Another institution's staff: neither the request nor the templates.
+    let other = s.server.institution("other").await;
+    let theirs = console_login(&s.server, "other", &other).await;
+    for path in [
+        page.clone(),
+        result.clone(),
+        "/console/acme/templates".into(),
+    ] {
+        let (status, _) = console_get(&s.server, &theirs.cookie, &path).await;
+        assert_eq!(status, 404, "{path}");
+        let foreign = path.replace("/console/acme/", "/console/other/");
+        let (status, body) = console_get(&s.server, &theirs.cookie, &foreign).await;
+        if foreign.ends_with("/templates") {
+            assert!(!body.contains("Rust Practitioner from Acme"));
+        } else {
+            assert_eq!(status, 404, "{foreign}");
+        }
+    }
+    let (status, _, _) = console_post(
+        &s.server,
+        &theirs.cookie,
+        &format!("/console/other/templates/{id}/delete"),
+        FORM,
+        form(&[("csrf", &theirs.csrf)]),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Delete: CSRF first, then gone.
+    let path = format!("/console/acme/templates/{id}/delete");
+    let (status, _, _) = console_post(&s.server, &staff.cookie, &path, FORM, form(&[])).await;
+    assert_eq!(status, 403);
+    let (status, _, _) = console_post(
+        &s.server,
+        &staff.cookie,
+        &path,
+        FORM,
+        form(&[("csrf", &staff.csrf)]),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, list) = s
+        .server
+        .get_json("/verifiers/acme/admin/templates", &s.admin)
+        .await;
+    assert_eq!(list["templates"], json!([]));
+}
+
+#[tokio::test]
+async fn public_request_page_polls_a_verdict_fragment_under_the_csp() {
+    let s = setup().await;
+    let created = s.create(json!({"trusted_issuers": [s.did]})).await;
+    let page = created["page"].as_str().unwrap();
+    let r = s.server.http.get(page).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("<script>"), "no inline script: {html}");
+    assert!(html.contains("src=\"/assets/verify.js\""));
+    assert!(html.contains(&format!(
+        "data-result=\"/verifiers/acme/present/{}/result\"",
+        created["transaction_id"].as_str().unwrap()
+    )));
+    let result = format!("{page}/result");
+    let pending: Value = s
+        .server
+        .http
+        .get(&result)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pending, json!({"status": "pending", "html": null}));
+
+    let request = s.resolve(created["request_url"].as_str().unwrap()).await;
+    let credential = issue(&s.server, "acme", &s.admin, &s.achievement, &s.holder, LDP).await;
+    let (status, _) = s
+        .post(&request, s.answer(&request, credential, &binding(&request)))
+        .await;
+    assert_eq!(status, 200);
+    let done: Value = s
+        .server
+        .http
+        .get(&result)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["status"], "accepted");
+    let fragment = done["html"].as_str().unwrap();
+    assert!(fragment.matches("<li ").count() >= 4, "{fragment}");
+    // The page itself now shows the verdict, and no QR code.
+    let html = s
+        .server
+        .http
+        .get(page)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"verdict-result\"") && !html.contains("id=\"verify-qr\""));
+    // The new-request form and an unknown transaction, under the same policy.
+    let r = s
+        .server
+        .http
+        .get(format!("{}/verifiers/acme/new", s.server.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().contains_key("content-security-policy"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("src=\"/assets/new-request.js\"")
+    );
+    let r = s
+        .server
+        .http
+        .get(format!("{}/verifiers/acme/present/nope", s.server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.headers().contains_key("content-security-policy"));
+    let r = s
+        .server
+        .http
+        .get(format!(
+            "{}/verifiers/acme/present/nope/result",
+            s.server.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
