@@ -1891,135 +1891,39 @@ pub struct BulkRowError {
 }
 
 impl Service {
-    /// Creates one offer per valid CSV row; each row's offer is written atomically.
+    /// Creates one offer per valid CSV row (the format of [`crate::bulk::parse_csv`]); each
+    /// row's offer is written atomically.
     pub fn bulk_offers(&self, slug: &str, text: &str) -> Result<BulkResult, AdminError> {
-        let mut lines = text.lines().enumerate();
-        let header = loop {
-            match lines.next() {
-                None => {
-                    return Err(AdminError::Invalid(
-                        "empty CSV: expected header name,email,achievement_id[,pin]".into(),
-                    ));
-                }
-                Some((_, l)) if l.trim().is_empty() => continue,
-                Some((_, l)) => break parse_csv_line(l.trim_start_matches('\u{feff}')),
-            }
+        let rows = match crate::bulk::parse_csv(text) {
+            Ok(rows) => rows,
+            // A header and no row: nothing to do, nothing wrong.
+            Err(crate::bulk::StartError::NoRows) => Vec::new(),
+            Err(e) => return Err(e.into()),
         };
-        let header: Vec<String> = header
-            .map_err(AdminError::Invalid)?
-            .iter()
-            .map(|h| h.trim().to_ascii_lowercase())
-            .collect();
-        let expected = ["name", "email", "achievement_id"];
-        if header.len() < 3
-            || header.get(..3) != Some(&expected.map(String::from)[..])
-            || header.len() > 4
-            || (header.len() == 4 && header.get(3).map(String::as_str) != Some("pin"))
-        {
-            return Err(AdminError::Invalid(
-                "CSV header must be name,email,achievement_id[,pin]".into(),
-            ));
-        }
         let mut result = BulkResult {
             created: Vec::new(),
             errors: Vec::new(),
         };
-        for (index, line) in lines {
-            let number = index + 1;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let fields = match parse_csv_line(line) {
-                Ok(f) => f,
+        for row in rows {
+            let input = match row.offer {
+                Ok(input) => input,
                 Err(message) => {
                     result.errors.push(BulkRowError {
-                        line: number,
+                        line: row.line,
                         message,
                     });
                     continue;
                 }
             };
-            if fields.len() != header.len() {
-                result.errors.push(BulkRowError {
-                    line: number,
-                    message: format!("expected {} fields, found {}", header.len(), fields.len()),
-                });
-                continue;
-            }
-            let field = |i: usize| {
-                fields
-                    .get(i)
-                    .map(|s| s.trim().to_owned())
-                    .unwrap_or_default()
-            };
-            let pin = match fields.get(3).map(|s| s.trim().to_ascii_lowercase()) {
-                None => None,
-                Some(p) if p.is_empty() => None,
-                Some(p) if matches!(p.as_str(), "true" | "yes" | "1" | "y") => Some(true),
-                Some(p) if matches!(p.as_str(), "false" | "no" | "0" | "n") => Some(false),
-                Some(p) => {
-                    result.errors.push(BulkRowError {
-                        line: number,
-                        message: format!("pin must be true or false, not {p:?}"),
-                    });
-                    continue;
-                }
-            };
-            let email = field(1);
-            let input = NewOffer {
-                achievement_id: field(2),
-                recipient: Recipient {
-                    name: field(0),
-                    email: (!email.is_empty()).then_some(email),
-                },
-                pin,
-                expires_in_seconds: None,
-                configurations: None,
-            };
             match self.create_offer(slug, input) {
                 Ok(offer) => result.created.push(offer),
                 Err(AdminError::Storage(e)) => return Err(AdminError::Storage(e)),
                 Err(e) => result.errors.push(BulkRowError {
-                    line: number,
+                    line: row.line,
                     message: e.to_string(),
                 }),
             }
         }
         Ok(result)
     }
-}
-
-/// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
-fn parse_csv_line(line: &str) -> Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut current = String::new();
-    let mut chars = line.trim_end_matches('\r').chars().peekable();
-    let mut quoted = false;
-    let mut was_quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                current.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, c) => current.push(c),
-            (false, '"') if current.trim().is_empty() && !was_quoted => {
-                current.clear();
-                quoted = true;
-                was_quoted = true;
-            }
-            (false, '"') => return Err("unexpected quote inside a field".into()),
-            (false, ',') => {
-                fields.push(std::mem::take(&mut current));
-                was_quoted = false;
-            }
-            (false, c) => current.push(c),
-        }
-    }
-    if quoted {
-        return Err("unterminated quoted field".into());
-    }
-    fields.push(current);
-    Ok(fields)
 }
