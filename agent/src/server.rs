@@ -116,12 +116,19 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         if let Some(obj) = ready.as_object_mut() {
             obj.insert("request".into(), json!(request.request_url));
             obj.insert("request_page".into(), json!(request.page));
+            obj.insert(
+                "console".into(),
+                json!(format!("{}/console/login", public_url.trim_end_matches('/'))),
+            );
         }
         match crate::qr::terminal(&demo.offer) {
             Ok(qr) => eprintln!(
-                "\nScan with your wallet (PIN {}):\n{qr}\n{}\n",
+                "\nScan with your wallet (PIN {}):\n{qr}\n{}\n\nStaff console: {}/console/login \
+                 (institution demo, admin token {})\n",
                 demo.tx_code.as_deref().unwrap_or("none"),
-                demo.offer
+                demo.offer,
+                public_url.trim_end_matches('/'),
+                demo.admin_token,
             ),
             Err(e) => tracing::warn!(error = %e, "cannot draw the demo QR code"),
         }

@@ -51,6 +51,7 @@ fn ready_line_demo_and_sigterm() {
     );
     assert_eq!(ready["tx_code"].as_str().unwrap().len(), 6);
     assert!(ready["admin_token"].is_string());
+    assert_eq!(ready["console"], format!("{url}/console/login"));
     let token_file = std::path::PathBuf::from(ready["operator_token_file"].as_str().unwrap());
     #[cfg(unix)]
     {
