@@ -118,7 +118,10 @@ pub async fn run(options: ServeOptions) -> Result<()> {
             obj.insert("request_page".into(), json!(request.page));
             obj.insert(
                 "console".into(),
-                json!(format!("{}/console/login", public_url.trim_end_matches('/'))),
+                json!(format!(
+                    "{}/console/login",
+                    public_url.trim_end_matches('/')
+                )),
             );
         }
         match crate::qr::terminal(&demo.offer) {

@@ -15,6 +15,8 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// The most requests committed in one group; more wait for the next one.
 const MAX_GROUP: usize = 64;
+/// How many times a leader yields its thread for more writers to join before it commits.
+const MAX_YIELDS: usize = 8;
 
 /// A queue of requests `R` committed in groups, each answered with an outcome `O`.
 pub(crate) struct GroupCommit<R, O> {
@@ -73,11 +75,16 @@ impl<R, O> GroupCommit<R, O> {
             if !state.leading {
                 // Our request is still queued: outcomes are stored before `leading` is cleared.
                 state.leading = true;
-                if state.queue.len() == 1 {
-                    // Let writers that are running on other threads join this group.
+                // Let writers running on other threads reach their write and join this group;
+                // stop as soon as a yield brings nobody new.
+                for _ in 0..MAX_YIELDS {
+                    let queued = state.queue.len();
                     drop(state);
                     std::thread::yield_now();
                     state = self.lock();
+                    if state.queue.len() == queued || state.queue.len() >= MAX_GROUP {
+                        break;
+                    }
                 }
                 let take = state.queue.len().min(MAX_GROUP);
                 let group: Vec<(u64, R)> = state.queue.drain(..take).collect();
