@@ -4,7 +4,7 @@
 // `cargo bench -p rosette-tests --bench issuance_flows`: offers created first (not timed), issuer metadata
 // fetched once, then complete flows offer → token (PIN) → nonce → credential with a JWT key proof from a
 // fresh Ed25519 holder, CONCURRENCY in flight over loopback.
-//   node bench-ref-issuer.mjs [--ref DIR] [--flows 200] [--concurrency 8]
+//   node bench-ref-issuer.mjs [--ref DIR] [--flows 200] [--concurrency 16]
 // DIR holds oid4vci-issuer-ref.mjs and its lib/ (default $ROSETTE_REF_INTEROP or /work/shared/interop); they are
 // staged in a temp dir next to this harness's node_modules, so nothing is installed into DIR.
 // Prints one JSON line per variant; exit 0, 1 on a failed flow, 2 on usage errors.
@@ -22,7 +22,7 @@ let args;
 try {
   ({ values: args } = parseArgs({ options: {
     ref: { type: 'string', default: process.env.ROSETTE_REF_INTEROP ?? '/work/shared/interop' },
-    flows: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' },
+    flows: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '16' },
   } }));
 } catch (e) { console.error(`bench-ref-issuer: ${e.message}`); process.exit(2); }
 const flows = Number(args.flows); const concurrency = Number(args.concurrency);
