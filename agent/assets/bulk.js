@@ -1,4 +1,4 @@
-// Console bulk issue: polls the job's progress (JSON, session cookie) every 300 ms and updates
+// Console bulk issue: polls the job's progress (JSON, session cookie) every 150 ms and updates
 // the <progress> bar, the counts and, once done, the per-row report. No framework, no inline
 // script (the pages' CSP forbids it).
 (function () {
@@ -46,10 +46,10 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (p) {
         if (p) show(p);
-        if (!p || !p.done) setTimeout(tick, 300);
+        if (!p || !p.done) setTimeout(tick, 150);
       })
       .catch(function () { setTimeout(tick, 1000); });
   }
 
-  if (box.getAttribute('data-state') === 'running') setTimeout(tick, 300);
+  if (box.getAttribute('data-state') === 'running') setTimeout(tick, 150);
 })();
