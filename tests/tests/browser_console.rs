@@ -17,66 +17,14 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
+use support::browser::*;
 use support::*;
 
 /// The achievement image the browser uploads.
 const BADGE_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 120" width="120" height="120"><circle cx="60" cy="60" r="56" fill="#1e40af"/><circle cx="60" cy="60" r="44" fill="#fff"/><path d="M60 26l9 20 22 2-17 15 5 22-19-11-19 11 5-22-17-15 22-2z" fill="#f59e0b"/></svg>"##;
-
-fn chromium() -> PathBuf {
-    let path = std::env::var_os("ROSETTE_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    assert!(
-        path.is_file(),
-        "Chromium not found at {} (run scripts/install-chromium.sh, or set ROSETTE_CHROMIUM)",
-        path.display()
-    );
-    path
-}
-
-fn playwright() -> PathBuf {
-    let root = rosette_tests::workspace_root();
-    let module = root.join("tests/interop/node_modules/playwright-core/index.mjs");
-    assert!(
-        module.is_file(),
-        "playwright-core is not installed in tests/interop/node_modules (run scripts/interop-install.sh)"
-    );
-    let node = Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "Node.js not found (`node --version` failed): install Node.js >= 20"
-    );
-    root.join("tests/browser/console.mjs")
-}
-
-fn wallet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(&binaries().wallet)
-        .env("ROSETTE_WALLET_DIR", dir)
-        .env("ROSETTE_WALLET_PASSPHRASE", "pw")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("rosette-wallet runs")
-}
-
-fn wallet_json(dir: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = wallet(dir, &all);
-    assert!(out.status.success(), "rosette-wallet {all:?}: {out:?}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{all:?}: {e}: {out:?}"))
-}
-
-fn screenshots_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| rosette_tests::workspace_root().join("target"))
-        .join("screenshots")
-}
 
 /// The next JSON line the script prints (its other output is ignored).
 fn next_report(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> Option<Value> {
@@ -87,7 +35,7 @@ fn next_report(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> Opt
 
 #[test]
 fn console_issue_claim_revoke_in_chromium() {
-    let script = playwright();
+    let script = browser_script("console.mjs");
     let browser = chromium();
     let tmp = tempfile::TempDir::new().expect("tempdir");
     let agent = start(&tmp.path().join("agent"), false);
@@ -100,7 +48,7 @@ fn console_issue_claim_revoke_in_chromium() {
     std::fs::write(&image, BADGE_SVG).expect("write");
     let out_dir = tmp.path().join("browser");
     std::fs::create_dir_all(&out_dir).expect("mkdir");
-    let shots = screenshots_dir();
+    let shots = screenshots();
     let config = json!({
         "base_url": agent.url(),
         "slug": inst.slug,
@@ -227,12 +175,6 @@ fn console_issue_claim_revoke_in_chromium() {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(bytes.starts_with(b"\x89PNG"), "{}", path.display());
     }
-    if std::env::var_os("ROSETTE_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
-        let docs = rosette_tests::workspace_root().join("docs/screenshots");
-        std::fs::create_dir_all(&docs).expect("mkdir docs/screenshots");
-        for name in names {
-            let file = format!("console-{name}.png");
-            std::fs::copy(shots.join(&file), docs.join(&file)).expect("copy screenshot");
-        }
-    }
+    let files: Vec<String> = names.iter().map(|n| format!("console-{n}.png")).collect();
+    publish(&files.iter().map(String::as_str).collect::<Vec<_>>());
 }

@@ -13,62 +13,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::{Value, json};
+use support::browser::*;
 use support::*;
-
-fn chromium() -> PathBuf {
-    let path = std::env::var_os("ROSETTE_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    assert!(
-        path.is_file(),
-        "Chromium not found at {} (run scripts/install-chromium.sh, or set ROSETTE_CHROMIUM)",
-        path.display()
-    );
-    path
-}
-
-/// The script `tests/browser/<name>`, after checking Node.js and playwright-core are there.
-fn script(name: &str) -> PathBuf {
-    let root = rosette_tests::workspace_root();
-    let module = root.join("tests/interop/node_modules/playwright-core/index.mjs");
-    assert!(
-        module.is_file(),
-        "playwright-core is not installed in tests/interop/node_modules (run scripts/interop-install.sh)"
-    );
-    let node = Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "Node.js not found (`node --version` failed): install Node.js >= 20"
-    );
-    root.join("tests/browser").join(name)
-}
-
-/// `target/screenshots/` (created).
-fn screenshots() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| rosette_tests::workspace_root().join("target"));
-    let dir = target.join("screenshots");
-    std::fs::create_dir_all(&dir).expect("mkdir target/screenshots");
-    dir
-}
-
-/// Copies `names` from `target/screenshots/` to `docs/screenshots/` when asked to.
-fn publish(names: &[&str]) {
-    if std::env::var_os("ROSETTE_UPDATE_SCREENSHOTS").is_none_or(|v| v != "1") {
-        return;
-    }
-    let docs = rosette_tests::workspace_root().join("docs/screenshots");
-    std::fs::create_dir_all(&docs).expect("mkdir docs/screenshots");
-    for name in names {
-        std::fs::copy(screenshots().join(name), docs.join(name))
-            .unwrap_or_else(|e| panic!("copy {name}: {e}"));
-    }
-}
 
 /// Runs `script` with `config` and returns its JSON report (the last stdout line).
 fn run_browser(script: &Path, dir: &Path, config: &Value) -> Value {
@@ -108,24 +58,6 @@ fn run_browser(script: &Path, dir: &Path, config: &Value) -> Value {
     report
 }
 
-fn wallet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(&binaries().wallet)
-        .env("ROSETTE_WALLET_DIR", dir)
-        .env("ROSETTE_WALLET_PASSPHRASE", "pw")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("rosette-wallet runs")
-}
-
-fn wallet_json(dir: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = wallet(dir, &all);
-    assert!(out.status.success(), "rosette-wallet {all:?}: {out:?}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{all:?}: {e}: {out:?}"))
-}
-
 /// The demo institution's first achievement id.
 fn demo_achievement(agent: &rosette_tests::agent::Agent) -> String {
     let list = expect(
@@ -149,7 +81,7 @@ fn new_offer(agent: &rosette_tests::agent::Agent, achievement: &str, name: &str)
 
 #[test]
 fn claim_page_on_a_phone_qr_decodes_to_a_working_offer() {
-    let script = script("claim.mjs");
+    let script = browser_script("claim.mjs");
     let tmp = tempfile::TempDir::new().expect("tempdir");
     let agent = start(&tmp.path().join("agent"), true);
     let achievement = demo_achievement(&agent);
@@ -277,7 +209,7 @@ fn thousand_rows(achievement: &str) -> String {
 
 #[test]
 fn console_bulk_upload_shows_progress_and_the_three_bad_lines() {
-    let script = script("bulk.mjs");
+    let script = browser_script("bulk.mjs");
     let tmp = tempfile::TempDir::new().expect("tempdir");
     let agent = start(&tmp.path().join("agent"), true);
     let token = agent.ready().admin_token.clone().expect("demo admin token");
@@ -349,7 +281,7 @@ fn console_bulk_upload_shows_progress_and_the_three_bad_lines() {
 
 #[test]
 fn employer_page_shows_the_verdict_within_two_seconds_without_reload() {
-    let script = script("employer.mjs");
+    let script = browser_script("employer.mjs");
     let tmp = tempfile::TempDir::new().expect("tempdir");
     let agent = start(&tmp.path().join("agent"), true);
     let token = agent.ready().admin_token.clone().expect("demo admin token");

@@ -11,60 +11,15 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
+use support::browser::*;
 use support::*;
-
-fn chromium() -> PathBuf {
-    let path = std::env::var_os("ROSETTE_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    assert!(
-        path.is_file(),
-        "Chromium not found at {} (run scripts/install-chromium.sh, or set ROSETTE_CHROMIUM)",
-        path.display()
-    );
-    path
-}
-
-fn playwright() -> PathBuf {
-    let root = rosette_tests::workspace_root();
-    let module = root.join("tests/interop/node_modules/playwright-core/index.mjs");
-    assert!(
-        module.is_file(),
-        "playwright-core is not installed in tests/interop/node_modules (run scripts/interop-install.sh)"
-    );
-    let node = Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "Node.js not found (`node --version` failed): install Node.js >= 20"
-    );
-    root.join("tests/browser/public-pages.mjs")
-}
-
-fn wallet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(&binaries().wallet)
-        .env("ROSETTE_WALLET_DIR", dir)
-        .env("ROSETTE_WALLET_PASSPHRASE", "pw")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("rosette-wallet runs")
-}
-
-fn wallet_json(dir: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = wallet(dir, &all);
-    assert!(out.status.success(), "rosette-wallet {all:?}: {out:?}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{all:?}: {e}: {out:?}"))
-}
 
 #[test]
 fn public_badge_page_and_verify_page_in_chromium() {
-    let script = playwright();
+    let script = browser_script("public-pages.mjs");
     let browser = chromium();
     let tmp = tempfile::TempDir::new().expect("tempdir");
     let agent = start(&tmp.path().join("agent"), true);

@@ -12,6 +12,8 @@ use rosette_tests::bins::{self, Binaries};
 use rosette_tests::interop::{Harness, Pending, Run, Script};
 use serde_json::{Value, json};
 
+pub mod browser;
+
 pub fn harness() -> Harness {
     Harness::locate().unwrap_or_else(|e| panic!("{e}"))
 }
