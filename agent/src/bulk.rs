@@ -23,6 +23,7 @@ use rosette_core::{SecretString, Timestamp};
 use serde::Serialize;
 
 use crate::error::AdminError;
+use crate::http::bearer_token;
 use crate::service::{BulkRowError, CreatedOffer, NewOffer, Recipient, Service};
 
 /// Jobs kept per institution; the oldest finished ones are forgotten first.
@@ -466,22 +467,17 @@ pub fn router(jobs: Arc<BulkJobs>) -> Router {
         .with_state(jobs)
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
-        .filter(|t| !t.is_empty())
-}
-
 /// Authenticates and authorizes on the blocking pool (token lookups read storage).
 async fn authorize(
     jobs: &Arc<BulkJobs>,
     headers: &HeaderMap,
     slug: &str,
 ) -> Result<(), AdminError> {
-    let (service, token, slug) = (Arc::clone(&jobs.service), bearer(headers), slug.to_owned());
+    let (service, token, slug) = (
+        Arc::clone(&jobs.service),
+        bearer_token(headers),
+        slug.to_owned(),
+    );
     tokio::task::spawn_blocking(move || {
         let caller = service.authenticate(token.as_deref())?;
         service.authorize(&caller, &slug).map(drop)

@@ -330,6 +330,11 @@ fn scoped(s: &Service, headers_auth: Option<&str>, slug: &str) -> Result<Caller,
     Ok(caller)
 }
 
+/// The token of an `Authorization: Bearer …` header (scheme case-insensitive), if any.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    bearer(headers.get(header::AUTHORIZATION)?.to_str().ok()).map(str::to_owned)
+}
+
 fn bearer(header: Option<&str>) -> Option<&str> {
     let value = header?;
     let (scheme, token) = value.split_once(' ')?;

@@ -40,6 +40,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AdminError, ProtocolError};
+use crate::http::bearer_token;
 use crate::records::scoped_key;
 use crate::service::Service;
 
@@ -652,15 +653,6 @@ where
     tokio::task::spawn_blocking(move || f(&service)).await?
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
-        .filter(|t| !t.is_empty())
-}
-
 fn authorize(s: &Service, token: Option<&str>, slug: &str) -> Result<(), AdminError> {
     let caller = s.authenticate(token)?;
     s.authorize(&caller, slug).map(drop)
@@ -719,7 +711,7 @@ async fn post_change(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let token = bearer(&headers);
+    let token = bearer_token(&headers);
     let body = body_bytes(body)?;
     let answer = blocking(&s, move |s| {
         authorize(s, token.as_deref(), &slug)?;
@@ -734,7 +726,7 @@ async fn get_changes(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let token = bearer(&headers);
+    let token = bearer_token(&headers);
     let answer = blocking(&s, move |s| {
         authorize(s, token.as_deref(), &slug)?;
         list_changes(s, &slug)
@@ -748,7 +740,7 @@ async fn get_settings(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let token = bearer(&headers);
+    let token = bearer_token(&headers);
     let answer = blocking(&s, move |s| {
         authorize(s, token.as_deref(), &slug)?;
         Ok::<_, AdminError>(json!({"status_purpose": purpose_of(s, &slug)?.as_str()}))
@@ -763,7 +755,7 @@ async fn put_settings(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let token = bearer(&headers);
+    let token = bearer_token(&headers);
     let body = body_bytes(body)?;
     let answer = blocking(&s, move |s| {
         authorize(s, token.as_deref(), &slug)?;

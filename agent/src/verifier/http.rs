@@ -30,6 +30,7 @@ use super::pages;
 use super::service::{NewPresentationRequest, VerifierError, VerifierService};
 use super::templates::{NewTemplate, VerifierTemplate};
 use crate::error::AdminError;
+use crate::http::bearer_token;
 use crate::service::Caller;
 
 type AppState = Arc<VerifierService>;
@@ -137,15 +138,6 @@ where
     tokio::task::spawn_blocking(move || f(&service)).await?
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
-        .filter(|t| !t.is_empty())
-}
-
 fn scoped(s: &VerifierService, token: Option<&str>, slug: &str) -> Result<Caller, AdminError> {
     let caller = s.service().authenticate(token)?;
     s.service().authorize(&caller, slug)?;
@@ -158,7 +150,7 @@ async fn create_request(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let token = bearer(&headers);
+    let token = bearer_token(&headers);
     let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
     let created = blocking(&s, move |s| {
         scoped(s, token.as_deref(), &slug)?;
@@ -177,7 +169,7 @@ async fn list_requests(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let token = bearer(&headers);
+    let token = bearer_token(&headers);
     let list = blocking(&s, move |s| {
         scoped(s, token.as_deref(), &slug)?;
         s.list_requests(&slug)
@@ -194,7 +186,7 @@ async fn create_template(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let token = bearer(&headers);
+    let token = bearer_token(&headers);
     let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
     let created = blocking(&s, move |s| {
         scoped(s, token.as_deref(), &slug)?;
@@ -213,7 +205,7 @@ async fn list_templates(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let token = bearer(&headers);
+    let token = bearer_token(&headers);
     let list = blocking(&s, move |s| {
         scoped(s, token.as_deref(), &slug)?;
         s.list_templates(&slug)
@@ -230,7 +222,7 @@ async fn delete_template(
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let token = bearer(&headers);
+    let token = bearer_token(&headers);
     blocking(&s, move |s| {
         scoped(s, token.as_deref(), &slug)?;
         s.delete_template(&slug, &id)
@@ -244,7 +236,7 @@ async fn request_from_template(
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let token = bearer(&headers);
+    let token = bearer_token(&headers);
     let created = blocking(&s, move |s| {
         scoped(s, token.as_deref(), &slug)?;
         s.request_from_template(&slug, &id)
