@@ -132,11 +132,12 @@ pub fn router(service: Arc<Service>) -> Router {
 }
 
 /// Runs `f` on the blocking pool (storage and signing block).
-async fn blocking<T, E, F>(state: &AppState, f: F) -> Result<T, E>
+pub(crate) async fn blocking<S, T, E, F>(state: &Arc<S>, f: F) -> Result<T, E>
 where
+    S: Send + Sync + 'static,
     T: Send + 'static,
     E: Send + 'static + From<tokio::task::JoinError>,
-    F: FnOnce(&Service) -> Result<T, E> + Send + 'static,
+    F: FnOnce(&S) -> Result<T, E> + Send + 'static,
 {
     let service = Arc::clone(state);
     tokio::task::spawn_blocking(move || f(&service)).await?

@@ -40,7 +40,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AdminError, ProtocolError};
-use crate::http::bearer_token;
+use crate::http::{bearer_token, blocking};
 use crate::records::scoped_key;
 use crate::service::Service;
 
@@ -641,16 +641,6 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
             get(get_settings).put(put_settings),
         )
         .with_state(service)
-}
-
-async fn blocking<T, E, F>(state: &AppState, f: F) -> Result<T, E>
-where
-    T: Send + 'static,
-    E: Send + 'static + From<tokio::task::JoinError>,
-    F: FnOnce(&Service) -> Result<T, E> + Send + 'static,
-{
-    let service = Arc::clone(state);
-    tokio::task::spawn_blocking(move || f(&service)).await?
 }
 
 fn authorize(s: &Service, token: Option<&str>, slug: &str) -> Result<(), AdminError> {

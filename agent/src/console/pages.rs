@@ -47,17 +47,8 @@ pub(crate) fn page<T: Template>(status: StatusCode, page: &T) -> Response {
     response
 }
 
-/// Runs `f` on the blocking pool (storage and signing block).
-pub(crate) async fn blocking<T, F>(service: &Arc<Service>, f: F) -> Result<T, AdminError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Service) -> Result<T, AdminError> + Send + 'static,
-{
-    let service = Arc::clone(service);
-    tokio::task::spawn_blocking(move || f(&service))
-        .await
-        .map_err(|e| AdminError::Internal(format!("worker failed: {e}")))?
-}
+/// Runs `f` on the blocking pool (storage reads and writes block).
+pub(crate) use crate::http::blocking;
 
 /// The page for an admin-service error met by a console page.
 pub(crate) fn error_page(error: &AdminError) -> Response {

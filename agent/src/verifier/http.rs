@@ -30,7 +30,7 @@ use super::pages;
 use super::service::{NewPresentationRequest, VerifierError, VerifierService};
 use super::templates::{NewTemplate, VerifierTemplate};
 use crate::error::AdminError;
-use crate::http::bearer_token;
+use crate::http::{bearer_token, blocking};
 use crate::service::Caller;
 
 type AppState = Arc<VerifierService>;
@@ -125,17 +125,6 @@ impl From<tokio::task::JoinError> for VerifierError {
     fn from(e: tokio::task::JoinError) -> Self {
         Self::Internal(format!("worker failed: {e}"))
     }
-}
-
-/// Runs `f` on the blocking pool (storage and signing block).
-async fn blocking<T, E, F>(state: &AppState, f: F) -> Result<T, E>
-where
-    T: Send + 'static,
-    E: Send + 'static + From<tokio::task::JoinError>,
-    F: FnOnce(&VerifierService) -> Result<T, E> + Send + 'static,
-{
-    let service = Arc::clone(state);
-    tokio::task::spawn_blocking(move || f(&service)).await?
 }
 
 fn scoped(s: &VerifierService, token: Option<&str>, slug: &str) -> Result<Caller, AdminError> {
