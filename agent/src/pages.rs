@@ -7,22 +7,6 @@ use axum::response::Response;
 
 use crate::service::ClaimView;
 
-/// Escapes `text` for HTML text and attribute values (pages still built by hand use it).
-pub(crate) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// An RFC 3339 instant as people read it: `2027-01-15 08:00 UTC` (the input when it is not
 /// of the shape the agent writes).
 pub(crate) fn human_time(rfc3339: &str) -> String {

@@ -3,7 +3,7 @@
 // stdout: {"checks": [{"name", "ok", "detail"}], "qr_src": path, "qr_screenshot": path}.
 //
 // Usage: node public-pages.mjs <config.json>
-//   config: {"page_url", "verify_url", "baked_png", "tampered_json", "out_dir",
+//   config: {"page_url", "verify_url", "baked_png", "tampered_json", "out_dir", "screenshots" (dir, optional),
 //            "display_name", "achievement", "issuer_name", "credential_id"}
 // The Rust test (tests/tests/browser_pages.rs) decodes the QR images and judges the report.
 
@@ -101,6 +101,7 @@ try {
   writeFileSync(qrSrc, qrBytes);
   const qrShot = join(config.out_dir, 'qr-screenshot.png');
   await qr.screenshot({ path: qrShot });
+  if (config.screenshots) await page.screenshot({ path: join(config.screenshots, 'public-badge.png'), fullPage: true });
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   check('page_fits_a_phone', width <= 390, width);
   check('page_loads_nothing_external', external.length === 0, JSON.stringify(external));
@@ -115,6 +116,7 @@ try {
   const pngLines = await page.locator('#checks li').allTextContents();
   check('upload_png_lines', pngLines.some((l) => l.includes('proof')) && pngLines.length >= 4, JSON.stringify(pngLines));
   check('upload_png_source', ((await page.locator('main').textContent()) || '').includes('Checked a baked PNG.'), '');
+  if (config.screenshots) await page.screenshot({ path: join(config.screenshots, 'verify-passed.png'), fullPage: true });
 
   // ---- paste a tampered JSON: the failure, with the failing check on its own line.
   await page.goto(config.verify_url, { waitUntil: 'load' });
@@ -125,6 +127,7 @@ try {
   check('paste_tampered_proof_line_failed',
     (await page.locator('#checks li[data-outcome="failed"]', { hasText: 'proof' }).count()) === 1,
     JSON.stringify(await page.locator('#checks li').allTextContents()));
+  if (config.screenshots) await page.screenshot({ path: join(config.screenshots, 'verify-failed.png'), fullPage: true });
 
   // ---- junk: a clear error, not a crash.
   await page.goto(config.verify_url, { waitUntil: 'load' });

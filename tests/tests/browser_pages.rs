@@ -97,6 +97,7 @@ fn public_badge_page_and_verify_page_in_chromium() {
         "baked_png": png,
         "tampered_json": tampered,
         "out_dir": out_dir,
+        "screenshots": screenshots(),
         "display_name": "Ada Lovelace",
         "achievement": achievement,
         "issuer_name": "Rosette Demo University",
@@ -155,4 +156,10 @@ fn public_badge_page_and_verify_page_in_chromium() {
     assert_eq!(status, 404);
     let shared = wallet_json(&w, &["share", &id]);
     assert_eq!(shared["published"], false, "{shared}");
+    let shots = ["public-badge.png", "verify-passed.png", "verify-failed.png"];
+    for name in shots {
+        let bytes = std::fs::read(screenshots().join(name)).expect("screenshot");
+        assert!(bytes.starts_with(b"\x89PNG"), "{name}");
+    }
+    publish(&shots);
 }

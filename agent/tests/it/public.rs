@@ -149,7 +149,10 @@ async fn publish_and_view(format: &str) {
     assert!(csp.contains("default-src 'none'"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     // The chosen name, escaped; the live verdict, each check on its own line.
-    assert!(html.contains("Ada &lt;b&gt;Lovelace&lt;/b&gt;"), "{html}");
+    assert!(
+        html.contains("Ada &#60;b&#62;Lovelace&#60;/b&#62;"),
+        "{html}"
+    );
     assert!(!html.contains("<b>Lovelace"));
     assert!(html.contains("Verified"), "{html}");
     assert!(html.contains(
@@ -575,7 +578,7 @@ async fn verify_page_checks_every_form_and_stores_nothing() {
         "{html}"
     );
     assert!(
-        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        html.contains("&#60;img src=x onerror=alert(1)&#62;"),
         "{html}"
     );
 
