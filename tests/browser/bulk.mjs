@@ -5,41 +5,22 @@
 // Usage: node bulk.mjs <config.json>
 //   config: {"base_url", "slug", "token", "csv_path", "out_dir"}
 
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { launch, firstPage, watchConsoleErrors, signIn } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const { chromium } = await import(
-  join(here, '..', 'interop', 'node_modules', 'playwright-core', 'index.mjs')
-);
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const userDataDir = mkdtempSync(join(tmpdir(), 'rosette-chromium-'));
 const report = {};
 let context;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.ROSETTE_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
+  context = await launch({
     viewport: { width: 1100, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
   });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const consoleErrors = [];
-  page.on('console', (m) => {
-    // Chromium asks for /favicon.ico, which the agent does not serve.
-    if (m.type() === 'error' && !(m.text().startsWith('Failed to load resource') && m.location().url.endsWith('/favicon.ico'))) {
-      consoleErrors.push(`${m.text()} (${m.location().url})`);
-    }
-  });
+  const page = await firstPage(context);
+  const consoleErrors = watchConsoleErrors(page);
 
-  await page.goto(`${config.base_url}/console/login`);
-  await page.fill('#slug', config.slug);
-  await page.fill('#token', config.token);
-  await Promise.all([page.waitForURL(`**/console/${config.slug}`), page.click('#sign-in')]);
+  await signIn(page, config.base_url, config.slug, config.token);
   await page.goto(`${config.base_url}/console/${config.slug}/bulk`);
   await page.setInputFiles('#csv', config.csv_path);
   // Record every value the progress bar takes, from the first paint of the progress page on.
@@ -83,6 +64,5 @@ try {
   report.error = String(e && e.stack || e);
 } finally {
   if (context) await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
 }
 console.log(JSON.stringify(report));

@@ -6,32 +6,22 @@
 //   config: {"out_dir", "pages": [{"name", "url", "qr": bool}]}
 // The Rust test (tests/tests/browser_employer.rs) decodes the QR screenshots and judges the report.
 
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { launch, firstPage } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const { chromium } = await import(
-  join(here, '..', 'interop', 'node_modules', 'playwright-core', 'index.mjs')
-);
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const userDataDir = mkdtempSync(join(tmpdir(), 'rosette-chromium-'));
 const report = { pages: [] };
 let context;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.ROSETTE_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
+  context = await launch({
     viewport: { width: 360, height: 740 },
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
   });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = await firstPage(context);
   const external = [];
   const consoleErrors = [];
   page.on('request', (r) => {
@@ -89,6 +79,5 @@ try {
   report.error = String(e && e.stack || e);
 } finally {
   if (context) await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
 }
 console.log(JSON.stringify(report));

@@ -13,19 +13,13 @@
 //   config: {"base_url", "slug", "admin_token", "image", "out_dir", "screenshots",
 //            "achievement", "recipient", "email"}
 
-import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { launch, firstPage } from './lib.mjs';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const { chromium } = await import(
-  join(here, '..', 'interop', 'node_modules', 'playwright-core', 'index.mjs')
-);
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const executablePath = process.env.ROSETTE_CHROMIUM || '/usr/bin/chromium';
 const checks = [];
 const check = (name, ok, detail = '') => checks.push({ name, ok: Boolean(ok), detail: String(detail) });
 const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -42,24 +36,12 @@ async function waitForGo() {
   if (next.done) throw new Error('stdin closed before the go-ahead');
 }
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'rosette-chromium-'));
 let context;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
+  context = await launch({
     viewport: { width: 1200, height: 900 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
   });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = await firstPage(context);
   const external = [];
   const cspErrors = [];
   const serverErrors = [];
@@ -259,6 +241,5 @@ try {
   process.exitCode = 1;
 } finally {
   if (context) await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
   process.exit();
 }

@@ -7,39 +7,21 @@
 //            "display_name", "achievement", "issuer_name", "credential_id"}
 // The Rust test (tests/tests/browser_pages.rs) decodes the QR images and judges the report.
 
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { launch, firstPage } from './lib.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const { chromium } = await import(
-  join(here, '..', 'interop', 'node_modules', 'playwright-core', 'index.mjs')
-);
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const executablePath = process.env.ROSETTE_CHROMIUM || '/usr/bin/chromium';
 const checks = [];
 const check = (name, ok, detail = '') => checks.push({ name, ok: Boolean(ok), detail: String(detail) });
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'rosette-chromium-'));
 let context;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
+  context = await launch({
     viewport: { width: 390, height: 844 }, // a phone
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
   });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = await firstPage(context);
   const external = [];
   const cspErrors = [];
   page.on('request', (r) => {
@@ -143,5 +125,4 @@ try {
   process.exitCode = 1;
 } finally {
   if (context) await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
 }
