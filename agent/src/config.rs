@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use rosette_core::SecretString;
 use serde::Deserialize;
 
 /// The default listen address.
@@ -104,5 +105,36 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused() {
         assert!(FileConfig::parse("listen_addr = \"127.0.0.1:1\"").is_err());
+    }
+}
+
+/// Runtime settings, shared by every role (see [`crate::directory::Directory::settings`]).
+#[derive(Debug)]
+pub struct Settings {
+    /// Public base URL without trailing slash, e.g. `http://127.0.0.1:8080`.
+    pub public_url: String,
+    /// The operator token (full admin access).
+    pub operator_token: SecretString,
+    /// Largest batch (proofs per credential request).
+    pub batch_size: u32,
+    /// Wrong PINs allowed per offer.
+    pub max_tx_code_attempts: u32,
+    /// Access token lifetime in seconds.
+    pub access_token_lifetime: i64,
+    /// c_nonce lifetime in seconds.
+    pub nonce_lifetime: i64,
+}
+
+impl Settings {
+    /// Laptop defaults for `public_url` with the given operator token.
+    pub fn new(public_url: impl Into<String>, operator_token: SecretString) -> Self {
+        Self {
+            public_url: public_url.into().trim_end_matches('/').to_owned(),
+            operator_token,
+            batch_size: 10,
+            max_tx_code_attempts: 5,
+            access_token_lifetime: 600,
+            nonce_lifetime: 300,
+        }
     }
 }

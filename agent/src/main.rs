@@ -1,9 +1,9 @@
 //! `rosette-agent`: the issuer agent. This file only parses arguments and maps errors to exit
 //! codes; the work is in the library.
 
-mod cli;
 mod commands;
-mod keyfile;
+
+use commands::cli;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,4 +1,5 @@
-//! `rosette-agent serve`: configuration, storage, the ready line, graceful shutdown.
+//! `rosette-agent serve`: configuration, storage, the application state, the routers of every
+//! role assembled into one ([`router`]), the ready line, graceful shutdown.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -6,14 +7,48 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use axum::Router;
+use axum::http::StatusCode;
 use rosette_core::{SecretString, SystemClock};
 use rosette_storage::{SledStore, Store};
 use serde_json::json;
 
-use crate::config::{DEFAULT_DATA, DEFAULT_LISTEN, FileConfig};
-use crate::service::{
-    AchievementInput, Criteria, NewInstitution, NewOffer, Recipient, Service, Settings,
+use crate::app::AppState;
+use crate::config::{DEFAULT_DATA, DEFAULT_LISTEN, FileConfig, Settings};
+use crate::issuer::{
+    AchievementInput, Criteria, IssuerService, NewInstitution, NewOffer, Recipient,
 };
+
+/// The whole application: every role's routes, the console, the assets and `/health`, on one
+/// state.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/health",
+            axum::routing::get(|| async { axum::Json(json!({"status": "ok"})) }),
+        )
+        .merge(crate::issuer::http::router())
+        .merge(crate::status::http::router())
+        .merge(crate::verifier::http::router())
+        .merge(crate::public::http::router())
+        .merge(crate::console::router(&state))
+        .merge(crate::web::ui::router())
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({"error": "not_found", "error_description": "no such endpoint"})),
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                axum::Json(
+                    json!({"error": "invalid_request", "error_description": "method not allowed"}),
+                ),
+            )
+        })
+        .with_state(state)
+}
 
 /// Command-line values of `serve` (already merged with the environment by clap).
 #[derive(Debug, Default, Clone)]
@@ -87,11 +122,8 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     if let Some(v) = file.nonce_lifetime {
         settings.nonce_lifetime = v;
     }
-    let service = Arc::new(Service::new(
-        Arc::clone(&store),
-        Arc::new(SystemClock),
-        settings,
-    )?);
+    let state = AppState::new(Arc::clone(&store), Arc::new(SystemClock), settings)?;
+    let service = Arc::clone(&state.issuer);
 
     let shutdown = shutdown_signal()?;
     let mut ready = json!({
@@ -108,7 +140,7 @@ pub async fn run(options: ServeOptions) -> Result<()> {
             obj.insert("issuer".into(), json!(demo.issuer));
             obj.insert("admin_token".into(), json!(demo.admin_token));
         }
-        let verifier = crate::verifier::VerifierService::new(Arc::clone(&service));
+        let verifier = Arc::clone(&state.verifier);
         let request = tokio::task::spawn_blocking(move || {
             crate::verifier::service::demo_request(&verifier, "demo")
         })
@@ -124,7 +156,7 @@ pub async fn run(options: ServeOptions) -> Result<()> {
                 )),
             );
         }
-        match crate::qr::terminal(&demo.offer) {
+        match crate::web::qr::terminal(&demo.offer) {
             Ok(qr) => eprintln!(
                 "\nScan with your wallet (PIN {}):\n{qr}\n{}\n\nStaff console: {}/console/login \
                  (institution demo, admin token {})\n",
@@ -158,8 +190,7 @@ pub async fn run(options: ServeOptions) -> Result<()> {
             }
         }
     });
-    let app = crate::http::router(Arc::clone(&service));
-    axum::serve(listener, app)
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("shutting down; flushing storage");
@@ -232,9 +263,9 @@ pub struct Demo {
 
 /// Creates the demo institution, achievement and offer unless they exist (an offer that is
 /// still claimable is reused).
-pub fn demo(service: &Service) -> Result<Demo> {
+pub fn demo(service: &IssuerService) -> Result<Demo> {
     const SLUG: &str = "demo";
-    let admin_token = match service.institution(SLUG)? {
+    let admin_token = match service.directory().institution(SLUG)? {
         Some(_) => service.mint_admin_token(SLUG)?,
         None => {
             service

@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(rows) = rosette_agent::bulk::parse_csv(text) {
+    if let Ok(rows) = rosette_agent::issuer::bulk::parse_csv(text) {
         let lines = text.lines().count();
         for row in rows {
             assert!(row.line >= 2 && row.line <= lines);

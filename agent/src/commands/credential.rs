@@ -9,8 +9,8 @@ use rosette_core::{Clock, SystemClock, Timestamp};
 use rosette_proof::{Canonicalizer, CredentialFormat, CredentialSigner};
 use serde_json::Value;
 
-use crate::cli::{FormatArg, SignArgs};
-use crate::keyfile;
+use super::cli::{FormatArg, SignArgs};
+use super::keyfile;
 
 /// Lines signed per batch in `--ndjson` mode; each batch is split across the cores.
 const BATCH: usize = 512;

@@ -7,7 +7,7 @@ use rosette_core::{Clock, SystemClock};
 use rosette_did::{KeyType, SigningKey};
 use rosette_proof::{Canonicalizer, CredentialFormat, CredentialSigner, SignedCredential};
 
-use crate::cli::DemoArgs;
+use super::cli::DemoArgs;
 
 pub(crate) fn run(args: &DemoArgs) -> Result<ExitCode> {
     let clock = SystemClock;

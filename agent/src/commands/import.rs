@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rosette_core::SecretString;
 use serde_json::Value;
 
-use crate::cli::ImportArgs;
+use super::cli::ImportArgs;
 
 /// How often the job's progress is asked for.
 const POLL_EVERY: Duration = Duration::from_millis(200);

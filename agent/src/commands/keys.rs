@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use rosette_did::{KeyType, SigningKey};
 
-use crate::cli::{GenerateArgs, KeyTypeArg};
-use crate::keyfile;
+use super::cli::{GenerateArgs, KeyTypeArg};
+use super::keyfile;
 
 pub(crate) fn generate(args: &GenerateArgs) -> Result<ExitCode> {
     let key_type = match args.key_type {

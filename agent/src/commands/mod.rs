@@ -1,6 +1,8 @@
-//! One module per subcommand.
+//! The command line: its definition ([`cli`]) and one module per subcommand.
 
+pub(crate) mod cli;
 pub(crate) mod credential;
 pub(crate) mod demo;
 pub(crate) mod import;
+pub(crate) mod keyfile;
 pub(crate) mod keys;

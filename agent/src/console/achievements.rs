@@ -20,8 +20,8 @@ use super::pages::{blocking, error_page, page};
 use super::queries;
 use super::session::StaffSession;
 use crate::error::AdminError;
-use crate::records::AchievementRow;
-use crate::service::{AchievementInput, Criteria, Service};
+use crate::issuer::records::AchievementRow;
+use crate::issuer::{AchievementInput, Criteria, IssuerService};
 
 /// Largest achievement image, in bytes.
 pub(crate) const MAX_IMAGE: usize = 256 * 1024;
@@ -85,9 +85,16 @@ struct List {
 }
 
 /// `GET /console/{slug}/achievements`.
-pub(crate) async fn list(State(service): State<Arc<Service>>, session: StaffSession) -> Response {
+pub(crate) async fn list(
+    State(service): State<Arc<IssuerService>>,
+    session: StaffSession,
+) -> Response {
     let slug = session.slug.clone();
-    match blocking(&service, move |s| queries::achievements(s, &slug)).await {
+    match blocking(&service, move |s| {
+        queries::achievements(s.directory(), &slug)
+    })
+    .await
+    {
         Ok(rows) => page(
             StatusCode::OK,
             &List {
@@ -377,7 +384,7 @@ pub(crate) async fn new_form(session: StaffSession) -> Response {
 
 /// `POST /console/{slug}/achievements/new`.
 pub(crate) async fn create(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     session: StaffSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -387,14 +394,17 @@ pub(crate) async fn create(
 
 /// `GET /console/{slug}/achievements/{id}/edit`.
 pub(crate) async fn edit_form(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     session: StaffSession,
     AchievementId(id): AchievementId,
 ) -> Response {
     let slug = session.slug.clone();
     let found = {
         let id = id.clone();
-        blocking(&service, move |s| queries::achievement(s, &slug, &id)).await
+        blocking(&service, move |s| {
+            queries::achievement(s.directory(), &slug, &id)
+        })
+        .await
     };
     match found {
         Ok(row) if !row.archived => form_page(
@@ -412,7 +422,7 @@ pub(crate) async fn edit_form(
 
 /// `POST /console/{slug}/achievements/{id}/edit`.
 pub(crate) async fn update(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     session: StaffSession,
     AchievementId(id): AchievementId,
     headers: HeaderMap,
@@ -422,7 +432,7 @@ pub(crate) async fn update(
 }
 
 async fn save(
-    service: Arc<Service>,
+    service: Arc<IssuerService>,
     session: StaffSession,
     id: Option<String>,
     headers: HeaderMap,
@@ -440,7 +450,11 @@ async fn save(
     let existing = match &id {
         Some(id) => {
             let (slug, id) = (slug.clone(), id.clone());
-            match blocking(&service, move |s| queries::achievement(s, &slug, &id)).await {
+            match blocking(&service, move |s| {
+                queries::achievement(s.directory(), &slug, &id)
+            })
+            .await
+            {
                 Ok(row) if !row.archived => Some(row),
                 Ok(_) => {
                     return error_page(&AdminError::Invalid(
@@ -493,7 +507,7 @@ async fn save(
 
 /// `POST /console/{slug}/achievements/{id}/archive`.
 pub(crate) async fn archive(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     session: StaffSession,
     AchievementId(id): AchievementId,
     headers: HeaderMap,
@@ -508,7 +522,7 @@ pub(crate) async fn archive(
     }
     let slug = session.slug.clone();
     let archived = blocking(&service, move |s| {
-        queries::achievement(s, &slug, &id)?;
+        queries::achievement(s.directory(), &slug, &id)?;
         s.archive_achievement(&slug, &id)
     })
     .await;

@@ -1,7 +1,7 @@
-//! Bulk issue in the console: a CSV upload (CSRF-checked) starts a [`crate::bulk`] job, then a
+//! Bulk issue in the console: a CSV upload (CSRF-checked) starts a [`crate::issuer::bulk`] job, then a
 //! progress page that `/assets/bulk.js` keeps current by polling a session-authenticated JSON
 //! endpoint, ending with the per-row report. Also the router of the console pages that need
-//! the bulk jobs or the verifier role besides the issuer service ([`Roles`]).
+//! the bulk jobs or the verifier role.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -19,31 +19,12 @@ use super::form::Form;
 use super::layout::{ConsoleLayout, Section};
 use super::pages::{no_store, page};
 use super::session::StaffSession;
-use crate::bulk::{BulkJobs, JobProgress, StartError};
-use crate::service::{BulkRowError, Service};
-use crate::verifier::VerifierService;
-
-/// The state of the bulk, verify and templates pages: the issuer service (the session
-/// extractor needs it), the bulk jobs and the verifier role.
-#[derive(Clone, Debug)]
-pub(crate) struct Roles {
-    /// The issuer service.
-    pub(crate) service: Arc<Service>,
-    /// Bulk issue jobs.
-    pub(crate) jobs: Arc<BulkJobs>,
-    /// The verifier role.
-    pub(crate) verifier: Arc<VerifierService>,
-}
-
-impl FromRef<Roles> for Arc<Service> {
-    fn from_ref(roles: &Roles) -> Self {
-        Arc::clone(&roles.service)
-    }
-}
+use crate::app::AppState;
+use crate::issuer::bulk::{BulkRowError, JobProgress, StartError};
 
 /// The routes of `/console/{slug}/bulk`, `/verify` and `/templates`, with the console's
 /// same-origin check. Uploads may be as large as the API's CSV limit.
-pub(crate) fn router(roles: Roles) -> Router {
+pub(crate) fn router(app: &AppState) -> Router<AppState> {
     Router::new()
         .route("/console/{slug}/bulk", get(form).post(upload))
         .route("/console/{slug}/bulk/{id}", get(job_page))
@@ -69,11 +50,10 @@ pub(crate) fn router(roles: Roles) -> Router {
             get(super::verify::result),
         )
         .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&roles.service),
+            Arc::clone(&app.directory),
             csrf::same_origin,
         ))
-        .layer(DefaultBodyLimit::max(crate::http::CSV_LIMIT))
-        .with_state(roles)
+        .layer(DefaultBodyLimit::max(crate::web::CSV_LIMIT))
 }
 
 #[derive(Template)]
@@ -100,7 +80,7 @@ async fn form(session: StaffSession) -> Response {
 
 /// `POST /console/{slug}/bulk`: starts the job, then to its progress page.
 async fn upload(
-    State(roles): State<Roles>,
+    State(app): State<AppState>,
     session: StaffSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -121,7 +101,7 @@ async fn upload(
     };
     // Parsing a large upload is CPU work: off the async workers.
     let (jobs, slug, bytes) = (
-        Arc::clone(&roles.jobs),
+        Arc::clone(&app.bulk),
         session.slug.clone(),
         file.bytes.clone(),
     );
@@ -190,11 +170,11 @@ fn not_found() -> Response {
 
 /// `GET /console/{slug}/bulk/{id}`: progress, then the report.
 async fn job_page(
-    State(roles): State<Roles>,
+    State(app): State<AppState>,
     session: StaffSession,
     Path((_, id)): Path<(String, String)>,
 ) -> Response {
-    let Some(p) = roles.jobs.progress(&session.slug, &id, false) else {
+    let Some(p) = app.bulk.progress(&session.slug, &id, false) else {
         return not_found();
     };
     let JobProgress {
@@ -227,11 +207,11 @@ async fn job_page(
 
 /// `GET /console/{slug}/bulk/{id}/progress`: the job's progress as JSON (no offers, no PINs).
 async fn progress(
-    State(roles): State<Roles>,
+    State(app): State<AppState>,
     session: StaffSession,
     Path((_, id)): Path<(String, String)>,
 ) -> Response {
-    let Some(p) = roles.jobs.progress(&session.slug, &id, false) else {
+    let Some(p) = app.bulk.progress(&session.slug, &id, false) else {
         return (
             StatusCode::NOT_FOUND,
             axum::Json(serde_json::json!({"error": "not_found"})),

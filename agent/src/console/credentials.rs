@@ -17,8 +17,8 @@ use super::layout::{ConsoleLayout, Section};
 use super::pages::{blocking, error_page, page};
 use super::queries::{self, CredentialPage, CredentialQuery, STATES};
 use super::session::StaffSession;
-use crate::service::{ReissueInput, Service};
-use crate::status::{StatusAction, StatusChange};
+use crate::issuer::{IssuerService, ReissueInput};
+use crate::status::{StatusAction, StatusChange, StatusService};
 
 #[derive(Template)]
 #[template(path = "console/credentials.html")]
@@ -80,7 +80,7 @@ fn href(base: &str, query: &CredentialQuery, page: usize) -> String {
 
 /// `GET /console/{slug}/credentials?q=&state=&page=`.
 pub(crate) async fn list(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     session: StaffSession,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -88,7 +88,10 @@ pub(crate) async fn list(
     let slug = session.slug.clone();
     let found = {
         let query = query.clone();
-        blocking(&service, move |s| queries::credentials(s, &slug, &query)).await
+        blocking(&service, move |s| {
+            queries::credentials(s.directory(), &slug, &query)
+        })
+        .await
     };
     let found = match found {
         Ok(found) => found,
@@ -119,7 +122,8 @@ pub(crate) async fn list(
 /// `POST /console/{slug}/credentials/action`: `credential_id`, `action` (revoke, suspend,
 /// reinstate, reissue), `reason`.
 pub(crate) async fn action(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
+    State(status): State<Arc<StatusService>>,
     session: StaffSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -142,7 +146,7 @@ pub(crate) async fn action(
             let reissued = blocking(&service, move |s| {
                 let offer = s.reissue(&slug, &credential_id, ReissueInput::default())?;
                 let names = queries::credentials(
-                    s,
+                    s.directory(),
                     &slug,
                     &CredentialQuery {
                         q: Some(offer.id.clone()),
@@ -177,9 +181,8 @@ pub(crate) async fn action(
     };
     let changed = {
         let credential_id = credential_id.clone();
-        blocking(&service, move |s| {
-            crate::status::change_status(
-                s,
+        blocking(&status, move |s| {
+            s.change(
                 &slug,
                 StatusChange {
                     credential_id,

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::pages::message;
 use super::session::StaffSession;
-use crate::service::Service;
+use crate::directory::Directory;
 
 /// A refused form post: answered 403 with a page that says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +73,7 @@ pub(crate) fn origin_of(public_url: &str) -> Option<String> {
 /// instead: only `Sec-Fetch-Site: same-origin` (or `none`, typed by the user, or absent, an old
 /// browser) passes. The CSRF token is required either way.
 pub(crate) async fn same_origin(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<Directory>>,
     request: Request,
     next: Next,
 ) -> Response {

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::pages::message;
-use crate::public::multipart;
+use crate::web::multipart;
 
 /// Largest text field kept, in bytes; longer values are refused (not cut).
 pub(crate) const MAX_FIELD: usize = 16 * 1024;

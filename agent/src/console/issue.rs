@@ -17,7 +17,7 @@ use super::pages::{blocking, error_page, page};
 use super::queries;
 use super::session::StaffSession;
 use crate::error::AdminError;
-use crate::service::{CreatedOffer, NewOffer, Recipient, Service};
+use crate::issuer::{CreatedOffer, IssuerService, NewOffer, Recipient};
 
 #[derive(Template)]
 #[template(path = "console/issue.html")]
@@ -42,7 +42,7 @@ struct Prefill {
 }
 
 async fn form_page(
-    service: &Arc<Service>,
+    service: &Arc<IssuerService>,
     session: &StaffSession,
     status: StatusCode,
     prefill: Prefill,
@@ -55,7 +55,11 @@ async fn form_page(
         error,
     } = prefill;
     let slug = session.slug.clone();
-    match blocking(service, move |s| queries::achievements(s, &slug)).await {
+    match blocking(service, move |s| {
+        queries::achievements(s.directory(), &slug)
+    })
+    .await
+    {
         Ok(rows) => page(
             status,
             &IssueForm {
@@ -80,7 +84,7 @@ async fn form_page(
 
 /// `GET /console/{slug}/issue`.
 pub(crate) async fn issue_form(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     session: StaffSession,
 ) -> Response {
     form_page(
@@ -139,7 +143,7 @@ pub(crate) fn issued_page(
 
 /// `POST /console/{slug}/issue`.
 pub(crate) async fn issue(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     session: StaffSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -187,7 +191,7 @@ pub(crate) async fn issue(
         configurations: None,
     };
     let created = blocking(&service, move |s| {
-        let achievement = queries::achievement(s, &slug, &input.achievement_id)?;
+        let achievement = queries::achievement(s.directory(), &slug, &input.achievement_id)?;
         if achievement.archived {
             return Err(AdminError::Invalid("That achievement is archived.".into()));
         }

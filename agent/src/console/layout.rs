@@ -2,7 +2,7 @@
 //! bar (the current section marked with `aria-current`) and the sign-out form.
 
 use super::session::StaffSession;
-use crate::service::Caller;
+use crate::directory::Caller;
 
 /// The console's sections, in nav order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

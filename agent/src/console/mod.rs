@@ -5,7 +5,8 @@
 //! - **Session.** Take [`session::StaffSession`] as a handler argument. It redirects to
 //!   `/console/login` without a live session and answers 404 when the route's `{slug}` is
 //!   another institution's (operator sessions may open any). It gives `slug`, `institution`,
-//!   `caller` and the CSRF token. The router state is `Arc<Service>`.
+//!   `caller` and the CSRF token. The router state is [`AppState`]; handlers take the role
+//!   service they need (`State<Arc<IssuerService>>`, …).
 //! - **CSRF.** Every POST form has `<input type="hidden" name="csrf" value="{{ layout.csrf }}">`;
 //!   the handler reads the body with [`form::Form::read`] (urlencoded or multipart) and calls
 //!   [`csrf::verify`]`(&session, form.csrf())?` before changing anything (`Forbidden` answers
@@ -13,10 +14,11 @@
 //! - **Layout.** Give the askama template a `layout: ConsoleLayout` field (from
 //!   [`session::StaffSession::layout`] with its [`layout::Section`]) and
 //!   `{% extends "console/layout.html" %}`; fill the `title` and `content` blocks. Render with
-//!   [`crate::ui::render`] (or [`pages::page`], which adds `no-store`). [`pages::message`] is a
+//!   [`crate::web::ui::render`] (or [`pages::page`], which adds `no-store`). [`pages::message`] is a
 //!   plain status page (404, 403, …); [`pages::error_page`] maps an `AdminError`.
-//! - **Routes** of another module: a `Router<Arc<Service>>` passed through [`protect`] (the
-//!   same-origin check, the body limit, the state), merged next to [`router`].
+//! - **Routes** of another module: a `Router<AppState>` passed through [`protect`] (the
+//!   same-origin check, the body limit), merged in [`router`].
+//! - **Dependencies.** The console calls the roles' services, never their routes.
 //!
 //! # Routes
 //!
@@ -45,13 +47,13 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use crate::service::Service;
+use crate::app::AppState;
 
 /// Largest console request body: an image upload (256 KiB) with its form, as multipart.
 pub(crate) const CONSOLE_BODY_LIMIT: usize = 400 * 1024;
 
-/// The console routes (merged into [`crate::http::router`]).
-pub(crate) fn router(service: Arc<Service>) -> Router {
+/// The console routes (merged into [`crate::server::router`]).
+pub(crate) fn router(app: &AppState) -> Router<AppState> {
     let routes = Router::new()
         .route("/console", get(pages::root))
         .route("/console/", get(pages::root))
@@ -90,18 +92,16 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         )
         // Anything else under a console: sign in first, then an HTML 404 (not the API's JSON).
         .route("/console/{slug}/{*rest}", get(pages::unknown));
-    protect(routes, service)
+    protect(routes, app).merge(bulk::router(app))
 }
 
 /// Gives console routes what every console route has: the same-origin check on state-changing
-/// requests, the console body limit, and the `Arc<Service>` state. Another module's console
-/// pages (`/console/{slug}/…`) build a `Router<Arc<Service>>` and merge `protect(routes, service)`.
-pub(crate) fn protect(routes: Router<Arc<Service>>, service: Arc<Service>) -> Router {
+/// requests and the console body limit.
+pub(crate) fn protect(routes: Router<AppState>, app: &AppState) -> Router<AppState> {
     routes
         .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&service),
+            Arc::clone(&app.directory),
             csrf::same_origin,
         ))
         .layer(DefaultBodyLimit::max(CONSOLE_BODY_LIMIT))
-        .with_state(service)
 }

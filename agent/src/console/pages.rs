@@ -15,8 +15,9 @@ use super::layout::{ConsoleLayout, Section};
 use super::queries::{self, DashboardData};
 use super::session::{self, StaffSession};
 use crate::error::AdminError;
-use crate::service::Service;
-use crate::ui::render;
+use crate::issuer::IssuerService;
+use crate::verifier::VerifierService;
+use crate::web::ui::render;
 
 /// A plain console page with a title and one sentence (errors, refusals).
 #[derive(Template)]
@@ -48,7 +49,7 @@ pub(crate) fn page<T: Template>(status: StatusCode, page: &T) -> Response {
 }
 
 /// Runs `f` on the blocking pool (storage reads and writes block).
-pub(crate) use crate::http::blocking;
+pub(crate) use crate::web::blocking;
 
 /// The page for an admin-service error met by a console page.
 pub(crate) fn error_page(error: &AdminError) -> Response {
@@ -113,7 +114,7 @@ pub(crate) async fn login_form() -> Response {
 
 /// `POST /console/login`: slug + admin token (or operator token) → a session cookie.
 pub(crate) async fn login(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -125,11 +126,13 @@ pub(crate) async fn login(
     let token = form.get("token").map(|t| t.trim().to_owned());
     let shown_slug = slug.chars().take(40).collect::<String>();
     let signed_in = blocking(&service, move |s| {
-        let caller = s.authenticate(token.as_deref().filter(|t| !t.is_empty()))?;
-        s.authorize(&caller, &slug)?;
-        let id = session::create(s, &slug, &caller)?;
+        let caller = s
+            .directory()
+            .authenticate(token.as_deref().filter(|t| !t.is_empty()))?;
+        s.directory().authorize(&caller, &slug)?;
+        let id = session::create(s.directory(), &slug, &caller)?;
         tracing::info!(slug = %slug, "console sign-in");
-        Ok((slug, session::cookie(s, &id)))
+        Ok((slug, session::cookie(s.directory(), &id)))
     })
     .await;
     match signed_in {
@@ -158,7 +161,7 @@ pub(crate) async fn login(
 
 /// `POST /console/logout`: ends the session.
 pub(crate) async fn logout(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     session: StaffSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -171,8 +174,8 @@ pub(crate) async fn logout(
         return refused.into_response();
     }
     let ended = blocking(&service, move |s| {
-        session::destroy(s, &session)?;
-        Ok(session::clear_cookie(s))
+        session::destroy(s.directory(), &session)?;
+        Ok(session::clear_cookie(s.directory()))
     })
     .await;
     match ended {
@@ -198,14 +201,11 @@ struct Dashboard {
 
 /// `GET /console/{slug}`.
 pub(crate) async fn dashboard(
-    State(service): State<Arc<Service>>,
+    State(verifier): State<Arc<VerifierService>>,
     session: StaffSession,
 ) -> Response {
     let slug = session.slug.clone();
-    let data = {
-        let shared = Arc::clone(&service);
-        blocking(&service, move |_| queries::dashboard(&shared, &slug)).await
-    };
+    let data = blocking(&verifier, move |v| queries::dashboard(v, &slug)).await;
     match data {
         Ok(data) => page(
             StatusCode::OK,

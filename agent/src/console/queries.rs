@@ -8,10 +8,11 @@ use std::sync::Arc;
 use rosette_core::Timestamp;
 use rosette_storage::{Record, Repo, StorageError};
 
+use crate::directory::Directory;
 use crate::error::AdminError;
-use crate::records::{AchievementRow, IssuanceRow, OfferRow};
-use crate::service::Service;
-use crate::status::{CredentialStatusRow, StatusSettingsRow};
+use crate::issuer::records::{AchievementRow, IssuanceRow, OfferRow};
+use crate::status::records::{CredentialStatusRow, StatusSettingsRow};
+use crate::verifier::VerifierService;
 
 /// Days shown in the dashboard's activity table.
 pub(crate) const DAYS: i64 = 14;
@@ -28,7 +29,10 @@ pub(crate) const STATES: [&str; 6] = [
 ];
 
 /// Every row of `T` under `prefix`, page by page (the store caps one scan).
-pub(crate) fn scan_all<T: Record>(service: &Service, prefix: &str) -> Result<Vec<T>, StorageError> {
+pub(crate) fn scan_all<T: Record>(
+    service: &Directory,
+    prefix: &str,
+) -> Result<Vec<T>, StorageError> {
     let repo = Repo::<T>::new(Arc::clone(service.store()));
     let mut out = Vec::new();
     let mut after: Option<Vec<u8>> = None;
@@ -103,7 +107,11 @@ pub(crate) struct DashboardData {
 }
 
 /// The dashboard of `slug`.
-pub(crate) fn dashboard(service: &Arc<Service>, slug: &str) -> Result<DashboardData, AdminError> {
+pub(crate) fn dashboard(
+    verifier: &VerifierService,
+    slug: &str,
+) -> Result<DashboardData, AdminError> {
+    let service = verifier.directory();
     let prefix = format!("{slug}/");
     let now = service.clock().now().unix();
     let today = now.div_euclid(86_400);
@@ -161,8 +169,7 @@ pub(crate) fn dashboard(service: &Arc<Service>, slug: &str) -> Result<DashboardD
         }
     }
     // Presentation requests with a verdict (accepted or not); the verifier owns their rows.
-    let requests =
-        crate::verifier::VerifierService::new(Arc::clone(service)).list_requests(slug)?;
+    let requests = verifier.list_requests(slug)?;
     for request in requests.iter().filter(|r| !r["result"].is_null()) {
         counts.verifications += 1;
         if let Some(at) = request["created_at"].as_str().and_then(Timestamp::parse) {
@@ -266,7 +273,7 @@ fn matches(line: &CredentialLine, offer: &OfferRow, q: &str) -> bool {
 
 /// The issued-credentials table of `slug`.
 pub(crate) fn credentials(
-    service: &Service,
+    service: &Directory,
     slug: &str,
     query: &CredentialQuery,
 ) -> Result<CredentialPage, AdminError> {
@@ -359,7 +366,7 @@ pub(crate) fn credentials(
 }
 
 /// The status purpose new credentials of `slug` carry (`revocation` unless set).
-pub(crate) fn status_purpose(service: &Service, slug: &str) -> Result<String, StorageError> {
+pub(crate) fn status_purpose(service: &Directory, slug: &str) -> Result<String, StorageError> {
     Ok(Repo::<StatusSettingsRow>::new(Arc::clone(service.store()))
         .get(slug.as_bytes())?
         .map_or_else(|| "revocation".to_owned(), |r| r.purpose.clone()))
@@ -367,7 +374,7 @@ pub(crate) fn status_purpose(service: &Service, slug: &str) -> Result<String, St
 
 /// An achievement of `slug`.
 pub(crate) fn achievement(
-    service: &Service,
+    service: &Directory,
     slug: &str,
     id: &str,
 ) -> Result<AchievementRow, AdminError> {
@@ -375,13 +382,13 @@ pub(crate) fn achievement(
         return Err(AdminError::NotFound("achievement"));
     }
     Repo::<AchievementRow>::new(Arc::clone(service.store()))
-        .get(&crate::records::scoped_key(slug, id))?
+        .get(&crate::directory::records::scoped_key(slug, id))?
         .ok_or(AdminError::NotFound("achievement"))
 }
 
 /// The achievements of `slug`, by name.
 pub(crate) fn achievements(
-    service: &Service,
+    service: &Directory,
     slug: &str,
 ) -> Result<Vec<AchievementRow>, AdminError> {
     let mut rows = scan_all::<AchievementRow>(service, &format!("{slug}/"))?;

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::layout::{ConsoleLayout, Section};
 use super::pages::message;
-use crate::service::{Caller, Service};
+use crate::directory::{Caller, Directory};
 
 /// The session cookie's name.
 pub(crate) const COOKIE: &str = "rosette_console";
@@ -113,13 +113,13 @@ fn csrf_token(key_hex: &str, id: &SessionId) -> SecretString {
     SecretString::new(hex::encode(mac.finalize().into_bytes()))
 }
 
-fn repo(service: &Service) -> Repo<SessionRow> {
+fn repo(service: &Directory) -> Repo<SessionRow> {
     Repo::new(Arc::clone(service.store()))
 }
 
 /// Starts a session for `caller` on `slug` (already authorised); returns the id for the cookie.
 pub(crate) fn create(
-    service: &Service,
+    service: &Directory,
     slug: &str,
     caller: &Caller,
 ) -> Result<SessionId, StorageError> {
@@ -160,12 +160,12 @@ fn sweep(sessions: &Repo<SessionRow>, now: i64) -> Result<(), StorageError> {
 }
 
 /// Ends the session (its record is deleted; the cookie is worthless from now on).
-pub(crate) fn destroy(service: &Service, session: &StaffSession) -> Result<(), StorageError> {
+pub(crate) fn destroy(service: &Directory, session: &StaffSession) -> Result<(), StorageError> {
     repo(service).remove(session.id_hash.as_bytes()).map(drop)
 }
 
 /// `Set-Cookie` for a new session.
-pub(crate) fn cookie(service: &Service, id: &SessionId) -> String {
+pub(crate) fn cookie(service: &Directory, id: &SessionId) -> String {
     format!(
         "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/console{}",
         id.0,
@@ -174,14 +174,14 @@ pub(crate) fn cookie(service: &Service, id: &SessionId) -> String {
 }
 
 /// `Set-Cookie` that removes the session cookie.
-pub(crate) fn clear_cookie(service: &Service) -> String {
+pub(crate) fn clear_cookie(service: &Directory) -> String {
     format!(
         "{COOKIE}=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0{}",
         secure(service)
     )
 }
 
-fn secure(service: &Service) -> &'static str {
+fn secure(service: &Directory) -> &'static str {
     if service.settings().public_url.starts_with("https://") {
         "; Secure"
     } else {
@@ -282,13 +282,13 @@ impl IntoResponse for SessionRejection {
 
 impl<S> FromRequestParts<S> for StaffSession
 where
-    Arc<Service>: FromRef<S>,
+    Arc<Directory>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let service = Arc::<Service>::from_ref(state);
+        let service = Arc::<Directory>::from_ref(state);
         let id = session_cookie(&parts.headers).ok_or(SessionRejection::SignIn)?;
         // A path that is not UTF-8 names no institution of ours.
         let path_slug = RawPathParams::from_request_parts(parts, state)

@@ -16,9 +16,10 @@ use super::layout::{ConsoleLayout, Section};
 use super::pages::{blocking, error_page, page};
 use super::queries;
 use super::session::StaffSession;
+use crate::directory::records::DidMethod;
 use crate::error::AdminError;
-use crate::records::DidMethod;
-use crate::service::Service;
+use crate::issuer::IssuerService;
+use crate::status::StatusService;
 
 #[derive(Template)]
 #[template(path = "console/settings.html")]
@@ -39,7 +40,7 @@ struct Settings {
 
 /// `GET /console/{slug}/settings`.
 pub(crate) async fn show(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     session: StaffSession,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -48,7 +49,7 @@ pub(crate) async fn show(
 }
 
 async fn settings_page(
-    service: &Arc<Service>,
+    service: &Arc<IssuerService>,
     session: StaffSession,
     notice: Option<&'static str>,
     error: Option<String>,
@@ -56,13 +57,15 @@ async fn settings_page(
     let slug = session.slug.clone();
     let loaded = blocking(service, move |s| {
         let inst = s
+            .directory()
             .institution(&slug)?
             .ok_or(AdminError::NotFound("institution"))?;
         let vm = s
+            .directory()
             .signer(&inst)
             .map(|signer| signer.verification_method().to_owned())
             .map_err(|e| AdminError::Internal(e.to_string()))?;
-        let purpose = queries::status_purpose(s, &slug)?;
+        let purpose = queries::status_purpose(s.directory(), &slug)?;
         Ok((inst, vm, purpose, s.issuer_id(&slug)))
     })
     .await;
@@ -108,7 +111,7 @@ async fn settings_page(
 
 /// `POST /console/{slug}/settings`: `status_purpose`.
 pub(crate) async fn save(
-    State(service): State<Arc<Service>>,
+    State(status): State<Arc<StatusService>>,
     session: StaffSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -122,11 +125,7 @@ pub(crate) async fn save(
     }
     let slug = session.slug.clone();
     let purpose = form.text("status_purpose").unwrap_or_default().to_owned();
-    match blocking(&service, move |s| {
-        crate::status::set_status_purpose(s, &slug, &purpose)
-    })
-    .await
-    {
+    match blocking(&status, move |s| s.set_purpose(&slug, &purpose)).await {
         Ok(()) => {
             Redirect::to(&format!("/console/{}/settings?saved=1", session.slug)).into_response()
         }
@@ -137,7 +136,7 @@ pub(crate) async fn save(
 /// `POST /console/{slug}/settings/display`: `name`, `url`, `logo` (file upload; kept when none
 /// is sent) and `remove_logo`.
 pub(crate) async fn save_display(
-    State(service): State<Arc<Service>>,
+    State(service): State<Arc<IssuerService>>,
     session: StaffSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -160,6 +159,7 @@ pub(crate) async fn save_display(
     let slug = session.slug.clone();
     let saved = blocking(&service, move |s| {
         let current = s
+            .directory()
             .institution(&slug)?
             .ok_or(AdminError::NotFound("institution"))?;
         let logo = match (new_logo, remove_logo) {
@@ -167,10 +167,7 @@ pub(crate) async fn save_display(
             (None, true) => None,
             (None, false) => current.logo,
         };
-        s.update_institution_display(
-            &slug,
-            crate::service::InstitutionDisplay { name, url, logo },
-        )
+        s.update_institution_display(&slug, crate::issuer::InstitutionDisplay { name, url, logo })
     })
     .await;
     match saved {

@@ -10,13 +10,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::bulk::Roles;
 use super::csrf;
 use super::form::Form;
 use super::layout::{ConsoleLayout, Section};
 use super::pages::{error_page, page};
 use super::queries;
 use super::session::StaffSession;
+use crate::app::AppState;
 use crate::error::AdminError;
 use crate::verifier::templates::NewTemplate;
 use crate::verifier::{RequestMode, VerifierService, VerifierTemplate};
@@ -87,13 +87,13 @@ async fn load(verifier: &Arc<VerifierService>, slug: &str) -> Result<ListData, A
     let (verifier, slug) = (Arc::clone(verifier), slug.to_owned());
     tokio::task::spawn_blocking(move || {
         let templates = verifier.list_templates(&slug)?;
-        let achievements = queries::achievements(verifier.service(), &slug)?
+        let achievements = queries::achievements(verifier.directory(), &slug)?
             .into_iter()
             .filter(|a| !a.archived)
             .map(|a| (a.id.clone(), a.name.clone()))
             .collect();
         let did = verifier
-            .service()
+            .directory()
             .institution(&slug)?
             .map(|i| i.did)
             .unwrap_or_default();
@@ -104,13 +104,13 @@ async fn load(verifier: &Arc<VerifierService>, slug: &str) -> Result<ListData, A
 }
 
 async fn list_page(
-    roles: &Roles,
+    app: &AppState,
     session: &StaffSession,
     status: StatusCode,
     error: Option<String>,
     name: String,
 ) -> Response {
-    match load(&roles.verifier, &session.slug).await {
+    match load(&app.verifier, &session.slug).await {
         Ok((templates, achievements, own_did)) => page(
             status,
             &TemplatesPage {
@@ -127,13 +127,13 @@ async fn list_page(
 }
 
 /// `GET /console/{slug}/templates`.
-pub(crate) async fn list(State(roles): State<Roles>, session: StaffSession) -> Response {
-    list_page(&roles, &session, StatusCode::OK, None, String::new()).await
+pub(crate) async fn list(State(app): State<AppState>, session: StaffSession) -> Response {
+    list_page(&app, &session, StatusCode::OK, None, String::new()).await
 }
 
 /// `POST /console/{slug}/templates`: stores a template from the form.
 pub(crate) async fn create(
-    State(roles): State<Roles>,
+    State(app): State<AppState>,
     session: StaffSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -173,7 +173,7 @@ pub(crate) async fn create(
         mode: Some(mode),
         expires_in_seconds: None,
     };
-    let (verifier, slug) = (Arc::clone(&roles.verifier), session.slug.clone());
+    let (verifier, slug) = (Arc::clone(&app.verifier), session.slug.clone());
     let created = tokio::task::spawn_blocking(move || verifier.create_template(&slug, input))
         .await
         .map_err(|e| AdminError::Internal(format!("worker failed: {e}")))
@@ -181,11 +181,11 @@ pub(crate) async fn create(
     match created {
         Ok(_) => Redirect::to(&format!("/console/{}/templates", session.slug)).into_response(),
         Err(AdminError::Invalid(why) | AdminError::Conflict(why)) => {
-            list_page(&roles, &session, StatusCode::BAD_REQUEST, Some(why), name).await
+            list_page(&app, &session, StatusCode::BAD_REQUEST, Some(why), name).await
         }
         Err(AdminError::NotFound(_)) => {
             list_page(
-                &roles,
+                &app,
                 &session,
                 StatusCode::BAD_REQUEST,
                 Some("Choose an achievement from the list.".into()),
@@ -199,7 +199,7 @@ pub(crate) async fn create(
 
 /// `POST /console/{slug}/templates/{id}/delete`.
 pub(crate) async fn delete(
-    State(roles): State<Roles>,
+    State(app): State<AppState>,
     session: StaffSession,
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
@@ -212,7 +212,7 @@ pub(crate) async fn delete(
     if let Err(refused) = csrf::verify(&session, form.csrf()) {
         return refused.into_response();
     }
-    let (verifier, slug) = (Arc::clone(&roles.verifier), session.slug.clone());
+    let (verifier, slug) = (Arc::clone(&app.verifier), session.slug.clone());
     let deleted = tokio::task::spawn_blocking(move || verifier.delete_template(&slug, &id))
         .await
         .map_err(|e| AdminError::Internal(format!("worker failed: {e}")))

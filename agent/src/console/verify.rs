@@ -13,12 +13,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
-use super::bulk::Roles;
 use super::csrf;
 use super::form::Form;
 use super::layout::{ConsoleLayout, Section};
 use super::pages::{error_page, message, no_store, page};
 use super::session::StaffSession;
+use crate::app::AppState;
 use crate::error::AdminError;
 use crate::verifier::verdict::VerdictView;
 use crate::verifier::{PollAnswer, VerifierError, VerifierService};
@@ -44,13 +44,13 @@ where
 }
 
 async fn pick_page(
-    roles: &Roles,
+    app: &AppState,
     session: &StaffSession,
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
     let slug = session.slug.clone();
-    match on_pool(&roles.verifier, move |v| v.list_templates(&slug)).await {
+    match on_pool(&app.verifier, move |v| v.list_templates(&slug)).await {
         Ok(list) => page(
             status,
             &PickPage {
@@ -64,14 +64,14 @@ async fn pick_page(
 }
 
 /// `GET /console/{slug}/verify`: choose a template.
-pub(crate) async fn pick(State(roles): State<Roles>, session: StaffSession) -> Response {
-    pick_page(&roles, &session, StatusCode::OK, None).await
+pub(crate) async fn pick(State(app): State<AppState>, session: StaffSession) -> Response {
+    pick_page(&app, &session, StatusCode::OK, None).await
 }
 
 /// `POST /console/{slug}/verify`: a presentation request from the chosen template, then to
 /// its page.
 pub(crate) async fn start(
-    State(roles): State<Roles>,
+    State(app): State<AppState>,
     session: StaffSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -85,7 +85,7 @@ pub(crate) async fn start(
     }
     let Some(template) = form.text("template").map(str::to_owned) else {
         return pick_page(
-            &roles,
+            &app,
             &session,
             StatusCode::BAD_REQUEST,
             Some("Choose a template.".into()),
@@ -93,7 +93,7 @@ pub(crate) async fn start(
         .await;
     };
     let slug = session.slug.clone();
-    match on_pool(&roles.verifier, move |v| {
+    match on_pool(&app.verifier, move |v| {
         v.request_from_template(&slug, &template)
     })
     .await
@@ -105,7 +105,7 @@ pub(crate) async fn start(
         .into_response(),
         Err(AdminError::NotFound(_)) => {
             pick_page(
-                &roles,
+                &app,
                 &session,
                 StatusCode::BAD_REQUEST,
                 Some(
@@ -116,7 +116,7 @@ pub(crate) async fn start(
             .await
         }
         Err(AdminError::Invalid(why)) => {
-            pick_page(&roles, &session, StatusCode::BAD_REQUEST, Some(why)).await
+            pick_page(&app, &session, StatusCode::BAD_REQUEST, Some(why)).await
         }
         Err(e) => error_page(&e),
     }
@@ -134,8 +134,8 @@ struct RequestPage {
     verdict: Option<String>,
 }
 
-async fn poll(roles: &Roles, slug: &str, tx: &str) -> Result<PollAnswer, VerifierError> {
-    let (verifier, slug, tx) = (Arc::clone(&roles.verifier), slug.to_owned(), tx.to_owned());
+async fn poll(app: &AppState, slug: &str, tx: &str) -> Result<PollAnswer, VerifierError> {
+    let (verifier, slug, tx) = (Arc::clone(&app.verifier), slug.to_owned(), tx.to_owned());
     tokio::task::spawn_blocking(move || verifier.poll(&slug, &tx)).await?
 }
 
@@ -156,11 +156,11 @@ fn gone() -> Response {
 
 /// `GET /console/{slug}/verify/{tx}`: the QR code and link, then the verdict.
 pub(crate) async fn request_page(
-    State(roles): State<Roles>,
+    State(app): State<AppState>,
     session: StaffSession,
     Path((_, tx)): Path<(String, String)>,
 ) -> Response {
-    match poll(&roles, &session.slug, &tx).await {
+    match poll(&app, &session.slug, &tx).await {
         Ok(answer) => page(
             StatusCode::OK,
             &RequestPage {
@@ -169,7 +169,7 @@ pub(crate) async fn request_page(
                 qr: format!("/verifiers/{}/present/{tx}/qr.svg", session.slug),
                 request_url: answer.request_url.clone(),
                 result_url: format!("/console/{}/verify/{tx}/result", session.slug),
-                expires_at: crate::pages::human_time(&answer.expires_at),
+                expires_at: crate::web::ui::human_time(&answer.expires_at),
                 verdict: verdict_html(&answer),
             },
         ),
@@ -184,11 +184,11 @@ pub(crate) async fn request_page(
 /// `GET /console/{slug}/verify/{tx}/result`: `{status, html?}`, the verdict fragment once the
 /// wallet has answered.
 pub(crate) async fn result(
-    State(roles): State<Roles>,
+    State(app): State<AppState>,
     session: StaffSession,
     Path((_, tx)): Path<(String, String)>,
 ) -> Response {
-    let mut response = match poll(&roles, &session.slug, &tx).await {
+    let mut response = match poll(&app, &session.slug, &tx).await {
         Ok(answer) => axum::Json(crate::verifier::pages::result_json(&answer)).into_response(),
         Err(VerifierError::NotFound) => (
             StatusCode::NOT_FOUND,

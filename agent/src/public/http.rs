@@ -7,19 +7,20 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
-use super::multipart;
+use crate::web::no_store;
+
 use super::pages;
 use super::{HoldingProof, PublicService, PublishError, UPLOAD_LIMIT, UploadError};
-
-type AppState = Arc<PublicService>;
+use crate::app::AppState;
+use crate::web::multipart;
 
 /// The public routes.
-pub fn router(public: Arc<PublicService>) -> Router {
+pub fn router() -> Router<AppState> {
     let api = Router::new()
         .route("/issuers/{slug}/public-badges/challenge", post(challenge))
         .route("/issuers/{slug}/public-badges", post(publish))
@@ -27,19 +28,19 @@ pub fn router(public: Arc<PublicService>) -> Router {
         .route("/issuers/{slug}/badges/{id}", get(badge_page))
         .route(
             "/issuers/{slug}/badges/{id}/qr.png",
-            get(|s, p| qr(s, p, crate::qr::QrImage::Png)),
+            get(|s, p| qr(s, p, crate::web::qr::QrImage::Png)),
         )
         .route(
             "/issuers/{slug}/badges/{id}/qr.svg",
-            get(|s, p| qr(s, p, crate::qr::QrImage::Svg)),
+            get(|s, p| qr(s, p, crate::web::qr::QrImage::Svg)),
         )
         .route("/issuers/{slug}/badges/{id}/image", get(image))
-        .layer(DefaultBodyLimit::max(crate::http::BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(crate::web::BODY_LIMIT));
     let verify = Router::new()
         .route("/verify", get(verify_form).post(verify_upload))
         // Room for the multipart framing around the largest accepted file.
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT + 64 * 1024));
-    api.merge(verify).with_state(public)
+    api.merge(verify)
 }
 
 impl IntoResponse for PublishError {
@@ -62,16 +63,9 @@ impl IntoResponse for PublishError {
     }
 }
 
-fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 /// An HTML answer with the site's security headers.
 fn html(status: StatusCode, body: String) -> Response {
-    crate::ui::html(status, body)
+    crate::web::ui::html(status, body)
 }
 
 fn api_body(body: Result<Bytes, BytesRejection>) -> Result<HoldingProof, PublishError> {
@@ -87,7 +81,7 @@ fn api_body(body: Result<Bytes, BytesRejection>) -> Result<HoldingProof, Publish
 }
 
 async fn challenge(
-    State(s): State<AppState>,
+    State(s): State<Arc<PublicService>>,
     Path(slug): Path<String>,
 ) -> Result<Response, PublishError> {
     let challenge = tokio::task::spawn_blocking(move || s.challenge(&slug))
@@ -97,7 +91,7 @@ async fn challenge(
 }
 
 async fn publish(
-    State(s): State<AppState>,
+    State(s): State<Arc<PublicService>>,
     Path(slug): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PublishError> {
@@ -109,7 +103,7 @@ async fn publish(
 }
 
 async fn withdraw(
-    State(s): State<AppState>,
+    State(s): State<Arc<PublicService>>,
     Path(slug): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PublishError> {
@@ -121,12 +115,12 @@ async fn withdraw(
 }
 
 async fn badge_page(
-    State(s): State<AppState>,
+    State(s): State<Arc<PublicService>>,
     Path((slug, id)): Path<(String, String)>,
 ) -> Response {
     match s.page(&slug, &id).await {
         Ok(Some(view)) => {
-            let checked = s.clock.now().to_rfc3339();
+            let checked = s.now().to_rfc3339();
             no_store(html(
                 StatusCode::OK,
                 pages::badge_page(&view, &id, &checked),
@@ -137,7 +131,11 @@ async fn badge_page(
     }
 }
 
-async fn page_url(s: &AppState, slug: &str, id: &str) -> Result<Option<String>, PublishError> {
+async fn page_url(
+    s: &Arc<PublicService>,
+    slug: &str,
+    id: &str,
+) -> Result<Option<String>, PublishError> {
     let (this, sl, i) = (Arc::clone(s), slug.to_owned(), id.to_owned());
     let exists = tokio::task::spawn_blocking(move || this.row(&sl, &i))
         .await
@@ -147,20 +145,20 @@ async fn page_url(s: &AppState, slug: &str, id: &str) -> Result<Option<String>, 
 }
 
 async fn qr(
-    State(s): State<AppState>,
+    State(s): State<Arc<PublicService>>,
     Path((slug, id)): Path<(String, String)>,
-    image: crate::qr::QrImage,
+    image: crate::web::qr::QrImage,
 ) -> Result<Response, PublishError> {
     let Some(url) = page_url(&s, &slug, &id).await? else {
         return Ok(html(StatusCode::NOT_FOUND, pages::not_found()));
     };
     // The page's URL is public and stable: caches may keep its QR code.
-    crate::qr::http_response(&url, image, "public, max-age=3600")
+    crate::web::qr::http_response(&url, image, "public, max-age=3600")
         .map_err(|e| PublishError::Internal(e.to_string()))
 }
 
 async fn image(
-    State(s): State<AppState>,
+    State(s): State<Arc<PublicService>>,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, PublishError> {
     let Some((kind, bytes)) = s.page_image(&slug, &id).await? else {
@@ -231,7 +229,7 @@ fn upload_bytes(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, UploadError
 }
 
 async fn verify_upload(
-    State(s): State<AppState>,
+    State(s): State<Arc<PublicService>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {

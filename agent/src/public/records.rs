@@ -3,7 +3,7 @@
 use rosette_storage::{Record, Table};
 use serde::{Deserialize, Serialize};
 
-use crate::records::scoped_key;
+use crate::directory::records::scoped_key;
 
 /// A published badge page: the credential as presented and the holder's chosen name.
 #[derive(Clone, Debug, Serialize, Deserialize)]

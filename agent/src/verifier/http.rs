@@ -29,14 +29,14 @@ use serde_json::json;
 use super::pages;
 use super::service::{NewPresentationRequest, VerifierError, VerifierService};
 use super::templates::{NewTemplate, VerifierTemplate};
+use crate::app::AppState;
+use crate::directory::Caller;
 use crate::error::AdminError;
-use crate::http::{bearer_token, blocking};
-use crate::service::Caller;
+use crate::web::auth::bearer_token;
+use crate::web::blocking;
 
-type AppState = Arc<VerifierService>;
-
-/// The verifier routes, with their own state.
-pub fn router(verifier: Arc<VerifierService>) -> Router {
+/// The verifier routes.
+pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/verifiers/{slug}/admin/presentation-requests",
@@ -71,14 +71,13 @@ pub fn router(verifier: Arc<VerifierService>) -> Router {
         )
         .route(
             "/verifiers/{slug}/present/{transaction_id}/qr.svg",
-            get(|s, p| qr(s, p, crate::qr::QrImage::Svg)),
+            get(|s, p| qr(s, p, crate::web::qr::QrImage::Svg)),
         )
         .route(
             "/verifiers/{slug}/present/{transaction_id}/qr.png",
-            get(|s, p| qr(s, p, crate::qr::QrImage::Png)),
+            get(|s, p| qr(s, p, crate::web::qr::QrImage::Png)),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(verifier)
 }
 
 /// Largest request body of the verifier routes: a `vp_token` with a few Data Integrity
@@ -128,13 +127,13 @@ impl From<tokio::task::JoinError> for VerifierError {
 }
 
 fn scoped(s: &VerifierService, token: Option<&str>, slug: &str) -> Result<Caller, AdminError> {
-    let caller = s.service().authenticate(token)?;
-    s.service().authorize(&caller, slug)?;
+    let caller = s.directory().authenticate(token)?;
+    s.directory().authorize(&caller, slug)?;
     Ok(caller)
 }
 
 async fn create_request(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -154,7 +153,7 @@ async fn create_request(
 }
 
 async fn list_requests(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
@@ -170,7 +169,7 @@ async fn list_requests(
 }
 
 async fn create_template(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -190,7 +189,7 @@ async fn create_template(
 }
 
 async fn list_templates(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
@@ -207,7 +206,7 @@ async fn list_templates(
 }
 
 async fn delete_template(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
@@ -221,7 +220,7 @@ async fn delete_template(
 }
 
 async fn request_from_template(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
@@ -237,7 +236,7 @@ async fn request_from_template(
 }
 
 async fn new_request_page(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path(slug): Path<String>,
 ) -> Result<Response, VerifierError> {
     let page_slug = slug.clone();
@@ -259,7 +258,7 @@ fn jwt_response(jwt: String) -> Response {
 }
 
 async fn request_object_get(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, VerifierError> {
     let jwt = blocking(&s, move |s| s.request_object(&slug, &id, None)).await?;
@@ -268,7 +267,7 @@ async fn request_object_get(
 
 /// §5.10.1: `request_uri_method=post` with an optional `wallet_nonce` to echo.
 async fn request_object_post(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path((slug, id)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, VerifierError> {
@@ -281,7 +280,7 @@ async fn request_object_post(
 }
 
 async fn direct_post(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path(slug): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, VerifierError> {
@@ -297,7 +296,7 @@ async fn direct_post(
 }
 
 async fn poll(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path((slug, transaction_id)): Path<(String, String)>,
 ) -> Result<Response, VerifierError> {
     let answer = blocking(&s, move |s| s.poll(&slug, &transaction_id)).await?;
@@ -305,7 +304,7 @@ async fn poll(
 }
 
 async fn present_page(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path((slug, transaction_id)): Path<(String, String)>,
 ) -> Response {
     let (page_slug, tx) = (slug.clone(), transaction_id.clone());
@@ -324,7 +323,7 @@ async fn present_page(
 
 /// The request page's poll: `{status, html?}` (the verdict fragment once answered).
 async fn present_result(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path((slug, transaction_id)): Path<(String, String)>,
 ) -> Result<Response, VerifierError> {
     let answer = blocking(&s, move |s| s.poll(&slug, &transaction_id)).await?;
@@ -334,11 +333,11 @@ async fn present_result(
 }
 
 async fn qr(
-    State(s): State<AppState>,
+    State(s): State<Arc<VerifierService>>,
     Path((slug, transaction_id)): Path<(String, String)>,
-    image: crate::qr::QrImage,
+    image: crate::web::qr::QrImage,
 ) -> Result<Response, VerifierError> {
     let url = blocking(&s, move |s| s.pending_request_url(&slug, &transaction_id)).await?;
-    crate::qr::http_response(&url, image, "no-store")
+    crate::web::qr::http_response(&url, image, "no-store")
         .map_err(|e| VerifierError::Internal(e.to_string()))
 }

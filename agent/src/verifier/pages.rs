@@ -16,7 +16,7 @@ struct NotFound;
 
 /// Page for an unknown, expired or foreign transaction (404).
 pub(crate) fn not_found() -> Response {
-    crate::ui::render(StatusCode::NOT_FOUND, &NotFound)
+    crate::web::ui::render(StatusCode::NOT_FOUND, &NotFound)
 }
 
 #[derive(Template)]
@@ -29,7 +29,7 @@ struct NewRequest<'a> {
 /// The form that creates a presentation request through the admin API (token typed in; it
 /// stays in the browser and goes only to this server in the `Authorization` header).
 pub(crate) fn new_request(slug: &str, institution: &str) -> Response {
-    crate::ui::render(
+    crate::web::ui::render(
         StatusCode::OK,
         &NewRequest {
             institution,
@@ -66,7 +66,7 @@ pub(crate) fn present(
     answer: &PollAnswer,
 ) -> Response {
     let base = format!("/verifiers/{slug}/present/{transaction_id}");
-    crate::ui::render(
+    crate::web::ui::render(
         StatusCode::OK,
         &Present {
             institution,
@@ -74,7 +74,7 @@ pub(crate) fn present(
             result_url: format!("{base}/result"),
             base,
             request_url: &answer.request_url,
-            expires_at: crate::pages::human_time(&answer.expires_at),
+            expires_at: crate::web::ui::human_time(&answer.expires_at),
             verdict: answer
                 .result
                 .as_ref()

@@ -6,7 +6,7 @@ use rosette_storage::{Record, Table};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::records::scoped_key;
+use crate::directory::records::scoped_key;
 
 /// A presentation request of one institution, from creation to verdict.
 #[derive(Clone, Debug, Serialize, Deserialize)]

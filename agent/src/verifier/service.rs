@@ -22,9 +22,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::records::{PresentationRequestRow, VpStateRow, VpTransactionRow};
+use crate::directory::Directory;
+use crate::directory::records::{DidMethod, InstitutionRow, KeyRow, scoped_key};
 use crate::error::AdminError;
-use crate::records::{DidMethod, InstitutionRow, KeyRow, scoped_key};
-use crate::service::Service;
+use crate::issuer::IssuerService;
+use crate::status::StatusService;
 
 /// Default lifetime of a presentation request: 10 minutes.
 pub const DEFAULT_REQUEST_LIFETIME: u64 = 600;
@@ -150,9 +152,11 @@ pub struct PollAnswer {
     pub expires_at: String,
 }
 
-/// The verifier role: one per agent, over the issuer [`Service`]'s store and clock.
+/// The verifier role: one per agent, over the directory's store and clock; achievements are
+/// the issuer's.
 pub struct VerifierService {
-    service: Arc<Service>,
+    dir: Arc<Directory>,
+    issuer: Arc<IssuerService>,
     clock: Arc<dyn Clock>,
     verifier: Verifier,
 }
@@ -174,20 +178,27 @@ fn hash(secret: &str) -> String {
 }
 
 impl VerifierService {
-    /// The verifier role of `service`. Keys resolve as did:key offline and did:web over HTTPS.
-    pub fn new(service: Arc<Service>) -> Self {
-        let clock = service.clock();
-        let verifier = crate::status::agent_verifier(&service);
+    /// The verifier role, verifying with the status role's verifier (keys resolve as did:key
+    /// offline and did:web over HTTPS).
+    pub fn new(dir: Arc<Directory>, issuer: Arc<IssuerService>, status: &StatusService) -> Self {
+        let clock = dir.clock();
+        let verifier = status.verifier();
         Self {
-            service,
+            dir,
+            issuer,
             clock,
             verifier,
         }
     }
 
-    /// The issuer service (authentication of admin tokens lives there).
-    pub fn service(&self) -> &Service {
-        &self.service
+    /// The institution directory (authentication of admin tokens lives there).
+    pub fn directory(&self) -> &Arc<Directory> {
+        &self.dir
+    }
+
+    /// The issuer role, whose achievements requests and templates name.
+    pub fn issuer(&self) -> &Arc<IssuerService> {
+        &self.issuer
     }
 
     fn now(&self) -> Timestamp {
@@ -195,7 +206,7 @@ impl VerifierService {
     }
 
     fn store(&self) -> Arc<dyn Store> {
-        Arc::clone(self.service.store())
+        Arc::clone(self.dir.store())
     }
 
     fn repo<T: rosette_storage::Record>(&self) -> Repo<T> {
@@ -203,7 +214,7 @@ impl VerifierService {
     }
 
     fn base(&self, slug: &str) -> String {
-        format!("{}/verifiers/{slug}", self.service.settings().public_url)
+        format!("{}/verifiers/{slug}", self.dir.settings().public_url)
     }
 
     /// `<public>/verifiers/<slug>/response`: the `response_uri` of every request of `slug`.
@@ -219,7 +230,7 @@ impl VerifierService {
         &self,
         slug: &str,
     ) -> Result<Option<InstitutionRow>, rosette_storage::StorageError> {
-        self.service.institution(slug)
+        self.dir.institution(slug)
     }
 
     /// The institution's signing key and the DID URL naming it.
@@ -270,7 +281,7 @@ impl VerifierService {
         // An id of one of our own achievements stands for its URL, the id in credentials.
         let achievement_id = match input.achievement_id.as_deref().filter(|s| !s.is_empty()) {
             Some(id) if !id.contains(':') => Some(
-                self.service
+                self.issuer
                     .list_achievements(slug)?
                     .iter()
                     .find(|a| a.get("id").and_then(Value::as_str) == Some(id))
@@ -620,7 +631,7 @@ pub fn demo_request(
         .institution(slug)?
         .ok_or(AdminError::NotFound("institution"))?;
     let achievement_id = verifier
-        .service
+        .issuer
         .list_achievements(slug)?
         .iter()
         .find(|a| a.get("archived") == Some(&json!(false)))

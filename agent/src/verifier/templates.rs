@@ -12,8 +12,8 @@ use super::service::{
     CreatedPresentationRequest, MAX_REQUEST_LIFETIME, NewPresentationRequest, RequestMode,
     VerifierService,
 };
+use crate::directory::records::scoped_key;
 use crate::error::AdminError;
-use crate::records::scoped_key;
 
 /// Longest template name.
 pub const MAX_NAME_LEN: usize = 120;
@@ -167,7 +167,7 @@ impl VerifierService {
         // One of our own ids must exist now, not fail later at every request.
         if let Some(id) = achievement_id.as_deref().filter(|id| !id.contains(':')) {
             let known = self
-                .service()
+                .issuer()
                 .list_achievements(slug)?
                 .iter()
                 .any(|a| a.get("id").and_then(Value::as_str) == Some(id));
@@ -190,7 +190,7 @@ impl VerifierService {
             formats,
             mode: input.mode.unwrap_or_default(),
             expires_in_seconds: input.expires_in_seconds,
-            created_at: self.service().clock().now().unix(),
+            created_at: self.directory().clock().now().unix(),
         };
         let row = TemplateRow {
             slug: slug.to_owned(),
@@ -199,14 +199,14 @@ impl VerifierService {
         let mut batch = WriteBatch::new();
         batch.require_no_record::<TemplateRow>(row.key());
         batch.put(&row)?;
-        self.service().store().apply(batch)?;
+        self.directory().store().apply(batch)?;
         Ok(template)
     }
 
     /// The templates of `slug`, by name.
     pub fn list_templates(&self, slug: &str) -> Result<Vec<VerifierTemplate>, AdminError> {
         let rows = rosette_storage::Repo::<TemplateRow>::new(std::sync::Arc::clone(
-            self.service().store(),
+            self.directory().store(),
         ))
         .scan(&scoped_key(slug, ""), None, rosette_storage::MAX_SCAN_LIMIT)?;
         let mut list: Vec<VerifierTemplate> = rows.into_iter().map(|(_, r)| r.template).collect();
@@ -216,7 +216,7 @@ impl VerifierService {
 
     /// Template `id` of `slug`; another institution's is "not found".
     pub fn template(&self, slug: &str, id: &str) -> Result<VerifierTemplate, AdminError> {
-        rosette_storage::Repo::<TemplateRow>::new(std::sync::Arc::clone(self.service().store()))
+        rosette_storage::Repo::<TemplateRow>::new(std::sync::Arc::clone(self.directory().store()))
             .get(&scoped_key(slug, id))?
             .map(|r| r.template)
             .ok_or(AdminError::NotFound("template"))
@@ -225,7 +225,7 @@ impl VerifierService {
     /// Deletes template `id` of `slug` (requests made from it are unaffected).
     pub fn delete_template(&self, slug: &str, id: &str) -> Result<(), AdminError> {
         let removed = rosette_storage::Repo::<TemplateRow>::new(std::sync::Arc::clone(
-            self.service().store(),
+            self.directory().store(),
         ))
         .remove(&scoped_key(slug, id))?;
         if removed {

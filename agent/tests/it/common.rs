@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rosette_agent::service::{Service, Settings};
+use rosette_agent::app::AppState;
+use rosette_agent::config::Settings;
 use rosette_core::{Clock, FixedClock, SecretString, Timestamp};
 use rosette_did::jws::{JwsAlgorithm, JwsHeader, sign_compact};
 use rosette_did::{KeyType, SigningKey};
@@ -19,7 +20,7 @@ pub struct TestServer {
     pub url: String,
     pub http: reqwest::Client,
     pub clock: Arc<FixedClock>,
-    pub service: Arc<Service>,
+    pub app: AppState,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -38,16 +39,16 @@ pub async fn start_with(store: Arc<dyn Store>, clock: Arc<FixedClock>) -> TestSe
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = Settings::new(url.clone(), SecretString::new(OPERATOR));
     settings.batch_size = 4;
-    let service = Arc::new(Service::new(store, clock.clone() as Arc<dyn Clock>, settings).unwrap());
-    let app = rosette_agent::http::router(Arc::clone(&service));
+    let app = AppState::new(store, clock.clone() as Arc<dyn Clock>, settings).unwrap();
+    let router = rosette_agent::server::router(app.clone());
     let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
+        axum::serve(listener, router).await.unwrap();
     });
     TestServer {
         url,
         http: reqwest::Client::new(),
         clock,
-        service,
+        app,
         task,
     }
 }
@@ -57,7 +58,7 @@ impl TestServer {
     pub async fn stop(self) {
         self.task.abort();
         let _ = self.task.await;
-        drop(self.service);
+        drop(self.app);
     }
 
     pub fn issuer(&self, slug: &str) -> String {

@@ -112,7 +112,8 @@ async fn console_login_with_wrong_token_is_refused() {
     }
     assert_eq!(
         server
-            .service
+            .app
+            .directory
             .store()
             .len(rosette_storage::Table::new("console_sessions"))
             .unwrap(),
@@ -143,7 +144,8 @@ async fn console_session_cookie_flags() {
     assert!(!flags.contains(&"Secure"), "{set}");
     // The session id is not what is stored: the key is its SHA-256.
     let rows = server
-        .service
+        .app
+        .directory
         .store()
         .scan_prefix(
             rosette_storage::Table::new("console_sessions"),
@@ -665,7 +667,8 @@ async fn logout_ends_the_session() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         server
-            .service
+            .app
+            .directory
             .store()
             .len(rosette_storage::Table::new("console_sessions"))
             .unwrap(),
@@ -706,7 +709,8 @@ async fn idle_session_expires_and_redirects_to_login() {
     // Idle sessions nobody signed out of are dropped by later sign-ins.
     let sessions = || {
         server
-            .service
+            .app
+            .directory
             .store()
             .len(rosette_storage::Table::new("console_sessions"))
             .unwrap()
@@ -1158,7 +1162,7 @@ async fn console_pages_at_scale() {
     let achievement = server.achievement("uni-a", &token).await;
     let mut offers = Vec::new();
     for i in 0..1000 {
-        let service = std::sync::Arc::clone(&server.service);
+        let service = std::sync::Arc::clone(&server.app.issuer);
         let achievement = achievement.clone();
         let offer = tokio::task::spawn_blocking(move || {
             service

@@ -297,7 +297,7 @@ async fn used_nonces_are_swept_once_expired() {
     assert_eq!(status, 200, "{body}");
 
     assert_eq!(
-        server.service.sweep_used_nonces(100).unwrap(),
+        server.app.issuer.sweep_used_nonces(100).unwrap(),
         0,
         "still live"
     );
@@ -311,8 +311,8 @@ async fn used_nonces_are_swept_once_expired() {
     );
 
     server.clock.advance(301);
-    assert_eq!(server.service.sweep_used_nonces(100).unwrap(), 1);
-    assert_eq!(server.service.sweep_used_nonces(100).unwrap(), 0);
+    assert_eq!(server.app.issuer.sweep_used_nonces(100).unwrap(), 1);
+    assert_eq!(server.app.issuer.sweep_used_nonces(100).unwrap(), 0);
     // Swept, and still refused: the nonce has expired.
     let (status, body) = server
         .credential_request("acme", &access, request(LDP, vec![jwt]))

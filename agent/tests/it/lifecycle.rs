@@ -29,7 +29,7 @@ async fn status_outcome(server: &TestServer, credential: &Value) -> Outcome {
         Arc::clone(&server.clock) as Arc<dyn Clock>,
     )
     .with_status_source(Arc::new(rosette_agent::status::LocalStatusSource::new(
-        Arc::clone(&server.service),
+        Arc::clone(&server.app.directory),
     )));
     let verdict = verifier.verify_text(&credential.to_string()).await;
     assert_eq!(

@@ -33,7 +33,7 @@ const TABLES: &[&str] = &[
 fn record_count(server: &TestServer) -> usize {
     TABLES
         .iter()
-        .map(|t| server.service.store().len(Table::new(t)).unwrap())
+        .map(|t| server.app.directory.store().len(Table::new(t)).unwrap())
         .sum()
 }
 
@@ -284,7 +284,8 @@ async fn share_without_proof_of_holding() {
     );
     assert_eq!(
         server
-            .service
+            .app
+            .directory
             .store()
             .len(Table::new("public_badges"))
             .unwrap(),
@@ -363,7 +364,8 @@ async fn share_with_someone_elses_badge() {
     );
     assert_eq!(
         server
-            .service
+            .app
+            .directory
             .store()
             .len(Table::new("public_badges"))
             .unwrap(),
@@ -475,7 +477,8 @@ async fn share_with_wrong_nonce_or_audience_or_issuer() {
     assert_eq!(r.status(), 404);
     assert_eq!(
         server
-            .service
+            .app
+            .directory
             .store()
             .len(Table::new("public_badges"))
             .unwrap(),
@@ -641,10 +644,10 @@ async fn expired_challenges_are_swept() {
         challenge(&server, "acme").await;
     }
     let table = Table::new("public_badge_challenges");
-    assert_eq!(server.service.store().len(table).unwrap(), 5);
+    assert_eq!(server.app.directory.store().len(table).unwrap(), 5);
     server.clock.advance(301);
     challenge(&server, "acme").await;
-    assert_eq!(server.service.store().len(table).unwrap(), 1);
+    assert_eq!(server.app.directory.store().len(table).unwrap(), 1);
 }
 
 #[tokio::test]
@@ -673,7 +676,7 @@ async fn a_revoked_badge_page_shows_the_revocation() {
     );
 
     // The institution revokes it: the page, verified at view time, says so.
-    let admin = server.service.mint_admin_token("acme").unwrap();
+    let admin = server.app.issuer.mint_admin_token("acme").unwrap();
     let (status, body) = server
         .post_json(
             "/issuers/acme/admin/credentials/status",

@@ -30,7 +30,7 @@ async fn offers_and_issuance_records_survive_a_restart() {
             .0,
         200
     );
-    server.service.flush().unwrap();
+    server.app.directory.flush().unwrap();
     server.stop().await;
 
     // Reopen (the old store must be dropped first: sled holds a lock).

@@ -442,7 +442,7 @@ async fn the_agents_own_verifier_reads_its_lists_from_storage() {
         server.clock.clone() as Arc<dyn Clock>,
     )
     .with_status_source(Arc::new(rosette_agent::status::LocalStatusSource::new(
-        Arc::clone(&server.service),
+        Arc::clone(&server.app.directory),
     )));
     let text = text_of(&credential);
     assert_eq!(
@@ -455,7 +455,7 @@ async fn the_agents_own_verifier_reads_its_lists_from_storage() {
         (Outcome::Failed, "revoked".into())
     );
     // A list of another host is not fetched: a warning, not a pass.
-    let source = rosette_agent::status::LocalStatusSource::new(Arc::clone(&server.service));
+    let source = rosette_agent::status::LocalStatusSource::new(Arc::clone(&server.app.directory));
     let err = source
         .fetch("https://elsewhere.example/issuers/acme/status/revocation/1")
         .await
@@ -464,7 +464,7 @@ async fn the_agents_own_verifier_reads_its_lists_from_storage() {
     // With a foreign source (the agent's verifiers use HTTPS), other issuers' lists go there,
     // and this agent's own lists still come from storage.
     let foreign_url = "https://elsewhere.example/status/1";
-    let source = rosette_agent::status::LocalStatusSource::new(Arc::clone(&server.service))
+    let source = rosette_agent::status::LocalStatusSource::new(Arc::clone(&server.app.directory))
         .with_foreign(Arc::new(rosette_proof::MapStatusSource::new().with(
             foreign_url,
             rosette_proof::FetchedStatusList::fresh("{\"foreign\": true}"),

@@ -5,16 +5,8 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::service::ClaimView;
-
-/// An RFC 3339 instant as people read it: `2027-01-15 08:00 UTC` (the input when it is not
-/// of the shape the agent writes).
-pub(crate) fn human_time(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
-        _ => rfc3339.to_owned(),
-    }
-}
+use super::offers::ClaimView;
+use crate::web::ui::human_time;
 
 /// Only images the page's policy lets load (our own origin or inline data).
 fn allowed_image(image: Option<&str>) -> Option<String> {
@@ -57,7 +49,7 @@ pub(crate) fn claim(view: &ClaimView, offer_id: &str) -> Response {
     let image = allowed_image(view.image.as_deref());
     let expires_human = human_time(&view.expires_at);
     match &view.offer_url {
-        Some(url) => crate::ui::render(
+        Some(url) => crate::web::ui::render(
             StatusCode::OK,
             &ClaimPage {
                 recipient: &view.recipient,
@@ -72,7 +64,7 @@ pub(crate) fn claim(view: &ClaimView, offer_id: &str) -> Response {
                 expires_human,
             },
         ),
-        None => crate::ui::render(
+        None => crate::web::ui::render(
             StatusCode::GONE,
             &ClaimGone {
                 state: view.state,
@@ -95,12 +87,6 @@ pub(crate) struct OfferNotFound;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn human_time_reads_the_agents_timestamps() {
-        assert_eq!(human_time("2027-01-15T08:00:00Z"), "2027-01-15 08:00 UTC");
-        assert_eq!(human_time("soon"), "soon");
-    }
 
     #[test]
     fn only_same_origin_or_inline_images() {

@@ -1,30 +1,20 @@
 //! Bulk issue jobs: a CSV upload (header `name,email,achievement_id[,pin]`, the format of
-//! [`Service::bulk_offers`]) becomes a job whose rows are processed one by one on the blocking
-//! pool, each offer written atomically by [`Service::create_offer`], while callers poll its
+//! [`IssuerService::bulk_offers`]) becomes a job whose rows are processed one by one on the blocking
+//! pool, each offer written atomically by [`IssuerService::create_offer`], while callers poll its
 //! progress. Jobs live in memory, per institution: a job of one institution is "not found" to
 //! every other. After a restart the jobs are gone but every offer they wrote is whole.
-//!
-//! | Route | Who | What |
-//! |---|---|---|
-//! | `POST /issuers/{slug}/admin/offers/bulk-jobs` | admin token | start a job (CSV body) → 202 |
-//! | `GET /issuers/{slug}/admin/offers/bulk-jobs/{id}` | admin token | progress (and results when done) |
+//! The routes (`POST|GET /issuers/{slug}/admin/offers/bulk-jobs[/{id}]`) are in
+//! [`super::http`]; the synchronous `POST …/admin/offers/bulk` is [`IssuerService::bulk_offers`].
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use rosette_core::{SecretString, Timestamp};
 use serde::Serialize;
 
+use super::offers::{CreatedOffer, NewOffer, Recipient};
+use super::service::IssuerService;
 use crate::error::AdminError;
-use crate::http::bearer_token;
-use crate::service::{BulkRowError, CreatedOffer, NewOffer, Recipient, Service};
 
 /// Jobs kept per institution; the oldest finished ones are forgotten first.
 pub const MAX_JOBS_PER_INSTITUTION: usize = 10;
@@ -335,7 +325,7 @@ impl Job {
 
 /// The bulk jobs of every institution of one agent.
 pub struct BulkJobs {
-    service: Arc<Service>,
+    service: Arc<IssuerService>,
     /// slug → job id → job.
     jobs: Mutex<BTreeMap<String, BTreeMap<String, Arc<Job>>>>,
 }
@@ -348,7 +338,7 @@ impl std::fmt::Debug for BulkJobs {
 
 impl BulkJobs {
     /// No jobs yet.
-    pub fn new(service: Arc<Service>) -> Self {
+    pub fn new(service: Arc<IssuerService>) -> Self {
         Self {
             service,
             jobs: Mutex::new(BTreeMap::new()),
@@ -356,7 +346,7 @@ impl BulkJobs {
     }
 
     /// The issuer service the jobs write through.
-    pub fn service(&self) -> &Arc<Service> {
+    pub fn service(&self) -> &Arc<IssuerService> {
         &self.service
     }
 
@@ -374,7 +364,7 @@ impl BulkJobs {
         let job = Arc::new(Job {
             id: uuid::Uuid::new_v4().to_string(),
             total: rows.len(),
-            started_at: self.service.clock().now(),
+            started_at: self.service.directory().clock().now(),
             progress: Mutex::new(Progress {
                 processed: 0,
                 created: Vec::new(),
@@ -424,7 +414,7 @@ impl BulkJobs {
 }
 
 /// Processes the rows in order, publishing progress after each.
-fn run(service: &Service, slug: &str, job: &Job, rows: Vec<CsvRow>) {
+fn run(service: &IssuerService, slug: &str, job: &Job, rows: Vec<CsvRow>) {
     for row in rows {
         let outcome = match row.offer {
             Err(message) => Err(message),
@@ -434,7 +424,7 @@ fn run(service: &Service, slug: &str, job: &Job, rows: Vec<CsvRow>) {
                     tracing::error!(error = %e, job = %job.id, "bulk job stopped: storage failed");
                     let mut p = job.progress();
                     p.failure = Some(format!("storage failed at line {}", row.line));
-                    p.finished_at = Some(service.clock().now());
+                    p.finished_at = Some(service.directory().clock().now());
                     return;
                 }
                 Err(e) => Err(e.to_string()),
@@ -450,86 +440,62 @@ fn run(service: &Service, slug: &str, job: &Job, rows: Vec<CsvRow>) {
             }),
         }
     }
-    job.progress().finished_at = Some(service.clock().now());
+    job.progress().finished_at = Some(service.directory().clock().now());
 }
 
-// ------------------------------------------------------------------ HTTP
-
-/// The bulk job routes, with their own state.
-pub fn router(jobs: Arc<BulkJobs>) -> Router {
-    Router::new()
-        .route("/issuers/{slug}/admin/offers/bulk-jobs", post(start_job))
-        .route(
-            "/issuers/{slug}/admin/offers/bulk-jobs/{id}",
-            get(job_progress),
-        )
-        .layer(DefaultBodyLimit::max(crate::http::CSV_LIMIT))
-        .with_state(jobs)
+#[derive(Debug, Serialize)]
+pub struct BulkResult {
+    /// The offers created, in row order.
+    pub created: Vec<CreatedOffer>,
+    /// The rows refused, with their 1-based line numbers.
+    pub errors: Vec<BulkRowError>,
 }
 
-/// Authenticates and authorizes on the blocking pool (token lookups read storage).
-async fn authorize(
-    jobs: &Arc<BulkJobs>,
-    headers: &HeaderMap,
-    slug: &str,
-) -> Result<(), AdminError> {
-    let (service, token, slug) = (
-        Arc::clone(&jobs.service),
-        bearer_token(headers),
-        slug.to_owned(),
-    );
-    tokio::task::spawn_blocking(move || {
-        let caller = service.authenticate(token.as_deref())?;
-        service.authorize(&caller, &slug).map(drop)
-    })
-    .await
-    .map_err(|e| AdminError::Internal(format!("worker failed: {e}")))?
+/// A refused CSV row.
+#[derive(Debug, Serialize)]
+pub struct BulkRowError {
+    /// 1-based line number in the upload.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
 }
 
-fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-async fn start_job(
-    State(jobs): State<Arc<BulkJobs>>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AdminError> {
-    authorize(&jobs, &headers, &slug).await?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AdminError::PayloadTooLarge
-        } else {
-            AdminError::Invalid("unreadable request body".into())
+impl IssuerService {
+    /// Creates one offer per valid CSV row (the format of [`parse_csv`]); each
+    /// row's offer is written atomically.
+    pub fn bulk_offers(&self, slug: &str, text: &str) -> Result<BulkResult, AdminError> {
+        let rows = match parse_csv(text) {
+            Ok(rows) => rows,
+            // A header and no row: nothing to do, nothing wrong.
+            Err(StartError::NoRows) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut result = BulkResult {
+            created: Vec::new(),
+            errors: Vec::new(),
+        };
+        for row in rows {
+            let input = match row.offer {
+                Ok(input) => input,
+                Err(message) => {
+                    result.errors.push(BulkRowError {
+                        line: row.line,
+                        message,
+                    });
+                    continue;
+                }
+            };
+            match self.create_offer(slug, input) {
+                Ok(offer) => result.created.push(offer),
+                Err(AdminError::Storage(e)) => return Err(AdminError::Storage(e)),
+                Err(e) => result.errors.push(BulkRowError {
+                    line: row.line,
+                    message: e.to_string(),
+                }),
+            }
         }
-    })?;
-    // Parsing a large upload is CPU work: off the async workers.
-    let (pool_jobs, pool_slug) = (Arc::clone(&jobs), slug.clone());
-    let started = tokio::task::spawn_blocking(move || pool_jobs.start(&pool_slug, &body))
-        .await
-        .map_err(|e| AdminError::Internal(format!("worker failed: {e}")))??;
-    let location = format!("/issuers/{slug}/admin/offers/bulk-jobs/{}", started.job_id);
-    let mut response = no_store((StatusCode::ACCEPTED, axum::Json(started)).into_response());
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
+        Ok(result)
     }
-    Ok(response)
-}
-
-async fn job_progress(
-    State(jobs): State<Arc<BulkJobs>>,
-    Path((slug, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, AdminError> {
-    authorize(&jobs, &headers, &slug).await?;
-    let progress = jobs
-        .progress(&slug, &id, true)
-        .ok_or(AdminError::NotFound("bulk job"))?;
-    Ok(no_store(axum::Json(progress).into_response()))
 }
 
 #[cfg(test)]

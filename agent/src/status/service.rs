@@ -1,10 +1,10 @@
 //! Credential status for issued credentials: a W3C Bitstring Status List per institution and
 //! purpose (`rosette-status` holds the list logic; this module stores, signs and serves it).
 //!
-//! - Issuance ([`Service::credential`]) asks [`StatusState::entry_for`] for a
+//! - Issuance ([`crate::issuer::IssuerService::credential`]) asks [`StatusService::entry_for`] for a
 //!   `credentialStatus`: one `BitstringStatusListEntry` (OB 3.0 allows one status object),
-//!   purpose `revocation` unless the institution chose `suspension` (see [`StatusSettingsRow`]).
-//!   Indices are random and never reused: they are reserved in blocks of [`RESERVE`], and a
+//!   purpose `revocation` unless the institution chose `suspension` (see `StatusSettingsRow`).
+//!   Indices are random and never reused: they are reserved in blocks of `RESERVE`, and a
 //!   block is flushed to disk before any of its indices is handed out, so a crash can waste
 //!   indices but never hand one out twice.
 //! - `GET /issuers/{slug}/status/{purpose}/{number}` serves the list credential, signed
@@ -22,27 +22,23 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::rngs::OsRng;
 use rosette_proof::CredentialFormat;
 use rosette_status::{IndexAllocator, StatusList, StatusListEntry, StatusPurpose};
-use rosette_storage::{Record, Repo, Stored, Table, WriteBatch};
-use serde::{Deserialize, Serialize};
+use rosette_storage::{Repo, Stored, WriteBatch};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::records::{
+    CredentialStatusRow, StatusAllocRow, StatusChangeRow, StatusListRow, StatusPosition,
+    StatusSettingsRow, list_key,
+};
+use crate::directory::Directory;
+use crate::directory::records::scoped_key;
 use crate::error::{AdminError, ProtocolError};
-use crate::http::{bearer_token, blocking};
-use crate::records::scoped_key;
-use crate::service::Service;
 
 /// Entries per list: the spec's minimum, the herd each credential hides in.
 const LIST_LEN: usize = rosette_status::MIN_LIST_LENGTH;
@@ -56,119 +52,77 @@ pub const LIST_MAX_AGE: u64 = 300;
 /// Optimistic-concurrency retries for a list change.
 const CAS_ATTEMPTS: usize = 64;
 
-// ---------------------------------------------------------------- rows
+// ---------------------------------------------------------------- the role
 
-/// Which purpose an institution's new credentials carry.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct StatusSettingsRow {
-    pub(crate) slug: String,
-    pub(crate) purpose: String,
+/// The status role: reserves an entry for each credential issued, changes a credential's
+/// status, and signs and serves the lists.
+#[derive(Debug)]
+pub struct StatusService {
+    dir: Arc<Directory>,
+    state: StatusState,
 }
 
-impl Record for StatusSettingsRow {
-    const TABLE: Table = Table::new("status_settings");
-    const VERSION: u32 = 1;
-    fn key(&self) -> Vec<u8> {
-        self.slug.as_bytes().to_vec()
+impl StatusService {
+    /// The status role over the directory's store.
+    pub fn new(dir: Arc<Directory>) -> Self {
+        Self {
+            dir,
+            state: StatusState::default(),
+        }
     }
-}
 
-/// The list currently allocating indices for (institution, purpose), and which are taken.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct StatusAllocRow {
-    pub(crate) slug: String,
-    pub(crate) purpose: String,
-    pub(crate) number: u32,
-    /// Base64 of the allocation bitmap (bit set = index handed out or reserved).
-    pub(crate) taken: String,
-}
-
-impl Record for StatusAllocRow {
-    const TABLE: Table = Table::new("status_alloc");
-    const VERSION: u32 = 1;
-    fn key(&self) -> Vec<u8> {
-        scoped_key(&self.slug, &self.purpose)
+    /// The institution directory.
+    pub fn directory(&self) -> &Arc<Directory> {
+        &self.dir
     }
-}
 
-/// One status list: its bits and the signed credential last served for them.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct StatusListRow {
-    pub(crate) slug: String,
-    pub(crate) purpose: String,
-    pub(crate) number: u32,
-    /// Base64 of the bitstring (bit set = revoked / suspended).
-    pub(crate) bits: String,
-    /// The signed list credential for these bits; `None` after a change.
-    pub(crate) signed: Option<String>,
-    pub(crate) etag: Option<String>,
-}
-
-impl Record for StatusListRow {
-    const TABLE: Table = Table::new("status_lists");
-    const VERSION: u32 = 1;
-    fn key(&self) -> Vec<u8> {
-        list_key(&self.slug, &self.purpose, self.number)
+    /// The `credentialStatus` of a credential about to be issued, and the row recording where
+    /// its bit is (written with the issuance).
+    pub(crate) fn entry_for(
+        &self,
+        slug: &str,
+        credential_id: &str,
+        reissue: bool,
+    ) -> Result<(Value, CredentialStatusRow), ProtocolError> {
+        self.state
+            .entry_for(&self.dir, slug, credential_id, reissue)
     }
-}
 
-fn list_key(slug: &str, purpose: &str, number: u32) -> Vec<u8> {
-    scoped_key(slug, &format!("{purpose}/{number}"))
-}
-
-/// Where an issued credential's bit is, and its state.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct CredentialStatusRow {
-    pub(crate) slug: String,
-    pub(crate) credential_id: String,
-    pub(crate) purpose: String,
-    pub(crate) number: u32,
-    pub(crate) index: u64,
-    /// `active`, `revoked` or `suspended`.
-    pub(crate) state: String,
-    pub(crate) reason: Option<String>,
-    pub(crate) changed_at: Option<i64>,
-    /// Bits of the earlier copies of a re-issued credential (same `id`): revoking or suspending
-    /// the credential sets them too, so no superseded copy stays valid; reinstating clears only
-    /// the current copy's bit.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) earlier: Vec<StatusPosition>,
-}
-
-/// Where one copy's bit is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct StatusPosition {
-    pub(crate) purpose: String,
-    pub(crate) number: u32,
-    pub(crate) index: u64,
-}
-
-impl Record for CredentialStatusRow {
-    const TABLE: Table = Table::new("credential_status");
-    const VERSION: u32 = 1;
-    fn key(&self) -> Vec<u8> {
-        scoped_key(&self.slug, &self.credential_id)
+    /// Revokes, suspends or reinstates, durably (see `change_status`).
+    pub fn change(&self, slug: &str, change: StatusChange) -> Result<Value, AdminError> {
+        change_status(&self.dir, slug, change)
     }
-}
 
-/// One admin change, for the audit listing.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct StatusChangeRow {
-    pub(crate) slug: String,
-    /// Time-ordered key: zero-padded unix seconds, then a random suffix.
-    pub(crate) seq: String,
-    pub(crate) credential_id: String,
-    pub(crate) action: String,
-    pub(crate) state: String,
-    pub(crate) reason: Option<String>,
-    pub(crate) at: i64,
-}
+    /// The institution's change log.
+    pub fn changes(&self, slug: &str) -> Result<Value, AdminError> {
+        list_changes(&self.dir, slug)
+    }
 
-impl Record for StatusChangeRow {
-    const TABLE: Table = Table::new("status_changes");
-    const VERSION: u32 = 1;
-    fn key(&self) -> Vec<u8> {
-        scoped_key(&self.slug, &self.seq)
+    /// The purpose of the credentials `slug` issues from now on.
+    pub fn purpose(&self, slug: &str) -> Result<StatusPurpose, rosette_storage::StorageError> {
+        purpose_of(&self.dir, slug)
+    }
+
+    /// Sets the purpose of the credentials `slug` issues from now on (see
+    /// `set_status_purpose`).
+    pub fn set_purpose(&self, slug: &str, purpose: &str) -> Result<(), AdminError> {
+        set_status_purpose(&self.dir, slug, purpose)
+    }
+
+    /// The signed list credential and its ETag.
+    pub fn signed_list(
+        &self,
+        slug: &str,
+        purpose: &str,
+        number: u32,
+    ) -> Result<(String, String), ProtocolError> {
+        signed_list(&self.dir, slug, purpose, number)
+    }
+
+    /// The verifier of the agent's verifying roles: did:key offline, did:web over HTTPS, this
+    /// agent's status lists from storage.
+    pub fn verifier(&self) -> rosette_proof::Verifier {
+        agent_verifier(&self.dir)
     }
 }
 
@@ -192,15 +146,15 @@ fn decode_b64(text: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The URL of a list credential.
-pub(crate) fn list_url(service: &Service, slug: &str, purpose: &str, number: u32) -> String {
-    format!("{}/status/{purpose}/{number}", service.issuer_id(slug))
+pub(crate) fn list_url(dir: &Directory, slug: &str, purpose: &str, number: u32) -> String {
+    format!("{}/status/{purpose}/{number}", dir.issuer_id(slug))
 }
 
-fn purpose_of(
-    service: &Service,
+pub(crate) fn purpose_of(
+    dir: &Directory,
     slug: &str,
 ) -> Result<StatusPurpose, rosette_storage::StorageError> {
-    Ok(Repo::<StatusSettingsRow>::new(Arc::clone(service.store()))
+    Ok(Repo::<StatusSettingsRow>::new(Arc::clone(dir.store()))
         .get(slug.as_bytes())?
         .map_or(StatusPurpose::Revocation, |r| {
             StatusPurpose::parse(&r.purpose)
@@ -213,12 +167,12 @@ impl StatusState {
     /// The row is returned, not written, so that it joins the issuance's own write batch.
     pub(crate) fn entry_for(
         &self,
-        service: &Service,
+        dir: &Directory,
         slug: &str,
         credential_id: &str,
         reissue: bool,
     ) -> Result<(Value, CredentialStatusRow), ProtocolError> {
-        let purpose = purpose_of(service, slug)?;
+        let purpose = purpose_of(dir, slug)?;
         let (number, index) = {
             let mut pools = self
                 .pools
@@ -228,7 +182,7 @@ impl StatusState {
             let pool = match pools.get_mut(&key) {
                 Some(pool) if !pool.free.is_empty() => pool,
                 _ => {
-                    let fresh = reserve(service, slug, purpose.as_str())?;
+                    let fresh = reserve(dir, slug, purpose.as_str())?;
                     pools.insert(key.clone(), fresh);
                     pools
                         .get_mut(&key)
@@ -244,7 +198,7 @@ impl StatusState {
         // A re-issue (same id): remember where the earlier copies' bits are. Only re-issue
         // offers look, so ordinary issuance does no extra read.
         let previous = if reissue {
-            Repo::<CredentialStatusRow>::new(Arc::clone(service.store()))
+            Repo::<CredentialStatusRow>::new(Arc::clone(dir.store()))
                 .get(&scoped_key(slug, credential_id))?
         } else {
             None
@@ -272,15 +226,15 @@ impl StatusState {
             changed_at: None,
             earlier,
         };
-        let url = list_url(service, slug, purpose.as_str(), number);
+        let url = list_url(dir, slug, purpose.as_str(), number);
         Ok((StatusListEntry::new(purpose, index, url).to_json(), row))
     }
 }
 
 /// Reserves [`RESERVE`] random unused indices of the current list (starting a new list when it
 /// is full), creates the list if new, and flushes before returning.
-fn reserve(service: &Service, slug: &str, purpose: &str) -> Result<Pool, ProtocolError> {
-    let allocs = Repo::<StatusAllocRow>::new(Arc::clone(service.store()));
+fn reserve(dir: &Directory, slug: &str, purpose: &str) -> Result<Pool, ProtocolError> {
+    let allocs = Repo::<StatusAllocRow>::new(Arc::clone(dir.store()));
     let key = scoped_key(slug, purpose);
     for _ in 0..CAS_ATTEMPTS {
         let stored = allocs.load(&key)?;
@@ -318,7 +272,7 @@ fn reserve(service: &Service, slug: &str, purpose: &str) -> Result<Pool, Protoco
             number,
             taken: STANDARD.encode(allocator.as_bytes()),
         })?;
-        let lists = Repo::<StatusListRow>::new(Arc::clone(service.store()));
+        let lists = Repo::<StatusListRow>::new(Arc::clone(dir.store()));
         let list_key = list_key(slug, purpose, number);
         if lists.load(&list_key)?.is_none() {
             let empty =
@@ -333,9 +287,9 @@ fn reserve(service: &Service, slug: &str, purpose: &str) -> Result<Pool, Protoco
                 etag: None,
             })?;
         }
-        if service.store().apply_checked(batch)?.is_ok() {
+        if dir.store().apply_checked(batch)?.is_ok() {
             // Durable before use: after a crash these indices stay taken.
-            service.flush()?;
+            dir.flush()?;
             return Ok(Pool { number, free });
         }
     }
@@ -386,7 +340,7 @@ pub struct StatusChange {
 
 /// Applies `change`, durably: the answer is sent only after the store was flushed.
 pub(crate) fn change_status(
-    service: &Service,
+    dir: &Directory,
     slug: &str,
     change: StatusChange,
 ) -> Result<Value, AdminError> {
@@ -395,8 +349,8 @@ pub(crate) fn change_status(
             "reason is longer than 1000 characters".into(),
         ));
     }
-    let creds = Repo::<CredentialStatusRow>::new(Arc::clone(service.store()));
-    let lists = Repo::<StatusListRow>::new(Arc::clone(service.store()));
+    let creds = Repo::<CredentialStatusRow>::new(Arc::clone(dir.store()));
+    let lists = Repo::<StatusListRow>::new(Arc::clone(dir.store()));
     let cred_key = scoped_key(slug, &change.credential_id);
     for _ in 0..CAS_ATTEMPTS {
         let cred = creds
@@ -437,7 +391,7 @@ pub(crate) fn change_status(
                     .map_err(|e| AdminError::Internal(e.to_string()))?;
             }
         }
-        let now = service.clock().now();
+        let now = dir.clock().now();
         let mut updated_cred = (*cred).clone();
         updated_cred.state = new_state.to_owned();
         updated_cred.reason.clone_from(&change.reason);
@@ -467,15 +421,15 @@ pub(crate) fn change_status(
         batch.require_unchanged::<CredentialStatusRow>(cred_key.clone(), &cred);
         batch.put(&updated_cred)?;
         batch.put(&record)?;
-        if service.store().apply_checked(batch)?.is_ok() {
+        if dir.store().apply_checked(batch)?.is_ok() {
             // The API's promise: once it answers, the change survives a crash.
-            service.flush()?;
+            dir.flush()?;
             tracing::info!(slug, credential = %change.credential_id, action = change.action.as_str(), "credential status changed");
             return Ok(json!({
                 "credential_id": change.credential_id,
                 "state": new_state,
                 "status_purpose": cred.purpose,
-                "status_list_credential": list_url(service, slug, &cred.purpose, cred.number),
+                "status_list_credential": list_url(dir, slug, &cred.purpose, cred.number),
                 "status_list_index": cred.index.to_string(),
                 "reason": change.reason,
                 "changed_at": now.to_rfc3339(),
@@ -507,8 +461,8 @@ fn transition(
     }
 }
 
-fn list_changes(service: &Service, slug: &str) -> Result<Value, AdminError> {
-    let rows = Repo::<StatusChangeRow>::new(Arc::clone(service.store())).scan(
+pub(crate) fn list_changes(dir: &Directory, slug: &str) -> Result<Value, AdminError> {
+    let rows = Repo::<StatusChangeRow>::new(Arc::clone(dir.store())).scan(
         format!("{slug}/").as_bytes(),
         None,
         10_000,
@@ -528,26 +482,10 @@ fn list_changes(service: &Service, slug: &str) -> Result<Value, AdminError> {
     Ok(json!({"items": items, "next_cursor": null}))
 }
 
-/// `GET|PUT …/admin/status/settings` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StatusSettings {
-    status_purpose: String,
-}
-
-fn set_settings(
-    service: &Service,
-    slug: &str,
-    settings: StatusSettings,
-) -> Result<Value, AdminError> {
-    set_status_purpose(service, slug, &settings.status_purpose)?;
-    Ok(json!({"status_purpose": settings.status_purpose}))
-}
-
 /// Sets the status purpose (`revocation` or `suspension`) of credentials `slug` issues from now
 /// on, durably (the admin API and the console's settings page).
 pub(crate) fn set_status_purpose(
-    service: &Service,
+    dir: &Directory,
     slug: &str,
     purpose: &str,
 ) -> Result<(), AdminError> {
@@ -556,25 +494,25 @@ pub(crate) fn set_status_purpose(
             "status_purpose must be revocation or suspension".into(),
         ));
     }
-    Repo::<StatusSettingsRow>::new(Arc::clone(service.store())).put(&StatusSettingsRow {
+    Repo::<StatusSettingsRow>::new(Arc::clone(dir.store())).put(&StatusSettingsRow {
         slug: slug.to_owned(),
         purpose: purpose.to_owned(),
     })?;
-    service.flush()?;
+    dir.flush()?;
     Ok(())
 }
 
 // ---------------------------------------------------------------- serving the list
 
 /// The signed list credential and its ETag.
-fn signed_list(
-    service: &Service,
+pub(crate) fn signed_list(
+    dir: &Directory,
     slug: &str,
     purpose: &str,
     number: u32,
 ) -> Result<(String, String), ProtocolError> {
-    let inst = service.institution(slug)?.ok_or(ProtocolError::NotFound)?;
-    let lists = Repo::<StatusListRow>::new(Arc::clone(service.store()));
+    let inst = dir.institution(slug)?.ok_or(ProtocolError::NotFound)?;
+    let lists = Repo::<StatusListRow>::new(Arc::clone(dir.store()));
     let key = list_key(slug, purpose, number);
     for _ in 0..CAS_ATTEMPTS {
         let row = lists.load(&key)?.ok_or(ProtocolError::NotFound)?;
@@ -585,8 +523,8 @@ fn signed_list(
             .ok()
             .and_then(|b| StatusList::from_bytes(b).ok())
             .ok_or_else(|| ProtocolError::Issuance("corrupt status list".into()))?;
-        let url = list_url(service, slug, purpose, number);
-        let now = service.clock().now();
+        let url = list_url(dir, slug, purpose, number);
+        let now = dir.clock().now();
         let unsigned = json!({
             "@context": ["https://www.w3.org/ns/credentials/v2"],
             "id": url,
@@ -600,7 +538,7 @@ fn signed_list(
                 "encodedList": bits.encode(),
             }
         });
-        let body = service
+        let body = dir
             .signer(&inst)?
             .sign(&unsigned, CredentialFormat::LdpVc, now)
             .map_err(|e| ProtocolError::Issuance(e.to_string()))?
@@ -614,145 +552,13 @@ fn signed_list(
         batch.require_unchanged::<StatusListRow>(key.clone(), &row);
         batch.put(&cached)?;
         // A change raced us: sign its bits instead of serving stale ones.
-        if service.store().apply_checked(batch)?.is_ok() {
+        if dir.store().apply_checked(batch)?.is_ok() {
             return Ok((body, etag));
         }
     }
     Err(ProtocolError::Issuance(
         "the status list kept changing".into(),
     ))
-}
-
-// ---------------------------------------------------------------- HTTP
-
-type AppState = Arc<Service>;
-
-/// The status routes (merged into [`crate::http::router`]).
-pub(crate) fn router(service: Arc<Service>) -> Router {
-    Router::new()
-        .route("/issuers/{slug}/status/{purpose}/{number}", get(get_list))
-        .route(
-            "/issuers/{slug}/admin/credentials/status",
-            post(post_change),
-        )
-        .route("/issuers/{slug}/admin/status/changes", get(get_changes))
-        .route(
-            "/issuers/{slug}/admin/status/settings",
-            get(get_settings).put(put_settings),
-        )
-        .with_state(service)
-}
-
-fn authorize(s: &Service, token: Option<&str>, slug: &str) -> Result<(), AdminError> {
-    let caller = s.authenticate(token)?;
-    s.authorize(&caller, slug).map(drop)
-}
-
-async fn get_list(
-    State(s): State<AppState>,
-    Path((slug, purpose, number)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ProtocolError> {
-    let number: u32 = number.parse().map_err(|_| ProtocolError::NotFound)?;
-    if !matches!(purpose.as_str(), "revocation" | "suspension") {
-        return Err(ProtocolError::NotFound);
-    }
-    let (body, etag) = blocking(&s, move |s| signed_list(s, &slug, &purpose, number)).await?;
-    let cache = HeaderValue::from_str(&format!("public, max-age={LIST_MAX_AGE}"))
-        .unwrap_or(HeaderValue::from_static("no-cache"));
-    let tag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
-        return Ok((
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, tag), (header::CACHE_CONTROL, cache)],
-        )
-            .into_response());
-    }
-    Ok((
-        StatusCode::OK,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/vc+ld+json"),
-            ),
-            (header::ETAG, tag),
-            (header::CACHE_CONTROL, cache),
-        ],
-        body,
-    )
-        .into_response())
-}
-
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AdminError> {
-    body.map_err(|_| AdminError::Invalid("unreadable request body".into()))
-}
-
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
-    serde_json::from_slice(body).map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))
-}
-
-async fn post_change(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AdminError> {
-    let token = bearer_token(&headers);
-    let body = body_bytes(body)?;
-    let answer = blocking(&s, move |s| {
-        authorize(s, token.as_deref(), &slug)?;
-        change_status(s, &slug, parse(&body)?)
-    })
-    .await?;
-    Ok(axum::Json(answer).into_response())
-}
-
-async fn get_changes(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, AdminError> {
-    let token = bearer_token(&headers);
-    let answer = blocking(&s, move |s| {
-        authorize(s, token.as_deref(), &slug)?;
-        list_changes(s, &slug)
-    })
-    .await?;
-    Ok(axum::Json(answer).into_response())
-}
-
-async fn get_settings(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, AdminError> {
-    let token = bearer_token(&headers);
-    let answer = blocking(&s, move |s| {
-        authorize(s, token.as_deref(), &slug)?;
-        Ok::<_, AdminError>(json!({"status_purpose": purpose_of(s, &slug)?.as_str()}))
-    })
-    .await?;
-    Ok(axum::Json(answer).into_response())
-}
-
-async fn put_settings(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AdminError> {
-    let token = bearer_token(&headers);
-    let body = body_bytes(body)?;
-    let answer = blocking(&s, move |s| {
-        authorize(s, token.as_deref(), &slug)?;
-        set_settings(s, &slug, parse(&body)?)
-    })
-    .await?;
-    Ok(axum::Json(answer).into_response())
 }
 
 // ---------------------------------------------------------------- verifying
@@ -762,7 +568,7 @@ async fn put_settings(
 /// lists go to the `foreign` source when one is set (see [`LocalStatusSource::with_foreign`]),
 /// and are refused otherwise, which the verdict reports as a status warning.
 pub struct LocalStatusSource {
-    service: Arc<Service>,
+    dir: Arc<Directory>,
     foreign: Option<Arc<dyn rosette_proof::StatusListSource>>,
 }
 
@@ -776,11 +582,8 @@ impl std::fmt::Debug for LocalStatusSource {
 
 impl LocalStatusSource {
     /// A source over `service`'s lists only.
-    pub fn new(service: Arc<Service>) -> Self {
-        Self {
-            service,
-            foreign: None,
-        }
+    pub fn new(dir: Arc<Directory>) -> Self {
+        Self { dir, foreign: None }
     }
 
     /// Also fetches other issuers' lists through `foreign` (the agent uses
@@ -792,7 +595,7 @@ impl LocalStatusSource {
     }
 
     fn is_own(&self, url: &str) -> bool {
-        url.strip_prefix(self.service.settings().public_url.as_str())
+        url.strip_prefix(self.dir.settings().public_url.as_str())
             .is_some_and(|rest| rest.starts_with("/issuers/"))
     }
 
@@ -805,7 +608,7 @@ impl LocalStatusSource {
             url: url.to_owned(),
             reason: reason.to_owned(),
         };
-        let prefix = format!("{}/issuers/", self.service.settings().public_url);
+        let prefix = format!("{}/issuers/", self.dir.settings().public_url);
         let rest = url
             .strip_prefix(&prefix)
             .ok_or_else(|| refused("not a status list of this agent"))?;
@@ -816,7 +619,7 @@ impl LocalStatusSource {
         let number: u32 = number
             .parse()
             .map_err(|_| StatusFetchError::NotFound(url.to_owned()))?;
-        match signed_list(&self.service, slug, purpose, number) {
+        match signed_list(&self.dir, slug, purpose, number) {
             Ok((body, _)) => Ok(rosette_proof::FetchedStatusList::fresh(body)),
             Err(ProtocolError::NotFound) => Err(StatusFetchError::NotFound(url.to_owned())),
             Err(e) => Err(StatusFetchError::Unreachable {
@@ -846,15 +649,15 @@ impl rosette_proof::StatusListSource for LocalStatusSource {
 /// The verifier every verifying role of the agent uses (OpenID4VP responses, public badge
 /// pages, the drop-a-file page): did:key offline and did:web over HTTPS; status lists of this
 /// agent's institutions from storage, other issuers' over HTTPS.
-pub(crate) fn agent_verifier(service: &Arc<Service>) -> rosette_proof::Verifier {
-    let clock = service.clock();
+pub(crate) fn agent_verifier(dir: &Arc<Directory>) -> rosette_proof::Verifier {
+    let clock = dir.clock();
     let resolver = rosette_proof::standard_resolver(
         rosette_did::did_web::DidWebOptions::default(),
         Arc::clone(&clock),
     )
     .map(|r| Arc::new(r) as Arc<dyn rosette_did::VerificationMethodResolver>)
     .unwrap_or_else(|_| Arc::new(rosette_proof::offline_resolver()));
-    let mut status = LocalStatusSource::new(Arc::clone(service));
+    let mut status = LocalStatusSource::new(Arc::clone(dir));
     match rosette_proof::HttpStatusSource::new(false) {
         Ok(http) => status = status.with_foreign(Arc::new(http)),
         // Without an HTTP client foreign lists stay unchecked: a warning in every verdict.

@@ -1,6 +1,7 @@
-//! HTTP routes: thin handlers that read the request, run one [`Service`] call (on the
-//! blocking pool, or inline for the issuance protocol steps, see [`inline`]) and map its
-//! result.
+//! The issuer's routes: thin handlers that read the request, run one [`IssuerService`] call
+//! (on the blocking pool, or inline for the issuance protocol steps, see `inline`) and map
+//! its result: the OpenID4VCI endpoints, the claim page, and the admin API for institutions,
+//! achievements, offers and bulk jobs.
 
 use std::sync::Arc;
 
@@ -14,21 +15,18 @@ use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::bulk::BulkJobs;
+use super::service::{IssuerService, PageRequest};
+use crate::app::AppState;
+use crate::directory::Caller;
 use crate::error::{AdminError, ProtocolError};
-use crate::service::{Caller, PageRequest, Service};
+use crate::web::auth::{authorization, bearer, bearer_token};
+use crate::web::error::{admin_body, admin_json, protocol_body};
+use crate::web::ui::render;
+use crate::web::{BODY_LIMIT, CSV_LIMIT, blocking, json_no_store, no_store};
 
-/// Largest request body (JSON, forms).
-pub const BODY_LIMIT: usize = 64 * 1024;
-/// Largest CSV upload.
-pub const CSV_LIMIT: usize = 8 * 1024 * 1024;
-
-type AppState = Arc<Service>;
-
-/// The whole application.
-pub fn router(service: Arc<Service>) -> Router {
-    // One of each, shared by the API and the console pages.
-    let jobs = Arc::new(crate::bulk::BulkJobs::new(Arc::clone(&service)));
-    let verifier = Arc::new(crate::verifier::VerifierService::new(Arc::clone(&service)));
+/// The issuer's routes.
+pub(crate) fn router() -> Router<AppState> {
     let protocol = Router::new()
         .route(
             "/.well-known/openid-credential-issuer/issuers/{slug}",
@@ -55,11 +53,11 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/issuers/{slug}/claim/{offer_id}", get(claim_page))
         .route(
             "/issuers/{slug}/claim/{offer_id}/qr.svg",
-            get(|s, p| claim_qr(s, p, crate::qr::QrImage::Svg)),
+            get(|s, p| claim_qr(s, p, crate::web::qr::QrImage::Svg)),
         )
         .route(
             "/issuers/{slug}/claim/{offer_id}/qr.png",
-            get(|s, p| claim_qr(s, p, crate::qr::QrImage::Png)),
+            get(|s, p| claim_qr(s, p, crate::web::qr::QrImage::Png)),
         );
     let admin = Router::new()
         .route(
@@ -89,123 +87,38 @@ pub fn router(service: Arc<Service>) -> Router {
             "/issuers/{slug}/admin/credentials/{credential_id}/reissue",
             post(reissue_credential),
         );
-    let bulk = Router::new()
-        .route("/issuers/{slug}/admin/offers/bulk", post(bulk_offers))
-        .layer(DefaultBodyLimit::max(CSV_LIMIT));
-    Router::new()
+    let bulk = Router::new().route("/issuers/{slug}/admin/offers/bulk", post(bulk_offers));
+    let bulk_jobs = Router::new()
+        .route("/issuers/{slug}/admin/offers/bulk-jobs", post(start_job))
         .route(
-            "/health",
-            get(|| async { axum::Json(json!({"status": "ok"})) }),
-        )
-        .merge(protocol)
+            "/issuers/{slug}/admin/offers/bulk-jobs/{id}",
+            get(job_progress),
+        );
+    protocol
         .merge(admin)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .merge(bulk)
-        .fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                axum::Json(json!({"error": "not_found", "error_description": "no such endpoint"})),
-            )
-        })
-        .method_not_allowed_fallback(|| async {
-            (
-                StatusCode::METHOD_NOT_ALLOWED,
-                axum::Json(
-                    json!({"error": "invalid_request", "error_description": "method not allowed"}),
-                ),
-            )
-        })
-        .with_state(Arc::clone(&service))
-        .merge(crate::bulk::router(Arc::clone(&jobs)))
-        .merge(crate::ui::router())
-        .merge(crate::status::router(Arc::clone(&service)))
-        .merge(crate::console::router(Arc::clone(&service)))
-        .merge(crate::console::bulk::router(crate::console::bulk::Roles {
-            service: Arc::clone(&service),
-            jobs,
-            verifier: Arc::clone(&verifier),
-        }))
-        .merge(crate::public::http::router(Arc::new(
-            crate::public::PublicService::new(Arc::clone(&service)),
-        )))
-        .merge(crate::verifier::http::router(verifier))
-}
-
-/// Runs `f` on the blocking pool (storage and signing block).
-pub(crate) async fn blocking<S, T, E, F>(state: &Arc<S>, f: F) -> Result<T, E>
-where
-    S: Send + Sync + 'static,
-    T: Send + 'static,
-    E: Send + 'static + From<tokio::task::JoinError>,
-    F: FnOnce(&S) -> Result<T, E> + Send + 'static,
-{
-    let service = Arc::clone(state);
-    tokio::task::spawn_blocking(move || f(&service)).await?
+        .merge(
+            bulk.merge(bulk_jobs)
+                .layer(DefaultBodyLimit::max(CSV_LIMIT)),
+        )
 }
 
 /// Runs an issuance-protocol call (`offer`, `token`, `nonce`, `credential`) on the async
-/// worker itself: each is bounded CPU work on in-memory storage (sled writes to disk in its
-/// own threads), at most a few hundred microseconds, and handing it to the blocking pool
+/// worker itself: each is bounded CPU work on in-memory storage (the store writes to disk in
+/// its own threads), at most a few hundred microseconds, and handing it to the blocking pool
 /// cost more in thread switches than the call itself (measured: about half of the agent's
 /// CPU per flow went to context switches).
-fn inline<T, F>(state: &AppState, f: F) -> Result<T, ProtocolError>
+fn inline<T, F>(state: &IssuerService, f: F) -> Result<T, ProtocolError>
 where
-    F: FnOnce(&Service) -> Result<T, ProtocolError>,
+    F: FnOnce(&IssuerService) -> Result<T, ProtocolError>,
 {
     f(state)
-}
-
-impl From<tokio::task::JoinError> for ProtocolError {
-    fn from(e: tokio::task::JoinError) -> Self {
-        Self::Issuance(format!("worker failed: {e}"))
-    }
-}
-
-impl From<tokio::task::JoinError> for AdminError {
-    fn from(e: tokio::task::JoinError) -> Self {
-        Self::Internal(format!("worker failed: {e}"))
-    }
-}
-
-fn protocol_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ProtocolError> {
-    body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ProtocolError::PayloadTooLarge
-        } else {
-            ProtocolError::BadBody
-        }
-    })
-}
-
-fn admin_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AdminError> {
-    body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AdminError::PayloadTooLarge
-        } else {
-            AdminError::Invalid("unreadable request body".into())
-        }
-    })
-}
-
-fn authorization(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-fn json_no_store(status: StatusCode, body: impl serde::Serialize) -> Response {
-    let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 // ------------------------------------------------------------------ OpenID4VCI
 
 async fn issuer_metadata(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
 ) -> Result<Response, ProtocolError> {
     let metadata = blocking(&s, move |s| s.issuer_metadata(&slug)).await?;
@@ -213,7 +126,7 @@ async fn issuer_metadata(
 }
 
 async fn as_metadata(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
 ) -> Result<Response, ProtocolError> {
     let metadata = blocking(&s, move |s| s.as_metadata(&slug)).await?;
@@ -221,7 +134,7 @@ async fn as_metadata(
 }
 
 async fn offer(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path((slug, token)): Path<(String, String)>,
 ) -> Result<Response, ProtocolError> {
     let offer = inline(&s, move |s| s.offer_by_token(&slug, &token))?;
@@ -229,7 +142,7 @@ async fn offer(
 }
 
 async fn token(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ProtocolError> {
@@ -239,7 +152,7 @@ async fn token(
 }
 
 async fn nonce(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
 ) -> Result<Response, ProtocolError> {
     let response = inline(&s, move |s| s.nonce(&slug))?;
@@ -247,7 +160,7 @@ async fn nonce(
 }
 
 async fn credential(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -259,7 +172,7 @@ async fn credential(
 }
 
 async fn notification(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -271,7 +184,7 @@ async fn notification(
 }
 
 async fn did_document(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
 ) -> Result<Response, ProtocolError> {
     let doc = blocking(&s, move |s| s.did_document(&slug)).await?;
@@ -286,21 +199,19 @@ async fn did_document(
 // ------------------------------------------------------------------ claim page
 
 async fn claim_page(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path((slug, offer_id)): Path<(String, String)>,
 ) -> Response {
     let id = offer_id.clone();
     match blocking(&s, move |s| s.claim_view(&slug, &offer_id)).await {
-        Ok(view) => crate::pages::claim(&view, &id),
-        Err(ProtocolError::NotFound) => {
-            crate::ui::render(StatusCode::NOT_FOUND, &crate::pages::OfferNotFound)
-        }
+        Ok(view) => super::pages::claim(&view, &id),
+        Err(ProtocolError::NotFound) => render(StatusCode::NOT_FOUND, &super::pages::OfferNotFound),
         Err(e) => e.into_response(),
     }
 }
 
 async fn claim_offer_url(
-    s: &AppState,
+    s: &Arc<IssuerService>,
     slug: String,
     offer_id: String,
 ) -> Result<String, ProtocolError> {
@@ -309,51 +220,34 @@ async fn claim_offer_url(
 }
 
 async fn claim_qr(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path((slug, offer_id)): Path<(String, String)>,
-    image: crate::qr::QrImage,
+    image: crate::web::qr::QrImage,
 ) -> Result<Response, ProtocolError> {
     let url = claim_offer_url(&s, slug, offer_id).await?;
-    crate::qr::http_response(&url, image, "no-store")
+    crate::web::qr::http_response(&url, image, "no-store")
         .map_err(|e| ProtocolError::Issuance(e.to_string()))
 }
 
 // ------------------------------------------------------------------ admin
 
-fn admin_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
-    serde_json::from_slice(body).map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))
-}
-
 /// Authenticates the caller and checks it may act on `slug`.
-fn scoped(s: &Service, headers_auth: Option<&str>, slug: &str) -> Result<Caller, AdminError> {
-    let caller = s.authenticate(bearer(headers_auth))?;
-    s.authorize(&caller, slug)?;
+fn scoped(s: &IssuerService, headers_auth: Option<&str>, slug: &str) -> Result<Caller, AdminError> {
+    let dir = s.directory();
+    let caller = dir.authenticate(bearer(headers_auth))?;
+    dir.authorize(&caller, slug)?;
     Ok(caller)
 }
 
-/// The token of an `Authorization: Bearer …` header (scheme case-insensitive), if any.
-pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<String> {
-    bearer(headers.get(header::AUTHORIZATION)?.to_str().ok()).map(str::to_owned)
-}
-
-fn bearer(header: Option<&str>) -> Option<&str> {
-    let value = header?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
-        .filter(|t| !t.is_empty())
-}
-
 async fn create_institution(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
     let auth = authorization(&headers);
     let body = admin_body(body)?;
     let created = blocking(&s, move |s| {
-        if s.authenticate(bearer(auth.as_deref()))? != Caller::Operator {
+        if s.directory().authenticate(bearer(auth.as_deref()))? != Caller::Operator {
             return Err(AdminError::Forbidden);
         }
         s.create_institution(admin_json(&body)?)
@@ -379,14 +273,14 @@ impl PageQuery {
 }
 
 async fn list_institutions(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     headers: HeaderMap,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AdminError> {
     let auth = authorization(&headers);
     let Query(query) = query.map_err(|e| AdminError::Invalid(e.body_text()))?;
     let page = blocking(&s, move |s| {
-        if s.authenticate(bearer(auth.as_deref()))? != Caller::Operator {
+        if s.directory().authenticate(bearer(auth.as_deref()))? != Caller::Operator {
             return Err(AdminError::Forbidden);
         }
         s.list_institutions(&query.page())
@@ -396,7 +290,7 @@ async fn list_institutions(
 }
 
 async fn create_achievement(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -412,7 +306,7 @@ async fn create_achievement(
 }
 
 async fn list_achievements(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
@@ -426,7 +320,7 @@ async fn list_achievements(
 }
 
 async fn update_achievement(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -442,7 +336,7 @@ async fn update_achievement(
 }
 
 async fn update_institution(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -458,7 +352,7 @@ async fn update_institution(
 }
 
 async fn archive_achievement(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
@@ -472,7 +366,7 @@ async fn archive_achievement(
 }
 
 async fn create_offer(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -488,7 +382,7 @@ async fn create_offer(
 }
 
 async fn reissue_credential(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path((slug, credential_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -499,7 +393,7 @@ async fn reissue_credential(
         scoped(s, auth.as_deref(), &slug)?;
         // The body is optional: empty means every default.
         let input = if body.iter().all(u8::is_ascii_whitespace) {
-            crate::service::ReissueInput::default()
+            super::offers::ReissueInput::default()
         } else {
             admin_json(&body)?
         };
@@ -510,7 +404,7 @@ async fn reissue_credential(
 }
 
 async fn bulk_offers(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -535,7 +429,7 @@ struct OfferQuery {
 }
 
 async fn list_offers(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     query: Result<Query<OfferQuery>, axum::extract::rejection::QueryRejection>,
@@ -555,7 +449,7 @@ async fn list_offers(
 }
 
 async fn list_credentials(
-    State(s): State<AppState>,
+    State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
     headers: HeaderMap,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
@@ -572,6 +466,66 @@ async fn list_credentials(
 
 async fn openapi() -> Response {
     let doc: Value =
-        serde_json::from_str(include_str!("openapi.json")).unwrap_or_else(|_| json!({}));
+        serde_json::from_str(include_str!("../openapi.json")).unwrap_or_else(|_| json!({}));
     axum::Json(doc).into_response()
+}
+
+// ------------------------------------------------------------------ bulk jobs
+
+/// Authenticates and authorizes on the blocking pool (token lookups read storage).
+async fn authorize(
+    jobs: &Arc<BulkJobs>,
+    headers: &HeaderMap,
+    slug: &str,
+) -> Result<(), AdminError> {
+    let (service, token, slug) = (
+        Arc::clone(jobs.service().directory()),
+        bearer_token(headers),
+        slug.to_owned(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let caller = service.authenticate(token.as_deref())?;
+        service.authorize(&caller, &slug).map(drop)
+    })
+    .await
+    .map_err(|e| AdminError::Internal(format!("worker failed: {e}")))?
+}
+
+async fn start_job(
+    State(jobs): State<Arc<BulkJobs>>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AdminError> {
+    authorize(&jobs, &headers, &slug).await?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AdminError::PayloadTooLarge
+        } else {
+            AdminError::Invalid("unreadable request body".into())
+        }
+    })?;
+    // Parsing a large upload is CPU work: off the async workers.
+    let (pool_jobs, pool_slug) = (Arc::clone(&jobs), slug.clone());
+    let started = tokio::task::spawn_blocking(move || pool_jobs.start(&pool_slug, &body))
+        .await
+        .map_err(|e| AdminError::Internal(format!("worker failed: {e}")))??;
+    let location = format!("/issuers/{slug}/admin/offers/bulk-jobs/{}", started.job_id);
+    let mut response = no_store((StatusCode::ACCEPTED, axum::Json(started)).into_response());
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+async fn job_progress(
+    State(jobs): State<Arc<BulkJobs>>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    authorize(&jobs, &headers, &slug).await?;
+    let progress = jobs
+        .progress(&slug, &id, true)
+        .ok_or(AdminError::NotFound("bulk job"))?;
+    Ok(no_store(axum::Json(progress).into_response()))
 }

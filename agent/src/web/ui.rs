@@ -19,22 +19,22 @@ const ASSETS: &[(&str, &str, &str)] = &[
     (
         "rosette.css",
         "text/css; charset=utf-8",
-        include_str!("../assets/rosette.css"),
+        include_str!("../../assets/rosette.css"),
     ),
     (
         "bulk.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/bulk.js"),
+        include_str!("../../assets/bulk.js"),
     ),
     (
         "new-request.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/new-request.js"),
+        include_str!("../../assets/new-request.js"),
     ),
     (
         "verify.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/verify.js"),
+        include_str!("../../assets/verify.js"),
     ),
 ];
 
@@ -92,4 +92,24 @@ pub(crate) fn html(status: StatusCode, body: String) -> Response {
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
+}
+
+/// An RFC 3339 instant as people read it: `2027-01-15 08:00 UTC` (the input when it is not
+/// of the shape the agent writes).
+pub(crate) fn human_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod human_time_tests {
+    use super::human_time;
+
+    #[test]
+    fn human_time_reads_the_agents_timestamps() {
+        assert_eq!(human_time("2027-01-15T08:00:00Z"), "2027-01-15 08:00 UTC");
+        assert_eq!(human_time("soon"), "soon");
+    }
 }

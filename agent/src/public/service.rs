@@ -1,0 +1,809 @@
+//! Public badge pages and the drop-a-file verification page.
+//!
+//! A holder publishes a page for a badge this agent issued by answering a one-time challenge
+//! with a presentation of the badge (proof of holding: the presentation is signed by the
+//! credential subject and bound to the challenge nonce and the issuer's identifier). The page
+//! shows the badge, the holder's chosen display name and a verdict computed when it is viewed.
+//! Withdrawing takes a fresh proof of holding too: no withdraw secret is kept anywhere.
+//!
+//! The verification page checks any uploaded badge (JSON, VC-JWT, baked PNG or SVG) and
+//! stores nothing. [`PublicService`] holds the logic (no HTTP); [`super::http`] maps it.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use rand::rngs::OsRng;
+use rosette_core::Clock;
+use rosette_oid4vci::SecretHash;
+use rosette_proof::presentation::Binding;
+use rosette_proof::{CheckName, Outcome, Verdict, Verifier};
+use rosette_storage::{Repo, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use super::records::{PublicBadgeRow, PublicChallengeRow};
+use crate::directory::Directory;
+use crate::directory::records::{InstitutionRow, scoped_key};
+use crate::status::StatusService;
+
+/// Lifetime of a publish / withdraw challenge, in seconds.
+pub const CHALLENGE_LIFETIME: i64 = 300;
+/// Expired challenges looked at (and removed) per new challenge.
+const PURGE_BATCH: usize = 32;
+/// Longest display name, in characters.
+pub const MAX_DISPLAY_NAME: usize = 80;
+/// Largest upload the verification page accepts, in bytes.
+pub const UPLOAD_LIMIT: usize = 2 * 1024 * 1024;
+
+/// A challenge to answer with a presentation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Challenge {
+    /// The nonce: `challenge` of an `ldp_vp` proof, or `nonce` of a VP-JWT.
+    pub nonce: String,
+    /// The audience: `domain` of an `ldp_vp` proof, or `aud` of a VP-JWT.
+    pub audience: String,
+    /// Expiry (RFC 3339).
+    pub expires_at: String,
+}
+
+/// `POST <issuer>/public-badges` and `…/public-badges/withdraw` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldingProof {
+    /// The nonce of a challenge from `…/public-badges/challenge`.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// A presentation of exactly one badge: an `ldp_vp` object or a VP-JWT string.
+    #[serde(default)]
+    pub presentation: Option<Value>,
+    /// The name to show on the page (publish only; absent: no name is shown).
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// A published page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    /// Page id.
+    pub id: String,
+    /// The page's URL.
+    pub url: String,
+    /// The display name shown, if any.
+    pub display_name: Option<String>,
+}
+
+/// Why a publish or withdraw request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// No such institution.
+    #[error("no such issuer")]
+    UnknownIssuer,
+    /// The body is not the JSON this endpoint takes.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No presentation: the caller did not prove that it holds the badge.
+    #[error("a presentation of the badge, signed by its holder, is required (proof of holding)")]
+    ProofOfHoldingRequired,
+    /// The nonce was never issued here, was used, or expired.
+    #[error("the nonce is unknown, used or expired; ask for a new challenge")]
+    UnknownNonce,
+    /// The presentation is bound to another nonce or audience.
+    #[error("the presentation is not bound to this challenge: {0}")]
+    WrongBinding(String),
+    /// The presentation's signature is missing, invalid or not the holder's.
+    #[error("the presentation does not prove holding: {0}")]
+    InvalidProofOfHolding(String),
+    /// The presenter is not the badge's subject.
+    #[error("the presenter is not the subject of this badge: {0}")]
+    NotTheSubject(String),
+    /// The badge itself does not verify.
+    #[error("the badge does not verify: {0}")]
+    InvalidBadge(String),
+    /// The badge was issued by someone else.
+    #[error("this badge was not issued by this issuer")]
+    NotOurBadge,
+    /// Withdraw of a badge that has no page.
+    #[error("this badge has no public page")]
+    NotPublished,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] rosette_storage::StorageError),
+    /// Something else failed inside.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl PublishError {
+    /// HTTP status and error code.
+    pub fn status_and_code(&self) -> (u16, &'static str) {
+        match self {
+            Self::UnknownIssuer => (404, "not_found"),
+            Self::NotPublished => (404, "not_published"),
+            Self::BadRequest(_) => (400, "invalid_request"),
+            Self::ProofOfHoldingRequired => (401, "proof_of_holding_required"),
+            Self::UnknownNonce => (400, "invalid_nonce"),
+            Self::WrongBinding(_) => (400, "invalid_binding"),
+            Self::InvalidProofOfHolding(_) => (403, "invalid_proof_of_holding"),
+            Self::NotTheSubject(_) => (403, "not_the_holder"),
+            Self::InvalidBadge(_) => (400, "invalid_badge"),
+            Self::NotOurBadge => (400, "not_our_badge"),
+            Self::Storage(_) | Self::Internal(_) => (500, "server_error"),
+        }
+    }
+}
+
+/// What a badge says about itself, for display. Everything comes from the credential and must
+/// be escaped before it reaches HTML.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BadgeFacts {
+    /// Credential `id`.
+    pub credential_id: Option<String>,
+    /// Achievement name.
+    pub name: Option<String>,
+    /// Achievement description.
+    pub description: Option<String>,
+    /// Criteria narrative.
+    pub criteria: Option<String>,
+    /// Criteria URL.
+    pub criteria_url: Option<String>,
+    /// Achievement image (URL or data URI).
+    pub image: Option<String>,
+    /// Issuer id.
+    pub issuer: Option<String>,
+    /// Issuer name.
+    pub issuer_name: Option<String>,
+    /// `validFrom` / `issuanceDate`.
+    pub issued: Option<String>,
+}
+
+/// A public page as viewed now.
+#[derive(Debug, Clone)]
+pub struct BadgePage {
+    /// The page's URL.
+    pub url: String,
+    /// The holder's chosen name.
+    pub display_name: Option<String>,
+    /// The badge.
+    pub facts: BadgeFacts,
+    /// Verified at view time.
+    pub verdict: Verdict,
+}
+
+/// Why the verification page could not check an upload.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// Nothing was uploaded or pasted.
+    #[error("nothing to verify: choose a file or paste a badge")]
+    Empty,
+    /// Larger than [`UPLOAD_LIMIT`].
+    #[error("the upload is larger than {UPLOAD_LIMIT} bytes")]
+    TooLarge,
+    /// The form could not be read.
+    #[error("the form could not be read: {0}")]
+    BadForm(String),
+    /// An image without an embedded credential.
+    #[error("this {0} image carries no badge (no baked credential found)")]
+    NotBaked(&'static str),
+    /// An image whose embedded credential cannot be read.
+    #[error("the {0} image could not be read: {1}")]
+    BadImage(&'static str, String),
+    /// An Open Badges 2.0 assertion.
+    #[error(
+        "this is an Open Badges 2.0 assertion; only Open Badges 3.0 credentials are verified here"
+    )]
+    Ob2,
+    /// Not JSON, a JWT, a PNG or an SVG.
+    #[error("this is not a badge: expected a JSON credential, a VC-JWT, or a baked PNG or SVG")]
+    Junk,
+}
+
+/// The outcome of checking an upload.
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadVerdict {
+    /// `JSON`, `VC-JWT`, `baked PNG` or `baked SVG`.
+    pub source: &'static str,
+    /// The badge.
+    pub facts: BadgeFacts,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The issuer's name when it is one of this agent's institutions.
+    pub known_issuer: Option<String>,
+}
+
+/// Public pages and verification, over the directory's store and clock.
+pub struct PublicService {
+    dir: Arc<Directory>,
+    clock: Arc<dyn Clock>,
+    verifier: Verifier,
+}
+
+impl std::fmt::Debug for PublicService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicService").finish_non_exhaustive()
+    }
+}
+
+fn hash(secret: &str) -> String {
+    SecretHash::of(secret).to_hex()
+}
+
+impl PublicService {
+    /// The public pages of the directory's institutions, verifying with the status role's
+    /// verifier (keys resolve as did:key offline and did:web over HTTPS).
+    pub fn new(dir: Arc<Directory>, status: &StatusService) -> Self {
+        let clock = dir.clock();
+        let verifier = status.verifier();
+        Self {
+            dir,
+            clock,
+            verifier,
+        }
+    }
+
+    /// The service clock's now (the time a page's verdict is computed).
+    pub fn now(&self) -> rosette_core::Timestamp {
+        self.clock.now()
+    }
+
+    fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(self.dir.store())
+    }
+
+    fn repo<T: rosette_storage::Record>(&self) -> Repo<T> {
+        Repo::new(self.store())
+    }
+
+    /// The URL of page `id` of `slug`.
+    pub fn page_url(&self, slug: &str, id: &str) -> String {
+        format!("{}/badges/{id}", self.dir.issuer_id(slug))
+    }
+
+    /// Issues a one-time challenge for `slug` (blocking: storage).
+    pub fn challenge(&self, slug: &str) -> Result<Challenge, PublishError> {
+        self.dir
+            .institution(slug)?
+            .ok_or(PublishError::UnknownIssuer)?;
+        let mut bytes = [0u8; 24];
+        OsRng.fill_bytes(&mut bytes);
+        let nonce = URL_SAFE_NO_PAD.encode(bytes);
+        let now = self.clock.now();
+        let expires = now.plus_seconds(CHALLENGE_LIFETIME);
+        let row = PublicChallengeRow {
+            nonce_hash: hash(&nonce),
+            slug: slug.to_owned(),
+            expires_at: expires.unix(),
+        };
+        let repo = self.repo::<PublicChallengeRow>();
+        // Anyone may ask for challenges, so each one sweeps a few expired ones from a random
+        // point of the table: the table stays as large as the challenges still alive.
+        let mut seen = repo.scan(b"", Some(row.nonce_hash.as_bytes()), PURGE_BATCH)?;
+        if seen.len() < PURGE_BATCH {
+            // Wrap around to the start of the table.
+            seen.extend(repo.scan(b"", None, PURGE_BATCH - seen.len())?);
+        }
+        for (key, old) in seen {
+            if old.expires_at < now.unix() {
+                repo.remove(&key)?;
+            }
+        }
+        repo.put(&row)?;
+        Ok(Challenge {
+            nonce,
+            audience: self.dir.issuer_id(slug),
+            expires_at: expires.to_rfc3339(),
+        })
+    }
+
+    /// Consumes `nonce` of `slug` (exactly once, even under concurrent use).
+    fn consume_nonce(&self, slug: &str, nonce: &str) -> Result<(), PublishError> {
+        let repo = self.repo::<PublicChallengeRow>();
+        let key = hash(nonce).into_bytes();
+        let stored = repo.load(&key)?.ok_or(PublishError::UnknownNonce)?;
+        if stored.slug != slug {
+            return Err(PublishError::UnknownNonce);
+        }
+        let expired = self.clock.now().unix() > stored.expires_at;
+        if repo.cas(&key, Some(&stored), None)?.is_err() || expired {
+            return Err(PublishError::UnknownNonce);
+        }
+        Ok(())
+    }
+
+    /// Checks a proof of holding of one badge issued by `slug`; returns the credential text.
+    /// The nonce is consumed first, so a failed attempt cannot be retried with it.
+    async fn check_holding(
+        self: &Arc<Self>,
+        slug: &str,
+        proof: &HoldingProof,
+    ) -> Result<String, PublishError> {
+        let presentation = proof
+            .presentation
+            .clone()
+            .filter(|p| !p.is_null())
+            .ok_or(PublishError::ProofOfHoldingRequired)?;
+        let nonce = proof
+            .nonce
+            .clone()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| PublishError::BadRequest("nonce is required".into()))?;
+        let inst = {
+            let (this, slug, nonce) = (Arc::clone(self), slug.to_owned(), nonce.clone());
+            blocking(move || {
+                let inst = this
+                    .dir
+                    .institution(&slug)?
+                    .ok_or(PublishError::UnknownIssuer)?;
+                this.consume_nonce(&slug, &nonce)?;
+                Ok(inst)
+            })
+            .await?
+        };
+        if !presentation.is_object() && !presentation.is_string() {
+            return Err(PublishError::ProofOfHoldingRequired);
+        }
+        if !is_signed_presentation(&presentation) {
+            // A bare credential or an unsigned presentation proves nothing about its sender.
+            return Err(PublishError::ProofOfHoldingRequired);
+        }
+        let binding = Binding {
+            nonce,
+            audience: self.dir.issuer_id(slug),
+        };
+        let checked = self
+            .verifier
+            .verify_presentation(&presentation, &binding)
+            .await;
+        if let Some(failed) = checked.presentation.first_failure() {
+            return Err(match failed.name {
+                CheckName::Binding => PublishError::WrongBinding(failed.detail.clone()),
+                CheckName::Format => PublishError::BadRequest(failed.detail.clone()),
+                _ => PublishError::InvalidProofOfHolding(failed.detail.clone()),
+            });
+        }
+        let [verdict] = checked.credentials.as_slice() else {
+            return Err(PublishError::BadRequest(format!(
+                "present exactly one badge (got {})",
+                checked.credentials.len()
+            )));
+        };
+        let subject_binding = verdict
+            .checks
+            .iter()
+            .rev()
+            .find(|c| c.name == CheckName::Binding);
+        if let Some(c) = subject_binding.filter(|c| c.outcome == Outcome::Failed) {
+            return Err(PublishError::NotTheSubject(c.detail.clone()));
+        }
+        if let Some(failed) = verdict.first_failure() {
+            return Err(PublishError::InvalidBadge(format!(
+                "{}: {}",
+                failed.name.label(),
+                failed.detail
+            )));
+        }
+        if verdict.issuer.as_deref() != Some(inst.did.as_str()) {
+            return Err(PublishError::NotOurBadge);
+        }
+        presented_credential(&presentation)
+            .ok_or_else(|| PublishError::BadRequest("the presentation holds no badge".into()))
+    }
+
+    /// Publishes (or renames) the page of the presented badge.
+    pub async fn publish(
+        self: &Arc<Self>,
+        slug: &str,
+        proof: HoldingProof,
+    ) -> Result<Published, PublishError> {
+        let display_name = display_name(proof.display_name.as_deref())?;
+        let credential = self.check_holding(slug, &proof).await?;
+        let facts = facts_of(&credential).unwrap_or_default();
+        let id = page_id(slug, &facts, &credential);
+        let row = PublicBadgeRow {
+            slug: slug.to_owned(),
+            id: id.clone(),
+            credential,
+            display_name: display_name.clone(),
+            published_at: self.clock.now().unix(),
+        };
+        let this = Arc::clone(self);
+        blocking(move || Ok(this.repo::<PublicBadgeRow>().put(&row)?)).await?;
+        tracing::info!(slug = %slug, id = %id, "public badge page published");
+        Ok(Published {
+            url: self.page_url(slug, &id),
+            id,
+            display_name,
+        })
+    }
+
+    /// Withdraws the page of the presented badge; afterwards it answers 404.
+    pub async fn withdraw(
+        self: &Arc<Self>,
+        slug: &str,
+        proof: HoldingProof,
+    ) -> Result<Published, PublishError> {
+        if proof.display_name.is_some() {
+            return Err(PublishError::BadRequest(
+                "display_name is not taken when withdrawing".into(),
+            ));
+        }
+        let credential = self.check_holding(slug, &proof).await?;
+        let facts = facts_of(&credential).unwrap_or_default();
+        let id = page_id(slug, &facts, &credential);
+        let this = Arc::clone(self);
+        let key = scoped_key(slug, &id);
+        let removed = blocking(move || Ok(this.repo::<PublicBadgeRow>().remove(&key)?)).await?;
+        if !removed {
+            return Err(PublishError::NotPublished);
+        }
+        tracing::info!(slug = %slug, id = %id, "public badge page withdrawn");
+        Ok(Published {
+            url: self.page_url(slug, &id),
+            id,
+            display_name: None,
+        })
+    }
+
+    /// The stored page row (blocking: storage).
+    pub(super) fn row(&self, slug: &str, id: &str) -> Result<Option<PublicBadgeRow>, PublishError> {
+        if id.is_empty() || id.len() > 64 || slug.is_empty() || slug.len() > 64 {
+            return Ok(None);
+        }
+        Ok(self.repo::<PublicBadgeRow>().get(&scoped_key(slug, id))?)
+    }
+
+    /// Page `id` of `slug`, verified now; `None` when there is none (or it was withdrawn).
+    pub async fn page(
+        self: &Arc<Self>,
+        slug: &str,
+        id: &str,
+    ) -> Result<Option<BadgePage>, PublishError> {
+        let this = Arc::clone(self);
+        let (s, i) = (slug.to_owned(), id.to_owned());
+        let Some(row) = blocking(move || this.row(&s, &i)).await? else {
+            return Ok(None);
+        };
+        let verdict = self.verifier.verify_text(&row.credential).await;
+        Ok(Some(BadgePage {
+            url: self.page_url(slug, id),
+            display_name: row.display_name,
+            facts: facts_of(&row.credential).unwrap_or_default(),
+            verdict,
+        }))
+    }
+
+    /// The image of page `id`: (content type, bytes). Data URIs are decoded; anything else
+    /// (no image, an external URL) becomes a generated badge image.
+    pub async fn page_image(
+        self: &Arc<Self>,
+        slug: &str,
+        id: &str,
+    ) -> Result<Option<(&'static str, Vec<u8>)>, PublishError> {
+        let this = Arc::clone(self);
+        let (s, i) = (slug.to_owned(), id.to_owned());
+        let Some(row) = blocking(move || this.row(&s, &i)).await? else {
+            return Ok(None);
+        };
+        let facts = facts_of(&row.credential).unwrap_or_default();
+        let decoded = facts.image.as_deref().and_then(decode_data_uri);
+        Ok(Some(decoded.unwrap_or_else(|| {
+            let name = facts.name.as_deref().unwrap_or("Badge");
+            (
+                "image/svg+xml",
+                rosette_baking::default_badge_svg(name).into_bytes(),
+            )
+        })))
+    }
+
+    /// Verifies an uploaded badge. Nothing is stored.
+    pub async fn verify_upload(
+        self: &Arc<Self>,
+        bytes: &[u8],
+    ) -> Result<UploadVerdict, UploadError> {
+        if bytes.len() > UPLOAD_LIMIT {
+            return Err(UploadError::TooLarge);
+        }
+        let (source, text) = extract_credential(bytes)?;
+        let verdict = self.verifier.verify_text(&text).await;
+        let facts = facts_of(&text).unwrap_or_default();
+        let known_issuer = match verdict.issuer.clone() {
+            Some(issuer) => {
+                let this = Arc::clone(self);
+                blocking(move || Ok::<_, PublishError>(this.known_issuer(&issuer)))
+                    .await
+                    .ok()
+                    .flatten()
+            }
+            None => None,
+        };
+        Ok(UploadVerdict {
+            source,
+            facts,
+            verdict,
+            known_issuer,
+        })
+    }
+
+    /// The name of our institution whose DID is `did`, if any (blocking: storage).
+    fn known_issuer(&self, did: &str) -> Option<String> {
+        let repo = self.repo::<InstitutionRow>();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = repo
+                .scan(b"", after.as_deref(), rosette_storage::MAX_SCAN_LIMIT)
+                .ok()?;
+            if let Some((_, inst)) = page.iter().find(|(_, i)| i.did == did) {
+                return Some(inst.name.clone());
+            }
+            if page.len() < rosette_storage::MAX_SCAN_LIMIT {
+                return None;
+            }
+            after = page.last().map(|(k, _)| k.clone());
+        }
+    }
+}
+
+async fn blocking<T, F>(f: F) -> Result<T, PublishError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, PublishError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| PublishError::Internal(format!("worker failed: {e}")))?
+}
+
+fn display_name(given: Option<&str>) -> Result<Option<String>, PublishError> {
+    let Some(name) = given.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > MAX_DISPLAY_NAME {
+        return Err(PublishError::BadRequest(format!(
+            "display_name is longer than {MAX_DISPLAY_NAME} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(PublishError::BadRequest(
+            "display_name contains control characters".into(),
+        ));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// A stable, unguessable page id: a badge keeps its URL when republished.
+fn page_id(slug: &str, facts: &BadgeFacts, credential: &str) -> String {
+    let mut digest = Sha256::new();
+    digest.update(b"rosette-public-badge\0");
+    digest.update(slug.as_bytes());
+    digest.update(b"\0");
+    digest.update(
+        facts
+            .credential_id
+            .as_deref()
+            .unwrap_or(credential)
+            .as_bytes(),
+    );
+    let full = digest.finalize();
+    URL_SAFE_NO_PAD.encode(full.get(..16).unwrap_or(&full))
+}
+
+/// A JSON object typed `VerifiablePresentation` that carries a proof, or a JWS whose payload
+/// has a `vp` claim (a bare credential is neither).
+fn is_signed_presentation(value: &Value) -> bool {
+    if let Value::String(jwt) = value {
+        return rosette_did::jws::decode_compact(jwt.trim())
+            .ok()
+            .and_then(|d| serde_json::from_slice::<Value>(&d.payload).ok())
+            .is_some_and(|claims| claims.get("vp").is_some_and(Value::is_object));
+    }
+    let typed = match value.get("type") {
+        Some(Value::String(t)) => t == "VerifiablePresentation",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "VerifiablePresentation"),
+        _ => false,
+    };
+    typed && value.get("proof").is_some()
+}
+
+/// The one credential of a presentation, as text (JSON or compact JWT).
+fn presented_credential(presentation: &Value) -> Option<String> {
+    let vc = match presentation {
+        Value::String(jwt) => {
+            let decoded = rosette_did::jws::decode_compact(jwt.trim()).ok()?;
+            let claims: Value = serde_json::from_slice(&decoded.payload).ok()?;
+            claims.get("vp")?.get("verifiableCredential")?.clone()
+        }
+        other => other.get("verifiableCredential")?.clone(),
+    };
+    let one = match vc {
+        Value::Array(mut items) if items.len() == 1 => items.pop()?,
+        Value::Array(_) => return None,
+        one => one,
+    };
+    match one {
+        Value::String(jwt) => Some(jwt),
+        Value::Object(ref o) => {
+            let enveloped = o
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| id.strip_prefix("data:application/vc+jwt,"));
+            match enveloped {
+                Some(jwt) => Some(jwt.to_owned()),
+                None => Some(one.to_string()),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The credential object of `text` (JSON or VC-JWT), not verified.
+fn credential_object(text: &str) -> Option<Map<String, Value>> {
+    let trimmed = text.trim();
+    let value = if trimmed.starts_with('{') {
+        serde_json::from_str::<Value>(trimmed).ok()?
+    } else {
+        rosette_proof::jwt_vc::decode(trimmed).ok()?.credential
+    };
+    match value {
+        Value::Object(o) => Some(o),
+        _ => None,
+    }
+}
+
+fn string_or_id(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("id").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn text_of(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_owned)
+}
+
+/// What the badge says about itself.
+pub fn facts_of(text: &str) -> Option<BadgeFacts> {
+    let c = credential_object(text)?;
+    let subject = match c.get("credentialSubject") {
+        Some(Value::Array(items)) => items.first().cloned(),
+        other => other.cloned(),
+    }
+    .unwrap_or(Value::Null);
+    let achievement = subject.get("achievement").cloned().unwrap_or(Value::Null);
+    let criteria = achievement.get("criteria");
+    let issuer = c.get("issuer");
+    Some(BadgeFacts {
+        credential_id: text_of(c.get("id")),
+        name: text_of(achievement.get("name")).or_else(|| text_of(c.get("name"))),
+        description: text_of(achievement.get("description"))
+            .or_else(|| text_of(c.get("description"))),
+        criteria: criteria.and_then(|cr| text_of(cr.get("narrative"))),
+        criteria_url: criteria.and_then(|cr| text_of(cr.get("id"))),
+        image: string_or_id(achievement.get("image")).or_else(|| string_or_id(c.get("image"))),
+        issuer: string_or_id(issuer),
+        issuer_name: issuer.and_then(|i| text_of(i.get("name"))),
+        issued: text_of(c.get("validFrom")).or_else(|| text_of(c.get("issuanceDate"))),
+    })
+}
+
+/// `data:image/…` URIs (base64 or percent-encoded) of PNG, JPEG, GIF, WebP or SVG.
+fn decode_data_uri(uri: &str) -> Option<(&'static str, Vec<u8>)> {
+    let rest = uri.strip_prefix("data:")?;
+    let (meta, data) = rest.split_once(',')?;
+    let mime = meta.split(';').next()?.trim().to_ascii_lowercase();
+    let kind = match mime.as_str() {
+        "image/png" => "image/png",
+        "image/jpeg" => "image/jpeg",
+        "image/gif" => "image/gif",
+        "image/webp" => "image/webp",
+        "image/svg+xml" => "image/svg+xml",
+        _ => return None,
+    };
+    let bytes = if meta.ends_with(";base64") {
+        base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .ok()?
+    } else {
+        url::form_urlencoded::parse(format!("x={}", data.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned().into_bytes())?
+    };
+    Some((kind, bytes))
+}
+
+/// The credential inside an upload: JSON or a VC-JWT as text, or baked into a PNG or SVG.
+fn extract_credential(bytes: &[u8]) -> Result<(&'static str, String), UploadError> {
+    const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    let baked_text = |baked: rosette_baking::Baked| match baked {
+        rosette_baking::Baked::Json(v) => Ok(v.to_string()),
+        rosette_baking::Baked::Jwt(j) => Ok(j),
+        rosette_baking::Baked::Ob2(_) => Err(UploadError::Ob2),
+    };
+    if bytes.starts_with(PNG_SIGNATURE) {
+        return match rosette_baking::unbake_png(bytes) {
+            Ok(Some(baked)) => Ok(("baked PNG", baked_text(baked)?)),
+            Ok(None) => Err(UploadError::NotBaked("PNG")),
+            Err(e) => Err(UploadError::BadImage("PNG", e.to_string())),
+        };
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| UploadError::Junk)?
+        .trim()
+        .trim_start_matches('\u{feff}');
+    if text.is_empty() {
+        return Err(UploadError::Empty);
+    }
+    if text.starts_with('<') {
+        if !text.contains("<svg") {
+            return Err(UploadError::Junk);
+        }
+        return match rosette_baking::unbake_svg(text) {
+            Ok(Some(baked)) => Ok(("baked SVG", baked_text(baked)?)),
+            Ok(None) => Err(UploadError::NotBaked("SVG")),
+            Err(e) => Err(UploadError::BadImage("SVG", e.to_string())),
+        };
+    }
+    if text.starts_with('{') {
+        let value: Value = serde_json::from_str(text).map_err(|_| UploadError::Junk)?;
+        if value.get("@context").is_none() && value.get("type").is_none() {
+            return Err(UploadError::Junk);
+        }
+        return Ok(("JSON", text.to_owned()));
+    }
+    let jws_like = text.split('.').count() == 3
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if jws_like {
+        return Ok(("VC-JWT", text.to_owned()));
+    }
+    Err(UploadError::Junk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junk_is_refused_with_a_reason() {
+        assert!(matches!(
+            extract_credential(b"hello world"),
+            Err(UploadError::Junk)
+        ));
+        assert!(matches!(extract_credential(b"  "), Err(UploadError::Empty)));
+        assert!(matches!(
+            extract_credential(b"{\"a\":1}"),
+            Err(UploadError::Junk)
+        ));
+        assert!(matches!(
+            extract_credential(b"\x89PNG\r\n\x1a\nrest"),
+            Err(UploadError::BadImage("PNG", _))
+        ));
+        assert!(matches!(
+            extract_credential(&[0xff, 0xfe, 0x00]),
+            Err(UploadError::Junk)
+        ));
+    }
+
+    #[test]
+    fn display_names_are_checked() {
+        assert_eq!(
+            display_name(Some("  Ada ")).unwrap().as_deref(),
+            Some("Ada")
+        );
+        assert_eq!(display_name(Some("   ")).unwrap(), None);
+        assert!(display_name(Some("a\u{7}b")).is_err());
+        assert!(display_name(Some(&"x".repeat(81))).is_err());
+    }
+
+    #[test]
+    fn data_uris_decode() {
+        let (kind, bytes) = decode_data_uri("data:image/svg+xml;base64,PHN2Zy8+").unwrap();
+        assert_eq!((kind, bytes.as_slice()), ("image/svg+xml", &b"<svg/>"[..]));
+        let (_, bytes) = decode_data_uri("data:image/svg+xml,%3Csvg%2F%3E").unwrap();
+        assert_eq!(bytes, b"<svg/>");
+        assert!(decode_data_uri("data:text/html,<script>").is_none());
+    }
+}

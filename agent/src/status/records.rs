@@ -1,0 +1,121 @@
+//! The status role's storage rows: per-institution settings, index allocations, the lists
+//! (with their signed copy cached), each credential's position, and the change log.
+
+use rosette_storage::{Record, Table};
+use serde::{Deserialize, Serialize};
+
+use crate::directory::records::scoped_key;
+
+/// Which purpose an institution's new credentials carry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StatusSettingsRow {
+    pub(crate) slug: String,
+    pub(crate) purpose: String,
+}
+
+impl Record for StatusSettingsRow {
+    const TABLE: Table = Table::new("status_settings");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        self.slug.as_bytes().to_vec()
+    }
+}
+
+/// The list currently allocating indices for (institution, purpose), and which are taken.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StatusAllocRow {
+    pub(crate) slug: String,
+    pub(crate) purpose: String,
+    pub(crate) number: u32,
+    /// Base64 of the allocation bitmap (bit set = index handed out or reserved).
+    pub(crate) taken: String,
+}
+
+impl Record for StatusAllocRow {
+    const TABLE: Table = Table::new("status_alloc");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &self.purpose)
+    }
+}
+
+/// One status list: its bits and the signed credential last served for them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StatusListRow {
+    pub(crate) slug: String,
+    pub(crate) purpose: String,
+    pub(crate) number: u32,
+    /// Base64 of the bitstring (bit set = revoked / suspended).
+    pub(crate) bits: String,
+    /// The signed list credential for these bits; `None` after a change.
+    pub(crate) signed: Option<String>,
+    pub(crate) etag: Option<String>,
+}
+
+impl Record for StatusListRow {
+    const TABLE: Table = Table::new("status_lists");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        list_key(&self.slug, &self.purpose, self.number)
+    }
+}
+
+pub(crate) fn list_key(slug: &str, purpose: &str, number: u32) -> Vec<u8> {
+    scoped_key(slug, &format!("{purpose}/{number}"))
+}
+
+/// Where an issued credential's bit is, and its state.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct CredentialStatusRow {
+    pub(crate) slug: String,
+    pub(crate) credential_id: String,
+    pub(crate) purpose: String,
+    pub(crate) number: u32,
+    pub(crate) index: u64,
+    /// `active`, `revoked` or `suspended`.
+    pub(crate) state: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) changed_at: Option<i64>,
+    /// Bits of the earlier copies of a re-issued credential (same `id`): revoking or suspending
+    /// the credential sets them too, so no superseded copy stays valid; reinstating clears only
+    /// the current copy's bit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) earlier: Vec<StatusPosition>,
+}
+
+/// Where one copy's bit is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StatusPosition {
+    pub(crate) purpose: String,
+    pub(crate) number: u32,
+    pub(crate) index: u64,
+}
+
+impl Record for CredentialStatusRow {
+    const TABLE: Table = Table::new("credential_status");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &self.credential_id)
+    }
+}
+
+/// One admin change, for the audit listing.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StatusChangeRow {
+    pub(crate) slug: String,
+    /// Time-ordered key: zero-padded unix seconds, then a random suffix.
+    pub(crate) seq: String,
+    pub(crate) credential_id: String,
+    pub(crate) action: String,
+    pub(crate) state: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) at: i64,
+}
+
+impl Record for StatusChangeRow {
+    const TABLE: Table = Table::new("status_changes");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &self.seq)
+    }
+}

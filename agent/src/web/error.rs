@@ -1,0 +1,140 @@
+//! The one mapping of the agent's errors to HTTP.
+//!
+//! Protocol endpoints answer with the OAuth / OpenID4VCI envelope of `rosette-oid4vci`; the
+//! admin API uses the same `{error, error_description}` shape with its own codes. Internal
+//! failures are logged and answered with a generic 500 body.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rosette_oid4vci::ErrorResponse;
+use serde_json::json;
+
+use crate::error::{AdminError, ProtocolError};
+
+impl IntoResponse for ProtocolError {
+    fn into_response(self) -> Response {
+        let (status, body, www) = match &self {
+            Self::Token(e) => wire(e.to_wire(), None),
+            Self::Bearer(e) => wire(e.to_wire(), Some(e.www_authenticate())),
+            Self::Credential(e) => wire(e.to_wire(), None),
+            Self::Proof(e) => wire(e.to_wire(), None),
+            Self::Nonce(e) => wire(e.to_wire(), None),
+            Self::Notification(e) => wire(e.to_wire(), None),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                json!({"error": "not_found", "error_description": "no such resource"}),
+                None,
+            ),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"error": "invalid_request", "error_description": "request body too large"}),
+                None,
+            ),
+            // OpenID4VCI 1.0 §8.3.1.2: the request is well-formed but will not be honoured.
+            Self::ReissueBatch => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "credential_request_denied", "error_description": self.to_string()}),
+                None,
+            ),
+            Self::BadBody => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "error_description": "unreadable request body"}),
+                None,
+            ),
+            Self::Issuance(_) | Self::Storage(_) => {
+                tracing::error!(error = %self, "protocol request failed");
+                let (status, body) = ErrorResponse::server_error();
+                wire((status, body), None)
+            }
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(value) = www.and_then(|w| HeaderValue::from_str(&w).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+fn wire(
+    (status, body): (u16, ErrorResponse),
+    www: Option<String>,
+) -> (StatusCode, serde_json::Value, Option<String>) {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = serde_json::to_value(body).unwrap_or_else(|_| json!({"error": "server_error"}));
+    (status, body, www)
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
+            Self::Storage(_) | Self::Internal(_) => {
+                tracing::error!(error = %self, "admin request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
+            }
+        };
+        let description = match status {
+            StatusCode::INTERNAL_SERVER_ERROR => "internal error".to_owned(),
+            _ => self.to_string(),
+        };
+        let mut response = (
+            status,
+            axum::Json(json!({"error": code, "error_description": description})),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<tokio::task::JoinError> for ProtocolError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::Issuance(format!("worker failed: {e}"))
+    }
+}
+
+impl From<tokio::task::JoinError> for AdminError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::Internal(format!("worker failed: {e}"))
+    }
+}
+
+/// The body of a protocol request, or the protocol error for an unreadable or too large one.
+pub(crate) fn protocol_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ProtocolError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ProtocolError::PayloadTooLarge
+        } else {
+            ProtocolError::BadBody
+        }
+    })
+}
+
+/// The body of an admin request, or the admin error for an unreadable or too large one.
+pub(crate) fn admin_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AdminError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AdminError::PayloadTooLarge
+        } else {
+            AdminError::Invalid("unreadable request body".into())
+        }
+    })
+}
+
+/// A JSON admin body, or `invalid_request` saying what is wrong with it.
+pub(crate) fn admin_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    serde_json::from_slice(body).map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))
+}
