@@ -1,5 +1,5 @@
 //! RFC 7515 compact JWS: sign (EdDSA, ES256), decode, verify (EdDSA, ES256; RS256 and PS256
-//! via ssi with a JWK).
+//! via `ssi-jws` with a JWK).
 //!
 //! Decoding never panics on hostile input: the length is capped, base64url must be unpadded
 //! and canonical, `alg: none` is refused, as are `crit` extensions (we implement none) and a
@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
-use ssi::JWK;
+use ssi_jwk::JWK;
 
 use crate::{KeyError, KeyType, PublicKey, SignatureError, SigningKey};
 
@@ -27,7 +27,7 @@ pub enum JwsAlgorithm {
     EdDSA,
     /// ECDSA P-256 / SHA-256.
     ES256,
-    /// ECDSA P-384 / SHA-384 (recognised, not verified: ssi's `secp384r1` feature is off).
+    /// ECDSA P-384 / SHA-384 (recognised, not verified: `ssi-jws` is built without P-384).
     ES384,
     /// RSASSA-PKCS1-v1_5 / SHA-256 (verify only).
     RS256,
@@ -270,23 +270,23 @@ impl DecodedJws {
     }
 
     /// Verifies with a JWK: Ed25519/P-256 go through [`DecodedJws::verify`]; RSA keys (RS256,
-    /// PS256, ≥ 2048 bits) through ssi.
+    /// PS256, ≥ 2048 bits) through `ssi-jws`.
     pub fn verify_with_jwk(&self, jwk: &JWK) -> Result<(), JwsError> {
         if !jwk.is_public() {
             return Err(JwsError::Key(KeyError::UnexpectedPrivateKey));
         }
         match &jwk.params {
-            ssi::jwk::Params::RSA(_) => {
+            ssi_jwk::Params::RSA(_) => {
                 let alg = match self.header.alg {
-                    JwsAlgorithm::RS256 => ssi::jwk::Algorithm::RS256,
-                    JwsAlgorithm::PS256 => ssi::jwk::Algorithm::PS256,
+                    JwsAlgorithm::RS256 => ssi_jwk::Algorithm::RS256,
+                    JwsAlgorithm::PS256 => ssi_jwk::Algorithm::PS256,
                     _ => {
                         return Err(JwsError::AlgorithmKeyMismatch {
                             alg: self.header.alg.to_string(),
                         });
                     }
                 };
-                ssi::claims::jws::verify_bytes(alg, self.signing_input(), jwk, &self.signature)
+                ssi_jws::verify_bytes(alg, self.signing_input(), jwk, &self.signature)
                     .map_err(|_| JwsError::Signature(SignatureError::Invalid))
             }
             _ => {

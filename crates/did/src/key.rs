@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::Signer as _;
 use p256::ecdsa::signature::Verifier as _;
 use rand::{CryptoRng, RngCore};
-use ssi::jwk::{Base64urlUInt, ECParams, JWK, OctetParams, Params};
+use ssi_jwk::{Base64urlUInt, ECParams, JWK, OctetParams, Params};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::did_key;
@@ -487,7 +487,7 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// A private JWK. `Debug` is redacted; ssi's `JWK` zeroizes `d` on drop.
+/// A private JWK. `Debug` is redacted; `ssi-jwk`'s `JWK` zeroizes `d` on drop.
 pub struct PrivateJwk(JWK);
 
 impl PrivateJwk {

@@ -7,7 +7,8 @@
 //! - [`resolve`]: the [`VerificationMethodResolver`] used by the proof layer.
 //! - [`jws`]: RFC 7515 compact JWS sign/decode/verify.
 //!
-//! `ssi` supplies the JWK interchange type and DID syntax validation.
+//! `ssi-jwk` supplies the JWK interchange type; [`Did`] and [`DidUrl`] are checked against the
+//! DID Core 1.0 syntax by our own scanner (private `syntax` module).
 
 #![warn(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod did_web;
 pub mod jws;
 pub mod key;
 pub mod resolve;
+mod syntax;
 
 use std::fmt;
 
@@ -26,8 +28,8 @@ pub use key::{KeyError, KeyType, PrivateJwk, PublicKey, Signature, SignatureErro
 pub use resolve::{
     DidResolver, ProofPurpose, ResolveError, ResolvedMethod, VerificationMethodResolver,
 };
-/// ssi's JWK, our JWK interchange type.
-pub use ssi::JWK;
+/// `ssi-jwk`'s JWK, our JWK interchange type.
+pub use ssi_jwk::JWK;
 
 /// A DID string was not syntactically valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,11 +48,11 @@ pub struct Did(String);
 impl Did {
     /// Parses and validates a DID (no path, query or fragment).
     pub fn parse(s: &str) -> Result<Self, InvalidDid> {
-        ssi::dids::DID::new(s.as_bytes())
-            .map(|_| Did(s.to_owned()))
-            .map_err(|e| InvalidDid {
+        syntax::did(s)
+            .map(|()| Did(s.to_owned()))
+            .map_err(|position| InvalidDid {
                 kind: "DID",
-                position: e.1.0,
+                position,
             })
     }
 
@@ -92,11 +94,11 @@ pub struct DidUrl(String);
 impl DidUrl {
     /// Parses and validates a DID URL.
     pub fn parse(s: &str) -> Result<Self, InvalidDid> {
-        ssi::dids::DIDURL::new(s.as_bytes())
-            .map(|_| DidUrl(s.to_owned()))
-            .map_err(|e| InvalidDid {
+        syntax::did_url(s)
+            .map(|()| DidUrl(s.to_owned()))
+            .map_err(|position| InvalidDid {
                 kind: "DID URL",
-                position: e.1.0,
+                position,
             })
     }
 

@@ -313,7 +313,7 @@ fn key_from_method(method: &Value) -> Result<PublicKey, ResolveError> {
         };
     }
     if let Some(jwk) = method.get("publicKeyJwk") {
-        let jwk: ssi::JWK = serde_json::from_value(jwk.clone())
+        let jwk: ssi_jwk::JWK = serde_json::from_value(jwk.clone())
             .map_err(|_| ResolveError::InvalidDocument("publicKeyJwk is not a JWK"))?;
         return Ok(PublicKey::from_jwk(&jwk)?);
     }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use rosette_did::did_key::{self, DidKeyError};
 use rosette_did::jws::{JwsAlgorithm, JwsHeader, decode_compact, sign_compact};
 use rosette_did::resolve::{DidKeyResolver, danger_fragment_key_resolver, method_from_document};
-use rosette_did::{KeyType, ProofPurpose, PublicKey, SigningKey};
+use rosette_did::{KeyType, ProofPurpose, PublicKey, SigningKey, verification_method_id};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -118,7 +118,7 @@ fn rfc_cases() {
                 jwk,
                 thumbprint,
             } => {
-                let jwk: ssi::JWK = serde_json::from_value(jwk).unwrap();
+                let jwk: ssi_jwk::JWK = serde_json::from_value(jwk).unwrap();
                 let key = PublicKey::from_jwk(&jwk).unwrap();
                 assert_eq!(key.to_jwk().thumbprint().unwrap(), thumbprint, "{id}");
             }
@@ -226,6 +226,41 @@ fn did_key_spec_nist_curves() {
     assert_eq!((p256, refused), (3, 4));
 }
 
+/// ssi's did:key resolver, recorded: our DID, VM id and document must agree with it on every
+/// property it sets.
+#[test]
+fn ssi_did_method_key_documents() {
+    let cases: Vec<Value> = serde_json::from_str(&read("ssi/did-method-key-0.5.0.json")).unwrap();
+    let mut curves = Vec::new();
+    for case in &cases {
+        let jwk: rosette_did::JWK = serde_json::from_value(case["publicKeyJwk"].clone()).unwrap();
+        let key = PublicKey::from_jwk(&jwk).unwrap();
+        curves.push(key.key_type());
+        assert_eq!(did_key::did_key(&key).as_str(), case["did"]);
+        assert_eq!(
+            verification_method_id(&key).as_str(),
+            case["verificationMethod"]
+        );
+        let theirs = &case["didDocument"];
+        let ours = did_key::did_key_document(&key);
+        for prop in ["@context", "id", "assertionMethod", "authentication"] {
+            assert_eq!(ours[prop], theirs[prop], "{prop}");
+        }
+        assert_eq!(theirs["verificationMethod"].as_array().unwrap().len(), 1);
+        let (our_vm, their_vm) = (
+            &ours["verificationMethod"][0],
+            &theirs["verificationMethod"][0],
+        );
+        for prop in ["id", "type", "controller", "publicKeyMultibase"] {
+            assert_eq!(our_vm[prop], their_vm[prop], "{prop}");
+        }
+        // ssi leaves these out; the did:key spec also lists the key for capabilities.
+        assert_eq!(ours["capabilityInvocation"], ours["assertionMethod"]);
+        assert_eq!(ours["capabilityDelegation"], ours["assertionMethod"]);
+    }
+    assert_eq!(curves, [KeyType::Ed25519, KeyType::P256]);
+}
+
 /// 1EdTech OB 3.0 VC-JWT signed with RS256, public key in the `jwk` header.
 #[test]
 fn ob3_validator_simple_rs256_jwt() {
@@ -263,10 +298,10 @@ fn ob2_signed_assertion_rs256() {
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     let spki = STANDARD.decode(b64).unwrap();
     // SubjectPublicKeyInfo for rsaEncryption, 2048-bit: a fixed 24-byte prefix, then the
-    // PKCS#1 RSAPublicKey that ssi parses.
+    // PKCS#1 RSAPublicKey that ssi-jwk parses.
     let prefix = hex::decode("30820122300d06092a864886f70d01010105000382010f00").unwrap();
     assert_eq!(&spki[..24], &prefix[..]);
-    let jwk = ssi::jwk::rsa_x509_pub_parse(&spki[24..]).unwrap();
+    let jwk = ssi_jwk::rsa_x509_pub_parse(&spki[24..]).unwrap();
     let d = decode_compact(jws.trim()).unwrap();
     assert_eq!(d.header.alg, JwsAlgorithm::RS256);
     d.verify_with_jwk(&jwk).unwrap();
