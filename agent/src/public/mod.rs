@@ -1,8 +1,10 @@
 //! Public badge pages and the drop-a-file verification page (see [`service`]).
 
+pub mod badge;
 pub mod http;
 mod pages;
 mod records;
 pub mod service;
 
+pub use badge::{BadgeFacts, UploadError, facts_of};
 pub use service::*;
