@@ -4,5 +4,7 @@
 pub mod http;
 pub(crate) mod records;
 pub mod service;
+pub mod source;
 
-pub use service::{LocalStatusSource, StatusAction, StatusChange, StatusService};
+pub use service::{StatusAction, StatusChange, StatusService};
+pub use source::LocalStatusSource;
