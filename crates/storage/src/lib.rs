@@ -27,18 +27,28 @@
 //! cut or garbled log silently with records missing, and panics on some damage; see
 //! [`SledStore`] for the checks that catch this.
 
+mod digest;
 mod error;
+mod files;
 mod group;
 mod memory;
+pub mod migrate;
 mod record;
+mod redb_store;
+#[cfg(feature = "sled")]
 mod seal;
+#[cfg(feature = "sled")]
 mod sled_store;
 mod store;
 mod table;
+pub mod watch;
 
+pub use digest::{ContentSummary, TableSummary, content_summary};
 pub use error::{CasConflict, RequirementFailed, StorageError};
 pub use memory::MemoryStore;
 pub use record::{MigrationError, Record, Repo, Stored, decode_record, encode_record};
+pub use redb_store::RedbStore;
+#[cfg(feature = "sled")]
 pub use sled_store::SledStore;
 pub use store::{Entry, MAX_SCAN_LIMIT, Store, WriteBatch};
 pub use table::{InvalidTableName, MAX_TABLE_NAME_LEN, Table};
