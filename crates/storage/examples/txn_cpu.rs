@@ -1,6 +1,6 @@
 //! CPU and wall time (all threads, the engine's own included) per checked write batch:
 //! `cargo run --release -p rosette-storage --example txn_cpu -- [batches] [rows] [threads]
-//! [redb|sled]` (sled needs `--features sled`), hash-like keys. With several threads,
+//! [redb|redb-onflush|sled]` (sled needs `--features sled`), hash-like keys. With several threads,
 //! concurrent batches are group-committed (one engine transaction per group), which is what
 //! the figure per batch shows.
 //!
@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use rosette_storage::{RedbStore, Store, Table, WriteBatch};
+use rosette_storage::{Durability, RedbStore, Store, Table, WriteBatch};
 
 fn cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -31,6 +31,9 @@ fn main() {
     let engine = args.next().unwrap_or_else(|| "redb".to_owned());
     let store: std::sync::Arc<dyn Store> = match engine.as_str() {
         "redb" => std::sync::Arc::new(RedbStore::open(dir.path().join("s")).expect("open")),
+        "redb-onflush" => std::sync::Arc::new(
+            RedbStore::open_with(dir.path().join("s"), Durability::OnFlush).expect("open"),
+        ),
         #[cfg(feature = "sled")]
         "sled" => std::sync::Arc::new(
             rosette_storage::SledStore::open(dir.path().join("s")).expect("open"),

@@ -47,7 +47,7 @@ pub use digest::{ContentSummary, TableSummary, content_summary};
 pub use error::{CasConflict, RequirementFailed, StorageError};
 pub use memory::MemoryStore;
 pub use record::{MigrationError, Record, Repo, Stored, decode_record, encode_record};
-pub use redb_store::RedbStore;
+pub use redb_store::{Durability, RedbStore};
 #[cfg(feature = "sled")]
 pub use sled_store::SledStore;
 pub use store::{Entry, MAX_SCAN_LIMIT, Store, WriteBatch};

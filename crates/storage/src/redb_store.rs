@@ -4,8 +4,10 @@
 //! Each table is a redb table of byte keys and values; the store's own bookkeeping lives in
 //! `_rosette_meta` (table names cannot start with `_`). Every write (insert, remove, CAS,
 //! batch) is committed, with the writes of concurrent callers (group commit, `group.rs`), in one
-//! redb write transaction with immediate durability: when a write returns, it is on disk. A
-//! commit costs an fsync (~1–3 ms), so grouping is what keeps throughput up under concurrency.
+//! redb write transaction. With [`Durability::OnReturn`] each commit is fsynced, so a write is on
+//! disk when it returns (an fsync costs ~1–3 ms here, so grouping is what keeps throughput up);
+//! with [`Durability::OnFlush`] commits skip the fsync and [`flush`](Store::flush) commits
+//! durably, which is sled's guarantee and what the agent uses (see the crate README).
 //!
 //! Guarantees kept from the sled store, and how:
 //! - damaged or foreign files are refused ([`StorageError::StoreCorrupted`]): redb checks every
@@ -59,16 +61,32 @@ fn definition(table: Table) -> TableDefinition<'static, Bytes, Bytes> {
     TableDefinition::new(table.as_str())
 }
 
+/// When a [`RedbStore`]'s writes reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Every write is durable when it returns: each group of concurrent writes is one commit
+    /// with an fsync. The default.
+    #[default]
+    OnReturn,
+    /// Writes are durable once a later [`flush`](Store::flush) returns (sled's guarantee): commits
+    /// skip the fsync, and a crash loses the writes since the last flush, whole batches at a
+    /// time and never a flushed one. The caller flushes where durability matters, and
+    /// periodically.
+    OnFlush,
+}
+
 /// A [`Store`] in one file on disk, backed by redb.
 ///
 /// One process may hold a store open at a time; a second [`open`](RedbStore::open) fails with
 /// [`StorageError::Locked`]. Share one `RedbStore` (as `Arc<dyn Store>`) between threads.
-/// Every write is durable when it returns; [`flush`](Store::flush) has nothing left to do.
+/// With [`Durability::OnReturn`] (the default) every write is durable when it returns; with
+/// [`Durability::OnFlush`] once a later [`flush`](Store::flush) returns.
 /// Reads never wait for writes (each read is a redb read transaction on the last commit).
 /// Opening reads the whole file once to check page checksums and the content digest.
 pub struct RedbStore {
     db: Database,
     path: PathBuf,
+    durability: Durability,
     /// Concurrent writes waiting to be committed together.
     group: GroupCommit<Request, Outcome>,
 }
@@ -81,6 +99,11 @@ impl RedbStore {
     /// store only appears at its path complete), and with [`StorageError::Locked`] if another
     /// process has it open.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StorageError> {
+        Self::open_with(path, Durability::OnReturn)
+    }
+
+    /// [`open`](Self::open), with writes durable as `durability` says.
+    pub fn open_with(path: impl AsRef<Path>, durability: Durability) -> Result<Self, StorageError> {
         let path = path.as_ref();
         let corrupted = |reason: String| StorageError::StoreCorrupted {
             reason: format!("{}: {reason}", path.display()),
@@ -111,6 +134,7 @@ impl RedbStore {
         Ok(Self {
             db,
             path: path.to_path_buf(),
+            durability,
             group: GroupCommit::new(),
         })
     }
@@ -142,7 +166,13 @@ impl RedbStore {
     /// transaction (so they see the writes of the requests before it); a request whose check
     /// fails writes nothing and the others go on. Digest and counts are updated once.
     fn commit_group(&self, group: &[Request]) -> Result<Vec<Applied>, StorageError> {
-        let txn = self.db.begin_write().map_err(map_err)?;
+        let mut txn = self.db.begin_write().map_err(map_err)?;
+        if self.durability == Durability::OnFlush {
+            txn.set_durability(redb::Durability::None)
+                .map_err(|e| StorageError::EngineBug {
+                    reason: e.to_string(),
+                })?;
+        }
         let mut outcomes = Vec::with_capacity(group.len());
         {
             let mut tables: BTreeMap<Table, redb::Table<'_, Bytes, Bytes>> = BTreeMap::new();
@@ -476,6 +506,13 @@ fn map_err(e: impl Into<redb::Error>) -> StorageError {
     }
 }
 
+impl Drop for RedbStore {
+    /// A clean close makes the last writes durable; an error here has nowhere to go.
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 impl fmt::Debug for RedbStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedbStore")
@@ -595,8 +632,15 @@ impl Store for RedbStore {
     }
 
     fn flush(&self) -> Result<(), StorageError> {
-        // Every write transaction commits with immediate durability.
-        Ok(())
+        match self.durability {
+            // Every write transaction committed with immediate durability.
+            Durability::OnReturn => Ok(()),
+            // An empty commit with immediate durability makes the earlier ones durable.
+            Durability::OnFlush => guard(|| {
+                let txn = self.db.begin_write().map_err(map_err)?;
+                txn.commit().map_err(map_err)
+            }),
+        }
     }
 
     fn len(&self, table: Table) -> Result<usize, StorageError> {

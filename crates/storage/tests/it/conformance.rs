@@ -431,6 +431,6 @@ macro_rules! conformance {
     )*};
 }
 
-conformance!(memory, redb, watched_redb);
+conformance!(memory, redb, redb_on_flush, watched_redb);
 #[cfg(feature = "sled")]
 conformance!(sled);

@@ -388,6 +388,6 @@ macro_rules! crash_suite {
     )*};
 }
 
-crash_suite!(redb => REDB);
+crash_suite!(redb => REDB, redb_on_flush => REDB_ON_FLUSH);
 #[cfg(feature = "sled")]
 crash_suite!(sled => SLED);

@@ -245,7 +245,7 @@ macro_rules! files_suite {
     )*};
 }
 
-files_suite!(redb => REDB);
+files_suite!(redb => REDB, redb_on_flush => REDB_ON_FLUSH);
 #[cfg(feature = "sled")]
 files_suite!(sled => SLED);
 

@@ -54,6 +54,18 @@ pub(crate) const REDB: DiskEngine = DiskEngine {
     data_file: Path::to_path_buf,
 };
 
+/// redb with commits made durable by `flush` only (what the agent runs).
+pub(crate) const REDB_ON_FLUSH: DiskEngine = DiskEngine {
+    name: "redb-on-flush",
+    open: |path| {
+        Ok(Arc::new(RedbStore::open_with(
+            path,
+            rosette_storage::Durability::OnFlush,
+        )?))
+    },
+    data_file: Path::to_path_buf,
+};
+
 #[cfg(feature = "sled")]
 pub(crate) const SLED: DiskEngine = DiskEngine {
     name: "sled",
@@ -65,6 +77,7 @@ pub(crate) const SLED: DiskEngine = DiskEngine {
 pub(crate) fn disk_engine(name: &str) -> DiskEngine {
     match name {
         "redb" => REDB,
+        "redb-on-flush" => REDB_ON_FLUSH,
         #[cfg(feature = "sled")]
         "sled" => SLED,
         other => panic!("no disk engine {other:?} in this build"),
@@ -80,6 +93,10 @@ pub(crate) fn memory() -> Backend {
 
 pub(crate) fn redb() -> Backend {
     REDB.fresh()
+}
+
+pub(crate) fn redb_on_flush() -> Backend {
+    REDB_ON_FLUSH.fresh()
 }
 
 #[cfg(feature = "sled")]
