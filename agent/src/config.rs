@@ -17,7 +17,7 @@ pub const DEFAULT_DATA: &str = "./rosette-data";
 pub struct FileConfig {
     /// Listen address, e.g. `127.0.0.1:8080` (port 0: any free port).
     pub listen: Option<SocketAddr>,
-    /// Data directory (sled database and operator token).
+    /// Data directory (the store, `store.redb`, and the operator token).
     pub data: Option<PathBuf>,
     /// Public base URL; default `http://<bound address>`.
     pub public_url: Option<String>,
@@ -31,6 +31,9 @@ pub struct FileConfig {
     pub access_token_lifetime: Option<i64>,
     /// c_nonce lifetime in seconds.
     pub nonce_lifetime: Option<i64>,
+    /// Seconds after which a storage call that has not returned is logged as stuck and
+    /// `/health/ready` answers 503 (default 5).
+    pub storage_stall_seconds: Option<u64>,
 }
 
 /// Why the configuration could not be read.

@@ -131,6 +131,45 @@ pub fn router(service: Arc<Service>) -> Router {
         .merge(crate::verifier::http::router(verifier))
 }
 
+/// `GET /health/ready`: 200 while every storage call returns in time; 503, with the stuck
+/// calls, while one has not returned within the watchdog's limit (an engine deadlock or a
+/// stalled disk). `/health` stays 200: the process is alive and serves what it can.
+pub fn ready_router(watchdog: Arc<rosette_storage::watch::Watchdog>) -> Router {
+    Router::new().route(
+        "/health/ready",
+        get(move || {
+            let watchdog = Arc::clone(&watchdog);
+            async move {
+                let stuck = watchdog.stuck();
+                if stuck.is_empty() {
+                    return (StatusCode::OK, axum::Json(json!({"status": "ready"})));
+                }
+                let calls: Vec<Value> = stuck
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "operation": c.operation,
+                            "running_seconds": c.running_for.as_secs_f64(),
+                        })
+                    })
+                    .collect();
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::Json(json!({
+                        "status": "unready",
+                        "reason": format!(
+                            "{} storage call(s) have not returned within {} s",
+                            stuck.len(),
+                            watchdog.stall_after().as_secs_f64()
+                        ),
+                        "stuck_storage_calls": calls,
+                    })),
+                )
+            }
+        }),
+    )
+}
+
 /// Runs `f` on the blocking pool (storage and signing block).
 pub(crate) async fn blocking<S, T, E, F>(state: &Arc<S>, f: F) -> Result<T, E>
 where

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         cli::Command::Demo(args) => commands::demo::run(&args),
         cli::Command::Serve(args) => serve(args),
         cli::Command::ImportOffers(args) => commands::import::run(&args),
+        cli::Command::Store(cli::StoreCommand::Migrate(args)) => commands::store::migrate(&args),
     };
     match result {
         Ok(code) => code,
@@ -48,6 +49,9 @@ fn serve(args: cli::ServeArgs) -> anyhow::Result<ExitCode> {
         public_url: args.public_url,
         operator_token: std::env::var("ROSETTE_OPERATOR_TOKEN").ok(),
         demo: args.demo,
+        storage_stall: args
+            .storage_stall_seconds
+            .map(std::time::Duration::from_secs),
     };
     let workers = args.workers.map_or_else(default_workers, usize::from);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -29,6 +29,7 @@ use std::io;
 use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use redb::{
     Database, DatabaseError, ReadableDatabase, ReadableTable, TableDefinition, TableError,
@@ -87,6 +88,9 @@ pub struct RedbStore {
     db: Database,
     path: PathBuf,
     durability: Durability,
+    /// With [`Durability::OnFlush`]: whether a commit was made since the last flush (an idle
+    /// store's periodic flush then costs nothing).
+    unflushed: AtomicBool,
     /// Concurrent writes waiting to be committed together.
     group: GroupCommit<Request, Outcome>,
 }
@@ -135,6 +139,7 @@ impl RedbStore {
             db,
             path: path.to_path_buf(),
             durability,
+            unflushed: AtomicBool::new(false),
             group: GroupCommit::new(),
         })
     }
@@ -243,6 +248,7 @@ impl RedbStore {
             }
         }
         txn.commit().map_err(map_err)?;
+        self.unflushed.store(true, Ordering::Release);
         Ok(outcomes)
     }
 
@@ -636,10 +642,17 @@ impl Store for RedbStore {
             // Every write transaction committed with immediate durability.
             Durability::OnReturn => Ok(()),
             // An empty commit with immediate durability makes the earlier ones durable.
-            Durability::OnFlush => guard(|| {
-                let txn = self.db.begin_write().map_err(map_err)?;
-                txn.commit().map_err(map_err)
-            }),
+            Durability::OnFlush => {
+                // Every write that returned before this call has set the flag.
+                if !self.unflushed.swap(false, Ordering::AcqRel) {
+                    return Ok(());
+                }
+                guard(|| {
+                    let txn = self.db.begin_write().map_err(map_err)?;
+                    txn.commit().map_err(map_err)
+                })
+                .inspect_err(|_| self.unflushed.store(true, Ordering::Release))
+            }
         }
     }
 

@@ -148,7 +148,7 @@ impl Watchdog {
                 })
             })
             .collect();
-        stuck.sort_by(|a, b| b.running_for.cmp(&a.running_for));
+        stuck.sort_by_key(|c| std::cmp::Reverse(c.running_for));
         stuck
     }
 

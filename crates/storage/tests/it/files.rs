@@ -45,6 +45,9 @@ fn copy_store(from: &Path, to: &Path) {
     }
 }
 
+/// A named way of damaging a closed store's data file.
+type Damage = (String, Box<dyn Fn(&Path)>);
+
 /// What opening a damaged store gave: an error, or the records it still holds intact.
 #[derive(Debug)]
 enum Outcome {
@@ -75,7 +78,7 @@ fn reopen_and_check(engine: DiskEngine, path: &Path) -> Outcome {
 /// Applies each damage (to the engine's data file) to a copy of one filled store; every
 /// outcome must be a refusal with `StoreCorrupted` or an intact store. Returns how many were
 /// refused.
-fn damage_cases(engine: DiskEngine, cases: &[(String, Box<dyn Fn(&Path)>)]) -> usize {
+fn damage_cases(engine: DiskEngine, cases: &[Damage]) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let original = dir.path().join("original");
     filled(engine, &original);
@@ -155,7 +158,7 @@ pub(super) fn a_file_that_is_not_a_store_is_refused_and_left_alone(engine: DiskE
 }
 
 pub(super) fn an_emptied_data_file_is_refused(engine: DiskEngine) {
-    let cases: Vec<(String, Box<dyn Fn(&Path)>)> = vec![(
+    let cases: Vec<Damage> = vec![(
         "emptied".into(),
         Box::new(|f: &Path| fs::write(f, b"").unwrap()),
     )];
@@ -163,7 +166,7 @@ pub(super) fn an_emptied_data_file_is_refused(engine: DiskEngine) {
 }
 
 pub(super) fn a_truncated_file_is_refused_or_loses_nothing(engine: DiskEngine) {
-    let cases: Vec<(String, Box<dyn Fn(&Path)>)> = (0..=20)
+    let cases: Vec<Damage> = (0..=20)
         .map(|step| {
             let damage = move |f: &Path| {
                 let keep = if step == 20 {
@@ -194,7 +197,7 @@ pub(super) fn a_truncated_file_is_refused_or_loses_nothing(engine: DiskEngine) {
 }
 
 pub(super) fn a_garbled_file_is_refused_or_loses_nothing(engine: DiskEngine) {
-    let cases: Vec<(String, Box<dyn Fn(&Path)>)> = (0..20)
+    let cases: Vec<Damage> = (0..20)
         .map(|step| {
             let damage = move |f: &Path| {
                 let mut bytes = fs::read(f).unwrap();
