@@ -77,6 +77,19 @@ pub(crate) struct ServeArgs {
     /// /health/ready answers 503 [default: 5].
     #[arg(long, env = "ROSETTE_STORAGE_STALL_SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) storage_stall_seconds: Option<u64>,
+    /// When storage writes reach the disk: every-write (fsync per group of concurrent writes;
+    /// survives a killed process and power loss) or flush (on the next flush, at most 500 ms
+    /// later; faster) [default: every-write].
+    #[arg(long, env = "ROSETTE_STORAGE_DURABILITY", value_enum)]
+    pub(crate) storage_durability: Option<DurabilityArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum DurabilityArg {
+    /// Every write is on disk when it returns.
+    EveryWrite,
+    /// Writes are on disk after the next flush (at most 500 ms).
+    Flush,
 }
 
 #[derive(Debug, Subcommand)]

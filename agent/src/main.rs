@@ -52,6 +52,10 @@ fn serve(args: cli::ServeArgs) -> anyhow::Result<ExitCode> {
         storage_stall: args
             .storage_stall_seconds
             .map(std::time::Duration::from_secs),
+        storage_durability: args.storage_durability.map(|d| match d {
+            cli::DurabilityArg::EveryWrite => rosette_agent::config::StorageDurability::EveryWrite,
+            cli::DurabilityArg::Flush => rosette_agent::config::StorageDurability::Flush,
+        }),
     };
     let workers = args.workers.map_or_else(default_workers, usize::from);
     let runtime = tokio::runtime::Builder::new_multi_thread()

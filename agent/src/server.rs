@@ -34,6 +34,8 @@ pub struct ServeOptions {
     pub demo: bool,
     /// `--storage-stall-seconds`: when a storage call counts as stuck.
     pub storage_stall: Option<std::time::Duration>,
+    /// `--storage-durability`: when writes reach the disk.
+    pub storage_durability: Option<crate::config::StorageDurability>,
 }
 
 /// The store's file inside the data directory.
@@ -42,8 +44,9 @@ pub const STORE_FILE: &str = "store.redb";
 pub const LEGACY_SLED_DIR: &str = "db";
 /// Where `store migrate` keeps the sled files after a verified migration.
 pub const MIGRATED_SLED_DIR: &str = "db.sled-migrated";
-/// How often the store is flushed in the background: writes not flushed explicitly (the
-/// issuance steps) are durable within this time, as they were with sled's own 500 ms flush.
+/// How often the store is flushed in the background (with `--storage-durability flush`): writes
+/// not flushed explicitly (the issuance steps) are durable within this time, as with sled's own
+/// 500 ms flush. With every-write durability a flush has nothing to do.
 pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The data directory's store, wrapped in the deadlock watchdog, and the watchdog.
@@ -59,7 +62,11 @@ pub struct OpenedStore {
 ///
 /// Refuses a data directory that still holds a sled store from an earlier version, with the
 /// exact command that migrates it: sled is not in the default build (issue 13).
-pub fn open_store(data: &Path, stall_after: std::time::Duration) -> Result<OpenedStore> {
+pub fn open_store(
+    data: &Path,
+    durability: Durability,
+    stall_after: std::time::Duration,
+) -> Result<OpenedStore> {
     let sled_dir = data.join(LEGACY_SLED_DIR);
     if sled_dir.exists() {
         anyhow::bail!(
@@ -73,10 +80,7 @@ pub fn open_store(data: &Path, stall_after: std::time::Duration) -> Result<Opene
         );
     }
     let file = data.join(STORE_FILE);
-    // Durable on flush, as with sled: the code flushes where a write must survive a crash
-    // (status changes, index reservations) and the background flush covers the rest; an fsync
-    // per commit would cost the issuance steps several times their storage time.
-    let store = RedbStore::open_with(&file, Durability::OnFlush)
+    let store = RedbStore::open_with(&file, durability)
         .with_context(|| format!("cannot open the data store {}", file.display()))?;
     let watchdog = Watchdog::new(
         stall_after,
@@ -205,9 +209,14 @@ pub async fn run(options: ServeOptions) -> Result<()> {
             .storage_stall_seconds
             .map(std::time::Duration::from_secs))
         .unwrap_or(rosette_storage::watch::DEFAULT_STALL_AFTER);
+    let durability = options
+        .storage_durability
+        .or(file.storage_durability)
+        .unwrap_or_default()
+        .into();
     let opened = {
         let data = data.clone();
-        tokio::task::spawn_blocking(move || open_store(&data, stall_after)).await??
+        tokio::task::spawn_blocking(move || open_store(&data, durability, stall_after)).await??
     };
     let store = Arc::clone(&opened.store);
 
