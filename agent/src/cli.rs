@@ -68,9 +68,9 @@ pub(crate) struct ServeArgs {
     /// Create a demo institution, achievement and offer (if absent) and print the offer.
     #[arg(long)]
     pub(crate) demo: bool,
-    /// Request-handling threads [default: 4 per CPU core, at least 4]. Issuance steps run on
-    /// them and wait for their storage writes; more threads than cores lets concurrent writes
-    /// be committed together.
+    /// Request-handling threads [default: 8 per CPU core, at least 16]. Issuance steps run on
+    /// them and wait for their storage writes (fsynced); more threads than cores lets concurrent
+    /// writes be committed together, one fsync per group.
     #[arg(long, env = "ROSETTE_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(crate) workers: Option<u16>,
     /// Seconds after which a storage call that has not returned is logged as stuck and
