@@ -38,6 +38,16 @@ fn main() {
         "sled" => std::sync::Arc::new(
             rosette_storage::SledStore::open(dir.path().join("s")).expect("open"),
         ),
+        #[cfg(feature = "sqlite")]
+        "sqlite" => std::sync::Arc::new(
+            rosette_storage::SqliteStore::open_with(dir.path().join("s"), Durability::OnReturn)
+                .expect("open"),
+        ),
+        #[cfg(feature = "sqlite")]
+        "sqlite-onflush" => std::sync::Arc::new(
+            rosette_storage::SqliteStore::open_with(dir.path().join("s"), Durability::OnFlush)
+                .expect("open"),
+        ),
         other => panic!("unknown engine {other} (sled needs --features sled)"),
     };
     let tables = [

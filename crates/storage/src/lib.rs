@@ -39,6 +39,8 @@ mod redb_store;
 mod seal;
 #[cfg(feature = "sled")]
 mod sled_store;
+#[cfg(feature = "sqlite")]
+mod sqlite_store;
 mod store;
 mod table;
 pub mod watch;
@@ -50,5 +52,7 @@ pub use record::{MigrationError, Record, Repo, Stored, decode_record, encode_rec
 pub use redb_store::{Durability, RedbStore};
 #[cfg(feature = "sled")]
 pub use sled_store::SledStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite_store::SqliteStore;
 pub use store::{Entry, MAX_SCAN_LIMIT, Store, WriteBatch};
 pub use table::{InvalidTableName, MAX_TABLE_NAME_LEN, Table};

@@ -38,6 +38,11 @@ fn open(engine: &str, dir: &Path) -> Result<Arc<dyn Store>, StorageError> {
             dir.join("store.redb"),
             rosette_storage::Durability::OnFlush,
         )?)),
+        #[cfg(feature = "sqlite")]
+        "sqlite" => Ok(Arc::new(rosette_storage::SqliteStore::open_with(
+            dir.join("store.sqlite"),
+            rosette_storage::Durability::OnReturn,
+        )?)),
         #[cfg(feature = "sled")]
         "sled" => Ok(Arc::new(rosette_storage::SledStore::open(
             dir.join("sled"),

@@ -434,3 +434,5 @@ macro_rules! conformance {
 conformance!(memory, redb, redb_on_flush, watched_redb);
 #[cfg(feature = "sled")]
 conformance!(sled);
+#[cfg(feature = "sqlite")]
+conformance!(sqlite);

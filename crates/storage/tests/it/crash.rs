@@ -391,3 +391,5 @@ macro_rules! crash_suite {
 crash_suite!(redb => REDB, redb_on_flush => REDB_ON_FLUSH);
 #[cfg(feature = "sled")]
 crash_suite!(sled => SLED);
+#[cfg(feature = "sqlite")]
+crash_suite!(sqlite => SQLITE);

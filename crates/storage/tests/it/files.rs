@@ -251,6 +251,8 @@ macro_rules! files_suite {
 files_suite!(redb => REDB, redb_on_flush => REDB_ON_FLUSH);
 #[cfg(feature = "sled")]
 files_suite!(sled => SLED);
+#[cfg(feature = "sqlite")]
+files_suite!(sqlite => SQLITE);
 
 /// redb-only: a redb database that is not a Rosette store (no format marker), a store left
 /// half-created, and a directory in the store's place.

@@ -66,6 +66,23 @@ pub(crate) const REDB_ON_FLUSH: DiskEngine = DiskEngine {
     data_file: Path::to_path_buf,
 };
 
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE: DiskEngine = DiskEngine {
+    name: "sqlite",
+    open: |path| {
+        Ok(Arc::new(rosette_storage::SqliteStore::open_with(
+            path,
+            rosette_storage::Durability::OnReturn,
+        )?))
+    },
+    data_file: Path::to_path_buf,
+};
+
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite() -> Backend {
+    SQLITE.fresh()
+}
+
 #[cfg(feature = "sled")]
 pub(crate) const SLED: DiskEngine = DiskEngine {
     name: "sled",
@@ -78,6 +95,8 @@ pub(crate) fn disk_engine(name: &str) -> DiskEngine {
     match name {
         "redb" => REDB,
         "redb-on-flush" => REDB_ON_FLUSH,
+        #[cfg(feature = "sqlite")]
+        "sqlite" => SQLITE,
         #[cfg(feature = "sled")]
         "sled" => SLED,
         other => panic!("no disk engine {other:?} in this build"),
