@@ -270,11 +270,9 @@ fn a_migrated_sled_data_dir_keeps_every_record_and_old_credentials_stay_usable()
         .and_then(|o| o.get("unclaimed"))
         .expect("unclaimed");
     let expires_at = field(unclaimed, &["expires_at"]);
-    let expires =
-        time::OffsetDateTime::parse(expires_at, &time::format_description::well_known::Rfc3339)
-            .expect("expires_at");
+    let expires = rosette_core::Timestamp::parse(expires_at).expect("expires_at");
     assert!(
-        expires > time::OffsetDateTime::now_utc(),
+        expires > rosette_core::Clock::now(&rosette_core::SystemClock),
         "the fixture's unclaimed offer expired at {expires_at}: regenerate the fixture (see its \
          README)"
     );

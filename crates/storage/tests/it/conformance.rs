@@ -432,7 +432,7 @@ macro_rules! conformance {
 }
 
 conformance!(memory, redb, redb_on_flush, watched_redb);
-#[cfg(feature = "sled")]
+#[cfg(feature = "sled-tests")]
 conformance!(sled);
 #[cfg(feature = "sqlite")]
 conformance!(sqlite);

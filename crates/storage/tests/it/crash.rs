@@ -389,7 +389,7 @@ macro_rules! crash_suite {
 }
 
 crash_suite!(redb => REDB, redb_on_flush => REDB_ON_FLUSH);
-#[cfg(feature = "sled")]
+#[cfg(feature = "sled-tests")]
 crash_suite!(sled => SLED);
 #[cfg(feature = "sqlite")]
 crash_suite!(sqlite => SQLITE);

@@ -249,7 +249,7 @@ macro_rules! files_suite {
 }
 
 files_suite!(redb => REDB, redb_on_flush => REDB_ON_FLUSH);
-#[cfg(feature = "sled")]
+#[cfg(feature = "sled-tests")]
 files_suite!(sled => SLED);
 #[cfg(feature = "sqlite")]
 files_suite!(sqlite => SQLITE);

@@ -11,7 +11,7 @@ mod crash;
 mod files;
 mod migrate;
 mod records;
-#[cfg(feature = "sled")]
+#[cfg(feature = "sled-tests")]
 mod sled_files;
 mod watch;
 
@@ -83,7 +83,7 @@ pub(crate) fn sqlite() -> Backend {
     SQLITE.fresh()
 }
 
-#[cfg(feature = "sled")]
+#[cfg(feature = "sled-tests")]
 pub(crate) const SLED: DiskEngine = DiskEngine {
     name: "sled",
     open: |path| Ok(Arc::new(rosette_storage::SledStore::open(path)?)),
@@ -97,7 +97,7 @@ pub(crate) fn disk_engine(name: &str) -> DiskEngine {
         "redb-on-flush" => REDB_ON_FLUSH,
         #[cfg(feature = "sqlite")]
         "sqlite" => SQLITE,
-        #[cfg(feature = "sled")]
+        #[cfg(feature = "sled-tests")]
         "sled" => SLED,
         other => panic!("no disk engine {other:?} in this build"),
     }
@@ -118,7 +118,7 @@ pub(crate) fn redb_on_flush() -> Backend {
     REDB_ON_FLUSH.fresh()
 }
 
-#[cfg(feature = "sled")]
+#[cfg(feature = "sled-tests")]
 pub(crate) fn sled() -> Backend {
     SLED.fresh()
 }
