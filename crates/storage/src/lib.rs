@@ -8,11 +8,14 @@
 //!   [`apply_checked`](Store::apply_checked) (the same, with requirements checked atomically:
 //!   a multi-key compare-and-swap) and
 //!   [`flush`](Store::flush) (durability);
-//! - two backends: [`SledStore`] on disk and [`MemoryStore`] for tests;
+//! - backends: [`RedbStore`] on disk (redb) and [`MemoryStore`] for tests; `SledStore` (feature
+//!   `sled`, to migrate old stores) and `SqliteStore` (feature `sqlite`, engine comparison);
+//! - [`watch::WatchedStore`], which reports calls stuck past a limit (deadlock watchdog), and
+//!   [`migrate`], which copies a store into another and verifies it table by table;
 //! - [`Record`] and [`Repo`], typed records stored as a versioned JSON envelope
 //!   `{"v":N,"data":{…}}` with a migration hook.
 //!
-//! Nothing here reads the clock or interprets values; expiry and single use are the caller's
+//! Nothing here reads the wall clock or interprets values (the watchdog takes a monotonic clock); expiry and single use are the caller's
 //! rules, built on CAS.
 //!
 //! Values never appear in `Debug` output or errors; keys do (escaped, cut at 64 bytes), so
@@ -20,12 +23,12 @@
 //!
 //! # Crash safety of the on-disk store
 //!
-//! Tested with real SIGKILLs (`tests/it/crash.rs`): after a kill, every [`WriteBatch`] is
-//! whole or absent, every write that a returned [`flush`](Store::flush) covered is present,
-//! and one thread's batches survive as a prefix. Damaged files are refused with
-//! [`StorageError::StoreCorrupted`] instead of being read short: sled 0.34 on its own reopens a
-//! cut or garbled log silently with records missing, and panics on some damage; see
-//! [`SledStore`] for the checks that catch this.
+//! Tested with real SIGKILLs, one suite for every engine (`tests/it/crash.rs`): after a kill,
+//! every [`WriteBatch`] is whole or absent, every write that a returned [`flush`](Store::flush)
+//! covered (with [`Durability::OnReturn`], every returned write) is present, and one thread's
+//! batches survive as a prefix. Damaged or foreign files are refused with
+//! [`StorageError::StoreCorrupted`] instead of being read short (`tests/it/files.rs`); see
+//! [`RedbStore`] for the checks.
 
 mod digest;
 mod error;
