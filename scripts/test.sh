@@ -16,3 +16,6 @@ bash scripts/interop-install.sh
 bash scripts/install-chromium.sh
 cargo build --workspace --bins
 cargo test --workspace --all-targets --no-fail-fast
+# Storage soak (issue 13: sled deadlocked): 8 writer threads x checked batches, CAS and scans,
+# 60 s x 3 rounds in release; fails if any storage call took 5 s or the store reopens changed.
+ROSETTE_SOAK_SECONDS=60 ROSETTE_SOAK_ROUNDS=3 cargo test --release -p rosette-storage --test soak -- --nocapture

@@ -18,7 +18,7 @@ pub const DEFAULT_DATA: &str = "./rosette-data";
 pub struct FileConfig {
     /// Listen address, e.g. `127.0.0.1:8080` (port 0: any free port).
     pub listen: Option<SocketAddr>,
-    /// Data directory (sled database and operator token).
+    /// Data directory (the store, `store.redb`, and the operator token).
     pub data: Option<PathBuf>,
     /// Public base URL; default `http://<bound address>`.
     pub public_url: Option<String>,
@@ -32,6 +32,35 @@ pub struct FileConfig {
     pub access_token_lifetime: Option<i64>,
     /// c_nonce lifetime in seconds.
     pub nonce_lifetime: Option<i64>,
+    /// Seconds after which a storage call that has not returned is logged as stuck and
+    /// `/health/ready` answers 503 (default 5).
+    pub storage_stall_seconds: Option<u64>,
+    /// When a storage write is on disk: `every-write` (default) or `flush`.
+    pub storage_durability: Option<StorageDurability>,
+}
+
+/// When the agent's storage writes reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorageDurability {
+    /// Every write is on disk (fsynced) when it returns; concurrent writes share one fsync.
+    /// Survives a killed process and a power loss, like nothing less did before: sled kept
+    /// returned writes through a killed process, and lost up to 500 ms of them on power loss.
+    #[default]
+    EveryWrite,
+    /// Writes are on disk after the next flush: explicit ones (status changes, index
+    /// reservations) and one every 500 ms. Faster; a killed process loses up to 500 ms of
+    /// writes (whole batches).
+    Flush,
+}
+
+impl From<StorageDurability> for rosette_storage::Durability {
+    fn from(d: StorageDurability) -> Self {
+        match d {
+            StorageDurability::EveryWrite => rosette_storage::Durability::OnReturn,
+            StorageDurability::Flush => rosette_storage::Durability::OnFlush,
+        }
+    }
 }
 
 /// Why the configuration could not be read.
@@ -83,9 +112,12 @@ mod tests {
         let config = FileConfig::parse(
             "listen = \"127.0.0.1:0\"\ndata = \"/tmp/x\"\npublic_url = \"https://badges.example\"\n\
              operator_token = \"t\"\nbatch_size = 3\nmax_tx_code_attempts = 2\n\
-             access_token_lifetime = 60\nnonce_lifetime = 30\n",
+             access_token_lifetime = 60\nnonce_lifetime = 30\nstorage_stall_seconds = 7\n\
+             storage_durability = \"flush\"\n",
         )
         .unwrap();
+        assert_eq!(config.storage_stall_seconds, Some(7));
+        assert_eq!(config.storage_durability, Some(StorageDurability::Flush));
         assert_eq!(config.listen, Some("127.0.0.1:0".parse().unwrap()));
         assert_eq!(config.public_url.as_deref(), Some("https://badges.example"));
         assert_eq!(
@@ -100,6 +132,12 @@ mod tests {
         assert!(
             config.listen.is_none() && config.data.is_none() && config.operator_token.is_none()
         );
+    }
+
+    #[test]
+    fn durability_defaults_to_every_write_and_refuses_unknown_values() {
+        assert_eq!(StorageDurability::default(), StorageDurability::EveryWrite);
+        assert!(FileConfig::parse("storage_durability = \"sometimes\"").is_err());
     }
 
     #[test]

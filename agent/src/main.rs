@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         cli::Command::Demo(args) => commands::demo::run(&args),
         cli::Command::Serve(args) => serve(args),
         cli::Command::ImportOffers(args) => commands::import::run(&args),
+        cli::Command::Store(cli::StoreCommand::Migrate(args)) => commands::store::migrate(&args),
     };
     match result {
         Ok(code) => code,
@@ -48,6 +49,13 @@ fn serve(args: cli::ServeArgs) -> anyhow::Result<ExitCode> {
         public_url: args.public_url,
         operator_token: std::env::var("ROSETTE_OPERATOR_TOKEN").ok(),
         demo: args.demo,
+        storage_stall: args
+            .storage_stall_seconds
+            .map(std::time::Duration::from_secs),
+        storage_durability: args.storage_durability.map(|d| match d {
+            cli::DurabilityArg::EveryWrite => rosette_agent::config::StorageDurability::EveryWrite,
+            cli::DurabilityArg::Flush => rosette_agent::config::StorageDurability::Flush,
+        }),
     };
     let workers = args.workers.map_or_else(default_workers, usize::from);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -58,13 +66,14 @@ fn serve(args: cli::ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Four request threads per core (at least four): the issuance steps run on these threads and
-/// block on their storage writes, which are group-committed; with only one thread per core,
-/// at most one write per core could join a group (measured: `cargo bench -p rosette-tests
-/// --bench issuance_flows`, see crates/storage/README.md).
+/// Eight request threads per core (at least sixteen): the issuance steps run on these threads
+/// and block on their storage writes, which are group-committed and, by default, fsynced (a few
+/// ms each); every blocked thread is a write that can join the next group, so more threads than
+/// cores turn fsync waits into larger groups instead of idle cores (`cargo bench -p
+/// rosette-tests --bench issuance_flows` runs 16 flows in flight; see crates/storage/README.md).
 fn default_workers() -> usize {
     std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
-        .saturating_mul(4)
-        .clamp(4, 64)
+        .saturating_mul(8)
+        .clamp(16, 128)
 }

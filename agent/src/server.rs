@@ -10,8 +10,10 @@ use anyhow::{Context, Result};
 use axum::Router;
 use axum::http::StatusCode;
 use rosette_core::{SecretString, SystemClock};
-use rosette_storage::{SledStore, Store};
-use serde_json::json;
+use rosette_storage::migrate::{MigrationError, MigrationReport};
+use rosette_storage::watch::{Watchdog, WatchedStore};
+use rosette_storage::{Durability, RedbStore, Store};
+use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::config::{DEFAULT_DATA, DEFAULT_LISTEN, FileConfig, Settings};
@@ -50,6 +52,45 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `GET /health/ready`: 200 while every storage call returns in time; 503, with the stuck
+/// calls, while one has not returned within the watchdog's limit (an engine deadlock or a
+/// stalled disk). `/health` stays 200: the process is alive and serves what it can.
+pub fn ready_router(watchdog: Arc<rosette_storage::watch::Watchdog>) -> Router {
+    Router::new().route(
+        "/health/ready",
+        axum::routing::get(move || {
+            let watchdog = Arc::clone(&watchdog);
+            async move {
+                let stuck = watchdog.stuck();
+                if stuck.is_empty() {
+                    return (StatusCode::OK, axum::Json(json!({"status": "ready"})));
+                }
+                let calls: Vec<Value> = stuck
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "operation": c.operation,
+                            "running_seconds": c.running_for.as_secs_f64(),
+                        })
+                    })
+                    .collect();
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::Json(json!({
+                        "status": "unready",
+                        "reason": format!(
+                            "{} storage call(s) have not returned within {} s",
+                            stuck.len(),
+                            watchdog.stall_after().as_secs_f64()
+                        ),
+                        "stuck_storage_calls": calls,
+                    })),
+                )
+            }
+        }),
+    )
+}
+
 /// Command-line values of `serve` (already merged with the environment by clap).
 #[derive(Debug, Default, Clone)]
 pub struct ServeOptions {
@@ -65,6 +106,149 @@ pub struct ServeOptions {
     pub operator_token: Option<String>,
     /// `--demo`.
     pub demo: bool,
+    /// `--storage-stall-seconds`: when a storage call counts as stuck.
+    pub storage_stall: Option<std::time::Duration>,
+    /// `--storage-durability`: when writes reach the disk.
+    pub storage_durability: Option<crate::config::StorageDurability>,
+}
+
+/// The store's file inside the data directory.
+pub const STORE_FILE: &str = "store.redb";
+/// Where versions before redb kept their sled store, inside the data directory.
+pub const LEGACY_SLED_DIR: &str = "db";
+/// Where `store migrate` keeps the sled files after a verified migration.
+pub const MIGRATED_SLED_DIR: &str = "db.sled-migrated";
+/// How often the store is flushed in the background (with `--storage-durability flush`): writes
+/// not flushed explicitly (the issuance steps) are durable within this time, as with sled's own
+/// 500 ms flush. With every-write durability a flush has nothing to do.
+pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The data directory's store, wrapped in the deadlock watchdog, and the watchdog.
+#[derive(Debug)]
+pub struct OpenedStore {
+    /// The store, every call of which the watchdog sees.
+    pub store: Arc<dyn Store>,
+    /// Judges which calls are stuck (for `/health/ready`).
+    pub watchdog: Arc<Watchdog>,
+}
+
+/// Opens (creating if absent) the store of data directory `data` and starts its watchdog.
+///
+/// Refuses a data directory that still holds a sled store from an earlier version, with the
+/// exact command that migrates it: sled is not in the default build (issue 13).
+pub fn open_store(
+    data: &Path,
+    durability: Durability,
+    stall_after: std::time::Duration,
+) -> Result<OpenedStore> {
+    let sled_dir = data.join(LEGACY_SLED_DIR);
+    if sled_dir.exists() {
+        anyhow::bail!(
+            "{} holds a sled store written by an earlier rosette-agent; this version keeps its \
+             data in {} (redb) and does not read sled stores. Stop every agent using this data \
+             directory, then migrate it once (verified table by table; the sled files are kept) \
+             with:\n\n    {}\n",
+            sled_dir.display(),
+            data.join(STORE_FILE).display(),
+            migrate_command(data)
+        );
+    }
+    let file = data.join(STORE_FILE);
+    let store = RedbStore::open_with(&file, durability)
+        .with_context(|| format!("cannot open the data store {}", file.display()))?;
+    let watchdog = Watchdog::new(
+        stall_after,
+        Arc::new(rosette_storage::watch::SystemMonotonic),
+    );
+    // Checked a few times per limit, so a stall is reported soon after it passes the limit.
+    watchdog
+        .spawn_monitor((stall_after / 4).clamp(
+            std::time::Duration::from_millis(50),
+            std::time::Duration::from_secs(1),
+        ))
+        .context("cannot start the storage watchdog")?;
+    Ok(OpenedStore {
+        store: Arc::new(WatchedStore::new(Arc::new(store), Arc::clone(&watchdog))),
+        watchdog,
+    })
+}
+
+/// The command that migrates data directory `data`, ready to paste into a shell.
+pub fn migrate_command(data: &Path) -> String {
+    let absolute = std::path::absolute(data).unwrap_or_else(|_| data.to_path_buf());
+    let quoted = format!(
+        "'{}'",
+        absolute.display().to_string().replace('\'', "'\\''")
+    );
+    format!(
+        "cargo run --release -p rosette-agent --features sled-migrate -- store migrate --data \
+         {quoted}"
+    )
+}
+
+/// What [`migrate_sled_data_dir`] did.
+#[derive(Debug)]
+pub struct SledMigration {
+    /// Per table: entries and digest, equal in the sled store and the new store.
+    pub report: MigrationReport,
+    /// The sled store that was read.
+    pub sled_dir: PathBuf,
+    /// The new store.
+    pub store_file: PathBuf,
+    /// Where the sled files are now kept.
+    pub kept_sled_dir: PathBuf,
+}
+
+/// Migrates the sled store of data directory `data` into a new redb store, verifies it, and
+/// moves the sled files aside (kept, under [`MIGRATED_SLED_DIR`]) so that the agent starts on
+/// the new store.
+pub fn migrate_sled_data_dir(data: &Path) -> Result<SledMigration> {
+    let sled_dir = data.join(LEGACY_SLED_DIR);
+    let store_file = data.join(STORE_FILE);
+    let kept_sled_dir = data.join(MIGRATED_SLED_DIR);
+    if !sled_dir.join("db").is_file() {
+        anyhow::bail!(
+            "{} holds no sled store (no {} file): nothing to migrate",
+            sled_dir.display(),
+            sled_dir.join("db").display()
+        );
+    }
+    if kept_sled_dir.exists() {
+        anyhow::bail!(
+            "{} exists: an earlier migration kept its sled files there; move it away first",
+            kept_sled_dir.display()
+        );
+    }
+    let report = match rosette_storage::migrate::migrate_sled_store(&sled_dir, &store_file) {
+        Ok(report) => report,
+        Err(MigrationError::SledNotBuilt) => anyhow::bail!(
+            "this rosette-agent was built without the sled-migrate feature, so it cannot read \
+             the sled store; run:\n\n    {}\n",
+            migrate_command(data)
+        ),
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "migrating {} into {} failed; the sled store is unchanged",
+                    sled_dir.display(),
+                    store_file.display()
+                )
+            });
+        }
+    };
+    std::fs::rename(&sled_dir, &kept_sled_dir).with_context(|| {
+        format!(
+            "the new store {} is complete, but {} could not be moved aside (do it by hand)",
+            store_file.display(),
+            sled_dir.display()
+        )
+    })?;
+    Ok(SledMigration {
+        report,
+        sled_dir,
+        store_file,
+        kept_sled_dir,
+    })
 }
 
 /// Runs the server until SIGTERM/SIGINT.
@@ -93,12 +277,22 @@ pub async fn run(options: ServeOptions) -> Result<()> {
             .or(file.operator_token.clone()),
         &data,
     )?;
-    let db = data.join("db");
-    let store: Arc<dyn Store> = Arc::new(
-        tokio::task::spawn_blocking(move || SledStore::open(&db))
-            .await?
-            .context("cannot open the data store")?,
-    );
+    let stall_after = options
+        .storage_stall
+        .or(file
+            .storage_stall_seconds
+            .map(std::time::Duration::from_secs))
+        .unwrap_or(rosette_storage::watch::DEFAULT_STALL_AFTER);
+    let durability = options
+        .storage_durability
+        .or(file.storage_durability)
+        .unwrap_or_default()
+        .into();
+    let opened = {
+        let data = data.clone();
+        tokio::task::spawn_blocking(move || open_store(&data, durability, stall_after)).await??
+    };
+    let store = Arc::clone(&opened.store);
 
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -175,6 +369,20 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     }
     tracing::info!(url = %public_url, "listening");
 
+    // Durability within FLUSH_EVERY for writes nobody flushed.
+    let flushed = Arc::clone(&store);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(FLUSH_EVERY);
+        loop {
+            every.tick().await;
+            let store = Arc::clone(&flushed);
+            match tokio::task::spawn_blocking(move || store.flush()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "background store flush failed"),
+                Err(e) => tracing::warn!(error = %e, "the background flush stopped"),
+            }
+        }
+    });
     // Housekeeping: used-nonce rows of expired nonces are dropped a block at a time.
     let sweeper = Arc::clone(&service);
     tokio::spawn(async move {
@@ -190,7 +398,8 @@ pub async fn run(options: ServeOptions) -> Result<()> {
             }
         }
     });
-    axum::serve(listener, router(state))
+    let app = router(state).merge(ready_router(Arc::clone(&opened.watchdog)));
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("shutting down; flushing storage");

@@ -100,8 +100,23 @@ impl Agent {
     /// # Errors
     /// [`AgentError::Spawn`], [`AgentError::NotReady`] or [`AgentError::BadReadyLine`].
     pub fn start(program: &Path, data: &Path, demo: bool) -> Result<Self, AgentError> {
+        Self::start_at(program, data, demo, "127.0.0.1:0", None)
+    }
+
+    /// [`start`](Self::start) listening on `listen`, with `--public-url` when given: for data
+    /// made by an agent at a fixed address (credentials carry their status list's URL).
+    ///
+    /// # Errors
+    /// As [`start`](Self::start).
+    pub fn start_at(
+        program: &Path,
+        data: &Path,
+        demo: bool,
+        listen: &str,
+        public_url: Option<&str>,
+    ) -> Result<Self, AgentError> {
         let mut cmd = Command::new(program);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        cmd.args(["serve", "--listen", listen, "--data"])
             .arg(data)
             .env_remove("ROSETTE_LISTEN")
             .env_remove("ROSETTE_DATA")
@@ -112,6 +127,9 @@ impl Agent {
             .stderr(Stdio::piped());
         if demo {
             cmd.arg("--demo");
+        }
+        if let Some(url) = public_url {
+            cmd.args(["--public-url", url]);
         }
         let mut child = cmd.spawn().map_err(|source| AgentError::Spawn {
             program: program.to_path_buf(),

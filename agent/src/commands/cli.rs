@@ -24,6 +24,9 @@ pub(crate) enum Command {
     Demo(DemoArgs),
     /// Run the issuer agent server (OpenID4VCI 1.0 issuer and admin API).
     Serve(ServeArgs),
+    /// Manage the data store.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Create offers from a CSV file (name,email,achievement_id[,pin]) on a running agent.
     ///
     /// Exit code 0: every row became an offer; 2: some rows were refused (listed); 1: error.
@@ -65,11 +68,44 @@ pub(crate) struct ServeArgs {
     /// Create a demo institution, achievement and offer (if absent) and print the offer.
     #[arg(long)]
     pub(crate) demo: bool,
-    /// Request-handling threads [default: 4 per CPU core, at least 4]. Issuance steps run on
-    /// them and wait for their storage writes; more threads than cores lets concurrent writes
-    /// be committed together.
+    /// Request-handling threads [default: 8 per CPU core, at least 16]. Issuance steps run on
+    /// them and wait for their storage writes (fsynced); more threads than cores lets concurrent
+    /// writes be committed together, one fsync per group.
     #[arg(long, env = "ROSETTE_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(crate) workers: Option<u16>,
+    /// Seconds after which a storage call that has not returned is logged as stuck and
+    /// /health/ready answers 503 [default: 5].
+    #[arg(long, env = "ROSETTE_STORAGE_STALL_SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) storage_stall_seconds: Option<u64>,
+    /// When storage writes reach the disk: every-write (fsync per group of concurrent writes;
+    /// survives a killed process and power loss) or flush (on the next flush, at most 500 ms
+    /// later; faster) [default: every-write].
+    #[arg(long, env = "ROSETTE_STORAGE_DURABILITY", value_enum)]
+    pub(crate) storage_durability: Option<DurabilityArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum DurabilityArg {
+    /// Every write is on disk when it returns.
+    EveryWrite,
+    /// Writes are on disk after the next flush (at most 500 ms).
+    Flush,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StoreCommand {
+    /// Move a data directory's sled store (`DATA/db`, written by versions before redb) into a
+    /// new redb store (`DATA/store.redb`), verified table by table; the sled files are kept as
+    /// `DATA/db.sled-migrated`. Needs a build with `--features sled-migrate`. Stop the agent
+    /// first.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MigrateArgs {
+    /// The agent's data directory.
+    #[arg(long)]
+    pub(crate) data: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,3 +6,4 @@ pub(crate) mod demo;
 pub(crate) mod import;
 pub(crate) mod keyfile;
 pub(crate) mod keys;
+pub(crate) mod store;

@@ -104,10 +104,11 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// Runs an issuance-protocol call (`offer`, `token`, `nonce`, `credential`) on the async
-/// worker itself: each is bounded CPU work on in-memory storage (the store writes to disk in
-/// its own threads), at most a few hundred microseconds, and handing it to the blocking pool
-/// cost more in thread switches than the call itself (measured: about half of the agent's
-/// CPU per flow went to context switches).
+/// worker itself: each is a few hundred microseconds of CPU plus, for the writing steps, a
+/// wait for the store's group-committed fsync; the agent runs many request threads (see
+/// `default_workers` in `main.rs`) so that the waiting writes join one group. Handing a step to
+/// the blocking pool cost more in thread switches than the step itself (measured: about half
+/// of the agent's CPU per flow went to context switches).
 fn inline<T, F>(state: &IssuerService, f: F) -> Result<T, ProtocolError>
 where
     F: FnOnce(&IssuerService) -> Result<T, ProtocolError>,

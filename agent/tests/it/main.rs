@@ -2,7 +2,7 @@
 
 // Test helpers are `pub` for the sibling modules; the lint is for library crates.
 #![allow(unreachable_pub)]
-//! (MemoryStore or SledStore, FixedClock), driven over HTTP with reqwest.
+//! (MemoryStore or RedbStore, FixedClock), driven over HTTP with reqwest.
 
 mod admin;
 mod attacks;
@@ -11,6 +11,7 @@ mod bulk;
 mod common;
 mod console;
 mod e2e;
+mod health;
 mod lifecycle;
 mod public;
 mod restart;

@@ -1,8 +1,8 @@
-//! Offers and issuance records survive a restart (SledStore in a tempdir, app rebuilt).
+//! Offers and issuance records survive a restart (RedbStore in a tempdir, app rebuilt).
 
 use std::sync::Arc;
 
-use rosette_storage::{SledStore, Store};
+use rosette_storage::{RedbStore, Store};
 
 use crate::common::*;
 
@@ -10,7 +10,7 @@ use crate::common::*;
 async fn offers_and_issuance_records_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let clock = fixed_clock();
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path().join("db")).unwrap());
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open(dir.path().join("store.redb")).unwrap());
     let server = start_with(store, clock.clone()).await;
     let admin = server.institution("acme").await;
     let achievement = server.achievement("acme", &admin).await;
@@ -33,8 +33,8 @@ async fn offers_and_issuance_records_survive_a_restart() {
     server.app.directory.flush().unwrap();
     server.stop().await;
 
-    // Reopen (the old store must be dropped first: sled holds a lock).
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path().join("db")).unwrap());
+    // Reopen (the old store must be dropped first: the store file is locked).
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open(dir.path().join("store.redb")).unwrap());
     let server = start_with(store, clock).await;
     let (status, records) = server
         .get_json("/issuers/acme/admin/credentials", &admin)

@@ -493,7 +493,7 @@ async fn status_timings() {
     use std::time::Instant;
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn rosette_storage::Store> =
-        Arc::new(rosette_storage::SledStore::open(dir.path().join("db")).unwrap());
+        Arc::new(rosette_storage::RedbStore::open(dir.path().join("store.redb")).unwrap());
     let server = start_with(store, fixed_clock()).await;
     let admin = server.institution("acme").await;
     let achievement = server.achievement("acme", &admin).await;

@@ -1,14 +1,15 @@
-//! CPU time (all threads, sled's IO threads included) per checked write batch on
-//! `SledStore`: `cargo run --release -p rosette-storage --example txn_cpu -- [batches] [rows]
-//! [threads]`, hash-like keys. With several threads, concurrent batches are group-committed
-//! (one sled transaction per group), which is what the figure per batch shows.
+//! CPU and wall time (all threads, the engine's own included) per checked write batch:
+//! `cargo run --release -p rosette-storage --example txn_cpu -- [batches] [rows] [threads]
+//! [redb|redb-onflush|sled]` (sled needs `--features sled`), hash-like keys. With several threads,
+//! concurrent batches are group-committed (one engine transaction per group), which is what
+//! the figure per batch shows.
 //!
 //! Reads `/proc/self/stat` (Linux), so the figure holds while other processes load the box.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
-use rosette_storage::{SledStore, Store, Table, WriteBatch};
+use rosette_storage::{Durability, RedbStore, Store, Table, WriteBatch};
 
 fn cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -27,7 +28,28 @@ fn main() {
     let rows: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
     let threads: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = std::sync::Arc::new(SledStore::open(dir.path().join("s")).expect("open"));
+    let engine = args.next().unwrap_or_else(|| "redb".to_owned());
+    let store: std::sync::Arc<dyn Store> = match engine.as_str() {
+        "redb" => std::sync::Arc::new(RedbStore::open(dir.path().join("s")).expect("open")),
+        "redb-onflush" => std::sync::Arc::new(
+            RedbStore::open_with(dir.path().join("s"), Durability::OnFlush).expect("open"),
+        ),
+        #[cfg(feature = "sled")]
+        "sled" => std::sync::Arc::new(
+            rosette_storage::SledStore::open(dir.path().join("s")).expect("open"),
+        ),
+        #[cfg(feature = "sqlite")]
+        "sqlite" => std::sync::Arc::new(
+            rosette_storage::SqliteStore::open_with(dir.path().join("s"), Durability::OnReturn)
+                .expect("open"),
+        ),
+        #[cfg(feature = "sqlite")]
+        "sqlite-onflush" => std::sync::Arc::new(
+            rosette_storage::SqliteStore::open_with(dir.path().join("s"), Durability::OnFlush)
+                .expect("open"),
+        ),
+        other => panic!("unknown engine {other} (sled needs --features sled)"),
+    };
     let tables = [
         Table::new("t_a"),
         Table::new("t_b"),

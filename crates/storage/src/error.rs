@@ -100,6 +100,15 @@ pub enum StorageError {
     },
 }
 
+impl From<crate::InvalidTableName> for StorageError {
+    /// A table name read from a store that no table can have: the store holds foreign data.
+    fn from(e: crate::InvalidTableName) -> Self {
+        StorageError::StoreCorrupted {
+            reason: format!("the store holds a table no Rosette build writes: {e}"),
+        }
+    }
+}
+
 /// A compare-and-swap found a value other than the expected one, and wrote nothing.
 ///
 /// This is an expected outcome, not a failure: when 50 requests redeem one single-use code,

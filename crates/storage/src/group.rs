@@ -1,6 +1,6 @@
 //! Group commit: concurrent callers' writes committed together, one engine transaction for all.
 //!
-//! Why: sled 0.34 seals its log buffer at the end of every multi-key transaction and hands the
+//! Why: every engine transaction has a fixed cost: redb fsyncs on each commit, and sled 0.34 seals its log buffer at the end of every multi-key transaction and hands the
 //! write to its IO thread pool, waking every idle IO thread; measured, that is a third of the
 //! issuer agent's CPU under load (see the crate README). Committing the writes that arrive while
 //! one transaction runs as the next single transaction pays that cost once per group.
@@ -11,7 +11,11 @@
 //! are committed in the order it made them, so one thread's writes stay ordered.
 
 use std::collections::BTreeMap;
+use std::io;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use crate::store::{Requirement, Write};
+use crate::{RequirementFailed, StorageError};
 
 /// The most requests committed in one group; more wait for the next one.
 const MAX_GROUP: usize = 64;
@@ -108,6 +112,45 @@ impl<R, O> GroupCommit<R, O> {
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
+    }
+}
+
+/// The same error again, for each caller of a failed group (errors are not `Clone`: an I/O
+/// error keeps its kind and message).
+pub(crate) fn duplicate(e: &StorageError) -> StorageError {
+    match e {
+        StorageError::Io { source } => StorageError::Io {
+            source: io::Error::new(source.kind(), source.to_string()),
+        },
+        StorageError::StoreCorrupted { reason } => StorageError::StoreCorrupted {
+            reason: reason.clone(),
+        },
+        StorageError::Unsupported { reason } => StorageError::Unsupported {
+            reason: reason.clone(),
+        },
+        other => StorageError::EngineBug {
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// One caller's writes, with the checks that must hold for them to apply.
+pub(crate) struct Request {
+    pub(crate) writes: Vec<Write>,
+    pub(crate) checks: Vec<Requirement>,
+}
+
+/// What a committed [`Request`] came to: the value its first write replaced, or the check that
+/// failed (and then nothing of it was written).
+pub(crate) type Applied = Result<Option<Vec<u8>>, RequirementFailed>;
+
+/// What a [`Request`] comes to: [`Applied`], or the error that failed its whole group.
+pub(crate) type Outcome = Result<Applied, StorageError>;
+
+/// A write without a check cannot conflict; if it says so, the engine misbehaved.
+pub(crate) fn unconditional_conflict(_: RequirementFailed) -> StorageError {
+    StorageError::EngineBug {
+        reason: "an unconditional write reported a conflict".to_owned(),
     }
 }
 

@@ -8,11 +8,14 @@
 //!   [`apply_checked`](Store::apply_checked) (the same, with requirements checked atomically:
 //!   a multi-key compare-and-swap) and
 //!   [`flush`](Store::flush) (durability);
-//! - two backends: [`SledStore`] on disk and [`MemoryStore`] for tests;
+//! - backends: [`RedbStore`] on disk (redb) and [`MemoryStore`] for tests; `SledStore` (feature
+//!   `sled`, to migrate old stores) and `SqliteStore` (feature `sqlite`, engine comparison);
+//! - [`watch::WatchedStore`], which reports calls stuck past a limit (deadlock watchdog), and
+//!   [`migrate`], which copies a store into another and verifies it table by table;
 //! - [`Record`] and [`Repo`], typed records stored as a versioned JSON envelope
 //!   `{"v":N,"data":{…}}` with a migration hook.
 //!
-//! Nothing here reads the clock or interprets values; expiry and single use are the caller's
+//! Nothing here reads the wall clock or interprets values (the watchdog takes a monotonic clock); expiry and single use are the caller's
 //! rules, built on CAS.
 //!
 //! Values never appear in `Debug` output or errors; keys do (escaped, cut at 64 bytes), so
@@ -20,25 +23,39 @@
 //!
 //! # Crash safety of the on-disk store
 //!
-//! Tested with real SIGKILLs (`tests/it/crash.rs`): after a kill, every [`WriteBatch`] is
-//! whole or absent, every write that a returned [`flush`](Store::flush) covered is present,
-//! and one thread's batches survive as a prefix. Damaged files are refused with
-//! [`StorageError::StoreCorrupted`] instead of being read short: sled 0.34 on its own reopens a
-//! cut or garbled log silently with records missing, and panics on some damage; see
-//! [`SledStore`] for the checks that catch this.
+//! Tested with real SIGKILLs, one suite for every engine (`tests/it/crash.rs`): after a kill,
+//! every [`WriteBatch`] is whole or absent, every write that a returned [`flush`](Store::flush)
+//! covered (with [`Durability::OnReturn`], every returned write) is present, and one thread's
+//! batches survive as a prefix. Damaged or foreign files are refused with
+//! [`StorageError::StoreCorrupted`] instead of being read short (`tests/it/files.rs`); see
+//! [`RedbStore`] for the checks.
 
+mod digest;
 mod error;
+mod files;
 mod group;
 mod memory;
+pub mod migrate;
 mod record;
+mod redb_store;
+#[cfg(feature = "sled")]
 mod seal;
+#[cfg(feature = "sled")]
 mod sled_store;
+#[cfg(feature = "sqlite")]
+mod sqlite_store;
 mod store;
 mod table;
+pub mod watch;
 
+pub use digest::{ContentSummary, TableSummary, content_summary};
 pub use error::{CasConflict, RequirementFailed, StorageError};
 pub use memory::MemoryStore;
 pub use record::{MigrationError, Record, Repo, Stored, decode_record, encode_record};
+pub use redb_store::{Durability, RedbStore};
+#[cfg(feature = "sled")]
 pub use sled_store::SledStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite_store::SqliteStore;
 pub use store::{Entry, MAX_SCAN_LIMIT, Store, WriteBatch};
 pub use table::{InvalidTableName, MAX_TABLE_NAME_LEN, Table};

@@ -48,6 +48,15 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
+    fn tables(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self
+            .lock()
+            .iter()
+            .filter(|(_, entries)| !entries.is_empty())
+            .map(|(table, _)| table.as_str().to_owned())
+            .collect())
+    }
+
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self.lock().get(&table).and_then(|t| t.get(key)).cloned())
     }

@@ -23,8 +23,7 @@ const MAGIC: &[u8; 8] = b"RSTSEAL1";
 const SLOT: usize = 48;
 const HEAD: usize = 32;
 
-/// A store's random identity.
-pub(crate) type StoreId = [u8; 16];
+pub(crate) use crate::files::StoreId;
 
 /// An open seal file.
 #[derive(Debug)]

@@ -36,7 +36,9 @@ use std::sync::{Mutex, PoisonError};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use crate::group::GroupCommit;
+use crate::digest::entry_hash;
+use crate::files::{new_store_id, panic_message, sync_parent};
+use crate::group::{Applied, GroupCommit, Outcome, Request, duplicate, unconditional_conflict};
 use crate::seal::{SEAL_FILE, Seal, SealState, StoreId};
 use crate::store::{Entry, MAX_SCAN_LIMIT, Requirement, Write as StoredWrite, WriteBatch};
 use crate::{CasConflict, RequirementFailed, StorageError, Store, Table};
@@ -347,45 +349,6 @@ impl SledStore {
     }
 }
 
-/// The same error again, for each caller of a failed group (errors are not `Clone`: an I/O
-/// error keeps its kind and message).
-fn duplicate(e: &StorageError) -> StorageError {
-    match e {
-        StorageError::Io { source } => StorageError::Io {
-            source: io::Error::new(source.kind(), source.to_string()),
-        },
-        StorageError::StoreCorrupted { reason } => StorageError::StoreCorrupted {
-            reason: reason.clone(),
-        },
-        StorageError::Unsupported { reason } => StorageError::Unsupported {
-            reason: reason.clone(),
-        },
-        other => StorageError::EngineBug {
-            reason: other.to_string(),
-        },
-    }
-}
-
-/// One caller's writes, with the checks that must hold for them to apply.
-struct Request {
-    writes: Vec<StoredWrite>,
-    checks: Vec<Requirement>,
-}
-
-/// What a committed [`Request`] came to: the value its first write replaced, or the check that
-/// failed (and then nothing of it was written).
-type Applied = Result<Option<Vec<u8>>, RequirementFailed>;
-
-/// What a [`Request`] comes to: [`Applied`], or the error that failed its whole group.
-type Outcome = Result<Applied, StorageError>;
-
-/// A write without a check cannot conflict; if it says so, sled misbehaved.
-fn unconditional_conflict(_: RequirementFailed) -> StorageError {
-    StorageError::EngineBug {
-        reason: "an unconditional write reported a conflict".to_owned(),
-    }
-}
-
 /// Why a write transaction gave up.
 #[derive(Debug, Clone, Copy)]
 enum Abort {
@@ -405,28 +368,6 @@ fn read_u64(bytes: Option<sled::IVec>) -> Option<u64> {
 
 fn count_key(table: &[u8]) -> Vec<u8> {
     [COUNT_PREFIX, table].concat()
-}
-
-/// The digest contribution of one entry: FNV-1a over the length-prefixed table and key and
-/// the value. Not cryptographic: it catches damage, not an attacker who can write the files.
-fn entry_hash(table: &[u8], key: &[u8], value: &[u8]) -> u64 {
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(PRIME);
-        }
-    };
-    eat(&(table.len() as u64).to_be_bytes());
-    eat(table);
-    eat(&(key.len() as u64).to_be_bytes());
-    eat(key);
-    eat(value);
-    // A final mix, so that XOR-ing many hashes does not cancel on similar entries.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h
 }
 
 /// Recomputes the digest and the counts from every entry and compares them with the stored
@@ -520,6 +461,18 @@ impl fmt::Debug for SledStore {
 }
 
 impl Store for SledStore {
+    fn tables(&self) -> Result<Vec<String>, StorageError> {
+        let mut names: Vec<String> = self
+            .db
+            .tree_names()
+            .into_iter()
+            .filter(|n| n.as_ref() != META_TREE && n.as_ref() != SLED_DEFAULT_TREE)
+            .map(|n| String::from_utf8_lossy(&n).into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         let tree = self.tree(table)?;
         guard(|| Ok(tree.get(key)?.map(|v| v.to_vec())))
@@ -726,17 +679,6 @@ fn remove_partial_snapshots(path: &Path) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// 128 random bits from the standard library's OS-seeded hasher keys (no extra dependency).
-fn new_store_id() -> StoreId {
-    use std::hash::{BuildHasher, RandomState};
-    let mut id = [0u8; 16];
-    for (i, half) in id.chunks_mut(8).enumerate() {
-        let bits = RandomState::new().hash_one(i);
-        half.copy_from_slice(&bits.to_le_bytes());
-    }
-    id
-}
-
 /// Runs a sled call, turning its panics (seen on damaged files) into errors.
 fn guard<R>(op: impl FnOnce() -> sled::Result<R>) -> Result<R, StorageError> {
     match catch_unwind(AssertUnwindSafe(op)) {
@@ -744,25 +686,6 @@ fn guard<R>(op: impl FnOnce() -> sled::Result<R>) -> Result<R, StorageError> {
         Err(panic) => Err(StorageError::StoreCorrupted {
             reason: format!("the storage engine failed: {}", panic_message(&*panic)),
         }),
-    }
-}
-
-/// Makes the rename of a new store durable.
-fn sync_parent(path: &Path) -> Result<(), StorageError> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    match fs::File::open(parent).and_then(|dir| dir.sync_all()) {
-        Ok(()) => Ok(()),
-        // Some platforms cannot fsync a directory; the rename is still atomic there.
-        Err(e)
-            if e.kind() == io::ErrorKind::InvalidInput
-                || e.kind() == io::ErrorKind::PermissionDenied =>
-        {
-            Ok(())
-        }
-        Err(source) => Err(StorageError::Io { source }),
     }
 }
 
@@ -792,16 +715,6 @@ fn open_db(path: &Path) -> Result<sled::Db, StorageError> {
     Err(StorageError::Locked {
         path: path.to_path_buf(),
     })
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_owned()
-    }
 }
 
 fn map_err(e: sled::Error) -> StorageError {

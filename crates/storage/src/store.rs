@@ -90,6 +90,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// The number of entries in `table`. May take time linear in the table's size.
     fn len(&self, table: Table) -> Result<usize, StorageError>;
 
+    /// The names of the tables that hold entries, in name order (a table emptied by removals
+    /// may still be listed). For whole-store work: migration, digests.
+    fn tables(&self) -> Result<Vec<String>, StorageError>;
+
     /// Whether `table` holds no entry.
     fn is_empty(&self, table: Table) -> Result<bool, StorageError> {
         Ok(self.scan_prefix(table, b"", None, 1)?.is_empty())

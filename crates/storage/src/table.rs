@@ -1,6 +1,8 @@
 //! Table names.
 
+use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
 /// Longest accepted table name, in bytes.
 pub const MAX_TABLE_NAME_LEN: usize = 64;
@@ -61,6 +63,22 @@ impl Table {
             i += 1;
         }
         Ok(Self(name))
+    }
+
+    /// The table named `name`, for names read at run time (from a store's list of tables).
+    ///
+    /// Each distinct name is allocated once and kept for the life of the process, so only call
+    /// this with names of tables that exist, never with names taken from requests.
+    pub fn interned(name: &str) -> Result<Self, InvalidTableName> {
+        static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+        let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&known) = names.get(name) {
+            return Self::try_new(known);
+        }
+        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        let table = Self::try_new(leaked)?;
+        names.insert(leaked);
+        Ok(table)
     }
 
     /// The name as a string.

@@ -372,6 +372,28 @@ fn concurrent_batches_land_whole(store: &Arc<dyn Store>) {
     );
 }
 
+fn tables_lists_the_written_tables(s: &dyn Store) {
+    assert_eq!(s.tables().unwrap(), Vec::<String>::new());
+    s.insert(T2, b"k", b"v").unwrap();
+    let mut batch = WriteBatch::new();
+    batch.insert(T1, "a", "1").insert(T1, "b", "2");
+    s.apply(batch).unwrap();
+    // Reads of unknown tables create nothing that is listed as holding entries.
+    s.get(Table::new("conf_only_read"), b"k").unwrap();
+    let listed = s.tables().unwrap();
+    let non_empty: Vec<&String> = listed
+        .iter()
+        .filter(|name| {
+            let table = Table::interned(name).unwrap();
+            !s.is_empty(table).unwrap()
+        })
+        .collect();
+    assert_eq!(non_empty, ["conf_one", "conf_two"]);
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted, "tables are listed in name order");
+}
+
 macro_rules! conformance {
     ($($backend:ident),*) => {$(
         mod $backend {
@@ -402,9 +424,15 @@ macro_rules! conformance {
                 super::fifty_threads_cas_one_key_exactly_one_wins(&crate::$backend().store)
             }
             #[test]
+            fn tables_lists_the_written_tables() { super::tables_lists_the_written_tables(&*crate::$backend().store) }
+            #[test]
             fn concurrent_batches_land_whole() { super::concurrent_batches_land_whole(&crate::$backend().store) }
         }
     )*};
 }
 
-conformance!(memory, sled);
+conformance!(memory, redb, redb_on_flush, watched_redb);
+#[cfg(feature = "sled-tests")]
+conformance!(sled);
+#[cfg(feature = "sqlite")]
+conformance!(sqlite);

@@ -1,8 +1,9 @@
-//! Real crash tests: a child process writes batches to a `SledStore` and is SIGKILLed at a
-//! random moment; the parent reopens the store and checks it.
+//! Real crash tests, one body for every on-disk engine: a child process writes batches to a
+//! store and is SIGKILLed at a random moment; the parent reopens the store and checks it.
 //!
-//! The child is this test binary, re-run with `ROSETTE_STORAGE_CRASH_DIR` set and a filter
-//! selecting `crash::crash_writer_child`; without the variable that test does nothing.
+//! The child is this test binary, re-run with `ROSETTE_STORAGE_CRASH_DIR` and
+//! `ROSETTE_STORAGE_CRASH_ENGINE` set and a filter selecting `crash::crash_writer_child`;
+//! without the variables that test does nothing.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -14,10 +15,13 @@ use std::thread;
 use std::time::Duration;
 
 use rand::Rng;
-use rosette_storage::{Record, Repo, SledStore, Store, Table, WriteBatch};
+use rosette_storage::{Record, Repo, Store, Table, WriteBatch};
+
+use crate::{DiskEngine, disk_engine};
 use serde::{Deserialize, Serialize};
 
 const DIR_VAR: &str = "ROSETTE_STORAGE_CRASH_DIR";
+const ENGINE_VAR: &str = "ROSETTE_STORAGE_CRASH_ENGINE";
 const FLUSH_EVERY_VAR: &str = "ROSETTE_STORAGE_CRASH_FLUSH_EVERY";
 /// Rows per batch: one row group of a bulk import.
 const ROWS: u32 = 5;
@@ -113,14 +117,14 @@ fn batch_for(writer: u32, batch: u64) -> WriteBatch {
 /// The child: writers apply batches forever, flushing every few and printing what is durable.
 #[test]
 fn crash_writer_child() {
-    let Some(dir) = std::env::var_os(DIR_VAR) else {
+    let (Some(dir), Ok(engine)) = (std::env::var_os(DIR_VAR), std::env::var(ENGINE_VAR)) else {
         return;
     };
     let flush_every: u64 = std::env::var(FLUSH_EVERY_VAR)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(Path::new(&dir)).unwrap());
+    let store = (disk_engine(&engine).open)(Path::new(&dir)).unwrap();
     let handles: Vec<_> = (0..WRITERS)
         .map(|writer| {
             let store = Arc::clone(&store);
@@ -150,6 +154,7 @@ fn crash_writer_child() {
 /// Runs the child on `dir`, kills it with SIGKILL once it has reported `flushes` flushes (plus
 /// a random delay), and returns the newest batch each writer reported flushed.
 fn run_and_kill(
+    engine: DiskEngine,
     dir: &Path,
     flush_every: u64,
     flushes: usize,
@@ -163,6 +168,7 @@ fn run_and_kill(
             "--test-threads=1",
         ])
         .env(DIR_VAR, dir)
+        .env(ENGINE_VAR, engine.name)
         .env(FLUSH_EVERY_VAR, flush_every.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -206,9 +212,9 @@ fn run_and_kill(
 
 /// Reopens the store and checks every batch is whole or absent, every record decodes, every
 /// reported flush survived, and each writer's batches form a prefix.
-fn check_store(dir: &Path, durable: &BTreeMap<u32, u64>) -> u64 {
-    let store: Arc<dyn Store> = match SledStore::open(dir) {
-        Ok(store) => Arc::new(store),
+fn check_store(engine: DiskEngine, dir: &Path, durable: &BTreeMap<u32, u64>) -> u64 {
+    let store: Arc<dyn Store> = match (engine.open)(dir) {
+        Ok(store) => store,
         Err(e) => {
             if let Some(keep) = std::env::var_os(KEEP_VAR) {
                 let status = Command::new("cp").arg("-a").arg(dir).arg(&keep).status();
@@ -293,68 +299,97 @@ fn check_store(dir: &Path, durable: &BTreeMap<u32, u64>) -> u64 {
     total
 }
 
-#[test]
-fn sigkill_during_batched_writes_leaves_whole_batches_and_keeps_flushed_ones() {
-    let mut rng = rand::thread_rng();
-    let mut report = Vec::new();
-    for run in 0..runs(10) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store");
-        // Half the runs flush every batch, half every 7th, leaving unflushed batches in flight.
-        let flush_every = if run % 2 == 0 { 1 } else { 7 };
-        let flushes = rng.gen_range(1..150);
-        let delay = Duration::from_micros(rng.gen_range(0..20_000));
-        let durable = run_and_kill(&path, flush_every, flushes, delay);
-        let total = check_store(&path, &durable);
-        report.push(format!("run {run}: flush every {flush_every}, killed after {flushes} flushes + {delay:?}: {total} batches, durable {durable:?}"));
-    }
-    eprintln!("{}", report.join("\n"));
-}
+/// The crash suite's bodies, one module per engine.
+mod suite {
+    use super::*;
 
-/// A second crash on top of a recovered store, and a third: recovery is repeatable.
-#[test]
-fn repeated_sigkills_on_one_store() {
-    let mut rng = rand::thread_rng();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store");
-    let mut durable = BTreeMap::new();
-    for _ in 0..runs(3) {
-        let flushed = run_and_kill(
-            &path,
-            1,
-            rng.gen_range(20..100),
-            Duration::from_micros(rng.gen_range(0..5_000)),
-        );
-        for (w, b) in flushed {
-            let e = durable.entry(w).or_insert(b);
-            *e = (*e).max(b);
+    pub(super) fn sigkill_during_batched_writes(engine: DiskEngine) {
+        let mut rng = rand::thread_rng();
+        let mut report = Vec::new();
+        for run in 0..runs(10) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("store");
+            // Half the runs flush every batch, half every 7th, leaving unflushed batches in flight.
+            let flush_every = if run % 2 == 0 { 1 } else { 7 };
+            let flushes = rng.gen_range(1..150);
+            let delay = Duration::from_micros(rng.gen_range(0..20_000));
+            let durable = run_and_kill(engine, &path, flush_every, flushes, delay);
+            let total = check_store(engine, &path, &durable);
+            report.push(format!("run {run}: flush every {flush_every}, killed after {flushes} flushes + {delay:?}: {total} batches, durable {durable:?}"));
         }
-        check_store(&path, &durable);
+        eprintln!("{}", report.join("\n"));
+    }
+
+    /// A second crash on top of a recovered store, and a third: recovery is repeatable.
+    pub(super) fn repeated_sigkills_on_one_store(engine: DiskEngine) {
+        let mut rng = rand::thread_rng();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let mut durable = BTreeMap::new();
+        for _ in 0..runs(3) {
+            let flushed = run_and_kill(
+                engine,
+                &path,
+                1,
+                rng.gen_range(20..100),
+                Duration::from_micros(rng.gen_range(0..5_000)),
+            );
+            for (w, b) in flushed {
+                let e = durable.entry(w).or_insert(b);
+                *e = (*e).max(b);
+            }
+            check_store(engine, &path, &durable);
+        }
+    }
+
+    /// SIGKILL while the store is being created: the directory is a whole store or none.
+    pub(super) fn sigkill_during_creation(engine: DiskEngine) {
+        let mut rng = rand::thread_rng();
+        for _ in 0..runs(5) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("store");
+            let mut child = Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "crash::crash_writer_child",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(DIR_VAR, &path)
+                .env(ENGINE_VAR, engine.name)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            thread::sleep(Duration::from_micros(rng.gen_range(0..30_000)));
+            child.kill().unwrap();
+            child.wait().unwrap();
+            check_store(engine, &path, &BTreeMap::new());
+        }
     }
 }
 
-/// SIGKILL while the store is being created: the directory is a whole store or none.
-#[test]
-fn sigkill_during_creation() {
-    let mut rng = rand::thread_rng();
-    for _ in 0..runs(5) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store");
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "crash::crash_writer_child",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(DIR_VAR, &path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        thread::sleep(Duration::from_micros(rng.gen_range(0..30_000)));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        check_store(&path, &BTreeMap::new());
-    }
+macro_rules! crash_suite {
+    ($($name:ident => $engine:ident),*) => {$(
+        mod $name {
+            #[test]
+            fn sigkill_during_batched_writes_leaves_whole_batches_and_keeps_flushed_ones() {
+                super::suite::sigkill_during_batched_writes(crate::$engine)
+            }
+            #[test]
+            fn repeated_sigkills_on_one_store() {
+                super::suite::repeated_sigkills_on_one_store(crate::$engine)
+            }
+            #[test]
+            fn sigkill_during_creation() {
+                super::suite::sigkill_during_creation(crate::$engine)
+            }
+        }
+    )*};
 }
+
+crash_suite!(redb => REDB, redb_on_flush => REDB_ON_FLUSH);
+#[cfg(feature = "sled-tests")]
+crash_suite!(sled => SLED);
+#[cfg(feature = "sqlite")]
+crash_suite!(sqlite => SQLITE);
