@@ -490,6 +490,7 @@ impl Store for SledStore {
             value: Some(value.to_vec()),
         };
         self.write(Request {
+            deferrable: false,
             writes: vec![write],
             checks: Vec::new(),
         })?
@@ -503,6 +504,7 @@ impl Store for SledStore {
             value: None,
         };
         self.write(Request {
+            deferrable: false,
             writes: vec![write],
             checks: Vec::new(),
         })?
@@ -559,6 +561,7 @@ impl Store for SledStore {
             expected: expected.map(<[u8]>::to_vec),
         };
         let outcome = self.write(Request {
+            deferrable: false,
             writes: vec![write],
             checks: vec![check],
         })?;
@@ -576,6 +579,7 @@ impl Store for SledStore {
         }
         Ok(self
             .write(Request {
+                deferrable: false,
                 writes: batch.writes,
                 checks: batch.requirements,
             })?
@@ -766,14 +770,17 @@ mod tests {
             let store = SledStore::open(&path).expect("open");
             let group = [
                 Request {
+                    deferrable: false,
                     writes: vec![put(codes, b"c1", b"used"), put(tokens, b"t1", b"a")],
                     checks: vec![require(codes, b"c1", None)],
                 },
                 Request {
+                    deferrable: false,
                     writes: vec![put(codes, b"c1", b"used"), put(tokens, b"t2", b"b")],
                     checks: vec![require(codes, b"c1", None)],
                 },
                 Request {
+                    deferrable: false,
                     writes: vec![put(tokens, b"t3", b"c")],
                     checks: vec![require(codes, b"c1", Some(b"used"))],
                 },

@@ -374,6 +374,7 @@ impl Store for SqliteStore {
         value: &[u8],
     ) -> Result<Option<Vec<u8>>, StorageError> {
         self.write(Request {
+            deferrable: false,
             writes: vec![StoredWrite {
                 table,
                 key: key.to_vec(),
@@ -386,6 +387,7 @@ impl Store for SqliteStore {
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         self.write(Request {
+            deferrable: false,
             writes: vec![StoredWrite {
                 table,
                 key: key.to_vec(),
@@ -440,6 +442,7 @@ impl Store for SqliteStore {
         new: Option<&[u8]>,
     ) -> Result<Result<(), CasConflict>, StorageError> {
         let outcome = self.write(Request {
+            deferrable: false,
             writes: vec![StoredWrite {
                 table,
                 key: key.to_vec(),
@@ -465,6 +468,7 @@ impl Store for SqliteStore {
         }
         Ok(self
             .write(Request {
+                deferrable: false,
                 writes: batch.writes,
                 checks: batch.requirements,
             })?
