@@ -249,12 +249,6 @@ impl IssuerService {
                     offer_id: stored.offer_id.clone(),
                     record: grant.record.clone(),
                 })?;
-                // A redemption lost in a crash only undoes itself: its access token is gone
-                // with it and the wallet redeems the code again, so it need not wait for an
-                // fsync. The credential step's write is durable and makes it durable too, so
-                // no credential is ever issued on a redemption a crash could undo. Wrong PINs
-                // stay durable on return: a crash must not hand out more attempts.
-                batch.defer_durability();
             }
             if self.store().apply_checked(batch)?.is_err() {
                 // Another request changed the state first (redeemed it, or counted a wrong

@@ -138,8 +138,6 @@ pub(crate) fn duplicate(e: &StorageError) -> StorageError {
 pub(crate) struct Request {
     pub(crate) writes: Vec<Write>,
     pub(crate) checks: Vec<Requirement>,
-    /// See [`crate::WriteBatch::defer_durability`].
-    pub(crate) deferrable: bool,
 }
 
 /// What a committed [`Request`] came to: the value its first write replaced, or the check that

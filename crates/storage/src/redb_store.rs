@@ -88,8 +88,8 @@ pub struct RedbStore {
     db: Database,
     path: PathBuf,
     durability: Durability,
-    /// Whether a commit without an fsync (OnFlush, or a deferred group) was made since the last
-    /// flush (an idle store's periodic flush then costs nothing).
+    /// With [`Durability::OnFlush`]: whether a commit was made since the last flush (an idle
+    /// store's periodic flush then costs nothing).
     unflushed: AtomicBool,
     /// Concurrent writes waiting to be committed together.
     group: GroupCommit<Request, Outcome>,
@@ -172,10 +172,7 @@ impl RedbStore {
     /// fails writes nothing and the others go on. Digest and counts are updated once.
     fn commit_group(&self, group: &[Request]) -> Result<Vec<Applied>, StorageError> {
         let mut txn = self.db.begin_write().map_err(map_err)?;
-        // A group of deferrable batches only skips the fsync too: the next immediate commit (or
-        // flush) makes it durable with itself.
-        let deferred = group.iter().all(|r| r.deferrable);
-        if self.durability == Durability::OnFlush || deferred {
+        if self.durability == Durability::OnFlush {
             txn.set_durability(redb::Durability::None)
                 .map_err(|e| StorageError::EngineBug {
                     reason: e.to_string(),
@@ -251,9 +248,7 @@ impl RedbStore {
             }
         }
         txn.commit().map_err(map_err)?;
-        if self.durability == Durability::OnFlush || deferred {
-            self.unflushed.store(true, Ordering::Release);
-        }
+        self.unflushed.store(true, Ordering::Release);
         Ok(outcomes)
     }
 
@@ -551,7 +546,6 @@ impl Store for RedbStore {
             value: Some(value.to_vec()),
         };
         self.write(Request {
-            deferrable: false,
             writes: vec![write],
             checks: Vec::new(),
         })?
@@ -565,7 +559,6 @@ impl Store for RedbStore {
             value: None,
         };
         self.write(Request {
-            deferrable: false,
             writes: vec![write],
             checks: Vec::new(),
         })?
@@ -621,7 +614,6 @@ impl Store for RedbStore {
             expected: expected.map(<[u8]>::to_vec),
         };
         let outcome = self.write(Request {
-            deferrable: false,
             writes: vec![write],
             checks: vec![check],
         })?;
@@ -639,7 +631,6 @@ impl Store for RedbStore {
         }
         Ok(self
             .write(Request {
-                deferrable: batch.deferrable,
                 writes: batch.writes,
                 checks: batch.requirements,
             })?
@@ -647,17 +638,22 @@ impl Store for RedbStore {
     }
 
     fn flush(&self) -> Result<(), StorageError> {
-        // Every write that returned before this call has set the flag. With OnReturn only
-        // deferred groups (`WriteBatch::defer_durability`) can still be pending, and an empty
-        // commit with immediate durability makes every earlier commit durable.
-        if !self.unflushed.swap(false, Ordering::AcqRel) {
-            return Ok(());
+        match self.durability {
+            // Every write transaction committed with immediate durability.
+            Durability::OnReturn => Ok(()),
+            // An empty commit with immediate durability makes the earlier ones durable.
+            Durability::OnFlush => {
+                // Every write that returned before this call has set the flag.
+                if !self.unflushed.swap(false, Ordering::AcqRel) {
+                    return Ok(());
+                }
+                guard(|| {
+                    let txn = self.db.begin_write().map_err(map_err)?;
+                    txn.commit().map_err(map_err)
+                })
+                .inspect_err(|_| self.unflushed.store(true, Ordering::Release))
+            }
         }
-        guard(|| {
-            let txn = self.db.begin_write().map_err(map_err)?;
-            txn.commit().map_err(map_err)
-        })
-        .inspect_err(|_| self.unflushed.store(true, Ordering::Release))
     }
 
     fn len(&self, table: Table) -> Result<usize, StorageError> {

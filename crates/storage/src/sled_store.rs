@@ -490,7 +490,6 @@ impl Store for SledStore {
             value: Some(value.to_vec()),
         };
         self.write(Request {
-            deferrable: false,
             writes: vec![write],
             checks: Vec::new(),
         })?
@@ -504,7 +503,6 @@ impl Store for SledStore {
             value: None,
         };
         self.write(Request {
-            deferrable: false,
             writes: vec![write],
             checks: Vec::new(),
         })?
@@ -561,7 +559,6 @@ impl Store for SledStore {
             expected: expected.map(<[u8]>::to_vec),
         };
         let outcome = self.write(Request {
-            deferrable: false,
             writes: vec![write],
             checks: vec![check],
         })?;
@@ -579,7 +576,6 @@ impl Store for SledStore {
         }
         Ok(self
             .write(Request {
-                deferrable: false,
                 writes: batch.writes,
                 checks: batch.requirements,
             })?
@@ -770,17 +766,14 @@ mod tests {
             let store = SledStore::open(&path).expect("open");
             let group = [
                 Request {
-                    deferrable: false,
                     writes: vec![put(codes, b"c1", b"used"), put(tokens, b"t1", b"a")],
                     checks: vec![require(codes, b"c1", None)],
                 },
                 Request {
-                    deferrable: false,
                     writes: vec![put(codes, b"c1", b"used"), put(tokens, b"t2", b"b")],
                     checks: vec![require(codes, b"c1", None)],
                 },
                 Request {
-                    deferrable: false,
                     writes: vec![put(tokens, b"t3", b"c")],
                     checks: vec![require(codes, b"c1", Some(b"used"))],
                 },

@@ -374,7 +374,6 @@ impl Store for SqliteStore {
         value: &[u8],
     ) -> Result<Option<Vec<u8>>, StorageError> {
         self.write(Request {
-            deferrable: false,
             writes: vec![StoredWrite {
                 table,
                 key: key.to_vec(),
@@ -387,7 +386,6 @@ impl Store for SqliteStore {
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         self.write(Request {
-            deferrable: false,
             writes: vec![StoredWrite {
                 table,
                 key: key.to_vec(),
@@ -442,7 +440,6 @@ impl Store for SqliteStore {
         new: Option<&[u8]>,
     ) -> Result<Result<(), CasConflict>, StorageError> {
         let outcome = self.write(Request {
-            deferrable: false,
             writes: vec![StoredWrite {
                 table,
                 key: key.to_vec(),
@@ -468,7 +465,6 @@ impl Store for SqliteStore {
         }
         Ok(self
             .write(Request {
-                deferrable: false,
                 writes: batch.writes,
                 checks: batch.requirements,
             })?

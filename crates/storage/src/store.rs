@@ -125,7 +125,6 @@ pub(crate) struct Requirement {
 pub struct WriteBatch {
     pub(crate) writes: Vec<Write>,
     pub(crate) requirements: Vec<Requirement>,
-    pub(crate) deferrable: bool,
 }
 
 impl WriteBatch {
@@ -182,16 +181,6 @@ impl WriteBatch {
             key: key.into(),
             expected: None,
         });
-        self
-    }
-
-    /// Lets this batch become durable with the next durable write or [`Store::flush`] instead of
-    /// when it returns (an engine that fsyncs every write then skips the fsync for a group made
-    /// only of such batches). It is still atomic and visible at once; a crash can lose it, whole.
-    /// For writes whose loss only undoes a step the client repeats, never for a promise made
-    /// to anyone. Engines whose writes are never durable on return ignore it.
-    pub fn defer_durability(&mut self) -> &mut Self {
-        self.deferrable = true;
         self
     }
 

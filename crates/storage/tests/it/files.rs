@@ -10,7 +10,7 @@ use std::path::Path;
 
 use rosette_storage::{StorageError, Table, WriteBatch};
 
-use crate::{DiskEngine, REDB};
+use crate::DiskEngine;
 
 const T: Table = Table::new("files");
 const RECORDS: u32 = 3000;
@@ -326,65 +326,4 @@ mod redb_only {
             other => panic!("{other:?}"),
         }
     }
-}
-
-/// What a crash leaves of `store`'s file: a copy taken while the store is still open.
-fn crash_image(path: &Path, dir: &Path) -> std::path::PathBuf {
-    let image = dir.join("crash-image");
-    fs::copy(path, &image).unwrap();
-    image
-}
-
-#[test]
-fn deferred_batches_are_visible_at_once_and_made_durable_by_the_next_durable_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store");
-    let store = (REDB.open)(&path).unwrap();
-    let mut deferred = WriteBatch::new();
-    deferred.insert(T, "redeemed", "yes").defer_durability();
-    store.apply(deferred).unwrap();
-    // Visible at once, like any write.
-    assert_eq!(
-        store.get(T, b"redeemed").unwrap().as_deref(),
-        Some(&b"yes"[..])
-    );
-    // A durable write after it carries it to disk: a crash image now holds both.
-    let mut durable = WriteBatch::new();
-    durable.insert(T, "issued", "credential");
-    store.apply(durable).unwrap();
-    let image = crash_image(&path, dir.path());
-    let reopened = (REDB.open)(&image).unwrap();
-    assert_eq!(
-        reopened.get(T, b"redeemed").unwrap().as_deref(),
-        Some(&b"yes"[..])
-    );
-    assert_eq!(
-        reopened.get(T, b"issued").unwrap().as_deref(),
-        Some(&b"credential"[..])
-    );
-}
-
-#[test]
-fn a_deferred_batch_is_durable_after_flush_and_whole_or_absent_before() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store");
-    let store = (REDB.open)(&path).unwrap();
-    let mut deferred = WriteBatch::new();
-    deferred
-        .insert(T, "a", "1")
-        .insert(T, "b", "2")
-        .defer_durability();
-    store.apply(deferred).unwrap();
-    // Before a flush a crash may lose the batch, but only whole, and the store still opens.
-    let before = crash_image(&path, dir.path());
-    let reopened = (REDB.open)(&before).unwrap();
-    let a = reopened.get(T, b"a").unwrap();
-    let b = reopened.get(T, b"b").unwrap();
-    assert_eq!(a.is_some(), b.is_some(), "a deferred batch came back torn");
-    drop(reopened);
-    fs::remove_file(&before).unwrap();
-    store.flush().unwrap();
-    let after = crash_image(&path, dir.path());
-    let reopened = (REDB.open)(&after).unwrap();
-    assert_eq!(reopened.get(T, b"b").unwrap().as_deref(), Some(&b"2"[..]));
 }
