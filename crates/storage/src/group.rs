@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use crate::store::{Requirement, Write};
+use crate::store::{Requirement, Write, WriteBatch};
+use crate::table::Table;
 use crate::{RequirementFailed, StorageError};
 
 /// The most requests committed in one group; more wait for the next one.
@@ -138,6 +139,49 @@ pub(crate) fn duplicate(e: &StorageError) -> StorageError {
 pub(crate) struct Request {
     pub(crate) writes: Vec<Write>,
     pub(crate) checks: Vec<Requirement>,
+}
+
+impl Request {
+    /// An unconditional write of `value` under `key` (`None`: remove it).
+    pub(crate) fn write(table: Table, key: &[u8], value: Option<&[u8]>) -> Self {
+        Self {
+            writes: vec![Write {
+                table,
+                key: key.to_vec(),
+                value: value.map(<[u8]>::to_vec),
+            }],
+            checks: Vec::new(),
+        }
+    }
+
+    /// A compare-and-swap: `new` under `key` if it holds `expected` (`None`: absent).
+    pub(crate) fn compare_and_swap(
+        table: Table,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Self {
+        Self {
+            writes: vec![Write {
+                table,
+                key: key.to_vec(),
+                value: new.map(<[u8]>::to_vec),
+            }],
+            checks: vec![Requirement {
+                table,
+                key: key.to_vec(),
+                expected: expected.map(<[u8]>::to_vec),
+            }],
+        }
+    }
+
+    /// A whole batch with its requirements.
+    pub(crate) fn batch(batch: WriteBatch) -> Self {
+        Self {
+            writes: batch.writes,
+            checks: batch.requirements,
+        }
+    }
 }
 
 /// What a committed [`Request`] came to: the value its first write replaced, or the check that

@@ -39,7 +39,7 @@ use redb::{
 use crate::digest::entry_hash;
 use crate::files::{StoreId, new_store_id, panic_message, sync_parent};
 use crate::group::{Applied, GroupCommit, Outcome, Request, duplicate, unconditional_conflict};
-use crate::store::{Entry, MAX_SCAN_LIMIT, Requirement, Write as StoredWrite, WriteBatch};
+use crate::store::{Entry, MAX_SCAN_LIMIT, WriteBatch};
 use crate::{CasConflict, RequirementFailed, StorageError, Store, Table};
 
 type Bytes = &'static [u8];
@@ -540,29 +540,13 @@ impl Store for RedbStore {
         key: &[u8],
         value: &[u8],
     ) -> Result<Option<Vec<u8>>, StorageError> {
-        let write = StoredWrite {
-            table,
-            key: key.to_vec(),
-            value: Some(value.to_vec()),
-        };
-        self.write(Request {
-            writes: vec![write],
-            checks: Vec::new(),
-        })?
-        .map_err(unconditional_conflict)
+        self.write(Request::write(table, key, Some(value)))?
+            .map_err(unconditional_conflict)
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let write = StoredWrite {
-            table,
-            key: key.to_vec(),
-            value: None,
-        };
-        self.write(Request {
-            writes: vec![write],
-            checks: Vec::new(),
-        })?
-        .map_err(unconditional_conflict)
+        self.write(Request::write(table, key, None))?
+            .map_err(unconditional_conflict)
     }
 
     fn scan_prefix(
@@ -603,20 +587,7 @@ impl Store for RedbStore {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Result<(), CasConflict>, StorageError> {
-        let write = StoredWrite {
-            table,
-            key: key.to_vec(),
-            value: new.map(<[u8]>::to_vec),
-        };
-        let check = Requirement {
-            table,
-            key: key.to_vec(),
-            expected: expected.map(<[u8]>::to_vec),
-        };
-        let outcome = self.write(Request {
-            writes: vec![write],
-            checks: vec![check],
-        })?;
+        let outcome = self.write(Request::compare_and_swap(table, key, expected, new))?;
         Ok(outcome.map(drop).map_err(|failed| CasConflict {
             current: failed.current,
         }))
@@ -629,12 +600,7 @@ impl Store for RedbStore {
         if batch.is_empty() && batch.requirements.is_empty() {
             return Ok(Ok(()));
         }
-        Ok(self
-            .write(Request {
-                writes: batch.writes,
-                checks: batch.requirements,
-            })?
-            .map(drop))
+        Ok(self.write(Request::batch(batch))?.map(drop))
     }
 
     fn flush(&self) -> Result<(), StorageError> {

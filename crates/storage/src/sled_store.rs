@@ -40,7 +40,7 @@ use crate::digest::entry_hash;
 use crate::files::{new_store_id, panic_message, sync_parent};
 use crate::group::{Applied, GroupCommit, Outcome, Request, duplicate, unconditional_conflict};
 use crate::seal::{SEAL_FILE, Seal, SealState, StoreId};
-use crate::store::{Entry, MAX_SCAN_LIMIT, Requirement, Write as StoredWrite, WriteBatch};
+use crate::store::{Entry, MAX_SCAN_LIMIT, WriteBatch};
 use crate::{CasConflict, RequirementFailed, StorageError, Store, Table};
 
 /// The tree holding the store's own bookkeeping; table names cannot start with `_`.
@@ -484,29 +484,13 @@ impl Store for SledStore {
         key: &[u8],
         value: &[u8],
     ) -> Result<Option<Vec<u8>>, StorageError> {
-        let write = StoredWrite {
-            table,
-            key: key.to_vec(),
-            value: Some(value.to_vec()),
-        };
-        self.write(Request {
-            writes: vec![write],
-            checks: Vec::new(),
-        })?
-        .map_err(unconditional_conflict)
+        self.write(Request::write(table, key, Some(value)))?
+            .map_err(unconditional_conflict)
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let write = StoredWrite {
-            table,
-            key: key.to_vec(),
-            value: None,
-        };
-        self.write(Request {
-            writes: vec![write],
-            checks: Vec::new(),
-        })?
-        .map_err(unconditional_conflict)
+        self.write(Request::write(table, key, None))?
+            .map_err(unconditional_conflict)
     }
 
     fn scan_prefix(
@@ -548,20 +532,7 @@ impl Store for SledStore {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Result<(), CasConflict>, StorageError> {
-        let write = StoredWrite {
-            table,
-            key: key.to_vec(),
-            value: new.map(<[u8]>::to_vec),
-        };
-        let check = Requirement {
-            table,
-            key: key.to_vec(),
-            expected: expected.map(<[u8]>::to_vec),
-        };
-        let outcome = self.write(Request {
-            writes: vec![write],
-            checks: vec![check],
-        })?;
+        let outcome = self.write(Request::compare_and_swap(table, key, expected, new))?;
         Ok(outcome.map(drop).map_err(|failed| CasConflict {
             current: failed.current,
         }))
@@ -574,12 +545,7 @@ impl Store for SledStore {
         if batch.is_empty() && batch.requirements.is_empty() {
             return Ok(Ok(()));
         }
-        Ok(self
-            .write(Request {
-                writes: batch.writes,
-                checks: batch.requirements,
-            })?
-            .map(drop))
+        Ok(self.write(Request::batch(batch))?.map(drop))
     }
 
     fn flush(&self) -> Result<(), StorageError> {
@@ -737,6 +703,7 @@ fn map_err(e: sled::Error) -> StorageError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{Requirement, Write as StoredWrite};
 
     fn put(table: Table, key: &[u8], value: &[u8]) -> StoredWrite {
         StoredWrite {

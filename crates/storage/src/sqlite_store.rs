@@ -21,7 +21,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use crate::digest::entry_hash;
 use crate::files::sync_parent;
 use crate::group::{Applied, GroupCommit, Outcome, Request, duplicate, unconditional_conflict};
-use crate::store::{Entry, MAX_SCAN_LIMIT, Requirement, Write as StoredWrite, WriteBatch};
+use crate::store::{Entry, MAX_SCAN_LIMIT, WriteBatch};
 use crate::{CasConflict, Durability, RequirementFailed, StorageError, Store, Table};
 
 const FORMAT: &[u8] = b"rosette-storage/sqlite/1";
@@ -373,27 +373,13 @@ impl Store for SqliteStore {
         key: &[u8],
         value: &[u8],
     ) -> Result<Option<Vec<u8>>, StorageError> {
-        self.write(Request {
-            writes: vec![StoredWrite {
-                table,
-                key: key.to_vec(),
-                value: Some(value.to_vec()),
-            }],
-            checks: Vec::new(),
-        })?
-        .map_err(unconditional_conflict)
+        self.write(Request::write(table, key, Some(value)))?
+            .map_err(unconditional_conflict)
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.write(Request {
-            writes: vec![StoredWrite {
-                table,
-                key: key.to_vec(),
-                value: None,
-            }],
-            checks: Vec::new(),
-        })?
-        .map_err(unconditional_conflict)
+        self.write(Request::write(table, key, None))?
+            .map_err(unconditional_conflict)
     }
 
     fn scan_prefix(
@@ -439,18 +425,7 @@ impl Store for SqliteStore {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Result<(), CasConflict>, StorageError> {
-        let outcome = self.write(Request {
-            writes: vec![StoredWrite {
-                table,
-                key: key.to_vec(),
-                value: new.map(<[u8]>::to_vec),
-            }],
-            checks: vec![Requirement {
-                table,
-                key: key.to_vec(),
-                expected: expected.map(<[u8]>::to_vec),
-            }],
-        })?;
+        let outcome = self.write(Request::compare_and_swap(table, key, expected, new))?;
         Ok(outcome.map(drop).map_err(|failed| CasConflict {
             current: failed.current,
         }))
@@ -463,12 +438,7 @@ impl Store for SqliteStore {
         if batch.is_empty() && batch.requirements.is_empty() {
             return Ok(Ok(()));
         }
-        Ok(self
-            .write(Request {
-                writes: batch.writes,
-                checks: batch.requirements,
-            })?
-            .map(drop))
+        Ok(self.write(Request::batch(batch))?.map(drop))
     }
 
     fn flush(&self) -> Result<(), StorageError> {
