@@ -128,8 +128,7 @@ pub(crate) async fn login(
     let signed_in = blocking(&service, move |s| {
         let caller = s
             .directory()
-            .authenticate(token.as_deref().filter(|t| !t.is_empty()))?;
-        s.directory().authorize(&caller, &slug)?;
+            .authorize_token(token.as_deref().filter(|t| !t.is_empty()), &slug)?;
         let id = session::create(s.directory(), &slug, &caller)?;
         tracing::info!(slug = %slug, "console sign-in");
         Ok((slug, session::cookie(s.directory(), &id)))

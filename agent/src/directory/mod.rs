@@ -123,6 +123,14 @@ impl Directory {
         Ok(InstitutionRowView(row))
     }
 
+    /// Who bearer `token` belongs to, if it may act on `slug` (which must exist): the one check of
+    /// every admin route.
+    pub fn authorize_token(&self, token: Option<&str>, slug: &str) -> Result<Caller, AdminError> {
+        let caller = self.authenticate(token)?;
+        self.authorize(&caller, slug)?;
+        Ok(caller)
+    }
+
     pub(crate) fn institution(
         &self,
         slug: &str,

@@ -232,14 +232,6 @@ async fn claim_qr(
 
 // ------------------------------------------------------------------ admin
 
-/// Authenticates the caller and checks it may act on `slug`.
-fn scoped(s: &IssuerService, headers_auth: Option<&str>, slug: &str) -> Result<Caller, AdminError> {
-    let dir = s.directory();
-    let caller = dir.authenticate(bearer(headers_auth))?;
-    dir.authorize(&caller, slug)?;
-    Ok(caller)
-}
-
 async fn create_institution(
     State(s): State<Arc<IssuerService>>,
     headers: HeaderMap,
@@ -299,7 +291,8 @@ async fn create_achievement(
     let auth = authorization(&headers);
     let body = admin_body(body)?;
     let created = blocking(&s, move |s| {
-        scoped(s, auth.as_deref(), &slug)?;
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
         s.create_achievement(&slug, admin_json(&body)?)
     })
     .await?;
@@ -313,7 +306,8 @@ async fn list_achievements(
 ) -> Result<Response, AdminError> {
     let auth = authorization(&headers);
     let list = blocking(&s, move |s| {
-        scoped(s, auth.as_deref(), &slug)?;
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
         s.list_achievements(&slug)
     })
     .await?;
@@ -329,7 +323,8 @@ async fn update_achievement(
     let auth = authorization(&headers);
     let body = admin_body(body)?;
     let updated = blocking(&s, move |s| {
-        scoped(s, auth.as_deref(), &slug)?;
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
         s.update_achievement(&slug, &id, admin_json(&body)?)
     })
     .await?;
@@ -345,7 +340,8 @@ async fn update_institution(
     let auth = authorization(&headers);
     let body = admin_body(body)?;
     let updated = blocking(&s, move |s| {
-        scoped(s, auth.as_deref(), &slug)?;
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
         s.update_institution_display(&slug, admin_json(&body)?)
     })
     .await?;
@@ -359,7 +355,8 @@ async fn archive_achievement(
 ) -> Result<Response, AdminError> {
     let auth = authorization(&headers);
     let archived = blocking(&s, move |s| {
-        scoped(s, auth.as_deref(), &slug)?;
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
         s.archive_achievement(&slug, &id)
     })
     .await?;
@@ -375,7 +372,8 @@ async fn create_offer(
     let auth = authorization(&headers);
     let body = admin_body(body)?;
     let created = blocking(&s, move |s| {
-        scoped(s, auth.as_deref(), &slug)?;
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
         s.create_offer(&slug, admin_json(&body)?)
     })
     .await?;
@@ -391,7 +389,8 @@ async fn reissue_credential(
     let auth = authorization(&headers);
     let body = admin_body(body)?;
     let created = blocking(&s, move |s| {
-        scoped(s, auth.as_deref(), &slug)?;
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
         // The body is optional: empty means every default.
         let input = if body.iter().all(u8::is_ascii_whitespace) {
             super::offers::ReissueInput::default()
@@ -413,7 +412,8 @@ async fn bulk_offers(
     let auth = authorization(&headers);
     let body = admin_body(body)?;
     let result = blocking(&s, move |s| {
-        scoped(s, auth.as_deref(), &slug)?;
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
         let text = std::str::from_utf8(&body)
             .map_err(|_| AdminError::Invalid("the CSV is not UTF-8".into()))?;
         s.bulk_offers(&slug, text)
@@ -438,7 +438,8 @@ async fn list_offers(
     let auth = authorization(&headers);
     let Query(query) = query.map_err(|e| AdminError::Invalid(e.body_text()))?;
     let page = blocking(&s, move |s| {
-        scoped(s, auth.as_deref(), &slug)?;
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
         let page = PageRequest {
             limit: query.limit,
             cursor: query.cursor,
@@ -458,7 +459,8 @@ async fn list_credentials(
     let auth = authorization(&headers);
     let Query(query) = query.map_err(|e| AdminError::Invalid(e.body_text()))?;
     let page = blocking(&s, move |s| {
-        scoped(s, auth.as_deref(), &slug)?;
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
         s.list_credentials(&slug, &query.page())
     })
     .await?;
@@ -484,12 +486,9 @@ async fn authorize(
         bearer_token(headers),
         slug.to_owned(),
     );
-    tokio::task::spawn_blocking(move || {
-        let caller = service.authenticate(token.as_deref())?;
-        service.authorize(&caller, &slug).map(drop)
-    })
-    .await
-    .map_err(|e| AdminError::Internal(format!("worker failed: {e}")))?
+    tokio::task::spawn_blocking(move || service.authorize_token(token.as_deref(), &slug).map(drop))
+        .await
+        .map_err(|e| AdminError::Internal(format!("worker failed: {e}")))?
 }
 
 async fn start_job(

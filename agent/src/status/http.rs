@@ -15,7 +15,6 @@ use serde_json::json;
 
 use super::service::{LIST_MAX_AGE, StatusService};
 use crate::app::AppState;
-use crate::directory::Directory;
 use crate::error::{AdminError, ProtocolError};
 use crate::web::auth::bearer_token;
 use crate::web::blocking;
@@ -41,11 +40,6 @@ pub(crate) fn router() -> Router<AppState> {
             "/issuers/{slug}/admin/status/settings",
             get(get_settings).put(put_settings),
         )
-}
-
-fn authorize(dir: &Directory, token: Option<&str>, slug: &str) -> Result<(), AdminError> {
-    let caller = dir.authenticate(token)?;
-    dir.authorize(&caller, slug).map(drop)
 }
 
 async fn get_list(
@@ -96,7 +90,7 @@ async fn post_change(
     let token = bearer_token(&headers);
     let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
     let answer = blocking(&s, move |s| {
-        authorize(s.directory(), token.as_deref(), &slug)?;
+        s.directory().authorize_token(token.as_deref(), &slug)?;
         s.change(&slug, admin_json(&body)?)
     })
     .await?;
@@ -110,7 +104,7 @@ async fn get_changes(
 ) -> Result<Response, AdminError> {
     let token = bearer_token(&headers);
     let answer = blocking(&s, move |s| {
-        authorize(s.directory(), token.as_deref(), &slug)?;
+        s.directory().authorize_token(token.as_deref(), &slug)?;
         s.changes(&slug)
     })
     .await?;
@@ -124,7 +118,7 @@ async fn get_settings(
 ) -> Result<Response, AdminError> {
     let token = bearer_token(&headers);
     let answer = blocking(&s, move |s| {
-        authorize(s.directory(), token.as_deref(), &slug)?;
+        s.directory().authorize_token(token.as_deref(), &slug)?;
         Ok::<_, AdminError>(json!({"status_purpose": s.purpose(&slug)?.as_str()}))
     })
     .await?;
@@ -140,7 +134,7 @@ async fn put_settings(
     let token = bearer_token(&headers);
     let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
     let answer = blocking(&s, move |s| {
-        authorize(s.directory(), token.as_deref(), &slug)?;
+        s.directory().authorize_token(token.as_deref(), &slug)?;
         let settings: StatusSettings = admin_json(&body)?;
         s.set_purpose(&slug, &settings.status_purpose)?;
         Ok::<_, AdminError>(json!({"status_purpose": settings.status_purpose}))

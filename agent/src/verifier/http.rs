@@ -30,7 +30,6 @@ use super::pages;
 use super::service::{NewPresentationRequest, VerifierError, VerifierService};
 use super::templates::{NewTemplate, VerifierTemplate};
 use crate::app::AppState;
-use crate::directory::Caller;
 use crate::error::AdminError;
 use crate::web::auth::bearer_token;
 use crate::web::blocking;
@@ -126,12 +125,6 @@ impl From<tokio::task::JoinError> for VerifierError {
     }
 }
 
-fn scoped(s: &VerifierService, token: Option<&str>, slug: &str) -> Result<Caller, AdminError> {
-    let caller = s.directory().authenticate(token)?;
-    s.directory().authorize(&caller, slug)?;
-    Ok(caller)
-}
-
 async fn create_request(
     State(s): State<Arc<VerifierService>>,
     Path(slug): Path<String>,
@@ -141,7 +134,7 @@ async fn create_request(
     let token = bearer_token(&headers);
     let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
     let created = blocking(&s, move |s| {
-        scoped(s, token.as_deref(), &slug)?;
+        s.directory().authorize_token(token.as_deref(), &slug)?;
         let input: NewPresentationRequest = serde_json::from_slice(&body)
             .map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))?;
         s.create_request(&slug, input)
@@ -159,7 +152,7 @@ async fn list_requests(
 ) -> Result<Response, AdminError> {
     let token = bearer_token(&headers);
     let list = blocking(&s, move |s| {
-        scoped(s, token.as_deref(), &slug)?;
+        s.directory().authorize_token(token.as_deref(), &slug)?;
         s.list_requests(&slug)
     })
     .await?;
@@ -177,7 +170,7 @@ async fn create_template(
     let token = bearer_token(&headers);
     let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
     let created = blocking(&s, move |s| {
-        scoped(s, token.as_deref(), &slug)?;
+        s.directory().authorize_token(token.as_deref(), &slug)?;
         let input: NewTemplate = serde_json::from_slice(&body)
             .map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))?;
         s.create_template(&slug, input)
@@ -195,7 +188,7 @@ async fn list_templates(
 ) -> Result<Response, AdminError> {
     let token = bearer_token(&headers);
     let list = blocking(&s, move |s| {
-        scoped(s, token.as_deref(), &slug)?;
+        s.directory().authorize_token(token.as_deref(), &slug)?;
         s.list_templates(&slug)
     })
     .await?;
@@ -212,7 +205,7 @@ async fn delete_template(
 ) -> Result<Response, AdminError> {
     let token = bearer_token(&headers);
     blocking(&s, move |s| {
-        scoped(s, token.as_deref(), &slug)?;
+        s.directory().authorize_token(token.as_deref(), &slug)?;
         s.delete_template(&slug, &id)
     })
     .await?;
@@ -226,7 +219,7 @@ async fn request_from_template(
 ) -> Result<Response, AdminError> {
     let token = bearer_token(&headers);
     let created = blocking(&s, move |s| {
-        scoped(s, token.as_deref(), &slug)?;
+        s.directory().authorize_token(token.as_deref(), &slug)?;
         s.request_from_template(&slug, &id)
     })
     .await?;
