@@ -43,14 +43,15 @@ pub struct FileConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StorageDurability {
-    /// Every write is on disk (fsynced) when it returns; concurrent writes share one fsync.
+    /// Every write is on disk (fsynced, in the store's journal) when it returns; concurrent
+    /// writes share one fsync.
     /// Survives a killed process and a power loss, like nothing less did before: sled kept
     /// returned writes through a killed process, and lost up to 500 ms of them on power loss.
     #[default]
     EveryWrite,
-    /// Writes are on disk after the next flush: explicit ones (status changes, index
-    /// reservations) and one every 500 ms. Faster; a killed process loses up to 500 ms of
-    /// writes (whole batches).
+    /// sled's guarantee: a write survives a killed process when it returns, and a power loss
+    /// after the next flush (explicit ones for status changes and index reservations, and one
+    /// every 500 ms), losing whole batches. No fsync wait per write: for slow or shared disks.
     Flush,
 }
 

@@ -118,9 +118,10 @@ pub const STORE_FILE: &str = "store.redb";
 pub const LEGACY_SLED_DIR: &str = "db";
 /// Where `store migrate` keeps the sled files after a verified migration.
 pub const MIGRATED_SLED_DIR: &str = "db.sled-migrated";
-/// How often the store is flushed in the background (with `--storage-durability flush`): writes
+/// How often the store is flushed in the background. With `--storage-durability flush`, writes
 /// not flushed explicitly (the issuance steps) are durable within this time, as with sled's own
-/// 500 ms flush. With every-write durability a flush has nothing to do.
+/// 500 ms flush; with every-write durability (writes already durable in the store's journal) a
+/// flush is a checkpoint, after which the journal starts over.
 pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The data directory's store, wrapped in the deadlock watchdog, and the watchdog.

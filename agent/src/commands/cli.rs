@@ -78,8 +78,9 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "ROSETTE_STORAGE_STALL_SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) storage_stall_seconds: Option<u64>,
     /// When storage writes reach the disk: every-write (fsync per group of concurrent writes;
-    /// survives a killed process and power loss) or flush (on the next flush, at most 500 ms
-    /// later; faster) [default: every-write].
+    /// survives a killed process and power loss) or flush (survives a killed process at once,
+    /// a power loss after the next flush, at most 500 ms later; for slow or shared disks)
+    /// [default: every-write].
     #[arg(long, env = "ROSETTE_STORAGE_DURABILITY", value_enum)]
     pub(crate) storage_durability: Option<DurabilityArg>,
 }

@@ -34,6 +34,7 @@ mod digest;
 mod error;
 mod files;
 mod group;
+mod journal;
 mod memory;
 pub mod migrate;
 mod record;

@@ -4,10 +4,13 @@
 //! Each table is a redb table of byte keys and values; the store's own bookkeeping lives in
 //! `_rosette_meta` (table names cannot start with `_`). Every write (insert, remove, CAS,
 //! batch) is committed, with the writes of concurrent callers (group commit, `group.rs`), in one
-//! redb write transaction. With [`Durability::OnReturn`] each commit is fsynced, so a write is on
-//! disk when it returns (an fsync costs ~1–3 ms here, so grouping is what keeps throughput up);
-//! with [`Durability::OnFlush`] commits skip the fsync and [`flush`](Store::flush) commits
-//! durably, which is sled's guarantee and what the agent uses (see the crate README).
+//! redb write transaction without an fsync, after the group's writes were appended to a
+//! write-ahead journal next to the file (`<file>.journal`, `journal.rs`): fsynced there with
+//! [`Durability::OnReturn`], so a write is on disk when it returns; only written to the OS with
+//! [`Durability::OnFlush`], so it survives a killed process and reaches the disk by the next
+//! flush. [`flush`](Store::flush) is a checkpoint (one durable redb commit), after which the
+//! journal starts over; opening applies the journal's records past the last checkpoint (see the
+//! crate README for the measurements behind this).
 //!
 //! Guarantees kept from the sled store, and how:
 //! - damaged or foreign files are refused ([`StorageError::StoreCorrupted`]): redb checks every
@@ -29,7 +32,7 @@ use std::io;
 use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use redb::{
     Database, DatabaseError, ReadableDatabase, ReadableTable, TableDefinition, TableError,
@@ -39,7 +42,8 @@ use redb::{
 use crate::digest::entry_hash;
 use crate::files::{StoreId, new_store_id, panic_message, sync_parent};
 use crate::group::{Applied, GroupCommit, Outcome, Request, duplicate, unconditional_conflict};
-use crate::store::{Entry, MAX_SCAN_LIMIT, WriteBatch};
+use crate::journal::{CHECKPOINT_BYTES, Journal, journal_path};
+use crate::store::{Entry, MAX_SCAN_LIMIT, Write, WriteBatch};
 use crate::{CasConflict, RequirementFailed, StorageError, Store, Table};
 
 type Bytes = &'static [u8];
@@ -53,8 +57,13 @@ const ID_KEY: &[u8] = b"id";
 const DIGEST_KEY: &[u8] = b"digest";
 /// Prefix of the per-table entry counts (`count/<table>`, big-endian `u64`).
 const COUNT_PREFIX: &[u8] = b"count/";
-/// The on-disk format this build reads and writes.
-const FORMAT: &[u8] = b"rosette-storage/redb-5/1";
+/// The last journal record whose writes this file holds (big-endian `u64`; absent: none).
+const JOURNAL_SEQ_KEY: &[u8] = b"journal_seq";
+/// The on-disk format this build writes: version 2 has a write-ahead journal next to the file.
+const FORMAT: &[u8] = b"rosette-storage/redb-5/2";
+/// The format before the journal; opening upgrades it (a build that reads only it would ignore
+/// the journal and lose its writes, so the marker changes).
+const FORMAT_V1: &[u8] = b"rosette-storage/redb-5/1";
 /// Suffix of the staging file a new store is built in.
 const STAGING_SUFFIX: &str = ".rosette-init";
 
@@ -65,14 +74,14 @@ fn definition(table: Table) -> TableDefinition<'static, Bytes, Bytes> {
 /// When a [`RedbStore`]'s writes reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// Every write is durable when it returns: each group of concurrent writes is one commit
-    /// with an fsync. The default.
+    /// Every write is durable when it returns: each group of concurrent writes is one journal
+    /// record with an fsync (and one redb commit without). The default.
     #[default]
     OnReturn,
-    /// Writes are durable once a later [`flush`](Store::flush) returns (sled's guarantee): commits
-    /// skip the fsync, and a crash loses the writes since the last flush, whole batches at a
-    /// time and never a flushed one. The caller flushes where durability matters, and
-    /// periodically.
+    /// sled's guarantee: a write survives a killed process when it returns (its journal record
+    /// is written to the OS, not fsynced) and a power loss once a later [`flush`](Store::flush)
+    /// returns; a power loss loses the writes since the last flush, whole batches at a time and
+    /// never a flushed one. The caller flushes where durability matters, and periodically.
     OnFlush,
 }
 
@@ -81,18 +90,19 @@ pub enum Durability {
 /// One process may hold a store open at a time; a second [`open`](RedbStore::open) fails with
 /// [`StorageError::Locked`]. Share one `RedbStore` (as `Arc<dyn Store>`) between threads.
 /// With [`Durability::OnReturn`] (the default) every write is durable when it returns; with
-/// [`Durability::OnFlush`] once a later [`flush`](Store::flush) returns.
+/// [`Durability::OnFlush`] it survives a killed process when it returns and a power loss once a
+/// later [`flush`](Store::flush) returns.
 /// Reads never wait for writes (each read is a redb read transaction on the last commit).
 /// Opening reads the whole file once to check page checksums and the content digest.
 pub struct RedbStore {
     db: Database,
     path: PathBuf,
     durability: Durability,
-    /// With [`Durability::OnFlush`]: whether a commit was made since the last flush (an idle
-    /// store's periodic flush then costs nothing).
-    unflushed: AtomicBool,
     /// Concurrent writes waiting to be committed together.
     group: GroupCommit<Request, Outcome>,
+    /// The write-ahead journal. Its lock is taken before any redb write transaction, so it
+    /// also orders checkpoints with commits.
+    journal: Mutex<Journal>,
 }
 
 impl RedbStore {
@@ -131,16 +141,17 @@ impl RedbStore {
             Ok(_) => {}
         }
         let db = open_db(path, false)?;
-        verify(&db).map_err(|e| match e {
+        let marks = verify(&db).map_err(|e| match e {
             StorageError::StoreCorrupted { reason } => corrupted(reason),
             other => other,
         })?;
+        let journal = recover(&db, path, &marks)?;
         Ok(Self {
             db,
             path: path.to_path_buf(),
             durability,
-            unflushed: AtomicBool::new(false),
             group: GroupCommit::new(),
+            journal: Mutex::new(journal),
         })
     }
 
@@ -170,19 +181,21 @@ impl RedbStore {
     /// One write transaction for a whole group: each request's checks read through the
     /// transaction (so they see the writes of the requests before it); a request whose check
     /// fails writes nothing and the others go on. Digest and counts are updated once.
+    ///
+    /// The group's writes are appended to the journal (fsynced with [`Durability::OnReturn`])
+    /// before redb commits them without an fsync; see `journal.rs`.
     fn commit_group(&self, group: &[Request]) -> Result<Vec<Applied>, StorageError> {
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
         let mut txn = self.db.begin_write().map_err(map_err)?;
-        if self.durability == Durability::OnFlush {
-            txn.set_durability(redb::Durability::None)
-                .map_err(|e| StorageError::EngineBug {
-                    reason: e.to_string(),
-                })?;
-        }
+        txn.set_durability(redb::Durability::None)
+            .map_err(|e| StorageError::EngineBug {
+                reason: e.to_string(),
+            })?;
         let mut outcomes = Vec::with_capacity(group.len());
+        let mut applied: Vec<&Write> = Vec::new();
         {
-            let mut tables: BTreeMap<Table, redb::Table<'_, Bytes, Bytes>> = BTreeMap::new();
-            let mut digest = 0u64;
-            let mut counts: BTreeMap<Table, i64> = BTreeMap::new();
+            let mut tables = BTreeMap::new();
+            let mut changes = Changes::default();
             'requests: for request in group {
                 for check in &request.checks {
                     let table = open_in(&txn, &mut tables, check.table)?;
@@ -201,55 +214,40 @@ impl RedbStore {
                 }
                 let mut first_old = None;
                 for (n, w) in request.writes.iter().enumerate() {
-                    let table = open_in(&txn, &mut tables, w.table)?;
-                    let old = match &w.value {
-                        Some(value) => table.insert(w.key.as_slice(), value.as_slice()),
-                        None => table.remove(w.key.as_slice()),
-                    }
-                    .map_err(map_err)?
-                    .map(|v| v.value().to_vec());
-                    let name = w.table.as_str().as_bytes();
-                    if let Some(old) = &old {
-                        digest ^= entry_hash(name, &w.key, old);
-                    }
-                    if let Some(new) = &w.value {
-                        digest ^= entry_hash(name, &w.key, new);
-                    }
-                    *counts.entry(w.table).or_default() +=
-                        i64::from(w.value.is_some()) - i64::from(old.is_some());
+                    let old = apply_write(&txn, &mut tables, w, &mut changes)?;
                     if n == 0 {
                         first_old = old;
                     }
                 }
+                applied.extend(&request.writes);
                 outcomes.push(Ok(first_old));
             }
             drop(tables);
-            let mut meta = txn.open_table(META).map_err(map_err)?;
-            let bad_meta = || StorageError::StoreCorrupted {
-                reason: format!(
-                    "{}: the digest or a table count is damaged",
-                    self.path.display()
-                ),
-            };
-            if digest != 0 {
-                let current = read_u64(&meta, DIGEST_KEY)?.ok_or_else(bad_meta)?;
-                meta.insert(DIGEST_KEY, (current ^ digest).to_be_bytes().as_slice())
-                    .map_err(map_err)?;
-            }
-            for (table, delta) in counts {
-                if delta == 0 {
-                    continue;
-                }
-                let key = count_key(table.as_str());
-                let current = read_u64(&meta, &key)?.unwrap_or(0);
-                let next = current.checked_add_signed(delta).ok_or_else(bad_meta)?;
-                meta.insert(key.as_slice(), next.to_be_bytes().as_slice())
-                    .map_err(map_err)?;
-            }
+            let seq = (!applied.is_empty()).then(|| journal.next_seq());
+            changes.record(&txn, seq, &self.path)?;
         }
-        txn.commit().map_err(map_err)?;
-        self.unflushed.store(true, Ordering::Release);
+        if applied.is_empty() {
+            // Every check failed: nothing to commit.
+            return Ok(outcomes);
+        }
+        journal.append(applied, self.durability == Durability::OnReturn)?;
+        if let Err(e) = txn.commit().map_err(map_err) {
+            // Not committed, so not to be applied on reopen either.
+            journal.retract_last()?;
+            return Err(e);
+        }
+        if journal.len() >= CHECKPOINT_BYTES {
+            self.checkpoint(&mut journal)?;
+        }
         Ok(outcomes)
+    }
+
+    /// One durable redb commit, which makes every earlier commit durable, so the journal's
+    /// records are no longer needed.
+    fn checkpoint(&self, journal: &mut Journal) -> Result<(), StorageError> {
+        durable_empty_commit(&self.db)?;
+        journal.restart();
+        Ok(())
     }
 
     fn read<R>(
@@ -281,6 +279,84 @@ fn open_in<'t, 'txn>(
         MapEntry::Occupied(e) => Ok(e.into_mut()),
         MapEntry::Vacant(e) => Ok(e.insert(txn.open_table(definition(table)).map_err(map_err)?)),
     }
+}
+
+/// What a write transaction changed in the bookkeeping: the digest delta and count deltas.
+#[derive(Default)]
+struct Changes {
+    digest: u64,
+    counts: BTreeMap<Table, i64>,
+}
+
+impl Changes {
+    /// Writes the changes (and `journal_seq`, the journal record the transaction commits) to
+    /// the bookkeeping table of `txn`.
+    fn record(
+        self,
+        txn: &redb::WriteTransaction,
+        journal_seq: Option<u64>,
+        path: &Path,
+    ) -> Result<(), StorageError> {
+        let mut meta = txn.open_table(META).map_err(map_err)?;
+        let bad_meta = || StorageError::StoreCorrupted {
+            reason: format!("{}: the digest or a table count is damaged", path.display()),
+        };
+        if self.digest != 0 {
+            let current = read_u64(&meta, DIGEST_KEY)?.ok_or_else(bad_meta)?;
+            meta.insert(DIGEST_KEY, (current ^ self.digest).to_be_bytes().as_slice())
+                .map_err(map_err)?;
+        }
+        for (table, delta) in self.counts {
+            if delta == 0 {
+                continue;
+            }
+            let key = count_key(table.as_str());
+            let current = read_u64(&meta, &key)?.unwrap_or(0);
+            let next = current.checked_add_signed(delta).ok_or_else(bad_meta)?;
+            meta.insert(key.as_slice(), next.to_be_bytes().as_slice())
+                .map_err(map_err)?;
+        }
+        if let Some(seq) = journal_seq {
+            meta.insert(JOURNAL_SEQ_KEY, seq.to_be_bytes().as_slice())
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+}
+
+/// Applies one write in `txn`, noting its effect on the digest and counts; returns the value
+/// it replaced.
+fn apply_write<'txn>(
+    txn: &'txn redb::WriteTransaction,
+    tables: &mut BTreeMap<Table, redb::Table<'txn, Bytes, Bytes>>,
+    w: &Write,
+    changes: &mut Changes,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    let table = open_in(txn, tables, w.table)?;
+    let old = match &w.value {
+        Some(value) => table.insert(w.key.as_slice(), value.as_slice()),
+        None => table.remove(w.key.as_slice()),
+    }
+    .map_err(map_err)?
+    .map(|v| v.value().to_vec());
+    let name = w.table.as_str().as_bytes();
+    if let Some(old) = &old {
+        changes.digest ^= entry_hash(name, &w.key, old);
+    }
+    if let Some(new) = &w.value {
+        changes.digest ^= entry_hash(name, &w.key, new);
+    }
+    *changes.counts.entry(w.table).or_default() +=
+        i64::from(w.value.is_some()) - i64::from(old.is_some());
+    Ok(old)
+}
+
+/// An empty write transaction with immediate durability: makes every earlier commit durable.
+fn durable_empty_commit(db: &Database) -> Result<(), StorageError> {
+    guard(|| {
+        let txn = db.begin_write().map_err(map_err)?;
+        txn.commit().map_err(map_err)
+    })
 }
 
 fn read_u64(
@@ -369,9 +445,18 @@ fn create(path: &Path) -> Result<(), StorageError> {
     sync_parent(path)
 }
 
+/// What [`verify`] read from the bookkeeping that opening needs next.
+struct Marks {
+    /// The file still has the format before the journal.
+    format_v1: bool,
+    id: StoreId,
+    /// The last journal record the file holds (0: none).
+    journal_seq: u64,
+}
+
 /// Checks the format marker, then recomputes the digest and the counts from every entry and
 /// compares them with the stored ones.
-fn verify(db: &Database) -> Result<(), StorageError> {
+fn verify(db: &Database) -> Result<Marks, StorageError> {
     let corrupted = |reason: String| StorageError::StoreCorrupted { reason };
     guard(|| {
         let txn = db.begin_read().map_err(map_err)?;
@@ -384,8 +469,9 @@ fn verify(db: &Database) -> Result<(), StorageError> {
             }
             Err(e) => return Err(map_err(e)),
         };
-        match meta.get(FORMAT_KEY).map_err(map_err)? {
-            Some(format) if format.value() == FORMAT => {}
+        let format_v1 = match meta.get(FORMAT_KEY).map_err(map_err)? {
+            Some(format) if format.value() == FORMAT => false,
+            Some(format) if format.value() == FORMAT_V1 => true,
             Some(other) => {
                 return Err(corrupted(format!(
                     "holds format {:?}, this build reads {:?}",
@@ -398,7 +484,15 @@ fn verify(db: &Database) -> Result<(), StorageError> {
                     "is a redb file but not a Rosette store (no format marker)".to_owned(),
                 ));
             }
-        }
+        };
+        let id: StoreId = match meta.get(ID_KEY).map_err(map_err)? {
+            Some(id) => id
+                .value()
+                .try_into()
+                .map_err(|_| corrupted("the store id is damaged".to_owned()))?,
+            None => return Err(corrupted("the store id is missing".to_owned())),
+        };
+        let journal_seq = read_u64(&meta, JOURNAL_SEQ_KEY)?.unwrap_or(0);
         let Some(stored_digest) = read_u64(&meta, DIGEST_KEY)? else {
             return Err(corrupted("the content digest is missing".to_owned()));
         };
@@ -464,8 +558,52 @@ fn verify(db: &Database) -> Result<(), StorageError> {
                     .to_owned(),
             ));
         }
-        Ok(())
+        Ok(Marks {
+            format_v1,
+            id,
+            journal_seq,
+        })
     })
+}
+
+/// Opens the journal of the store at `path` and applies the records its last checkpoint does
+/// not hold (writes that were acknowledged before a crash), in one durable commit; upgrades a
+/// file of the format before the journal in the same commit.
+fn recover(db: &Database, path: &Path, marks: &Marks) -> Result<Journal, StorageError> {
+    let (mut journal, records) = Journal::open(&journal_path(path), marks.id, marks.journal_seq)?;
+    if records.is_empty() && !marks.format_v1 {
+        journal.restart();
+        return Ok(journal);
+    }
+    guard(|| {
+        let txn = db.begin_write().map_err(map_err)?;
+        {
+            let mut tables = BTreeMap::new();
+            let mut changes = Changes::default();
+            for record in &records {
+                for w in &record.writes {
+                    apply_write(&txn, &mut tables, w, &mut changes)?;
+                }
+            }
+            drop(tables);
+            let last = records.last().map(|r| r.seq);
+            changes.record(&txn, last, path)?;
+            if marks.format_v1 {
+                let mut meta = txn.open_table(META).map_err(map_err)?;
+                meta.insert(FORMAT_KEY, FORMAT).map_err(map_err)?;
+            }
+        }
+        txn.commit().map_err(map_err)
+    })?;
+    if !records.is_empty() {
+        tracing::info!(
+            store = %path.display(),
+            records = records.len(),
+            "applied the journal's writes that were not checkpointed"
+        );
+    }
+    journal.restart();
+    Ok(journal)
 }
 
 /// Runs redb calls, turning their panics (redb asserts on some damaged files) into errors.
@@ -604,22 +742,13 @@ impl Store for RedbStore {
     }
 
     fn flush(&self) -> Result<(), StorageError> {
-        match self.durability {
-            // Every write transaction committed with immediate durability.
-            Durability::OnReturn => Ok(()),
-            // An empty commit with immediate durability makes the earlier ones durable.
-            Durability::OnFlush => {
-                // Every write that returned before this call has set the flag.
-                if !self.unflushed.swap(false, Ordering::AcqRel) {
-                    return Ok(());
-                }
-                guard(|| {
-                    let txn = self.db.begin_write().map_err(map_err)?;
-                    txn.commit().map_err(map_err)
-                })
-                .inspect_err(|_| self.unflushed.store(true, Ordering::Release))
-            }
+        // A checkpoint: every write so far becomes durable in the redb file (with OnFlush, that
+        // is what makes them durable at all), and the journal starts over.
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        if journal.len() == 0 {
+            return Ok(());
         }
+        self.checkpoint(&mut journal)
     }
 
     fn len(&self, table: Table) -> Result<usize, StorageError> {

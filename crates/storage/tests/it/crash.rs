@@ -137,7 +137,10 @@ fn crash_writer_child() {
                     .map_or(0, |p| p.last_batch + 1);
                 for batch in start..start + 1_000_000 {
                     store.apply(batch_for(writer, batch)).unwrap();
-                    if batch % flush_every == 0 {
+                    if flush_every == 0 {
+                        // Durable on return: never flushed, reported as soon as it returned.
+                        println!("flushed {writer} {batch}");
+                    } else if batch % flush_every == 0 {
                         store.flush().unwrap();
                         // Printed only after flush returned: the parent may rely on it.
                         println!("flushed {writer} {batch}");
@@ -320,6 +323,30 @@ mod suite {
         eprintln!("{}", report.join("\n"));
     }
 
+    /// Every engine here keeps a returned write through a killed process (redb's journal in
+    /// both durabilities, SQLite `synchronous=FULL`): killed without ever flushing, every batch
+    /// whose `apply` returned is there.
+    pub(super) fn sigkill_keeps_every_returned_write(engine: DiskEngine) {
+        let mut rng = rand::thread_rng();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let mut durable = BTreeMap::new();
+        for _ in 0..runs(5) {
+            let returned = run_and_kill(
+                engine,
+                &path,
+                0,
+                rng.gen_range(50..400),
+                Duration::from_micros(rng.gen_range(0..10_000)),
+            );
+            for (w, b) in returned {
+                let e = durable.entry(w).or_insert(b);
+                *e = (*e).max(b);
+            }
+            check_store(engine, &path, &durable);
+        }
+    }
+
     /// A second crash on top of a recovered store, and a third: recovery is repeatable.
     pub(super) fn repeated_sigkills_on_one_store(engine: DiskEngine) {
         let mut rng = rand::thread_rng();
@@ -389,6 +416,23 @@ macro_rules! crash_suite {
 }
 
 crash_suite!(redb => REDB, redb_on_flush => REDB_ON_FLUSH);
+
+/// A returned write survives a killed process, checked without any flush.
+mod returned_writes {
+    #[test]
+    fn redb_sigkill_keeps_every_returned_write() {
+        super::suite::sigkill_keeps_every_returned_write(crate::REDB)
+    }
+    #[test]
+    fn redb_on_flush_sigkill_keeps_every_returned_write() {
+        super::suite::sigkill_keeps_every_returned_write(crate::REDB_ON_FLUSH)
+    }
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn sqlite_sigkill_keeps_every_returned_write() {
+        super::suite::sigkill_keeps_every_returned_write(crate::SQLITE)
+    }
+}
 #[cfg(feature = "sled-tests")]
 crash_suite!(sled => SLED);
 #[cfg(feature = "sqlite")]
