@@ -427,9 +427,12 @@ impl IssuerService {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
-            let (entry, status_row) =
-                self.status
-                    .entry_for(slug, &credential_id, offer.reissue_of.is_some())?;
+            let (entry, status_row) = self.status.entry_for(
+                slug,
+                &credential_id,
+                &offer.id,
+                offer.reissue_of.is_some(),
+            )?;
             prepared["credentialStatus"] = entry;
             status_rows.push(status_row);
             let signed = signer
@@ -469,6 +472,9 @@ impl IssuerService {
             }
             for row in &status_rows {
                 batch.put(row)?;
+                if let Some(member) = row.award_member() {
+                    batch.put(&member)?;
+                }
             }
             batch.put(&notification)?;
             // The first issuance marks the offer claimed, in the same write.

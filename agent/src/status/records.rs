@@ -81,6 +81,49 @@ pub(crate) struct CredentialStatusRow {
     /// the current copy's bit.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) earlier: Vec<StatusPosition>,
+    /// The award this credential delivers (the offer it was claimed from): one award to one
+    /// learner may be delivered in several formats, each its own credential, and a status
+    /// change applies to all of them. Absent in rows written before awards, which then stand
+    /// alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) award: Option<String>,
+}
+
+impl CredentialStatusRow {
+    /// The row that lists this credential under its award, written with it.
+    pub(crate) fn award_member(&self) -> Option<AwardCredentialRow> {
+        self.award.as_ref().map(|award| AwardCredentialRow {
+            slug: self.slug.clone(),
+            award: award.clone(),
+            credential_id: self.credential_id.clone(),
+        })
+    }
+}
+
+/// One credential of an award: lets a status change find the award's other formats.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct AwardCredentialRow {
+    pub(crate) slug: String,
+    pub(crate) award: String,
+    pub(crate) credential_id: String,
+}
+
+impl Record for AwardCredentialRow {
+    const TABLE: Table = Table::new("award_credentials");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        award_member_key(&self.slug, &self.award, &self.credential_id)
+    }
+}
+
+/// Key of one credential of an award; [`award_prefix`] is the prefix of all of them.
+pub(crate) fn award_member_key(slug: &str, award: &str, credential_id: &str) -> Vec<u8> {
+    [award_prefix(slug, award), credential_id.as_bytes().to_vec()].concat()
+}
+
+/// The key prefix of every credential of `award` (ids cannot hold a NUL).
+pub(crate) fn award_prefix(slug: &str, award: &str) -> Vec<u8> {
+    scoped_key(slug, &format!("{award}\0"))
 }
 
 /// Where one copy's bit is.

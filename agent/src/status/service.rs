@@ -33,8 +33,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::records::{
-    CredentialStatusRow, StatusAllocRow, StatusChangeRow, StatusListRow, StatusPosition,
-    StatusSettingsRow, list_key,
+    AwardCredentialRow, CredentialStatusRow, StatusAllocRow, StatusChangeRow, StatusListRow,
+    StatusPosition, StatusSettingsRow, award_prefix, list_key,
 };
 use crate::directory::Directory;
 use crate::directory::records::scoped_key;
@@ -76,16 +76,21 @@ impl StatusService {
         &self.dir
     }
 
-    /// The `credentialStatus` of a credential about to be issued, and the row recording where
-    /// its bit is (written with the issuance).
+    /// The `credentialStatus` of a credential about to be issued as part of `award` (the offer
+    /// it is claimed from), and the row recording where its bit is (written with the issuance,
+    /// with its [`award_member`](CredentialStatusRow::award_member) row).
     pub(crate) fn entry_for(
         &self,
         slug: &str,
         credential_id: &str,
+        award: &str,
         reissue: bool,
     ) -> Result<(Value, CredentialStatusRow), ProtocolError> {
-        self.state
-            .entry_for(&self.dir, slug, credential_id, reissue)
+        let (entry, mut row) = self
+            .state
+            .entry_for(&self.dir, slug, credential_id, reissue)?;
+        row.award = Some(award.to_owned());
+        Ok((entry, row))
     }
 
     /// Revokes, suspends or reinstates, durably (see `change_status`).
@@ -225,6 +230,7 @@ impl StatusState {
             reason: None,
             changed_at: None,
             earlier,
+            award: None,
         };
         let url = list_url(dir, slug, purpose.as_str(), number);
         Ok((StatusListEntry::new(purpose, index, url).to_json(), row))
@@ -338,7 +344,11 @@ pub struct StatusChange {
     pub reason: Option<String>,
 }
 
-/// Applies `change`, durably: the answer is sent only after the store was flushed.
+/// The most credentials one award is delivered as (one per format, and their re-issues).
+const MAX_AWARD_CREDENTIALS: usize = 64;
+
+/// Applies `change` to the credential and to the other credentials of its award, durably: the
+/// answer is sent only after the store was flushed.
 pub(crate) fn change_status(
     dir: &Directory,
     slug: &str,
@@ -351,23 +361,47 @@ pub(crate) fn change_status(
     }
     let creds = Repo::<CredentialStatusRow>::new(Arc::clone(dir.store()));
     let lists = Repo::<StatusListRow>::new(Arc::clone(dir.store()));
+    let awards = Repo::<AwardCredentialRow>::new(Arc::clone(dir.store()));
     let cred_key = scoped_key(slug, &change.credential_id);
     for _ in 0..CAS_ATTEMPTS {
         let cred = creds
             .load(&cred_key)?
             .ok_or(AdminError::NotFound("credential"))?;
         let new_state = transition(&cred.purpose, &cred.state, change.action)?;
-        // The current copy's bit follows the new state; earlier copies' bits are only ever set.
-        let mut positions = vec![(
-            StatusPosition {
-                purpose: cred.purpose.clone(),
-                number: cred.number,
-                index: cred.index,
-            },
-            new_state != "active",
-        )];
-        if new_state != "active" {
-            positions.extend(cred.earlier.iter().map(|p| (p.clone(), true)));
+        // One award delivered in several formats is one thing to revoke, suspend or reinstate:
+        // its other credentials follow, where the change applies to them (a sibling already
+        // revoked stays revoked).
+        let mut members = vec![(cred_key.clone(), new_state, cred)];
+        if let Some(award) = members[0].2.award.clone() {
+            let prefix = award_prefix(slug, &award);
+            for (_, member) in awards.scan(&prefix, None, MAX_AWARD_CREDENTIALS)? {
+                if member.credential_id == change.credential_id {
+                    continue;
+                }
+                let key = scoped_key(slug, &member.credential_id);
+                let Some(sibling) = creds.load(&key)? else {
+                    continue;
+                };
+                if let Ok(state) = transition(&sibling.purpose, &sibling.state, change.action) {
+                    members.push((key, state, sibling));
+                }
+            }
+        }
+        // Each copy's current bit follows its new state; earlier copies' bits are only ever set.
+        let mut positions = Vec::new();
+        for (_, state, row) in &members {
+            let set = *state != "active";
+            positions.push((
+                StatusPosition {
+                    purpose: row.purpose.clone(),
+                    number: row.number,
+                    index: row.index,
+                },
+                set,
+            ));
+            if set {
+                positions.extend(row.earlier.iter().map(|p| (p.clone(), true)));
+            }
         }
         let mut touched: Vec<(Vec<u8>, Stored<StatusListRow>, StatusList)> = Vec::new();
         for (position, set) in &positions {
@@ -392,23 +426,6 @@ pub(crate) fn change_status(
             }
         }
         let now = dir.clock().now();
-        let mut updated_cred = (*cred).clone();
-        updated_cred.state = new_state.to_owned();
-        updated_cred.reason.clone_from(&change.reason);
-        updated_cred.changed_at = Some(now.unix());
-        let record = StatusChangeRow {
-            slug: slug.to_owned(),
-            seq: format!(
-                "{:012}-{}",
-                now.unix().max(0),
-                uuid::Uuid::new_v4().simple()
-            ),
-            credential_id: change.credential_id.clone(),
-            action: change.action.as_str().to_owned(),
-            state: new_state.to_owned(),
-            reason: change.reason.clone(),
-            at: now.unix(),
-        };
         let mut batch = WriteBatch::new();
         for (key, list_row, bits) in &touched {
             let mut updated_list = (**list_row).clone();
@@ -418,13 +435,36 @@ pub(crate) fn change_status(
             batch.require_unchanged::<StatusListRow>(key.clone(), list_row);
             batch.put(&updated_list)?;
         }
-        batch.require_unchanged::<CredentialStatusRow>(cred_key.clone(), &cred);
-        batch.put(&updated_cred)?;
-        batch.put(&record)?;
+        for (key, state, row) in &members {
+            let mut updated = (**row).clone();
+            updated.state = (*state).to_owned();
+            updated.reason.clone_from(&change.reason);
+            updated.changed_at = Some(now.unix());
+            batch.require_unchanged::<CredentialStatusRow>(key.clone(), row);
+            batch.put(&updated)?;
+            batch.put(&StatusChangeRow {
+                slug: slug.to_owned(),
+                seq: format!(
+                    "{:012}-{}",
+                    now.unix().max(0),
+                    uuid::Uuid::new_v4().simple()
+                ),
+                credential_id: row.credential_id.clone(),
+                action: change.action.as_str().to_owned(),
+                state: (*state).to_owned(),
+                reason: change.reason.clone(),
+                at: now.unix(),
+            })?;
+        }
         if dir.store().apply_checked(batch)?.is_ok() {
             // The API's promise: once it answers, the change survives a crash.
             dir.flush()?;
-            tracing::info!(slug, credential = %change.credential_id, action = change.action.as_str(), "credential status changed");
+            let also: Vec<&str> = members[1..]
+                .iter()
+                .map(|(_, _, row)| row.credential_id.as_str())
+                .collect();
+            tracing::info!(slug, credential = %change.credential_id, action = change.action.as_str(), award_formats = also.len() + 1, "credential status changed");
+            let cred = &members[0].2;
             return Ok(json!({
                 "credential_id": change.credential_id,
                 "state": new_state,
@@ -433,6 +473,7 @@ pub(crate) fn change_status(
                 "status_list_index": cred.index.to_string(),
                 "reason": change.reason,
                 "changed_at": now.to_rfc3339(),
+                "award_credentials_also_changed": also,
             }));
         }
     }

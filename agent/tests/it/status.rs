@@ -545,3 +545,64 @@ async fn status_timings() {
         "offer+claim (jwt, incl. status entry) {issue:?}/credential; list GET first (signs) {first_get:?}, cached {cached_get:?}, 304 {not_modified:?}; revoke (flushed) {revoke:?}"
     );
 }
+
+/// One award delivered in two formats (one offer, claimed as ldp_vc and as jwt_vc_json) is one
+/// thing to revoke: revoking either credential revokes both, in the list and in the log.
+#[tokio::test]
+async fn revoking_one_format_of_an_award_revokes_every_format() {
+    let server = start().await;
+    let (admin, _) = server.setup("acme").await;
+    let achievement = server.achievement("acme", &admin).await;
+    let offer = server.offer("acme", &admin, &achievement, json!({})).await;
+    let access = server.access_token("acme", &offer).await;
+    let mut issued = Vec::new();
+    for config in [LDP, JWT] {
+        let nonce = server.nonce("acme").await;
+        let jwt = proof(&holder_key(), &server.issuer("acme"), &nonce, server.now());
+        let (status, body) = server
+            .credential_request("acme", &access, request(config, vec![jwt]))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let credential = body["credentials"][0]["credential"].clone();
+        let id = object_of(&credential)["id"].as_str().unwrap().to_owned();
+        issued.push((credential, id));
+    }
+    // A second award of the same achievement to the same holder is another award.
+    let other = server.offer("acme", &admin, &achievement, json!({})).await;
+    let other = claim(&server, "acme", &other, LDP).await;
+
+    let verifier = verifier(server.clock.clone());
+    let (status, body) = change(&server, "acme", &admin, &issued[1].1, "revoke").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["award_credentials_also_changed"],
+        json!([issued[0].1.clone()]),
+        "{body}"
+    );
+    for (credential, id) in &issued {
+        let verdict = verifier.verify_text(&text_of(credential)).await;
+        assert_eq!(
+            status_check(&verdict),
+            (Outcome::Failed, "revoked".into()),
+            "{id}"
+        );
+        // Each format is revoked already: revoking it again is refused, permanently.
+        assert_eq!(change(&server, "acme", &admin, id, "revoke").await.0, 409);
+    }
+    let verdict = verifier.verify_text(&text_of(&other)).await;
+    assert_eq!(status_check(&verdict).0, Outcome::Passed, "another award");
+
+    let (_, changes) = server
+        .get_json("/issuers/acme/admin/status/changes", &admin)
+        .await;
+    let mut logged: Vec<&str> = changes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["credential_id"].as_str().unwrap())
+        .collect();
+    logged.sort_unstable();
+    let mut expected: Vec<&str> = issued.iter().map(|(_, id)| id.as_str()).collect();
+    expected.sort_unstable();
+    assert_eq!(logged, expected, "{changes}");
+}
