@@ -626,17 +626,13 @@ fn verdict_json(
         .iter()
         .zip(presentations.as_array_mut().into_iter().flatten())
     {
-        for (c, entry) in p
-            .credentials
-            .iter()
-            .zip(
-                stored
-                    .get_mut("credentials")
-                    .and_then(Value::as_array_mut)
-                    .into_iter()
-                    .flatten(),
-            )
-        {
+        for (c, entry) in p.credentials.iter().zip(
+            stored
+                .get_mut("credentials")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten(),
+        ) {
             merge(entry, described(&c.verdict));
         }
     }
