@@ -73,6 +73,12 @@ try {
     report.verdict_timeout = String(e);
   }
   report.checked_at = Date.now();
+  // The checks are folded below the answer: open them as a reader would.
+  report.checks_folded = await page.evaluate(() => {
+    const d = document.querySelector('#verdict-result details');
+    return d ? !d.open : null;
+  });
+  if (report.checks_folded) await page.locator('#verdict-result details > summary').click();
   Object.assign(report, await page.evaluate(() => ({
     marker: window.__marker || null,
     appeared_at: window.__appeared,
@@ -81,6 +87,7 @@ try {
     accepted: (document.getElementById('verdict-result') || { dataset: {} }).dataset.accepted || null,
     checks: [...document.querySelectorAll('#verdict-checks > li')].map((li) => ({
       outcome: li.dataset.outcome, check: li.dataset.check, text: li.textContent.replace(/\s+/g, ' ').trim(),
+      label: (li.querySelector('strong') || { textContent: '' }).textContent.trim(),
       top: li.getBoundingClientRect().top,
     })),
     facts: [...document.querySelectorAll('.badge-facts dd')].map((d) => `${d.classList[0]}: ${d.textContent.trim()}`),

@@ -43,7 +43,7 @@ try {
   const lines = await page.locator('#checks li').allTextContents();
   check('page_has_one_line_per_check', lines.length >= 4, JSON.stringify(lines));
   check('page_proof_line_passed',
-    (await page.locator('#checks li[data-outcome="passed"]', { hasText: 'proof' }).count()) === 1,
+    (await page.locator('#checks li[data-outcome="passed"][data-check="proof"]').count()) === 1,
     JSON.stringify(lines));
   check('page_no_failed_check', (await page.locator('#checks li[data-outcome="failed"]').count()) === 0,
     JSON.stringify(lines));
@@ -96,7 +96,7 @@ try {
   const pngState = (await page.locator('#verdict-state').textContent()) || '';
   check('upload_png_verified', pngState.includes('Verified') && !pngState.includes('Not'), pngState);
   const pngLines = await page.locator('#checks li').allTextContents();
-  check('upload_png_lines', pngLines.some((l) => l.includes('proof')) && pngLines.length >= 4, JSON.stringify(pngLines));
+  check('upload_png_lines', (await page.locator('#checks li[data-check="proof"]').count()) === 1 && pngLines.length >= 4, JSON.stringify(pngLines));
   check('upload_png_source', ((await page.locator('main').textContent()) || '').includes('Checked a baked PNG.'), '');
   if (config.screenshots) await page.screenshot({ path: join(config.screenshots, 'verify-passed.png'), fullPage: true });
 
@@ -107,7 +107,7 @@ try {
   const badState = (await page.locator('#verdict-state').textContent()) || '';
   check('paste_tampered_fails', badState.includes('Not verified'), badState);
   check('paste_tampered_proof_line_failed',
-    (await page.locator('#checks li[data-outcome="failed"]', { hasText: 'proof' }).count()) === 1,
+    (await page.locator('#checks li[data-outcome="failed"][data-check="proof"]').count()) === 1,
     JSON.stringify(await page.locator('#checks li').allTextContents()));
   if (config.screenshots) await page.screenshot({ path: join(config.screenshots, 'verify-failed.png'), fullPage: true });
 

@@ -364,11 +364,22 @@ fn employer_page_shows_the_verdict_within_two_seconds_without_reload() {
             .any(|c| c["check"] == "trusted_issuer" && c["outcome"] == "passed"),
         "{report}"
     );
+    assert_eq!(
+        report["checks_folded"], true,
+        "checks folded below the answer"
+    );
+    // The learner is named, the DID a detail; no internal id in sight.
     let facts = report["facts"].as_array().expect("facts");
     assert!(
-        facts
-            .iter()
-            .any(|f| f.as_str().is_some_and(|f| f.starts_with("holder: did:"))),
+        facts.iter().any(|f| f
+            .as_str()
+            .is_some_and(|f| f.starts_with("subject: ") && f.contains(" did:"))),
+        "{report}"
+    );
+    assert!(
+        checks.iter().all(|c| c["label"]
+            .as_str()
+            .is_some_and(|l| !l.is_empty() && !l.contains('_'))),
         "{report}"
     );
     assert_eq!(report["console_errors"], json!([]), "{report}");

@@ -7,6 +7,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::service::UPLOAD_LIMIT;
+/// The one label layer (checks, formats, dates, the learner's name), for this role's pages.
+pub(crate) use crate::verifier::labels;
 
 /// What a badge says about itself, for display. Everything comes from the credential and must
 /// be escaped before it reaches HTML.
@@ -28,8 +30,35 @@ pub struct BadgeFacts {
     pub issuer: Option<String>,
     /// Issuer name.
     pub issuer_name: Option<String>,
+    /// Issuer image or logo (URL or data URI).
+    pub issuer_image: Option<String>,
+    /// Issuer web site.
+    pub issuer_url: Option<String>,
     /// `validFrom` / `issuanceDate`.
     pub issued: Option<String>,
+    /// `validUntil` / `expirationDate`.
+    pub expires: Option<String>,
+    /// The credential subject's `id` (the learner's DID).
+    pub subject: Option<String>,
+    /// The learner's name, when the credential gives it in plain text.
+    pub subject_name: Option<String>,
+    /// Skills and standards the achievement aligns to (`alignment`).
+    pub alignments: Vec<Alignment>,
+    /// The achievement's tags.
+    pub tags: Vec<String>,
+}
+
+/// One `alignment` of an achievement: a skill or competency in a framework.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Alignment {
+    /// `targetName`.
+    pub name: String,
+    /// `targetFramework`.
+    pub framework: Option<String>,
+    /// `targetCode`.
+    pub code: Option<String>,
+    /// `targetUrl`.
+    pub url: Option<String>,
 }
 
 /// Why the verification page could not check an upload.
@@ -155,8 +184,36 @@ pub fn facts_of(text: &str) -> Option<BadgeFacts> {
         image: string_or_id(achievement.get("image")).or_else(|| string_or_id(c.get("image"))),
         issuer: string_or_id(issuer),
         issuer_name: issuer.and_then(|i| text_of(i.get("name"))),
+        issuer_image: issuer.and_then(|i| string_or_id(i.get("image"))),
+        issuer_url: issuer.and_then(|i| text_of(i.get("url"))),
         issued: text_of(c.get("validFrom")).or_else(|| text_of(c.get("issuanceDate"))),
+        expires: text_of(c.get("validUntil")).or_else(|| text_of(c.get("expirationDate"))),
+        subject: text_of(subject.get("id")),
+        subject_name: labels::learner_name(&subject),
+        alignments: list(achievement.get("alignment"))
+            .filter_map(|a| {
+                Some(Alignment {
+                    name: text_of(a.get("targetName"))?,
+                    framework: text_of(a.get("targetFramework")),
+                    code: text_of(a.get("targetCode")),
+                    url: text_of(a.get("targetUrl")),
+                })
+            })
+            .collect(),
+        tags: list(achievement.get("tag"))
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect(),
     })
+}
+
+/// The items of a value that may be one item or an array of them.
+fn list(v: Option<&Value>) -> impl Iterator<Item = &Value> {
+    let items: &[Value] = match v {
+        Some(Value::Array(items)) => items,
+        Some(one) => std::slice::from_ref(one),
+        None => &[],
+    };
+    items.iter()
 }
 
 /// `data:image/…` URIs (base64 or percent-encoded) of PNG, JPEG, GIF, WebP or SVG.

@@ -6,5 +6,5 @@ mod pages;
 mod records;
 pub mod service;
 
-pub use badge::{BadgeFacts, UploadError, facts_of};
+pub use badge::{Alignment, BadgeFacts, UploadError, facts_of};
 pub use service::*;

@@ -150,6 +150,8 @@ pub struct BadgePage {
     pub facts: BadgeFacts,
     /// Verified at view time.
     pub verdict: Verdict,
+    /// The institution's logo as a `data:image/` URI (pages load nothing from elsewhere).
+    pub issuer_logo: Option<String>,
 }
 
 /// The outcome of checking an upload.
@@ -414,7 +416,15 @@ impl PublicService {
     ) -> Result<Option<BadgePage>, PublishError> {
         let this = Arc::clone(self);
         let (s, i) = (slug.to_owned(), id.to_owned());
-        let Some(row) = blocking(move || this.row(&s, &i)).await? else {
+        let found = blocking(move || {
+            let Some(row) = this.row(&s, &i)? else {
+                return Ok(None);
+            };
+            let logo = this.dir.institution(&s)?.and_then(|inst| inst.logo);
+            Ok(Some((row, logo)))
+        })
+        .await?;
+        let Some((row, logo)) = found else {
             return Ok(None);
         };
         let verdict = self.verifier.verify_text(&row.credential).await;
@@ -423,6 +433,7 @@ impl PublicService {
             display_name: row.display_name,
             facts: facts_of(&row.credential).unwrap_or_default(),
             verdict,
+            issuer_logo: logo.filter(|l| l.starts_with("data:image/")),
         }))
     }
 

@@ -4,6 +4,7 @@
 //! [`service::VerifierService`] holds the logic (no HTTP); [`http::router`] maps it to routes.
 
 pub mod http;
+pub mod labels;
 pub(crate) mod pages;
 mod records;
 pub mod service;

@@ -24,6 +24,9 @@ pub(crate) fn not_found() -> Response {
 struct NewRequest<'a> {
     institution: &'a str,
     api: String,
+    /// The formats' names, from the one label layer.
+    ldp_label: String,
+    jwt_label: String,
 }
 
 /// The form that creates a presentation request through the admin API (token typed in; it
@@ -34,6 +37,8 @@ pub(crate) fn new_request(slug: &str, institution: &str) -> Response {
         &NewRequest {
             institution,
             api: format!("/verifiers/{slug}/admin/presentation-requests"),
+            ldp_label: super::labels::format("ldp_vc"),
+            jwt_label: super::labels::format("jwt_vc_json"),
         },
     )
 }
@@ -74,7 +79,7 @@ pub(crate) fn present(
             result_url: format!("{base}/result"),
             base,
             request_url: &answer.request_url,
-            expires_at: crate::web::ui::human_time(&answer.expires_at),
+            expires_at: super::labels::date_time(&answer.expires_at),
             verdict: answer
                 .result
                 .as_ref()

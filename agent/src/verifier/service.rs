@@ -593,23 +593,49 @@ fn verdict_json(
         let (_, body) = e.to_wire();
         serde_json::to_value(body).unwrap_or(Value::Null)
     });
-    let credentials: Vec<Value> = report
+    let presented = presented_credentials(response);
+    let described = |verdict: &rosette_proof::Verdict| {
+        let credential = verdict
+            .credential_id
+            .as_deref()
+            .and_then(|id| presented.iter().find(|c| c.get("id") == Some(&json!(id))))
+            // A VC-JWT may carry its id as `jti` only: one credential is that one.
+            .or_else(|| presented.first().filter(|_| presented.len() == 1));
+        described_credential(credential)
+    };
+    let mut credentials = Vec::new();
+    for p in &report.presentations {
+        for c in &p.credentials {
+            let mut entry = json!({
+                "query_id": p.query_id,
+                "format": c.verdict.format,
+                "issuer": c.verdict.issuer,
+                "issuer_name": c.verdict.issuer_name,
+                "subject": c.verdict.subject,
+                "achievement": c.verdict.achievement,
+                "holder": p.holder,
+            });
+            merge(&mut entry, described(&c.verdict));
+            credentials.push(entry);
+        }
+    }
+    let mut presentations = serde_json::to_value(&report.presentations).unwrap_or(Value::Null);
+    // Each credential's report gets the learner's name and dates the page shows.
+    for (p, stored) in report
         .presentations
         .iter()
-        .flat_map(|p| {
-            p.credentials.iter().map(move |c| {
-                json!({
-                    "query_id": p.query_id,
-                    "format": c.verdict.format,
-                    "issuer": c.verdict.issuer,
-                    "issuer_name": c.verdict.issuer_name,
-                    "subject": c.verdict.subject,
-                    "achievement": c.verdict.achievement,
-                    "holder": p.holder,
-                })
-            })
-        })
-        .collect();
+        .zip(presentations.as_array_mut().into_iter().flatten())
+    {
+        for (c, entry) in p.credentials.iter().zip(
+            stored
+                .get_mut("credentials")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten(),
+        ) {
+            merge(entry, described(&c.verdict));
+        }
+    }
     json!({
         "accepted": report.is_accepted(),
         "received_at": now.to_rfc3339(),
@@ -617,8 +643,71 @@ fn verdict_json(
         "wallet_error": matches!(response, AuthorizationResponse::Error { .. }),
         "credentials": credentials,
         "query": report.query,
-        "presentations": report.presentations,
+        "presentations": presentations,
     })
+}
+
+/// Adds the fields of `extra` (an object) to `into` (an object).
+fn merge(into: &mut Value, extra: Value) {
+    if let (Some(into), Value::Object(extra)) = (into.as_object_mut(), extra) {
+        into.extend(extra);
+    }
+}
+
+/// What the verdict page shows of a presented credential beyond the proof's verdict: the
+/// learner's name and the validity dates (`{}` for no credential).
+fn described_credential(credential: Option<&Value>) -> Value {
+    let Some(c) = credential else {
+        return json!({});
+    };
+    let text = |key: &str| c.get(key).and_then(Value::as_str);
+    json!({
+        "subject_name": c.get("credentialSubject").and_then(super::labels::learner_name),
+        "valid_from": text("validFrom").or_else(|| text("issuanceDate")),
+        "valid_until": text("validUntil").or_else(|| text("expirationDate")),
+    })
+}
+
+/// Every credential object inside the response's presentations (JSON, VC-JWT or enveloped),
+/// not verified: the verdict says whether to believe them.
+fn presented_credentials(response: &AuthorizationResponse) -> Vec<Value> {
+    let AuthorizationResponse::VpToken { vp_token, .. } = response else {
+        return Vec::new();
+    };
+    let credential = |one: &Value| -> Option<Value> {
+        let jwt = match one {
+            Value::String(jwt) => jwt.as_str(),
+            Value::Object(o) => match o
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| id.strip_prefix("data:application/vc+jwt,"))
+            {
+                Some(jwt) => jwt,
+                None => return Some(one.clone()),
+            },
+            _ => return None,
+        };
+        rosette_proof::jwt_vc::decode(jwt)
+            .ok()
+            .map(|d| d.credential)
+    };
+    let mut out = Vec::new();
+    for presentation in vp_token.values().flatten() {
+        let vp = match presentation {
+            Value::String(jwt) => rosette_did::jws::decode_compact(jwt.trim())
+                .ok()
+                .and_then(|d| serde_json::from_slice::<Value>(&d.payload).ok())
+                .and_then(|claims| claims.get("vp").cloned()),
+            other => Some(other.clone()),
+        };
+        let inner = vp.as_ref().and_then(|vp| vp.get("verifiableCredential"));
+        match inner {
+            Some(Value::Array(items)) => out.extend(items.iter().filter_map(credential)),
+            Some(one) => out.extend(credential(one)),
+            None => {}
+        }
+    }
+    out
 }
 
 /// `--demo`: a signed presentation request for the demo institution's first achievement,

@@ -1,21 +1,29 @@
-//! The verdict of a presentation request as people read it: the overall answer, then every
-//! check on its own line, then the facts about each presented badge and its holder. Built from
-//! the stored verdict JSON (see `service::verdict_json`); unknown or missing fields show as
-//! "unknown", never as an error. Rendered by `templates/verifier/verdict.html`, a fragment the
-//! console's verification page inserts without reloading.
+//! The verdict of a presentation request as people read it: the one-line answer first (a
+//! heading), then each presented badge (or, when its content failed verification, what it
+//! merely claims), then every check folded below. Built from the stored verdict JSON (see
+//! `service::verdict_json`); unknown or missing fields show as "unknown", never as an error.
+//! Words come from [`super::labels`]; ids stay in `data-` attributes. Rendered by
+//! `templates/verifier/verdict.html`, a fragment the console's verification page inserts
+//! without reloading.
 
 use askama::Template;
 use serde_json::Value;
 
+use super::labels;
+
 /// One check on its own line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CheckLine {
-    /// What it was about: `presentation`, the badge's name, `query`.
+    /// What it was about, for people: "The presentation", the badge's name, "Your request".
     pub(crate) scope: String,
-    /// The check's name (`proof`, `expiry`, `trusted_issuer`, …).
+    /// The check's id (`proof`, `trusted_issuer`, …), for `data-check` only.
     pub(crate) name: String,
+    /// The check's label.
+    pub(crate) label: &'static str,
     /// `passed`, `warning`, `failed` or `skipped` (anything else shows as `skipped`).
     pub(crate) outcome: &'static str,
+    /// The mark shown before the label.
+    pub(crate) symbol: &'static str,
     /// What it found.
     pub(crate) detail: String,
 }
@@ -23,16 +31,28 @@ pub(crate) struct CheckLine {
 /// The facts of one presented badge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BadgeFacts {
+    /// The badge's own checks found its content authentic (else it is shown as claims).
+    pub(crate) authentic: bool,
     /// The achievement's name.
     pub(crate) achievement: String,
-    /// Issuer name and id.
+    /// The issuer's name, else its id.
     pub(crate) issuer: String,
-    /// The credential subject's id.
-    pub(crate) subject: String,
+    /// The issuer's id when its name is shown.
+    pub(crate) issuer_id: Option<String>,
+    /// The learner's name, else the subject's DID.
+    pub(crate) learner: String,
+    /// The subject's DID when the name is shown.
+    pub(crate) learner_id: Option<String>,
     /// Who presented it (the holder's DID).
     pub(crate) holder: String,
-    /// `ldp_vc` or `jwt_vc_json`.
+    /// The holder is the learner the badge names.
+    pub(crate) holder_is_learner: bool,
+    /// The format, in words.
     pub(crate) format: String,
+    /// Issue date, in words.
+    pub(crate) issued: Option<String>,
+    /// Expiry date, in words.
+    pub(crate) expires: Option<String>,
 }
 
 /// A verdict ready to render.
@@ -41,22 +61,28 @@ pub(crate) struct BadgeFacts {
 pub(crate) struct VerdictView {
     /// The response was accepted.
     pub(crate) accepted: bool,
-    /// Why not, when rejected.
+    /// The one-line answer.
+    pub(crate) headline: String,
+    /// Why not, when rejected (the wallet's or the check's words).
     pub(crate) reason: Option<String>,
     /// When the answer arrived (RFC 3339).
     pub(crate) received_at: String,
+    /// The same, in words.
+    pub(crate) received_human: String,
     /// Every check, in the order they ran.
     pub(crate) checks: Vec<CheckLine>,
+    /// Checks that passed.
+    pub(crate) passed: usize,
     /// Every presented badge.
     pub(crate) badges: Vec<BadgeFacts>,
 }
 
-fn outcome(v: &Value) -> &'static str {
+fn outcome(v: &Value) -> (&'static str, &'static str) {
     match v.as_str() {
-        Some("passed") => "passed",
-        Some("warning") => "warning",
-        Some("failed") => "failed",
-        _ => "skipped",
+        Some("passed") => ("passed", "\u{2713}"),
+        Some("warning") => ("warning", "\u{26a0}"),
+        Some("failed") => ("failed", "\u{2717}"),
+        _ => ("skipped", "\u{2013}"),
     }
 }
 
@@ -64,14 +90,35 @@ fn text(v: &Value, or: &str) -> String {
     v.as_str().unwrap_or(or).to_owned()
 }
 
+fn line(scope: &str, id: &str, outcome_of: &Value, detail: &Value) -> CheckLine {
+    let (outcome, symbol) = outcome(outcome_of);
+    CheckLine {
+        scope: labels::scope(scope),
+        name: id.to_owned(),
+        label: labels::check(id),
+        outcome,
+        symbol,
+        detail: text(detail, ""),
+    }
+}
+
 fn push_checks(out: &mut Vec<CheckLine>, scope: &str, checks: &Value) {
     for c in checks.as_array().into_iter().flatten() {
-        out.push(CheckLine {
-            scope: scope.to_owned(),
-            name: text(&c["name"], "check"),
-            outcome: outcome(&c["outcome"]),
-            detail: text(&c["detail"], ""),
-        });
+        out.push(line(
+            scope,
+            c["name"].as_str().unwrap_or("check"),
+            &c["outcome"],
+            &c["detail"],
+        ));
+    }
+}
+
+/// `name` when given, with `id` as its detail; else `id` alone; else `unknown`.
+fn named(name: Option<&str>, id: Option<&str>, unknown: &str) -> (String, Option<String>) {
+    match (name, id) {
+        (Some(name), id) => (name.to_owned(), id.map(str::to_owned)),
+        (None, Some(id)) => (id.to_owned(), None),
+        (None, None) => (unknown.to_owned(), None),
     }
 }
 
@@ -79,64 +126,95 @@ impl VerdictView {
     /// The view of a stored verdict (`result` of a presentation request).
     pub(crate) fn from_result(result: &Value) -> Self {
         let accepted = result["accepted"] == Value::Bool(true);
-        let reason = (!accepted).then(|| {
-            match (
-                result["error"]["error_description"].as_str(),
-                result["error"]["error"].as_str(),
-            ) {
-                (Some(d), Some(code)) => format!("{d} ({code})"),
-                (Some(d), None) => d.to_owned(),
-                (None, Some(code)) => code.to_owned(),
-                (None, None) if result["wallet_error"] == Value::Bool(true) => {
-                    "the wallet declined or reported an error".to_owned()
-                }
-                (None, None) => "the presentation did not pass the checks".to_owned(),
-            }
-        });
         let mut checks = Vec::new();
         let mut badges = Vec::new();
         for p in result["presentations"].as_array().into_iter().flatten() {
-            let holder = text(&p["holder"], "unknown holder");
+            let holder = text(&p["holder"], "an unknown holder");
             push_checks(&mut checks, "presentation", &p["presentation"]["checks"]);
             for c in p["credentials"].as_array().into_iter().flatten() {
                 let v = &c["verdict"];
-                let achievement = text(&v["achievement"], "a credential");
+                let achievement = text(&v["achievement"], "a badge");
                 push_checks(&mut checks, &achievement, &v["checks"]);
                 if c["trusted_issuer"].is_object() {
-                    checks.push(CheckLine {
-                        scope: achievement.clone(),
-                        name: "trusted_issuer".to_owned(),
-                        outcome: outcome(&c["trusted_issuer"]["outcome"]),
-                        detail: text(&c["trusted_issuer"]["detail"], ""),
-                    });
+                    checks.push(line(
+                        &achievement,
+                        "trusted_issuer",
+                        &c["trusted_issuer"]["outcome"],
+                        &c["trusted_issuer"]["detail"],
+                    ));
                 }
-                let issuer = match (v["issuer_name"].as_str(), v["issuer"].as_str()) {
-                    (Some(name), Some(id)) => format!("{name} ({id})"),
-                    (None, Some(id)) => id.to_owned(),
-                    (Some(name), None) => name.to_owned(),
-                    (None, None) => "unknown issuer".to_owned(),
-                };
+                let authentic = !v["checks"].as_array().into_iter().flatten().any(|c| {
+                    c["outcome"] == "failed"
+                        && labels::breaks_content(c["name"].as_str().unwrap_or(""))
+                });
+                let (issuer, issuer_id) = named(
+                    v["issuer_name"].as_str(),
+                    v["issuer"].as_str(),
+                    "an unknown issuer",
+                );
+                let (learner, learner_id) = named(
+                    c["subject_name"].as_str(),
+                    v["subject"].as_str(),
+                    "an unnamed learner",
+                );
                 badges.push(BadgeFacts {
+                    authentic,
                     achievement,
                     issuer,
-                    subject: text(&v["subject"], "unknown subject"),
+                    issuer_id,
+                    learner,
+                    learner_id,
+                    holder_is_learner: v["subject"].as_str().is_some()
+                        && v["subject"] == p["holder"],
                     holder: holder.clone(),
-                    format: text(&v["format"], "unknown format"),
+                    format: v["format"]
+                        .as_str()
+                        .map_or_else(|| "unknown".to_owned(), labels::format),
+                    issued: c["valid_from"].as_str().map(labels::date),
+                    expires: c["valid_until"].as_str().map(labels::date),
                 });
             }
         }
         if result["query"].is_object() {
-            checks.push(CheckLine {
-                scope: "request".to_owned(),
-                name: "dcql_query".to_owned(),
-                outcome: outcome(&result["query"]["outcome"]),
-                detail: text(&result["query"]["detail"], ""),
-            });
+            checks.push(line(
+                "request",
+                "dcql_query",
+                &result["query"]["outcome"],
+                &result["query"]["detail"],
+            ));
         }
+        let first_failure = checks.iter().find(|c| c.outcome == "failed");
+        let headline = if accepted {
+            match badges.as_slice() {
+                [one] => format!(
+                    "Accepted: {} holds \u{201c}{}\u{201d}",
+                    one.learner, one.achievement
+                ),
+                _ => "Accepted: the badges check out".to_owned(),
+            }
+        } else if let Some(failed) = first_failure {
+            format!("Rejected: {}", labels::failure(&failed.name))
+        } else if result["wallet_error"] == Value::Bool(true) {
+            "Rejected: the wallet declined or reported an error".to_owned()
+        } else {
+            "Rejected: the presentation did not pass the checks".to_owned()
+        };
+        // The wallet's or the protocol's own words, without the protocol's error code.
+        let reason = (!accepted)
+            .then(|| {
+                result["error"]["error_description"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .flatten();
+        let received_at = text(&result["received_at"], "");
         Self {
             accepted,
+            headline,
             reason,
-            received_at: text(&result["received_at"], ""),
+            received_human: labels::date_time(&received_at),
+            received_at,
+            passed: checks.iter().filter(|c| c.outcome == "passed").count(),
             checks,
             badges,
         }
@@ -171,20 +249,27 @@ mod tests {
                     "verdict": {"format": "ldp_vc", "issuer": "did:key:z6Mkissuer", "issuer_name": "Acme",
                         "subject": "did:key:z6Mkholder", "achievement": "Rust <b>",
                         "checks": [{"name": "expiry", "outcome": "weird", "detail": "n/a"}]},
-                    "trusted_issuer": {"outcome": "failed", "detail": "not in the list"}
+                    "trusted_issuer": {"outcome": "failed", "detail": "not in the list"},
+                    "subject_name": "Ada Lovelace",
+                    "valid_until": "2028-03-01T00:00:00Z"
                 }]
             }],
             "query": {"outcome": "passed", "detail": "satisfied"}
         });
         let view = VerdictView::from_result(&result);
         assert!(!view.accepted);
-        assert_eq!(
-            view.reason.as_deref(),
-            Some("untrusted issuer (access_denied)")
-        );
+        assert_eq!(view.reason.as_deref(), Some("untrusted issuer"));
+        assert_eq!(view.headline, "Rejected: its issuer is not one you trust");
         let outcomes: Vec<&str> = view.checks.iter().map(|c| c.outcome).collect();
         assert_eq!(outcomes, ["passed", "skipped", "failed", "passed"]);
-        assert_eq!(view.badges[0].issuer, "Acme (did:key:z6Mkissuer)");
+        assert_eq!(view.badges[0].issuer, "Acme");
+        assert_eq!(view.badges[0].learner, "Ada Lovelace");
+        assert_eq!(
+            view.badges[0].learner_id.as_deref(),
+            Some("did:key:z6Mkholder")
+        );
+        assert!(view.badges[0].holder_is_learner);
+        assert_eq!(view.badges[0].expires.as_deref(), Some("1 March 2028"));
         let html = view.html();
         assert_eq!(html.matches("<li ").count(), 4, "{html}");
         assert!(html.contains("data-outcome=\"failed\""));
@@ -192,6 +277,61 @@ mod tests {
             html.contains("Rust &#60;b&#62;") || html.contains("Rust &lt;b&gt;"),
             "{html}"
         );
+        // Ids stay in attributes; people read words.
+        let visible: String = html
+            .split('<')
+            .filter_map(|t| t.split_once('>').map(|(_, v)| v))
+            .collect();
+        for id in ["trusted_issuer", "dcql_query", "ldp_vc", "access_denied"] {
+            assert!(!visible.contains(id), "{id} shown: {visible}");
+        }
+        assert!(visible.contains("15 January 2027, 08:00 UTC"), "{visible}");
+    }
+
+    #[test]
+    fn an_accepted_verdict_names_the_learner() {
+        let result = json!({
+            "accepted": true,
+            "presentations": [{
+                "holder": "did:key:z6Mkholder",
+                "credentials": [{
+                    "verdict": {"format": "jwt_vc_json", "subject": "did:key:z6Mkholder",
+                        "achievement": "Rust Practitioner", "checks": []},
+                    "subject_name": "Ada Lovelace"
+                }]
+            }]
+        });
+        let view = VerdictView::from_result(&result);
+        assert_eq!(
+            view.headline,
+            "Accepted: Ada Lovelace holds \u{201c}Rust Practitioner\u{201d}"
+        );
+        assert!(!view.html().contains("Issued to did:"));
+    }
+
+    #[test]
+    fn a_forged_badge_is_shown_as_claims() {
+        let result = json!({
+            "accepted": false,
+            "presentations": [{
+                "holder": "did:key:z6Mkholder",
+                "credentials": [{
+                    "verdict": {"achievement": "Rust Grandmaster",
+                        "checks": [{"name": "proof", "outcome": "failed", "detail": "bad signature"}]}
+                }]
+            }]
+        });
+        let view = VerdictView::from_result(&result);
+        assert!(!view.badges[0].authentic);
+        assert!(
+            view.headline
+                .starts_with("Rejected: the content was changed"),
+            "{}",
+            view.headline
+        );
+        let html = view.html();
+        assert!(!html.contains("<h3 class=\"achievement\""), "{html}");
+        assert!(html.contains("claims"), "{html}");
     }
 
     #[test]
