@@ -93,7 +93,7 @@ async fn upload_form(
 ) -> Response {
     let slug = session.slug.clone();
     let loaded = blocking(service, move |s| {
-        Ok((s.list_achievements(&slug)?, s.bulk_jobs(&slug)?))
+        Ok::<_, crate::error::AdminError>((s.list_achievements(&slug)?, s.bulk_jobs(&slug)?))
     })
     .await;
     let (achievements, jobs) = match loaded {

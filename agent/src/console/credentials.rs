@@ -226,6 +226,15 @@ async fn confirm_revoke(
             .into_iter()
             .find(|l| l.credential_id.as_deref() == Some(id.as_str()))
             .ok_or(crate::error::AdminError::NotFound("credential"))
+            .and_then(|line| {
+                if line.can_revoke() {
+                    Ok(line)
+                } else {
+                    Err(crate::error::AdminError::Invalid(format!(
+                        "Credential {id} is already revoked."
+                    )))
+                }
+            })
     })
     .await;
     match found {
