@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn the_printed_example_parses_to_the_defaults() {
         let config = FileConfig::parse(CONFIG_EXAMPLE).unwrap();
-        let defaults = Settings::new("http://x", SecretString::new("t".into()));
+        let defaults = Settings::new("http://x", SecretString::new("t"));
         assert_eq!(config.listen, Some(DEFAULT_LISTEN.parse().unwrap()));
         assert_eq!(config.data, Some(PathBuf::from(DEFAULT_DATA)));
         assert_eq!(config.batch_size, Some(defaults.batch_size));
@@ -220,7 +220,7 @@ mod tests {
 
     #[test]
     fn loopback_public_urls_are_unreachable_from_phones() {
-        let token = || SecretString::new("t".into());
+        let token = || SecretString::new("t");
         for url in [
             "http://127.0.0.1:8080",
             "http://localhost:8080/",
