@@ -1510,7 +1510,7 @@ async fn handouts_csv(server: &TestServer, staff: &Staff, path: &str) -> Vec<Vec
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::OK, "{path}: {:?}", r.headers());
     assert_eq!(r.headers()["cache-control"], "no-store");
     assert!(
         r.headers()["content-disposition"]
@@ -1598,6 +1598,8 @@ async fn bulk_handouts_by_key_survive_a_restart_and_close_with_their_offers() {
     assert_eq!((rows[0][4].as_str(), rows[0][5].as_str()), ("", ""));
     // Past the offers' lifetime every handout is closed.
     clock.advance(8 * 86_400);
+    // (The console session has ended too, after 8 idle hours: sign in again.)
+    let staff = login(&server, "uni-a", &token).await;
     let rows = handouts_csv(&server, &staff, &path).await;
     assert_eq!(rows[1][2], "expired");
     assert!(rows.iter().all(|r| r[4].is_empty() && r[5].is_empty()), "{rows:?}");
