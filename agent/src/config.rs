@@ -205,7 +205,10 @@ mod tests {
             config.storage_stall_seconds,
             Some(rosette_storage::watch::DEFAULT_STALL_AFTER.as_secs())
         );
-        assert_eq!(config.storage_durability, Some(StorageDurability::EveryWrite));
+        assert_eq!(
+            config.storage_durability,
+            Some(StorageDurability::EveryWrite)
+        );
         // The commented keys are real keys: uncommented, they parse too.
         let uncommented = CONFIG_EXAMPLE
             .replace("# public_url =", "public_url =")
@@ -226,7 +229,10 @@ mod tests {
             "http://localhost:8080/",
             "http://[::1]:80",
         ] {
-            assert!(Settings::new(url, token()).phone_warning().is_some(), "{url}");
+            assert!(
+                Settings::new(url, token()).phone_warning().is_some(),
+                "{url}"
+            );
         }
         let lan = Settings::new("http://192.168.1.20:8080", token());
         assert!(lan.phone_warning().unwrap().contains("https"));

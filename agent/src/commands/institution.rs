@@ -24,8 +24,9 @@ pub(crate) fn create(args: &InstitutionCreateArgs) -> Result<ExitCode> {
     }
     let console = match &args.agent {
         Some(url) => format!("{}/console/login", url.trim_end_matches('/')),
-        None => "the console's sign-in page (/console/login, printed when the agent starts)"
-            .to_owned(),
+        None => {
+            "the console's sign-in page (/console/login, printed when the agent starts)".to_owned()
+        }
     };
     println!(
         "Created institution {slug} ({name}).\n\nAdmin token (shown only now; keep it like a \
@@ -90,7 +91,10 @@ fn through_agent(url: &str, args: &InstitutionCreateArgs) -> Result<Value> {
              directory that agent runs on?",
             args.data.display()
         ),
-        _ => bail!("the agent at {url} refused to create {:?}: {why} ({status})", args.slug),
+        _ => bail!(
+            "the agent at {url} refused to create {:?}: {why} ({status})",
+            args.slug
+        ),
     }
 }
 

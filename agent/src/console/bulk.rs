@@ -17,10 +17,10 @@ use axum::routing::{get, post};
 use super::csrf;
 use super::form::Form;
 use super::layout::{ConsoleLayout, Section};
+use super::pages::{blocking, error_page};
 use super::pages::{no_store, page};
 use super::session::StaffSession;
 use crate::app::AppState;
-use super::pages::{blocking, error_page};
 use crate::issuer::IssuerService;
 use crate::issuer::bulk::{BulkRowError, Handout, JobProgress, JobSummary, StartError};
 use crate::web::ui::human_time;
@@ -124,12 +124,19 @@ async fn upload_form(
             achievements,
             jobs: jobs
                 .into_iter()
-                .map(|JobSummary { id, finished_at, created, refused }| JobLine {
-                    id,
-                    finished: human_time(&finished_at),
-                    created: plural(created, "offer", "offers"),
-                    refused: plural(refused, "row refused", "rows refused"),
-                })
+                .map(
+                    |JobSummary {
+                         id,
+                         finished_at,
+                         created,
+                         refused,
+                     }| JobLine {
+                        id,
+                        finished: human_time(&finished_at),
+                        created: plural(created, "offer", "offers"),
+                        refused: plural(refused, "row refused", "rows refused"),
+                    },
+                )
                 .collect(),
         },
     )
@@ -190,7 +197,13 @@ async fn upload(
             .await
         }
         Err(e @ StartError::Busy) => {
-            upload_form(&app.issuer, &session, StatusCode::CONFLICT, Some(e.to_string())).await
+            upload_form(
+                &app.issuer,
+                &session,
+                StatusCode::CONFLICT,
+                Some(e.to_string()),
+            )
+            .await
         }
         Err(e) => {
             upload_form(
@@ -444,7 +457,10 @@ async fn handouts_csv(
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"handouts-{}.csv\"", id.chars().take(8).collect::<String>()),
+                format!(
+                    "attachment; filename=\"handouts-{}.csv\"",
+                    id.chars().take(8).collect::<String>()
+                ),
             ),
         ],
         csv,

@@ -418,10 +418,18 @@ impl BulkJobs {
         match job {
             Some(job) => Some(job.snapshot(with_created)),
             // Finished before the last restart: its stored report (created offers by id only).
-            None => self.service.stored_job(slug, id).ok().flatten().map(|row| {
-                JobProgress {
+            None => self
+                .service
+                .stored_job(slug, id)
+                .ok()
+                .flatten()
+                .map(|row| JobProgress {
                     job_id: row.id.clone(),
-                    state: if row.failure.is_some() { "failed" } else { "done" },
+                    state: if row.failure.is_some() {
+                        "failed"
+                    } else {
+                        "done"
+                    },
                     done: true,
                     total_rows: row.total,
                     processed: row.created.len() + row.errors.len(),
@@ -440,8 +448,7 @@ impl BulkJobs {
                     finished_at: Timestamp::from_unix(row.finished_at).map(Timestamp::to_rfc3339),
                     failure: row.failure.clone(),
                     created: None,
-                }
-            }),
+                }),
         }
     }
 }
@@ -453,15 +460,17 @@ fn run(service: &IssuerService, slug: &str, job: &Job, rows: Vec<CsvRow>) {
         Ok(keys) => keys,
         Err(e) => {
             tracing::error!(error = %e, job = %job.id, "bulk job stopped: storage failed");
-            finish(service, slug, job, Some("storage failed before the first row".into()));
+            finish(
+                service,
+                slug,
+                job,
+                Some("storage failed before the first row".into()),
+            );
             return;
         }
     };
     for row in rows {
-        let outcome = match row
-            .offer
-            .and_then(|input| achievements.resolve(input))
-        {
+        let outcome = match row.offer.and_then(|input| achievements.resolve(input)) {
             Err(message) => Err(message),
             Ok(input) => match service.create_offer(slug, input) {
                 Ok(offer) => Ok(offer),
@@ -687,9 +696,8 @@ impl IssuerService {
             offer_id: offer.id.clone(),
             state,
             claim_page: format!("{}/claim/{}", self.issuer_id(slug), offer.id),
-            offer_url: open.then(|| {
-                rosette_oid4vci::offer_url_by_reference(&self.offer_uri(slug, &offer.id))
-            }),
+            offer_url: open
+                .then(|| rosette_oid4vci::offer_url_by_reference(&self.offer_uri(slug, &offer.id))),
             pin: (open && offer.pin).then(|| self.offer_pin(&offer.id)),
             expires_at: Timestamp::from_unix(offer.expires_at)
                 .map(Timestamp::to_rfc3339)
@@ -795,7 +803,10 @@ mod tests {
 
     #[test]
     fn achievement_keys_are_readable() {
-        assert_eq!(achievement_key("Rust Practitioner (2027)"), "rust-practitioner-2027");
+        assert_eq!(
+            achievement_key("Rust Practitioner (2027)"),
+            "rust-practitioner-2027"
+        );
         assert_eq!(achievement_key("  Data -- Steward "), "data-steward");
         assert_eq!(achievement_key("rust-practitioner"), "rust-practitioner");
     }

@@ -80,18 +80,23 @@ fn ready_line_demo_and_sigterm() {
     assert_eq!(tail(&again), tail(&ready));
     // One demo admin token at a time: this start's works, the previous start's does not.
     let status_with = |token: &Value| {
-        let url = format!("{}/issuers/demo/admin/achievements", again["url"].as_str().unwrap());
+        let url = format!(
+            "{}/issuers/demo/admin/achievements",
+            again["url"].as_str().unwrap()
+        );
         let token = token.as_str().unwrap().to_owned();
-        tokio::runtime::Runtime::new().unwrap().block_on(async move {
-            reqwest::Client::new()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        })
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                reqwest::Client::new()
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
     };
     assert_ne!(again["admin_token"], ready["admin_token"]);
     assert_eq!(status_with(&again["admin_token"]), 200);
@@ -167,7 +172,10 @@ fn first_start_without_demo_says_what_to_do_next_and_warns_about_phones() {
             "warning: no --public-url set.",
         ],
     );
-    assert!(text.contains(&format!("Staff console: {url}/console/login")), "{text}");
+    assert!(
+        text.contains(&format!("Staff console: {url}/console/login")),
+        "{text}"
+    );
     assert!(text.contains("phone"), "{text}");
     // The printed next step, as printed, creates the institution through the running agent.
     let command = text
@@ -180,7 +188,14 @@ fn first_start_without_demo_says_what_to_do_next_and_warns_about_phones() {
     let created = Command::new(env!("CARGO_BIN_EXE_rosette-agent"))
         .args(["institution", "create", "--json", "--data"])
         .arg(&data)
-        .args(["--agent", &url, "--slug", "my-college", "--name", "My College"])
+        .args([
+            "--agent",
+            &url,
+            "--slug",
+            "my-college",
+            "--name",
+            "My College",
+        ])
         .env_remove("ROSETTE_OPERATOR_TOKEN")
         .output()
         .unwrap();
@@ -197,7 +212,10 @@ fn first_start_without_demo_says_what_to_do_next_and_warns_about_phones() {
         .output()
         .unwrap();
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("\"my-college\""), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("\"my-college\""),
+        "{again:?}"
+    );
     assert!(sigterm(&mut child).success());
 
     // The store of a stopped agent: created directly.
@@ -234,7 +252,10 @@ fn config_example_is_printed_and_parses_back() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.lines().filter(|l| l.starts_with('#')).count() > 10, "{text}");
+    assert!(
+        text.lines().filter(|l| l.starts_with('#')).count() > 10,
+        "{text}"
+    );
     let parsed = rosette_agent::config::FileConfig::parse(&text).unwrap();
     assert_eq!(parsed.listen, Some("127.0.0.1:8080".parse().unwrap()));
     // And the agent starts with it.
@@ -242,8 +263,10 @@ fn config_example_is_printed_and_parses_back() {
     let file = dir.path().join("rosette.toml");
     std::fs::write(
         &file,
-        text.replace("127.0.0.1:8080", "127.0.0.1:0")
-            .replace("./rosette-data", &dir.path().join("data").display().to_string()),
+        text.replace("127.0.0.1:8080", "127.0.0.1:0").replace(
+            "./rosette-data",
+            &dir.path().join("data").display().to_string(),
+        ),
     )
     .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_rosette-agent"))

@@ -1493,7 +1493,10 @@ async fn bulk_job(server: &TestServer, slug: &str, token: &str, csv: &str) -> St
     let id = started["job_id"].as_str().unwrap().to_owned();
     loop {
         let (_, p) = server
-            .get_json(&format!("/issuers/{slug}/admin/offers/bulk-jobs/{id}"), token)
+            .get_json(
+                &format!("/issuers/{slug}/admin/offers/bulk-jobs/{id}"),
+                token,
+            )
             .await;
         if p["done"] == true {
             return id;
@@ -1547,7 +1550,10 @@ async fn bulk_handouts_by_key_survive_a_restart_and_close_with_their_offers() {
     );
     let job = bulk_job(&server, "uni-a", &token, &csv).await;
     let (_, report) = server
-        .get_json(&format!("/issuers/uni-a/admin/offers/bulk-jobs/{job}"), &token)
+        .get_json(
+            &format!("/issuers/uni-a/admin/offers/bulk-jobs/{job}"),
+            &token,
+        )
         .await;
     assert_eq!(report["created_count"], 2, "{report}");
     assert_eq!(
@@ -1561,24 +1567,39 @@ async fn bulk_handouts_by_key_survive_a_restart_and_close_with_their_offers() {
     let store: Arc<dyn Store> = Arc::new(RedbStore::open(dir.path().join("store.redb")).unwrap());
     let server = start_with(store, clock.clone()).await;
     let staff = login(&server, "uni-a", &token).await;
-    let (status, html) = get_page(&server, &staff.cookie, &format!("/console/uni-a/bulk/{job}")).await;
+    let (status, html) = get_page(
+        &server,
+        &staff.cookie,
+        &format!("/console/uni-a/bulk/{job}"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("2 offers created; 1 row refused."), "{html}");
     assert!(html.contains("rust-pracitioner"), "{html}");
     let (_, html) = get_page(&server, &staff.cookie, "/console/uni-a/bulk").await;
-    assert!(html.contains(&format!("/console/uni-a/bulk/{job}")), "{html}");
+    assert!(
+        html.contains(&format!("/console/uni-a/bulk/{job}")),
+        "{html}"
+    );
     assert!(html.contains(",rust-practitioner,true"), "{html}");
     let path = format!("/console/uni-a/bulk/{job}/handouts.csv");
     let rows = handouts_csv(&server, &staff, &path).await;
     assert_eq!(rows.len(), 2);
     let (ada, alan) = (&rows[0], &rows[1]);
-    assert_eq!((ada[0].as_str(), ada[1].as_str(), ada[2].as_str()), ("2", "Ada Lovelace", "offered"));
+    assert_eq!(
+        (ada[0].as_str(), ada[1].as_str(), ada[2].as_str()),
+        ("2", "Ada Lovelace", "offered")
+    );
     assert_eq!(ada[5].len(), 6, "{ada:?}");
     assert!(ada[4].starts_with("openid-credential-offer://"), "{ada:?}");
     assert!(ada[6].ends_with("/qr.svg"));
     assert_eq!(alan[5], "", "no PIN asked, none given");
-    let (status, page) =
-        get_page(&server, &staff.cookie, &format!("/console/uni-a/bulk/{job}/handouts")).await;
+    let (status, page) = get_page(
+        &server,
+        &staff.cookie,
+        &format!("/console/uni-a/bulk/{job}/handouts"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page.matches("<article class=\"handout\"").count(), 2);
     assert!(page.contains(&ada[5]) && page.contains("data:image/svg+xml;base64,"));
@@ -1602,7 +1623,10 @@ async fn bulk_handouts_by_key_survive_a_restart_and_close_with_their_offers() {
     let staff = login(&server, "uni-a", &token).await;
     let rows = handouts_csv(&server, &staff, &path).await;
     assert_eq!(rows[1][2], "expired");
-    assert!(rows.iter().all(|r| r[4].is_empty() && r[5].is_empty()), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r[4].is_empty() && r[5].is_empty()),
+        "{rows:?}"
+    );
     // Another institution's console does not see the job.
     let other = server.institution("uni-b").await;
     let staff_b = login(&server, "uni-b", &other).await;
@@ -1628,7 +1652,10 @@ async fn bulk_handouts_by_key_survive_a_restart_and_close_with_their_offers() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains("A new offer was created") && html.contains("Alan Turing"), "{html}");
+    assert!(
+        html.contains("A new offer was created") && html.contains("Alan Turing"),
+        "{html}"
+    );
     assert!(html.contains("id=\"offer-link\""), "{html}");
     // A claimed offer is not renewed.
     let claimed = ada[3].rsplit('/').next().unwrap().to_owned();
@@ -1636,7 +1663,11 @@ async fn bulk_handouts_by_key_survive_a_restart_and_close_with_their_offers() {
         &server,
         &staff.cookie,
         "/console/uni-a/credentials/action",
-        &[("csrf", &staff.csrf), ("offer_id", &claimed), ("action", "renew")],
+        &[
+            ("csrf", &staff.csrf),
+            ("offer_id", &claimed),
+            ("action", "renew"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
@@ -1652,14 +1683,20 @@ async fn achievements_show_key_and_id_and_give_a_csv_template() {
     let (_, html) = get_page(&server, &staff.cookie, "/console/uni-a/achievements").await;
     assert!(html.contains(">rust-practitioner</code>") && html.contains(&format!(">{id}</code>")));
     let r = no_redirects()
-        .get(format!("{}/console/uni-a/achievements/{id}/template.csv", server.url))
+        .get(format!(
+            "{}/console/uni-a/achievements/{id}/template.csv",
+            server.url
+        ))
         .header(COOKIE, &staff.cookie)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let text = r.text().await.unwrap();
-    assert!(text.starts_with("name,email,achievement_id,pin\r\n"), "{text}");
+    assert!(
+        text.starts_with("name,email,achievement_id,pin\r\n"),
+        "{text}"
+    );
     assert!(text.contains(",rust-practitioner,true"), "{text}");
     let (status, _) = get_page(
         &server,
