@@ -116,7 +116,7 @@ try {
   await page.locator('#image').setInputFiles(config.image);
   await a11y('achievement_new');
   await shot('achievement-new');
-  await Promise.all([page.waitForURL(`${base}/achievements`), page.locator('#save').click()]);
+  await Promise.all([page.waitForURL(/\/achievements\?notice=created$/), page.locator('#save').click()]);
   const row = page.locator('#achievements tbody tr', { hasText: config.achievement });
   check('achievement_listed', (await row.count()) === 1, await page.locator('#achievements').textContent());
   const thumbOk = await row.locator('img.thumb').evaluate((img) => img.complete && img.naturalWidth > 0);
