@@ -8,6 +8,8 @@
   var url = box.getAttribute('data-progress');
   var el = function (id) { return document.getElementById(id); };
   var text = function (id, value) { var e = el(id); if (e) e.textContent = String(value); };
+  // "1 offer", "2 offers": the same words as the server-rendered report.
+  var plural = function (n, one, many) { return n + ' ' + (n === 1 ? one : many); };
 
   function report(p) {
     var list = el('bulk-errors');
@@ -19,7 +21,8 @@
       li.textContent = 'line ' + e.line + ': ' + e.message;
       list.appendChild(li);
     });
-    text('bulk-summary', p.created_count + ' offers created; ' + p.errors.length + ' rows refused.');
+    text('bulk-summary', plural(p.created_count, 'offer', 'offers') + ' created; ' +
+      plural(p.errors.length, 'row refused', 'rows refused') + '.');
     if (p.failure) {
       text('bulk-failure', p.failure + ': the rows before it were issued; upload the rest again.');
       el('bulk-failure').hidden = false;

@@ -12,6 +12,51 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The default data directory.
 pub const DEFAULT_DATA: &str = "./rosette-data";
 
+/// The commented example configuration `rosette-agent config example` prints. Every key of
+/// [`FileConfig`] is in it with its default (the operator token commented out: a secret is
+/// better kept in `ROSETTE_OPERATOR_TOKEN` or the generated file); the tests parse it back.
+pub const CONFIG_EXAMPLE: &str = r#"# rosette-agent configuration (TOML). Use with: rosette-agent serve --config FILE
+# Every key is optional. The command line wins over the environment (ROSETTE_LISTEN,
+# ROSETTE_DATA, ROSETTE_PUBLIC_URL, ROSETTE_OPERATOR_TOKEN, ...), which wins over this file.
+
+# Address and port to listen on (port 0: any free port).
+listen = "127.0.0.1:8080"
+
+# Data directory: the store (store.redb) and the generated operator token.
+data = "./rosette-data"
+
+# The address wallets, learners and employers reach the agent at: it goes into every QR code,
+# offer, credential and status list URL. A phone cannot reach 127.0.0.1: use the https address
+# of a reverse proxy in front of the agent (https://badges.example.edu), or, for a quick trial
+# on one network, the computer's LAN address (http://192.168.1.20:8080, with listen =
+# "0.0.0.0:8080"). Default: http://<the listening address>.
+# public_url = "https://badges.example.edu"
+
+# The operator token (full admin access, creates institutions). Default: generated once into
+# <data>/operator-token. Prefer the ROSETTE_OPERATOR_TOKEN environment variable to writing it here.
+# operator_token = "a-long-random-secret"
+
+# Largest batch a wallet may ask for (proofs per credential request).
+batch_size = 10
+
+# Wrong PINs allowed per offer before the offer is locked.
+max_tx_code_attempts = 5
+
+# Lifetime of an access token, in seconds.
+access_token_lifetime = 600
+
+# Lifetime of a c_nonce, in seconds.
+nonce_lifetime = 300
+
+# Seconds after which a storage call that has not returned is logged as stuck and
+# /health/ready answers 503.
+storage_stall_seconds = 5
+
+# When a storage write is on disk: "every-write" (survives a killed process and power loss) or
+# "flush" (within 500 ms; faster).
+storage_durability = "every-write"
+"#;
+
 /// The configuration file (all keys optional).
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -142,6 +187,64 @@ mod tests {
     }
 
     #[test]
+    fn the_printed_example_parses_to_the_defaults() {
+        let config = FileConfig::parse(CONFIG_EXAMPLE).unwrap();
+        let defaults = Settings::new("http://x", SecretString::new("t"));
+        assert_eq!(config.listen, Some(DEFAULT_LISTEN.parse().unwrap()));
+        assert_eq!(config.data, Some(PathBuf::from(DEFAULT_DATA)));
+        assert_eq!(config.batch_size, Some(defaults.batch_size));
+        assert_eq!(
+            config.max_tx_code_attempts,
+            Some(defaults.max_tx_code_attempts)
+        );
+        assert_eq!(
+            config.access_token_lifetime,
+            Some(defaults.access_token_lifetime)
+        );
+        assert_eq!(config.nonce_lifetime, Some(defaults.nonce_lifetime));
+        assert_eq!(
+            config.storage_stall_seconds,
+            Some(rosette_storage::watch::DEFAULT_STALL_AFTER.as_secs())
+        );
+        assert_eq!(
+            config.storage_durability,
+            Some(StorageDurability::EveryWrite)
+        );
+        // The commented keys are real keys: uncommented, they parse too.
+        let uncommented = CONFIG_EXAMPLE
+            .replace("# public_url =", "public_url =")
+            .replace("# operator_token =", "operator_token =");
+        let config = FileConfig::parse(&uncommented).unwrap();
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://badges.example.edu")
+        );
+        assert!(config.operator_token.is_some());
+    }
+
+    #[test]
+    fn loopback_public_urls_are_unreachable_from_phones() {
+        let token = || SecretString::new("t");
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost:8080/",
+            "http://[::1]:80",
+        ] {
+            assert!(
+                Settings::new(url, token()).phone_warning().is_some(),
+                "{url}"
+            );
+        }
+        let lan = Settings::new("http://192.168.1.20:8080", token());
+        assert!(lan.phone_warning().unwrap().contains("https"));
+        assert!(
+            Settings::new("https://badges.example.edu", token())
+                .phone_warning()
+                .is_none()
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         assert!(FileConfig::parse("listen_addr = \"127.0.0.1:1\"").is_err());
     }
@@ -165,6 +268,38 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Why a phone wallet may not get through to [`Self::public_url`], if it may not: a
+    /// loopback address only this computer reaches, or plain http (which wallets refuse outside
+    /// development). `None` for an https address.
+    pub fn phone_warning(&self) -> Option<String> {
+        let url = url::Url::parse(&self.public_url).ok()?;
+        let loopback = match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+            None => true,
+        };
+        if loopback {
+            Some(format!(
+                "QR codes and links point at {}, which only this computer can reach: a phone \
+                 wallet cannot claim from it. Start the agent with --public-url set to an address \
+                 phones reach, usually https (a reverse proxy, e.g. https://badges.example.edu), \
+                 or for a quick trial the computer's LAN address (--listen 0.0.0.0:8080 \
+                 --public-url http://192.168.1.20:8080).",
+                self.public_url
+            ))
+        } else if url.scheme() != "https" {
+            Some(format!(
+                "QR codes and links point at {}, plain http: most phone wallets accept only \
+                 https. Put an https reverse proxy in front of the agent and pass its address \
+                 as --public-url.",
+                self.public_url
+            ))
+        } else {
+            None
+        }
+    }
+
     /// Laptop defaults for `public_url` with the given operator token.
     pub fn new(public_url: impl Into<String>, operator_token: SecretString) -> Self {
         Self {

@@ -23,6 +23,13 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => serve(args),
         cli::Command::ImportOffers(args) => commands::import::run(&args),
         cli::Command::Store(cli::StoreCommand::Migrate(args)) => commands::store::migrate(&args),
+        cli::Command::Institution(cli::InstitutionCommand::Create(args)) => {
+            commands::institution::create(&args)
+        }
+        cli::Command::Config(cli::ConfigCommand::Example) => {
+            print!("{}", rosette_agent::config::CONFIG_EXAMPLE);
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

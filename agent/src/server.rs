@@ -299,11 +299,11 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let bound = listener.local_addr()?;
-    let public_url = options
-        .public_url
+    let local_url = format!("http://{bound}");
+    let configured_public_url = options.public_url.clone().or(file.public_url.clone());
+    let public_url = configured_public_url
         .clone()
-        .or(file.public_url.clone())
-        .unwrap_or_else(|| format!("http://{bound}"));
+        .unwrap_or_else(|| local_url.clone());
     let mut settings = Settings::new(public_url.clone(), operator_token);
     if let Some(v) = file.batch_size {
         settings.batch_size = v;
@@ -321,10 +321,12 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     let service = Arc::clone(&state.issuer);
 
     let shutdown = shutdown_signal()?;
+    let console = format!("{}/console/login", public_url.trim_end_matches('/'));
     let mut ready = json!({
         "event": "ready",
         "url": public_url.trim_end_matches('/'),
         "operator_token_file": token_file.as_ref().map(|p| p.display().to_string()),
+        "console": console,
     });
     if options.demo {
         let demo_service = Arc::clone(&service);
@@ -336,20 +338,10 @@ pub async fn run(options: ServeOptions) -> Result<()> {
             obj.insert("admin_token".into(), json!(demo.admin_token));
         }
         let verifier = Arc::clone(&state.verifier);
-        let request = tokio::task::spawn_blocking(move || {
-            crate::verifier::service::demo_request(&verifier, "demo")
-        })
-        .await??;
+        let request = tokio::task::spawn_blocking(move || demo_request(&verifier)).await??;
         if let Some(obj) = ready.as_object_mut() {
             obj.insert("request".into(), json!(request.request_url));
             obj.insert("request_page".into(), json!(request.page));
-            obj.insert(
-                "console".into(),
-                json!(format!(
-                    "{}/console/login",
-                    public_url.trim_end_matches('/')
-                )),
-            );
         }
         match crate::web::qr::terminal(&demo.offer) {
             Ok(qr) => eprintln!(
@@ -363,12 +355,45 @@ pub async fn run(options: ServeOptions) -> Result<()> {
             Err(e) => tracing::warn!(error = %e, "cannot draw the demo QR code"),
         }
     }
+    let next_step = {
+        let service = Arc::clone(&service);
+        let any = tokio::task::spawn_blocking(move || {
+            service.list_institutions(&crate::issuer::PageRequest {
+                limit: Some(1),
+                cursor: None,
+            })
+        })
+        .await??;
+        next_step(
+            !any.items.is_empty(),
+            &console,
+            &local_url,
+            &data,
+            token_file.as_deref(),
+        )
+    };
+    let phone_warning = state.directory.settings().phone_warning();
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{ready}")?;
         stdout.flush()?;
     }
-    tracing::info!(url = %public_url, "listening");
+    // For people, on every start: where the agent is, where staff sign in, what to do next, and
+    // whether phones can reach it. On stderr, with the logs; the ready line stays the contract.
+    eprintln!("\nRosette agent listening on {local_url}");
+    if configured_public_url.is_some() {
+        eprintln!("Public URL (in QR codes, offers and credentials): {public_url}");
+    }
+    eprintln!("Staff console: {console}");
+    eprintln!("{next_step}");
+    match &phone_warning {
+        Some(warning) if configured_public_url.is_none() => {
+            eprintln!("warning: no --public-url set. {warning}\n");
+        }
+        Some(warning) => eprintln!("warning: {warning}\n"),
+        None => eprintln!(),
+    }
+    tracing::info!(listening = %local_url, public_url = %public_url, "listening");
 
     // Durability within FLUSH_EVERY for writes nobody flushed.
     let flushed = Arc::clone(&store);
@@ -406,6 +431,35 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     tracing::info!("shutting down; flushing storage");
     tokio::task::spawn_blocking(move || store.flush()).await??;
     Ok(())
+}
+
+/// What an operator does next, printed on every start: create the first institution, or sign
+/// in.
+pub fn next_step(
+    has_institution: bool,
+    console: &str,
+    local_url: &str,
+    data: &Path,
+    token_file: Option<&Path>,
+) -> String {
+    let token = match token_file {
+        Some(file) => format!("the operator token in {}", file.display()),
+        None => "the operator token (ROSETTE_OPERATOR_TOKEN or the configuration)".to_owned(),
+    };
+    if has_institution {
+        format!(
+            "Next: sign in at {console} with your institution's slug and admin token (or {token})."
+        )
+    } else {
+        let data = std::path::absolute(data).unwrap_or_else(|_| data.to_path_buf());
+        format!(
+            "Next: no institution yet. Create one (it prints the admin token to sign in with):\n\n    \
+             rosette-agent institution create --data '{}' --agent {} --slug my-college --name 'My College'\n\n\
+             then sign in at {console}. (Or run `rosette-agent serve --demo` for a ready-made demo.)",
+            data.display(),
+            local_url,
+        )
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called (before the
@@ -458,6 +512,38 @@ fn operator_token(
     Ok((SecretString::new(token), Some(path)))
 }
 
+/// How long the demo presentation request printed at start stays usable: the longest a
+/// request may live (the README points people at it, so not the 10-minute default).
+pub const DEMO_REQUEST_LIFETIME: u64 = 86_400;
+
+/// `--demo`'s presentation request: the demo institution's first active achievement, issued by
+/// the demo institution, usable for [`DEMO_REQUEST_LIFETIME`].
+pub fn demo_request(
+    verifier: &crate::verifier::VerifierService,
+) -> Result<crate::verifier::service::CreatedPresentationRequest> {
+    let service = verifier.issuer();
+    let inst = service
+        .directory()
+        .institution("demo")?
+        .ok_or_else(|| anyhow::anyhow!("no demo institution"))?;
+    let achievement_id = service
+        .list_achievements("demo")?
+        .iter()
+        .find(|a| a.get("archived") == Some(&json!(false)))
+        .and_then(|a| a.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(verifier.create_request(
+        "demo",
+        crate::verifier::service::NewPresentationRequest {
+            achievement_id,
+            trusted_issuers: vec![inst.did.clone()],
+            expires_in_seconds: Some(DEMO_REQUEST_LIFETIME),
+            ..Default::default()
+        },
+    )?)
+}
+
 /// What `--demo` prints.
 #[derive(Debug)]
 pub struct Demo {
@@ -476,7 +562,17 @@ pub struct Demo {
 pub fn demo(service: &IssuerService) -> Result<Demo> {
     const SLUG: &str = "demo";
     let admin_token = match service.directory().institution(SLUG)? {
-        Some(_) => service.mint_admin_token(SLUG)?,
+        Some(_) => {
+            // One demo token at a time: the tokens earlier starts printed stop working.
+            let tokens: rosette_storage::Repo<crate::directory::records::AdminTokenRow> =
+                rosette_storage::Repo::new(Arc::clone(service.directory().store()));
+            for (_, row) in tokens.scan(b"", None, rosette_storage::MAX_SCAN_LIMIT)? {
+                if row.slug == SLUG {
+                    tokens.remove(row.token_hash.as_bytes())?;
+                }
+            }
+            service.mint_admin_token(SLUG)?
+        }
         None => {
             service
                 .create_institution(NewInstitution {

@@ -116,7 +116,7 @@ try {
   await page.locator('#image').setInputFiles(config.image);
   await a11y('achievement_new');
   await shot('achievement-new');
-  await Promise.all([page.waitForURL(`${base}/achievements`), page.locator('#save').click()]);
+  await Promise.all([page.waitForURL(/\/achievements\?notice=created$/), page.locator('#save').click()]);
   const row = page.locator('#achievements tbody tr', { hasText: config.achievement });
   check('achievement_listed', (await row.count()) === 1, await page.locator('#achievements').textContent());
   const thumbOk = await row.locator('img.thumb').evaluate((img) => img.complete && img.naturalWidth > 0);
@@ -174,10 +174,16 @@ try {
     const live = page.locator('#credentials tbody tr[data-state="claimed"]').first();
     if ((await live.count()) === 0) break;
     const form = live.locator('form.action', { has: page.locator('input[name="action"][value="revoke"]') });
-    await form.locator('input[name="reason"]').fill('Issued to the wrong learner');
-    await Promise.all([page.waitForURL(/notice=revoked/), form.locator('button').click()]);
+    // Revoking is permanent: the console asks first, on a page of its own.
+    await Promise.all([page.waitForURL(`${base}/credentials/action`), form.locator('button').click()]);
+    const asked = (await page.locator('h1').textContent()) || '';
+    check(`revoke_asks_first_${i}`, asked.includes('Revoke this credential?'), asked);
+    if (i === 0) await shot('revoke-confirm');
+    await page.locator('#reason').fill('Issued to the wrong learner');
+    await Promise.all([page.waitForURL(/notice=revoked/), page.locator('#confirm-revoke').click()]);
     const notice = (await page.locator('#notice').textContent()) || '';
     check(`revoke_notice_${i}`, notice.includes('revoked'), notice);
+    check(`revoke_keeps_the_whole_list_${i}`, !page.url().includes('q='), page.url());
     revoked += 1;
   }
   check('revoked_every_claimed_row', revoked === claimedRows, `${revoked} of ${claimedRows}`);

@@ -27,10 +27,54 @@ pub(crate) enum Command {
     /// Manage the data store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Manage institutions (the first step after `serve` without `--demo`).
+    #[command(subcommand)]
+    Institution(InstitutionCommand),
+    /// The configuration file (`serve --config FILE`).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Create offers from a CSV file (name,email,achievement_id[,pin]) on a running agent.
     ///
     /// Exit code 0: every row became an offer; 2: some rows were refused (listed); 1: error.
     ImportOffers(ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Print a commented example configuration file (every key, with its default).
+    Example,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum InstitutionCommand {
+    /// Create an institution and print its admin token (for the console's sign-in).
+    ///
+    /// With --agent, through the running agent (authenticated with the operator token of
+    /// --data, or ROSETTE_OPERATOR_TOKEN); without it, directly in the data directory of a
+    /// stopped agent.
+    Create(InstitutionCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InstitutionCreateArgs {
+    /// The agent's data directory.
+    #[arg(long, env = "ROSETTE_DATA", default_value = "./rosette-data")]
+    pub(crate) data: PathBuf,
+    /// The running agent's address, e.g. http://127.0.0.1:8080 (printed when it starts).
+    #[arg(long)]
+    pub(crate) agent: Option<String>,
+    /// Short name in URLs: lowercase letters, digits and dashes, e.g. harbour-college.
+    #[arg(long)]
+    pub(crate) slug: String,
+    /// Display name, e.g. "Harbour College".
+    #[arg(long)]
+    pub(crate) name: String,
+    /// The institution's home page.
+    #[arg(long)]
+    pub(crate) homepage: Option<String>,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -53,7 +97,7 @@ pub(crate) struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// TOML configuration file.
+    /// TOML configuration file (`rosette-agent config example` prints a commented one).
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
     /// Listen address (port 0: any free port) [default: 127.0.0.1:8080].
@@ -62,7 +106,9 @@ pub(crate) struct ServeArgs {
     /// Data directory [default: ./rosette-data].
     #[arg(long, env = "ROSETTE_DATA")]
     pub(crate) data: Option<PathBuf>,
-    /// Public base URL [default: http://<bound address>].
+    /// Public base URL, the address phones and employers reach the agent at (usually https,
+    /// e.g. a reverse proxy); it goes into QR codes, offers and credentials [default:
+    /// http://<bound address>, which only this computer reaches].
     #[arg(long, env = "ROSETTE_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
     /// Create a demo institution, achievement and offer (if absent) and print the offer.

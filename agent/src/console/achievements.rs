@@ -69,6 +69,8 @@ impl<S: Send + Sync> FromRequestParts<S> for AchievementId {
 #[derive(Debug)]
 struct Row {
     id: String,
+    /// The readable key a bulk CSV may use instead of the id.
+    key: String,
     name: String,
     description: String,
     image: Option<String>,
@@ -81,14 +83,29 @@ struct Row {
 #[template(path = "console/achievements.html")]
 struct List {
     layout: ConsoleLayout,
+    notice: Option<&'static str>,
     rows: Vec<Row>,
+}
+
+/// The confirmation a redirect after a save asks for (`?notice=`).
+fn notice_of(raw: Option<&str>) -> Option<&'static str> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "notice")
+        .and_then(|(_, v)| match v.as_ref() {
+            "created" => Some("Achievement created."),
+            "saved" => Some("Changes saved."),
+            "archived" => Some("Achievement archived: it can no longer be issued."),
+            _ => None,
+        })
 }
 
 /// `GET /console/{slug}/achievements`.
 pub(crate) async fn list(
     State(service): State<Arc<IssuerService>>,
     session: StaffSession,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Response {
+    let notice = notice_of(raw.as_deref());
     let slug = session.slug.clone();
     match blocking(&service, move |s| {
         queries::achievements(s.directory(), &slug)
@@ -98,6 +115,7 @@ pub(crate) async fn list(
         Ok(rows) => page(
             StatusCode::OK,
             &List {
+                notice,
                 layout: session.layout(Section::Achievements),
                 rows: rows
                     .into_iter()
@@ -108,6 +126,7 @@ pub(crate) async fn list(
                             .validity_days
                             .map_or_else(|| "no expiry".to_owned(), |d| format!("{d} days")),
                         id: r.id.clone(),
+                        key: crate::issuer::bulk::achievement_key(&r.name),
                         name: r.name.clone(),
                         description: r.description.clone(),
                         archived: r.archived,
@@ -117,6 +136,47 @@ pub(crate) async fn list(
         ),
         Err(e) => error_page(&e),
     }
+}
+
+/// `GET /console/{slug}/achievements/{id}/template.csv`: a bulk CSV for this achievement
+/// (header, two example rows naming it by key) to fill in.
+pub(crate) async fn template_csv(
+    State(service): State<Arc<IssuerService>>,
+    session: StaffSession,
+    AchievementId(id): AchievementId,
+) -> Response {
+    let slug = session.slug.clone();
+    let found = blocking(&service, move |s| {
+        queries::achievements(s.directory(), &slug)
+            .map(|rows| rows.into_iter().find(|r| r.id == id && !r.archived))
+    })
+    .await;
+    let row = match found {
+        Ok(Some(row)) => row,
+        Ok(None) => return error_page(&AdminError::NotFound("achievement")),
+        Err(e) => return error_page(&e),
+    };
+    let key = crate::issuer::bulk::achievement_key(&row.name);
+    let body = format!(
+        "name,email,achievement_id,pin\r\nAda Lovelace,ada@example.org,{key},true\r\n\
+         Alan Turing,,{key},false\r\n"
+    );
+    let mut response = (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"bulk-{key}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response();
+    super::pages::no_store(&mut response);
+    response
 }
 
 /// Only images the page can show without loading anything from elsewhere.
@@ -498,8 +558,13 @@ async fn save(
         })
         .await
     };
+    let notice = if id.is_some() { "saved" } else { "created" };
     match saved {
-        Ok(_) => Redirect::to(&format!("/console/{}/achievements", session.slug)).into_response(),
+        Ok(_) => Redirect::to(&format!(
+            "/console/{}/achievements?notice={notice}",
+            session.slug
+        ))
+        .into_response(),
         Err(AdminError::Invalid(why)) => refuse(why, values),
         Err(e) => error_page(&e),
     }
@@ -527,7 +592,11 @@ pub(crate) async fn archive(
     })
     .await;
     match archived {
-        Ok(_) => Redirect::to(&format!("/console/{}/achievements", session.slug)).into_response(),
+        Ok(_) => Redirect::to(&format!(
+            "/console/{}/achievements?notice=archived",
+            session.slug
+        ))
+        .into_response(),
         Err(e) => error_page(&e),
     }
 }

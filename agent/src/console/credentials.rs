@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::csrf;
 use super::form::Form;
-use super::issue::issued_page;
+use super::issue::to_offer;
 use super::layout::{ConsoleLayout, Section};
 use super::pages::{blocking, error_page, page};
 use super::queries::{self, CredentialPage, CredentialQuery, STATES};
@@ -139,39 +139,27 @@ pub(crate) async fn action(
     let reason = form.text("reason").map(str::to_owned);
     let slug = session.slug.clone();
     let (status_action, notice) = match form.get("action") {
+        // Revoking cannot be undone: the first post asks, the confirmed one revokes.
+        Some("revoke") if form.get("confirm") != Some("yes") => {
+            return confirm_revoke(&service, &session, credential_id, reason).await;
+        }
         Some("revoke") => (StatusAction::Revoke, "revoked"),
+        Some("renew") => {
+            let offer_id = form.text("offer_id").unwrap_or_default().to_owned();
+            return match blocking(&service, move |s| s.renew_offer(&slug, &offer_id)).await {
+                Ok(offer) => to_offer(&session, &offer.id, "renewed"),
+                Err(e) => error_page(&e),
+            };
+        }
         Some("suspend") => (StatusAction::Suspend, "suspended"),
         Some("reinstate") => (StatusAction::Reinstate, "reinstated"),
         Some("reissue") => {
             let reissued = blocking(&service, move |s| {
-                let offer = s.reissue(&slug, &credential_id, ReissueInput::default())?;
-                let names = queries::credentials(
-                    s.directory(),
-                    &slug,
-                    &CredentialQuery {
-                        q: Some(offer.id.clone()),
-                        state: None,
-                        page: 1,
-                    },
-                )?;
-                let line = names.lines.into_iter().next();
-                Ok((
-                    line.as_ref()
-                        .map(|l| l.recipient.clone())
-                        .unwrap_or_default(),
-                    line.map(|l| l.achievement).unwrap_or_default(),
-                    offer,
-                ))
+                s.reissue(&slug, &credential_id, ReissueInput::default())
             })
             .await;
             return match reissued {
-                Ok((recipient, achievement, offer)) => issued_page(
-                    &session,
-                    "Re-issue offer created",
-                    recipient,
-                    achievement,
-                    offer,
-                ),
+                Ok(offer) => to_offer(&session, &offer.id, "reissued"),
                 Err(e) => error_page(&e),
             };
         }
@@ -194,13 +182,72 @@ pub(crate) async fn action(
         .await
     };
     match changed {
-        Ok(_) => {
-            let query = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("q", &credential_id)
-                .append_pair("notice", notice)
-                .finish();
-            Redirect::to(&format!("/console/{}/credentials?{query}", session.slug)).into_response()
-        }
+        // Back to the whole list (not filtered to this one id), with the notice.
+        Ok(_) => Redirect::to(&format!(
+            "/console/{}/credentials?notice={notice}",
+            session.slug
+        ))
+        .into_response(),
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/confirm_revoke.html")]
+struct ConfirmRevoke {
+    layout: ConsoleLayout,
+    credential_id: String,
+    recipient: String,
+    achievement: String,
+    reason: String,
+}
+
+/// The question before a revocation: who, what, and that it is permanent.
+async fn confirm_revoke(
+    service: &Arc<IssuerService>,
+    session: &StaffSession,
+    credential_id: String,
+    reason: Option<String>,
+) -> Response {
+    let slug = session.slug.clone();
+    let id = credential_id.clone();
+    let found = blocking(service, move |s| {
+        let found = queries::credentials(
+            s.directory(),
+            &slug,
+            &CredentialQuery {
+                q: Some(id.clone()),
+                state: None,
+                page: 1,
+            },
+        )?;
+        found
+            .lines
+            .into_iter()
+            .find(|l| l.credential_id.as_deref() == Some(id.as_str()))
+            .ok_or(crate::error::AdminError::NotFound("credential"))
+            .and_then(|line| {
+                if line.can_revoke() {
+                    Ok(line)
+                } else {
+                    Err(crate::error::AdminError::Invalid(format!(
+                        "Credential {id} is already revoked."
+                    )))
+                }
+            })
+    })
+    .await;
+    match found {
+        Ok(line) => page(
+            StatusCode::OK,
+            &ConfirmRevoke {
+                layout: session.layout(Section::Credentials),
+                credential_id,
+                recipient: line.recipient,
+                achievement: line.achievement,
+                reason: reason.unwrap_or_default(),
+            },
+        ),
         Err(e) => error_page(&e),
     }
 }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::csrf;
 use super::form::Form;
@@ -17,7 +17,8 @@ use super::pages::{blocking, error_page, page};
 use super::queries;
 use super::session::StaffSession;
 use crate::error::AdminError;
-use crate::issuer::{CreatedOffer, IssuerService, NewOffer, Recipient};
+use crate::issuer::{IssuerService, NewOffer, Recipient};
+use crate::web::ui::human_time;
 
 #[derive(Template)]
 #[template(path = "console/issue.html")]
@@ -107,38 +108,79 @@ pub(crate) async fn issue_form(
 struct Issued {
     layout: ConsoleLayout,
     heading: &'static str,
+    notice: Option<&'static str>,
     recipient: String,
     achievement: String,
+    state: &'static str,
     qr: String,
     pin: Option<String>,
     claim_page: String,
-    offer_url: String,
-    expires_at: String,
+    offer_url: Option<String>,
+    expires: String,
 }
 
-/// The result page of a created offer.
-pub(crate) fn issued_page(
-    session: &StaffSession,
-    heading: &'static str,
-    recipient: String,
-    achievement: String,
-    offer: CreatedOffer,
+/// `GET /console/{slug}/offers/{id}?notice=`: one offer with what the learner needs (QR code,
+/// links, PIN) while it is open. Creating, re-issuing and renewing redirect here, so a reload
+/// shows the offer again instead of posting twice.
+pub(crate) async fn offer_page(
+    State(service): State<Arc<IssuerService>>,
+    session: StaffSession,
+    Path((_, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
+    let notice = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "notice")
+        .and_then(|(_, v)| match v.as_ref() {
+            "created" => Some("Offer created."),
+            "reissued" => Some("Re-issue offer created."),
+            "renewed" => Some("A new offer was created; the old one stays closed."),
+            _ => None,
+        });
+    let slug = session.slug.clone();
+    let found = blocking(&service, move |s| {
+        let Some(h) = s.offer_handout(&slug, &id, 0)? else {
+            return Err(AdminError::NotFound("offer"));
+        };
+        let achievement = queries::achievement(s.directory(), &slug, &h.achievement_id)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
+        Ok((h, achievement))
+    })
+    .await;
+    let (h, achievement) = match found {
+        Ok(found) => found,
+        Err(e) => return error_page(&e),
+    };
     page(
         StatusCode::OK,
         &Issued {
-            layout: session.layout(Section::Issue),
-            heading,
-            recipient,
+            heading: if h.state == "offered" {
+                "Offer ready to hand over"
+            } else {
+                "Offer"
+            },
+            notice,
+            recipient: h.name,
             achievement,
+            state: h.state,
             // Same origin as the console: the path, not the public URL (the CSP allows 'self').
-            qr: format!("/issuers/{}/claim/{}/qr.svg", session.slug, offer.id),
-            pin: offer.tx_code.clone(),
-            claim_page: offer.claim_page.clone(),
-            offer_url: offer.offer_url.clone(),
-            expires_at: offer.expires_at.clone(),
+            qr: format!("/issuers/{}/claim/{}/qr.svg", session.slug, h.offer_id),
+            pin: h.pin.map(|p| p.expose_secret().to_owned()),
+            claim_page: h.claim_page,
+            offer_url: h.offer_url,
+            expires: human_time(&h.expires_at),
+            layout: session.layout(Section::Issue),
         },
     )
+}
+
+/// Where a created offer is shown (post-redirect-get).
+pub(crate) fn to_offer(session: &StaffSession, offer_id: &str, notice: &str) -> Response {
+    Redirect::to(&format!(
+        "/console/{}/offers/{offer_id}?notice={notice}",
+        session.slug
+    ))
+    .into_response()
 }
 
 /// `POST /console/{slug}/issue`.
@@ -200,9 +242,7 @@ pub(crate) async fn issue(
     })
     .await;
     match created {
-        Ok((achievement, offer)) => {
-            issued_page(&session, "Offer created", name.clone(), achievement, offer)
-        }
+        Ok((_, offer)) => to_offer(&session, &offer.id, "created"),
         Err(AdminError::Invalid(why)) => refuse(&why).await,
         Err(AdminError::NotFound(_)) => refuse("Choose an achievement from the list.").await,
         Err(e) => error_page(&e),

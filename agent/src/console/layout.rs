@@ -91,6 +91,8 @@ pub(crate) struct ConsoleLayout {
     pub(crate) nav: Vec<NavLink>,
     /// Signed in with the operator token (shown in the header).
     pub(crate) operator: bool,
+    /// On the pages that make QR codes and links: why phones may not reach them.
+    pub(crate) phone_warning: Option<String>,
 }
 
 impl ConsoleLayout {
@@ -110,6 +112,10 @@ impl ConsoleLayout {
             institution: session.institution.clone(),
             csrf: session.csrf_token().to_owned(),
             operator: session.caller == Caller::Operator,
+            phone_warning: session
+                .phone_warning
+                .clone()
+                .filter(|_| matches!(current, Section::Dashboard | Section::Issue | Section::Bulk)),
         }
     }
 

@@ -55,6 +55,8 @@ pub(crate) const CONSOLE_BODY_LIMIT: usize = 400 * 1024;
 /// The console routes (merged into [`crate::server::router`]).
 pub(crate) fn router(app: &AppState) -> Router<AppState> {
     let routes = Router::new()
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .route("/console", get(pages::root))
         .route("/console/", get(pages::root))
         .route("/console/login", get(pages::login_form).post(pages::login))
@@ -70,6 +72,10 @@ pub(crate) fn router(app: &AppState) -> Router<AppState> {
             get(achievements::edit_form).post(achievements::update),
         )
         .route(
+            "/console/{slug}/achievements/{id}/template.csv",
+            get(achievements::template_csv),
+        )
+        .route(
             "/console/{slug}/achievements/{id}/archive",
             post(achievements::archive),
         )
@@ -77,6 +83,7 @@ pub(crate) fn router(app: &AppState) -> Router<AppState> {
             "/console/{slug}/issue",
             get(issue::issue_form).post(issue::issue),
         )
+        .route("/console/{slug}/offers/{id}", get(issue::offer_page))
         .route("/console/{slug}/credentials", get(credentials::list))
         .route(
             "/console/{slug}/credentials/action",
@@ -93,6 +100,21 @@ pub(crate) fn router(app: &AppState) -> Router<AppState> {
         // Anything else under a console: sign in first, then an HTML 404 (not the API's JSON).
         .route("/console/{slug}/{*rest}", get(pages::unknown));
     protect(routes, app).merge(bulk::router(app))
+}
+
+/// The rosette mark: browsers ask every page's origin for an icon.
+const FAVICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="15" fill="#1e40af"/><circle cx="16" cy="16" r="10" fill="#fff"/><path d="M16 9l2.2 4.6 5 .6-3.7 3.4 1 5-4.5-2.5-4.5 2.5 1-5-3.7-3.4 5-.6z" fill="#f59e0b"/></svg>"##;
+
+async fn favicon() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+        .into_response()
 }
 
 /// Gives console routes what every console route has: the same-origin check on state-changing

@@ -217,6 +217,8 @@ pub(crate) struct StaffSession {
     pub(crate) caller: Caller,
     /// The CSRF token every POST form of this session carries (see [`super::csrf`]).
     pub(crate) csrf: SecretString,
+    /// Why phones may not reach the agent's links (see `Settings::phone_warning`).
+    pub(crate) phone_warning: Option<String>,
     id_hash: String,
 }
 
@@ -337,6 +339,7 @@ where
             },
             slug,
             institution: institution.name.clone(),
+            phone_warning: service.settings().phone_warning(),
             id_hash,
         })
     }

@@ -13,7 +13,9 @@ use rosette_core::{SecretString, Timestamp};
 use serde::Serialize;
 
 use super::offers::{CreatedOffer, NewOffer, Recipient};
+use super::records::{AchievementRow, BulkJobRow, OfferRow};
 use super::service::IssuerService;
+use crate::directory::records::scoped_key;
 use crate::error::AdminError;
 
 /// Jobs kept per institution; the oldest finished ones are forgotten first.
@@ -110,9 +112,13 @@ fn shorten(text: &str) -> String {
 }
 
 fn parse_row(line: &str, width: usize) -> Result<NewOffer, String> {
-    let fields = split_line(line)?;
+    let fields = split_line(line).map_err(|e| format!("{e} in {:?}", shorten(line)))?;
     if fields.len() != width {
-        return Err(format!("expected {width} fields, found {}", fields.len()));
+        return Err(format!(
+            "expected {width} fields, found {} in {:?}",
+            fields.len(),
+            shorten(line)
+        ));
     }
     let field = |i: usize| fields.get(i).map(|s| s.trim()).unwrap_or_default();
     let pin = match field(3).to_ascii_lowercase().as_str() {
@@ -408,23 +414,74 @@ impl BulkJobs {
     /// The progress of job `id` of `slug`; `None` for an unknown job or another
     /// institution's. `with_created` adds the created offers once the job is done.
     pub fn progress(&self, slug: &str, id: &str, with_created: bool) -> Option<JobProgress> {
-        let job = self.jobs().get(slug)?.get(id).cloned()?;
-        Some(job.snapshot(with_created))
+        let job = self.jobs().get(slug).and_then(|m| m.get(id)).cloned();
+        match job {
+            Some(job) => Some(job.snapshot(with_created)),
+            // Finished before the last restart: its stored report (created offers by id only).
+            None => self
+                .service
+                .stored_job(slug, id)
+                .ok()
+                .flatten()
+                .map(|row| JobProgress {
+                    job_id: row.id.clone(),
+                    state: if row.failure.is_some() {
+                        "failed"
+                    } else {
+                        "done"
+                    },
+                    done: true,
+                    total_rows: row.total,
+                    processed: row.created.len() + row.errors.len(),
+                    created_count: row.created.len(),
+                    errors: row
+                        .errors
+                        .iter()
+                        .map(|(line, message)| BulkRowError {
+                            line: *line,
+                            message: message.clone(),
+                        })
+                        .collect(),
+                    started_at: Timestamp::from_unix(row.started_at)
+                        .map(Timestamp::to_rfc3339)
+                        .unwrap_or_default(),
+                    finished_at: Timestamp::from_unix(row.finished_at).map(Timestamp::to_rfc3339),
+                    failure: row.failure.clone(),
+                    created: None,
+                }),
+        }
     }
 }
 
-/// Processes the rows in order, publishing progress after each.
+/// Processes the rows in order, publishing progress after each, then records the finished
+/// job durably (see [`BulkJobRow`]).
 fn run(service: &IssuerService, slug: &str, job: &Job, rows: Vec<CsvRow>) {
+    let achievements = match AchievementKeys::of(service, slug) {
+        Ok(keys) => keys,
+        Err(e) => {
+            tracing::error!(error = %e, job = %job.id, "bulk job stopped: storage failed");
+            finish(
+                service,
+                slug,
+                job,
+                Some("storage failed before the first row".into()),
+            );
+            return;
+        }
+    };
     for row in rows {
-        let outcome = match row.offer {
+        let outcome = match row.offer.and_then(|input| achievements.resolve(input)) {
             Err(message) => Err(message),
             Ok(input) => match service.create_offer(slug, input) {
                 Ok(offer) => Ok(offer),
                 Err(AdminError::Storage(e)) => {
                     tracing::error!(error = %e, job = %job.id, "bulk job stopped: storage failed");
-                    let mut p = job.progress();
-                    p.failure = Some(format!("storage failed at line {}", row.line));
-                    p.finished_at = Some(service.directory().clock().now());
+                    finish(
+                        service,
+                        slug,
+                        job,
+                        Some(format!("storage failed at line {}", row.line)),
+                    );
                     return;
                 }
                 Err(e) => Err(e.to_string()),
@@ -440,7 +497,108 @@ fn run(service: &IssuerService, slug: &str, job: &Job, rows: Vec<CsvRow>) {
             }),
         }
     }
-    job.progress().finished_at = Some(service.directory().clock().now());
+    finish(service, slug, job, None);
+}
+
+/// Marks the job finished and writes its [`BulkJobRow`]. A failed write is logged: the offers
+/// are whole either way, only the report would not outlive a restart.
+fn finish(service: &IssuerService, slug: &str, job: &Job, failure: Option<String>) {
+    let now = service.directory().clock().now();
+    let row = {
+        let mut p = job.progress();
+        p.failure = failure;
+        p.finished_at = Some(now);
+        BulkJobRow {
+            slug: slug.to_owned(),
+            id: job.id.clone(),
+            total: job.total,
+            started_at: job.started_at.unix(),
+            finished_at: now.unix(),
+            created: p.created.iter().map(|c| (c.line, c.id.clone())).collect(),
+            errors: p
+                .errors
+                .iter()
+                .map(|e| (e.line, e.message.clone()))
+                .collect(),
+            failure: p.failure.clone(),
+        }
+    };
+    if let Err(e) = service.repo::<BulkJobRow>().put(&row) {
+        tracing::error!(error = %e, job = %job.id, "the bulk job's report could not be stored");
+    }
+}
+
+/// The readable key of an achievement: its name in lower case, runs of other characters
+/// turned into one `-` ("Rust Practitioner (2027)" → `rust-practitioner-2027`). A CSV may name
+/// an achievement by this key instead of its id.
+pub fn achievement_key(name: &str) -> String {
+    let mut key = String::with_capacity(name.len());
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            key.push(c);
+        } else if !key.is_empty() && !key.ends_with('-') {
+            key.push('-');
+        }
+    }
+    key.trim_end_matches('-').to_owned()
+}
+
+/// An institution's achievements by id and by key, to resolve a CSV's `achievement_id` column.
+struct AchievementKeys {
+    /// (id, key, archived).
+    all: Vec<(String, String, bool)>,
+}
+
+impl AchievementKeys {
+    fn of(service: &IssuerService, slug: &str) -> Result<Self, AdminError> {
+        let prefix = format!("{slug}/");
+        let rows = service.repo::<AchievementRow>().scan(
+            prefix.as_bytes(),
+            None,
+            rosette_storage::MAX_SCAN_LIMIT,
+        )?;
+        Ok(Self {
+            all: rows
+                .into_iter()
+                .map(|(_, r)| (r.id.clone(), achievement_key(&r.name), r.archived))
+                .collect(),
+        })
+    }
+
+    /// `input` with its achievement given by id; a key is turned into the id. Unknown: a
+    /// message that repeats the value.
+    fn resolve(&self, mut input: NewOffer) -> Result<NewOffer, String> {
+        let given = input.achievement_id.trim().to_owned();
+        if let Some((_, _, archived)) = self.all.iter().find(|(id, _, _)| *id == given) {
+            if *archived {
+                return Err(format!("achievement {given:?} is archived"));
+            }
+            input.achievement_id = given;
+            return Ok(input);
+        }
+        let wanted = achievement_key(&given);
+        // Archived achievements keep their key but no longer take offers.
+        let mut matching = self
+            .all
+            .iter()
+            .filter(|(_, key, archived)| *key == wanted && !archived);
+        match (matching.next(), matching.next()) {
+            (Some((id, _, _)), None) => {
+                input.achievement_id = id.clone();
+                Ok(input)
+            }
+            (Some(_), Some(_)) => Err(format!(
+                "achievement key {given:?} names more than one achievement: use the id shown on \
+                 the Achievements page"
+            )),
+            (None, _) if self.all.iter().any(|(_, key, _)| *key == wanted) => {
+                Err(format!("achievement {given:?} is archived"))
+            }
+            (None, _) => Err(format!(
+                "achievement {given:?} not found: use an id or key shown on the Achievements page"
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -460,7 +618,115 @@ pub struct BulkRowError {
     pub message: String,
 }
 
+/// One learner's handout: what they need to claim their badge, while the offer is open.
+#[derive(Debug)]
+pub struct Handout {
+    /// 1-based line of the upload.
+    pub line: usize,
+    /// The learner's name.
+    pub name: String,
+    /// The achievement offered.
+    pub achievement_id: String,
+    /// The offer's id.
+    pub offer_id: String,
+    /// `offered`, `claimed`, `expired` or `locked`.
+    pub state: &'static str,
+    /// The claim page (its QR image is `claim_page` + `/qr.svg`).
+    pub claim_page: String,
+    /// `openid-credential-offer://…`, only while the offer is open.
+    pub offer_url: Option<String>,
+    /// The PIN, only while the offer is open and when it has one.
+    pub pin: Option<SecretString>,
+    /// Expiry (RFC 3339).
+    pub expires_at: String,
+}
+
+/// A stored bulk job, as the console lists it.
+#[derive(Debug)]
+pub struct JobSummary {
+    /// The job's id.
+    pub id: String,
+    /// When it finished (RFC 3339).
+    pub finished_at: String,
+    /// Offers created.
+    pub created: usize,
+    /// Rows refused.
+    pub refused: usize,
+}
+
 impl IssuerService {
+    fn stored_job(&self, slug: &str, id: &str) -> Result<Option<BulkJobRow>, AdminError> {
+        Ok(self.repo::<BulkJobRow>().get(&scoped_key(slug, id))?)
+    }
+
+    /// The handouts of bulk job `id` of `slug`, one per created offer in line order; `None`
+    /// for an unknown job (or one not finished yet). The link and PIN are derived again from
+    /// the server secret, and only for offers still open: once claimed, expired or locked the
+    /// handout says so and carries no secret.
+    pub fn bulk_handouts(&self, slug: &str, id: &str) -> Result<Option<Vec<Handout>>, AdminError> {
+        let Some(job) = self.stored_job(slug, id)? else {
+            return Ok(None);
+        };
+        let mut handouts = Vec::with_capacity(job.created.len());
+        for (line, offer_id) in &job.created {
+            if let Some(handout) = self.offer_handout(slug, offer_id, *line)? {
+                handouts.push(handout);
+            }
+        }
+        Ok(Some(handouts))
+    }
+
+    /// What one learner needs to claim offer `offer_id` (the link and PIN only while it is
+    /// open); `None` for an unknown offer. `line` is carried into the answer.
+    pub fn offer_handout(
+        &self,
+        slug: &str,
+        offer_id: &str,
+        line: usize,
+    ) -> Result<Option<Handout>, AdminError> {
+        let Some(offer) = self.repo::<OfferRow>().get(&scoped_key(slug, offer_id))? else {
+            return Ok(None);
+        };
+        let state = self.offer_state(&offer, self.now());
+        let open = state == "offered";
+        Ok(Some(Handout {
+            line,
+            name: offer.recipient_name.clone(),
+            achievement_id: offer.achievement_id.clone(),
+            offer_id: offer.id.clone(),
+            state,
+            claim_page: format!("{}/claim/{}", self.issuer_id(slug), offer.id),
+            offer_url: open
+                .then(|| rosette_oid4vci::offer_url_by_reference(&self.offer_uri(slug, &offer.id))),
+            pin: (open && offer.pin).then(|| self.offer_pin(&offer.id)),
+            expires_at: Timestamp::from_unix(offer.expires_at)
+                .map(Timestamp::to_rfc3339)
+                .unwrap_or_default(),
+        }))
+    }
+
+    /// The institution's stored bulk jobs, newest first.
+    pub fn bulk_jobs(&self, slug: &str) -> Result<Vec<JobSummary>, AdminError> {
+        let prefix = format!("{slug}/");
+        let mut rows = self.repo::<BulkJobRow>().scan(
+            prefix.as_bytes(),
+            None,
+            rosette_storage::MAX_SCAN_LIMIT,
+        )?;
+        rows.sort_by_key(|(_, r)| std::cmp::Reverse(r.finished_at));
+        Ok(rows
+            .into_iter()
+            .map(|(_, r)| JobSummary {
+                id: r.id.clone(),
+                finished_at: Timestamp::from_unix(r.finished_at)
+                    .map(Timestamp::to_rfc3339)
+                    .unwrap_or_default(),
+                created: r.created.len(),
+                refused: r.errors.len(),
+            })
+            .collect())
+    }
+
     /// Creates one offer per valid CSV row (the format of [`parse_csv`]); each
     /// row's offer is written atomically.
     pub fn bulk_offers(&self, slug: &str, text: &str) -> Result<BulkResult, AdminError> {
@@ -474,8 +740,9 @@ impl IssuerService {
             created: Vec::new(),
             errors: Vec::new(),
         };
+        let achievements = AchievementKeys::of(self, slug)?;
         for row in rows {
-            let input = match row.offer {
+            let input = match row.offer.and_then(|input| achievements.resolve(input)) {
                 Ok(input) => input,
                 Err(message) => {
                     result.errors.push(BulkRowError {
@@ -529,9 +796,19 @@ mod tests {
         assert_eq!(second.pin, None);
         assert_eq!(
             rows[2].offer.as_ref().unwrap_err(),
-            "expected 4 fields, found 3"
+            "expected 4 fields, found 3 in \"B,b@x.org,a1\""
         );
         assert!(rows[3].offer.as_ref().unwrap_err().contains("maybe"));
+    }
+
+    #[test]
+    fn achievement_keys_are_readable() {
+        assert_eq!(
+            achievement_key("Rust Practitioner (2027)"),
+            "rust-practitioner-2027"
+        );
+        assert_eq!(achievement_key("  Data -- Steward "), "data-steward");
+        assert_eq!(achievement_key("rust-practitioner"), "rust-practitioner");
     }
 
     #[test]
@@ -539,11 +816,11 @@ mod tests {
         let rows = parse_csv("name,email,achievement_id\n\"open,x,y\nab\"c,d,e\n").unwrap();
         assert_eq!(
             rows[0].offer.as_ref().unwrap_err(),
-            "unterminated quoted field"
+            "unterminated quoted field in \"\\\"open,x,y\""
         );
         assert_eq!(
             rows[1].offer.as_ref().unwrap_err(),
-            "unexpected quote inside a field"
+            "unexpected quote inside a field in \"ab\\\"c,d,e\""
         );
     }
 }

@@ -298,6 +298,45 @@ impl IssuerService {
         self.store_offer(row, pin, lifetime)
     }
 
+    /// A fresh offer to the learner of offer `offer_id`, which expired or was locked by wrong
+    /// PINs: the same recipient (name, salted e-mail hash), achievement, formats and PIN
+    /// choice, a new link and PIN, the default lifetime. An open or claimed offer is refused
+    /// (re-issue a claimed credential instead).
+    pub fn renew_offer(&self, slug: &str, offer_id: &str) -> Result<CreatedOffer, AdminError> {
+        let old = self
+            .repo::<OfferRow>()
+            .get(&scoped_key(slug, offer_id))?
+            .ok_or(AdminError::NotFound("offer"))?;
+        let state = self.offer_state(&old, self.now());
+        if state == "offered" || state == "claimed" {
+            return Err(AdminError::Invalid(format!(
+                "offer {offer_id} is {state}: only an expired or locked offer gets a new one"
+            )));
+        }
+        let achievement = self
+            .repo::<AchievementRow>()
+            .get(&scoped_key(slug, &old.achievement_id))?
+            .ok_or(AdminError::NotFound("achievement"))?;
+        if achievement.archived {
+            return Err(AdminError::Invalid(format!(
+                "achievement {:?} is archived",
+                achievement.name
+            )));
+        }
+        let lifetime = i64::try_from(DEFAULT_OFFER_LIFETIME).unwrap_or(i64::MAX);
+        let now = self.now();
+        let row = OfferRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            created_at: now.unix(),
+            expires_at: now.plus_seconds(lifetime).unix(),
+            claimed_at: None,
+            locked_at: None,
+            ..old
+        };
+        let pin = row.pin;
+        self.store_offer(row, pin, lifetime)
+    }
+
     pub(super) fn created_offer(
         &self,
         row: &OfferRow,

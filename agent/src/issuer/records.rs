@@ -263,3 +263,28 @@ impl Record for ServerSecretRow {
         self.name.as_bytes().to_vec()
     }
 }
+
+/// A finished bulk issue job (see `super::bulk`): which offer each line became and which lines
+/// were refused, so the report and the learners' handouts outlive a restart. No PIN or token
+/// is kept: both are derived from the server secret and the offer id while the offer is open.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct BulkJobRow {
+    pub(crate) slug: String,
+    pub(crate) id: String,
+    pub(crate) total: usize,
+    pub(crate) started_at: i64,
+    pub(crate) finished_at: i64,
+    /// (line, offer id), in line order.
+    pub(crate) created: Vec<(usize, String)>,
+    /// (line, why refused), in line order.
+    pub(crate) errors: Vec<(usize, String)>,
+    pub(crate) failure: Option<String>,
+}
+
+impl Record for BulkJobRow {
+    const TABLE: Table = Table::new("bulk_jobs");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &self.id)
+    }
+}

@@ -79,8 +79,16 @@ async fn thousand_rows_three_bad_progress_then_report() {
     let errors = done["errors"].as_array().unwrap();
     let lines: Vec<u64> = errors.iter().map(|e| e["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, BAD_LINES.map(|l| l as u64));
-    assert_eq!(errors[0]["message"], "expected 4 fields, found 2");
-    assert_eq!(errors[1]["message"], "achievement not found");
+    assert_eq!(
+        errors[0]["message"],
+        "expected 4 fields, found 2 in \"Learner 100,learner100@example.org\""
+    );
+    // Every refusal repeats the value that was refused.
+    assert_eq!(
+        errors[1]["message"],
+        "achievement \"no-such-achievement\" not found: use an id or key shown on the \
+         Achievements page"
+    );
     assert!(errors[2]["message"].as_str().unwrap().contains("perhaps"));
     let created = done["created"].as_array().unwrap();
     assert_eq!(created.len(), 997);
@@ -244,11 +252,11 @@ async fn cli_import_reports_bad_lines_and_exit_codes() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("line 101: expected 4 fields, found 2"),
+        stdout.contains("line 101: expected 4 fields, found 2 in"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("line 502: achievement not found"),
+        stdout.contains("line 502: achievement \"no-such-achievement\" not found"),
         "{stdout}"
     );
     assert!(

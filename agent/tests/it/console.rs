@@ -92,6 +92,30 @@ async fn post_form(
     (status, text)
 }
 
+/// [`post_form`], then the page its 303 points at (post-redirect-get): the page's status and
+/// HTML. Anything but a 303 is returned as it came.
+async fn post_and_follow(
+    server: &TestServer,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let r = no_redirects()
+        .post(format!("{}{path}", server.url))
+        .header(COOKIE, cookie)
+        .header(CONTENT_TYPE, FORM)
+        .body(encode(fields))
+        .send()
+        .await
+        .unwrap();
+    if r.status() != StatusCode::SEE_OTHER {
+        let status = r.status();
+        return (status, r.text().await.unwrap());
+    }
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    get_page(server, cookie, &location).await
+}
+
 #[tokio::test]
 async fn console_login_with_wrong_token_is_refused() {
     let server = start().await;
@@ -376,7 +400,7 @@ async fn csrf_token_missing() {
     let mut with = issue.to_vec();
     with.push(("csrf", &staff.csrf));
     let (status, html) = post_form(&server, &staff.cookie, "/console/uni-a/issue", &with).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
     assert_eq!(offer_count(&server, "uni-a", &token).await, offers + 1);
 }
 
@@ -442,6 +466,7 @@ async fn csrf_token_of_another_session() {
             ("csrf", &second.csrf),
             ("credential_id", &credential),
             ("action", "revoke"),
+            ("confirm", "yes"),
             ("reason", "right session"),
         ],
     )
@@ -505,11 +530,11 @@ async fn cross_origin_form_post() {
     // Our own origin, same-origin fetch metadata: accepted.
     let own: &'static str = Box::leak(server.url.clone().into_boxed_str());
     let r = post(Some(own), Some("same-origin")).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(offer_count(&server, "uni-a", &token).await, offers + 1);
     // What Chromium sends from our own no-referrer pages: `Origin: null`, same-origin.
     let r = post(Some("null"), Some("same-origin")).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(offer_count(&server, "uni-a", &token).await, offers + 2);
 }
 
@@ -840,8 +865,9 @@ async fn console_flow_over_http() {
     );
     let (_, html) = get_page(&server, &staff.cookie, "/console/uni-a/achievements").await;
     assert!(html.contains("Data Steward") && html.contains("aria-current=\"page\""));
-    // Issue to one learner: the result page has the QR, the links and the PIN.
-    let (status, html) = post_form(
+    // Issue to one learner: the result page (after a redirect, so a reload does not post
+    // again) has the QR, the links and the PIN.
+    let (status, html) = post_and_follow(
         &server,
         &staff.cookie,
         "/console/uni-a/issue",
@@ -904,8 +930,9 @@ async fn console_flow_over_http() {
     )
     .await;
     assert!(html.contains("0 found"));
-    // Revoke with a reason.
-    let (status, _) = post_form(
+    // Revoke: first the question (nothing changes), then, confirmed, with a reason; back to
+    // the whole list with a notice.
+    let (status, html) = post_form(
         &server,
         &staff.cookie,
         "/console/uni-a/credentials/action",
@@ -917,7 +944,25 @@ async fn console_flow_over_http() {
         ],
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Revoke this credential?") && html.contains("Grace Hopper"));
+    assert!(html.contains("value=\"issued in error\""), "{html}");
+    assert!(status_changes(&server, "uni-a", &token).await.is_empty());
+    let (status, html) = post_and_follow(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/credentials/action",
+        &[
+            ("csrf", &staff.csrf),
+            ("credential_id", &credential),
+            ("action", "revoke"),
+            ("confirm", "yes"),
+            ("reason", "issued in error"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("The credential was revoked."), "{html}");
     let (_, html) = get_page(
         &server,
         &staff.cookie,
@@ -945,7 +990,7 @@ async fn console_flow_over_http() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // Re-issue: a new offer for the same recipient, with its own PIN.
-    let (status, html) = post_form(
+    let (status, html) = post_and_follow(
         &server,
         &staff.cookie,
         "/console/uni-a/credentials/action",
@@ -1430,4 +1475,234 @@ async fn console_settings_change_the_institution_display() {
         issuer_display_name(&server, "uni-a").await,
         "Harbour College"
     );
+}
+
+/// Starts a bulk job through the admin API and waits for its end; the job id.
+async fn bulk_job(server: &TestServer, slug: &str, token: &str, csv: &str) -> String {
+    let r = server
+        .http
+        .post(format!("{}/admin/offers/bulk-jobs", server.issuer(slug)))
+        .bearer_auth(token)
+        .header(CONTENT_TYPE, "text/csv")
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let (status, started) = status_json(r).await;
+    assert_eq!(status, 202, "{started}");
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    loop {
+        let (_, p) = server
+            .get_json(
+                &format!("/issuers/{slug}/admin/offers/bulk-jobs/{id}"),
+                token,
+            )
+            .await;
+        if p["done"] == true {
+            return id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The handouts CSV of a job as rows of fields (no field of these tests is quoted).
+async fn handouts_csv(server: &TestServer, staff: &Staff, path: &str) -> Vec<Vec<String>> {
+    let r = no_redirects()
+        .get(format!("{}{path}", server.url))
+        .header(COOKIE, &staff.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}: {:?}", r.headers());
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let text = r.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("line,name,state,claim_page,offer_url,pin,qr_svg,expires_at")
+    );
+    lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn bulk_handouts_by_key_survive_a_restart_and_close_with_their_offers() {
+    use rosette_storage::{RedbStore, Store};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let clock = fixed_clock();
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open(dir.path().join("store.redb")).unwrap());
+    let server = start_with(store, clock.clone()).await;
+    let token = server.institution("uni-a").await;
+    let id = server.achievement("uni-a", &token).await;
+    // The bulk page's own example: the achievement by its key ("Rust Practitioner").
+    let csv = format!(
+        "name,email,achievement_id,pin\nAda Lovelace,ada@example.org,rust-practitioner,true\n\
+         Alan Turing,,{id},false\nNo One,,rust-pracitioner,true\n"
+    );
+    let job = bulk_job(&server, "uni-a", &token, &csv).await;
+    let (_, report) = server
+        .get_json(
+            &format!("/issuers/uni-a/admin/offers/bulk-jobs/{job}"),
+            &token,
+        )
+        .await;
+    assert_eq!(report["created_count"], 2, "{report}");
+    assert_eq!(
+        report["errors"][0]["message"],
+        "achievement \"rust-pracitioner\" not found: use an id or key shown on the Achievements page"
+    );
+    server.app.directory.flush().unwrap();
+    server.stop().await;
+
+    // After a restart the report, the handouts and their PINs are still there.
+    let store: Arc<dyn Store> = Arc::new(RedbStore::open(dir.path().join("store.redb")).unwrap());
+    let server = start_with(store, clock.clone()).await;
+    let staff = login(&server, "uni-a", &token).await;
+    let (status, html) = get_page(
+        &server,
+        &staff.cookie,
+        &format!("/console/uni-a/bulk/{job}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("2 offers created; 1 row refused."), "{html}");
+    assert!(html.contains("rust-pracitioner"), "{html}");
+    let (_, html) = get_page(&server, &staff.cookie, "/console/uni-a/bulk").await;
+    assert!(
+        html.contains(&format!("/console/uni-a/bulk/{job}")),
+        "{html}"
+    );
+    assert!(html.contains(",rust-practitioner,true"), "{html}");
+    let path = format!("/console/uni-a/bulk/{job}/handouts.csv");
+    let rows = handouts_csv(&server, &staff, &path).await;
+    assert_eq!(rows.len(), 2);
+    let (ada, alan) = (&rows[0], &rows[1]);
+    assert_eq!(
+        (ada[0].as_str(), ada[1].as_str(), ada[2].as_str()),
+        ("2", "Ada Lovelace", "offered")
+    );
+    assert_eq!(ada[5].len(), 6, "{ada:?}");
+    assert!(ada[4].starts_with("openid-credential-offer://"), "{ada:?}");
+    assert!(ada[6].ends_with("/qr.svg"));
+    assert_eq!(alan[5], "", "no PIN asked, none given");
+    let (status, page) = get_page(
+        &server,
+        &staff.cookie,
+        &format!("/console/uni-a/bulk/{job}/handouts"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page.matches("<article class=\"handout\"").count(), 2);
+    assert!(page.contains(&ada[5]) && page.contains("data:image/svg+xml;base64,"));
+
+    // The PIN the handout gives works: the learner claims.
+    let offer = json!({"offer_url": ada[4], "tx_code": ada[5]});
+    let access = server.access_token("uni-a", &offer).await;
+    let nonce = server.nonce("uni-a").await;
+    let jwt = proof(&holder_key(), &server.issuer("uni-a"), &nonce, server.now());
+    let (status, body) = server
+        .credential_request("uni-a", &access, request(LDP, vec![jwt]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // Claimed: its handout keeps the name and state, no longer the link or PIN.
+    let rows = handouts_csv(&server, &staff, &path).await;
+    assert_eq!(rows[0][2], "claimed");
+    assert_eq!((rows[0][4].as_str(), rows[0][5].as_str()), ("", ""));
+    // Past the offers' lifetime every handout is closed.
+    clock.advance(8 * 86_400);
+    // (The console session has ended too, after 8 idle hours: sign in again.)
+    let staff = login(&server, "uni-a", &token).await;
+    let rows = handouts_csv(&server, &staff, &path).await;
+    assert_eq!(rows[1][2], "expired");
+    assert!(
+        rows.iter().all(|r| r[4].is_empty() && r[5].is_empty()),
+        "{rows:?}"
+    );
+    // Another institution's console does not see the job.
+    let other = server.institution("uni-b").await;
+    let staff_b = login(&server, "uni-b", &other).await;
+    let (status, _) = get_page(
+        &server,
+        &staff_b.cookie,
+        &format!("/console/uni-b/bulk/{job}/handouts.csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The expired offer gets a new one, to the same learner, with a fresh PIN.
+    let expired = alan[3].rsplit('/').next().unwrap().to_owned();
+    let (status, html) = post_and_follow(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/credentials/action",
+        &[
+            ("csrf", &staff.csrf),
+            ("offer_id", &expired),
+            ("action", "renew"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("A new offer was created") && html.contains("Alan Turing"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"offer-link\""), "{html}");
+    // A claimed offer is not renewed.
+    let claimed = ada[3].rsplit('/').next().unwrap().to_owned();
+    let (status, html) = post_form(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/credentials/action",
+        &[
+            ("csrf", &staff.csrf),
+            ("offer_id", &claimed),
+            ("action", "renew"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains(&claimed), "{html}");
+}
+
+#[tokio::test]
+async fn achievements_show_key_and_id_and_give_a_csv_template() {
+    let server = start().await;
+    let token = server.institution("uni-a").await;
+    let id = server.achievement("uni-a", &token).await;
+    let staff = login(&server, "uni-a", &token).await;
+    let (_, html) = get_page(&server, &staff.cookie, "/console/uni-a/achievements").await;
+    assert!(html.contains(">rust-practitioner</code>") && html.contains(&format!(">{id}</code>")));
+    let r = no_redirects()
+        .get(format!(
+            "{}/console/uni-a/achievements/{id}/template.csv",
+            server.url
+        ))
+        .header(COOKIE, &staff.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.starts_with("name,email,achievement_id,pin\r\n"),
+        "{text}"
+    );
+    assert!(text.contains(",rust-practitioner,true"), "{text}");
+    let (status, _) = get_page(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/achievements/nope/template.csv",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
