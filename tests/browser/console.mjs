@@ -186,7 +186,8 @@ try {
     check(`revoke_keeps_the_whole_list_${i}`, !page.url().includes('q='), page.url());
     revoked += 1;
   }
-  check('revoked_every_claimed_row', revoked === claimedRows, `${revoked} of ${claimedRows}`);
+  // One award claimed in two formats is one thing to revoke: the first revocation covers both.
+  check('one_revoke_covers_the_award', revoked === 1, `${revoked} revocations for ${claimedRows} rows`);
   await page.goto(search, { waitUntil: 'load' });
   const states = await page.locator('#credentials tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.state));
   check('credentials_show_revoked', states.length === claimedRows && states.every((s) => s === 'revoked'), JSON.stringify(states));

@@ -73,6 +73,8 @@ try {
     report.verdict_timeout = String(e);
   }
   report.checked_at = Date.now();
+  // Where the page put the focus when the verdict arrived (before the reader clicks anything).
+  report.focus = await page.evaluate(() => (document.activeElement ? document.activeElement.id : null));
   // The checks are folded below the answer: open them as a reader would.
   report.checks_folded = await page.evaluate(() => {
     const d = document.querySelector('#verdict-result details');
@@ -92,7 +94,6 @@ try {
     })),
     facts: [...document.querySelectorAll('.badge-facts dd')].map((d) => `${d.classList[0]}: ${d.textContent.trim()}`),
     qr_hidden: (() => { const p = document.getElementById('verify-pending'); return !p || p.hidden; })(),
-    focus: document.activeElement ? document.activeElement.id : null,
   })));
   report.screenshot = join(config.out_dir, 'employer-verdict.png');
   await page.screenshot({ path: report.screenshot, fullPage: true });

@@ -181,7 +181,8 @@ try {
     check(`revoke_shows_the_whole_list_${i}`, !page.url().includes('q='), page.url());
     revoked += 1;
   }
-  check('revoked_every_claimed_row', revoked === claimedRows && revoked >= 1, `${revoked} of ${claimedRows}`);
+  // One award claimed in several formats is one thing to revoke: the first revocation covers all.
+  check('one_revoke_covers_the_award', revoked === 1, `${revoked} revocations for ${claimedRows} rows`);
   await page.goto(search, { waitUntil: 'load' });
   const states = await page.locator('#credentials tbody tr[data-credential]').evaluateAll((rs) => rs.map((r) => r.dataset.state));
   check('credentials_show_revoked', states.length >= 1 && states.every((s) => s === 'revoked'), JSON.stringify(states));
