@@ -65,7 +65,8 @@ pub const MIN_PASSPHRASE_CHARS: usize = 12;
 pub enum WeakPassphrase {
     /// Too short.
     #[error(
-        "the passphrase is too short ({chars} characters): use at least {MIN_PASSPHRASE_CHARS}, for instance four unrelated words"
+        "the passphrase is too short ({chars} characters): use at least {min}, for instance four unrelated words",
+        min = MIN_PASSPHRASE_CHARS
     )]
     TooShort {
         /// Its length in characters.
@@ -73,7 +74,8 @@ pub enum WeakPassphrase {
     },
     /// Too few different characters.
     #[error(
-        "the passphrase repeats too few different characters: use at least {MIN_PASSPHRASE_CHARS} characters, for instance four unrelated words"
+        "the passphrase repeats too few different characters: use at least {min} characters, for instance four unrelated words",
+        min = MIN_PASSPHRASE_CHARS
     )]
     TooRepetitive,
 }

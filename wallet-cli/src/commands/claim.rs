@@ -4,7 +4,7 @@
 //! request per offered configuration, each with a key proof of the holder key → verify every
 //! credential → store them all in one write. Any failure stores nothing.
 
-use std::io::{BufRead as _, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 

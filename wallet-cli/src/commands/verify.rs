@@ -124,14 +124,19 @@ pub(crate) fn run(dir: &Path, args: &VerifyArgs, net: super::Net, json: bool) ->
             sources.push((item.clone(), read_text(path)));
             stored.push(None);
         } else if let Some(wallet) = &wallet {
-            let id = wallet.resolve(item);
-            let text = id
-                .clone()
-                .and_then(|id| wallet.get(&id))
-                .map(|b| b.credential)
-                .map_err(|e| e.to_string());
+            let id = wallet.resolve(item).ok();
+            let text = match &id {
+                Some(id) => wallet
+                    .get(id)
+                    .map(|b| b.credential)
+                    .map_err(|e| e.to_string()),
+                None => wallet
+                    .resolve(item)
+                    .map(|_| String::new())
+                    .map_err(|e| e.to_string()),
+            };
             sources.push((item.clone(), text));
-            stored.push(id.ok());
+            stored.push(id);
         }
     }
     let runtime = runtime()?;
