@@ -158,16 +158,7 @@ fn a_revoked_badge_shows_revoked_and_never_valid_unchecked() {
     assert!(text.contains("valid (checked just now)"), "{text}");
 
     // Revoke the ldp_vc copy at the agent.
-    let ldp = row["ids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|id| id.as_str().unwrap().to_owned())
-        .find(|id| {
-            let shown = wallet_json(&w, &["show", id]);
-            shown["summary"]["format"] == "ldp_vc"
-        })
-        .unwrap();
+    let ldp = badge_id_of_format(&w, "ldp_vc");
     let credential: Value = serde_json::from_slice(&exported(&w, &ldp, "json")).unwrap();
     let (status, body) = admin_post(
         &agent,
@@ -185,7 +176,6 @@ fn a_revoked_badge_shows_revoked_and_never_valid_unchecked() {
     assert!(text.contains("--allow-http"), "{text}");
     assert!(!text.contains("revoked"), "{text}");
     let out = wallet(&w, "pw", &["verify", &ldp]);
-    assert!(!out.status.success());
     assert!(stdout(&out).contains("--allow-http"), "{out:?}");
 
     // With it (as a global switch, or from the environment): revoked.

@@ -73,12 +73,17 @@ impl Net {
 /// `detail` with [`ALLOW_HTTP_HINT`] appended when it is about an http URL being refused.
 pub(crate) fn with_http_hint(detail: &str) -> String {
     let lower = detail.to_ascii_lowercase();
-    let about_http = lower.contains("plain http")
-        || lower.contains("https only")
-        || lower.contains("not https")
-        || lower.contains("non-https")
-        || lower.contains("https is required")
-        || lower.contains("must be https");
+    let about_http = [
+        "plain http",
+        "https only",
+        "https url",
+        "not https",
+        "non-https",
+        "https is required",
+        "must be https",
+    ]
+    .iter()
+    .any(|k| lower.contains(k));
     if about_http && !detail.contains("--allow-http") {
         format!("{detail} ({ALLOW_HTTP_HINT})")
     } else {

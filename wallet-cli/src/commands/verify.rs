@@ -67,7 +67,7 @@ pub(crate) fn status_unknown_reason(verdict: &Verdict) -> Option<String> {
         .checks
         .iter()
         .find(|c| c.name == rosette_proof::CheckName::Status && c.outcome == Outcome::Warning)
-        .map(|c| super::with_http_hint(&c.detail))
+        .map(|c| super::with_http_hint(c.detail.trim_start_matches("status unknown: ")))
 }
 
 /// A verifier with the standard DID resolvers and status lists fetched over https (plain http
