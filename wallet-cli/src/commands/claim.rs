@@ -681,6 +681,9 @@ impl TokenRefusal {
             Self::WrongPin { remaining: Some(0) } | Self::Locked => anyhow!(
                 "This offer is locked after too many wrong PINs. Ask the institution for a new offer. ({detail})"
             ),
+            Self::WrongPin { remaining: Some(1) } => {
+                anyhow!("wrong PIN: 1 try left before the offer is locked ({detail})")
+            }
             Self::WrongPin { remaining: Some(n) } => {
                 anyhow!("wrong PIN: {n} tries left before the offer is locked ({detail})")
             }
