@@ -132,6 +132,12 @@ fn awards(items: Vec<(rosette_wallet_core::BadgeId, BadgeSummary)>) -> Vec<Award
             }
         }
     }
+    // The JSON-LD copy first, so a row's `id` and `format` stay the same from run to run.
+    for award in &mut out {
+        let mut copies: Vec<_> = award.ids.drain(..).zip(award.formats.drain(..)).collect();
+        copies.sort_by_key(|(id, format)| (*format != "ldp_vc", id.clone()));
+        (award.ids, award.formats) = copies.into_iter().unzip();
+    }
     out
 }
 
