@@ -81,6 +81,8 @@ pub(crate) fn with_http_hint(detail: &str) -> String {
         "non-https",
         "https is required",
         "must be https",
+        // did:web on an IP address or localhost: a development agent.
+        "did:web host",
     ]
     .iter()
     .any(|k| lower.contains(k));
