@@ -29,6 +29,11 @@ pub enum ProtocolError {
     /// No such institution or offer.
     #[error("not found")]
     NotFound,
+    /// The offer exists but can no longer be claimed: its state, `claimed`, `locked` (too
+    /// many wrong PINs) or `expired`. Only the holder of the offer link learns this, as the
+    /// claim page already tells them.
+    #[error("the offer is {0}")]
+    OfferGone(&'static str),
     /// The body is larger than the endpoint accepts.
     #[error("request body too large")]
     PayloadTooLarge,

@@ -14,6 +14,19 @@ pub(crate) struct Cli {
     /// Print JSON on stdout instead of text (errors too, as {"error": …}).
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// Development only: accept plain http (not https) on this computer (127.0.0.1, ::1,
+    /// localhost) for every fetch: issuers (claim, share), verifiers (present), status lists
+    /// (verify, list --status, show --status, import) and did:web. Needed for the demo agent,
+    /// which listens on plain http. Also env ROSETTE_WALLET_ALLOW_HTTP=1.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSETTE_WALLET_ALLOW_HTTP",
+        alias = "allow-http-did-web",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        action = clap::ArgAction::SetTrue,
+    )]
+    pub(crate) allow_http: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -30,10 +43,13 @@ pub(crate) enum Command {
     /// with a later validFrom (a re-issue) replaces the stored one under the same wallet id;
     /// an older or equal copy is not stored.
     Claim(ClaimArgs),
-    /// List stored badges.
+    /// List stored badges: one row per award (the formats of one claim together), with the
+    /// status of the last revocation check ("valid (checked 2 min ago)", "revoked", "not
+    /// checked"). --status asks the issuers' status lists again first.
     List(ListArgs),
-    /// Show a stored badge (id or unique id prefix).
-    Show(IdArg),
+    /// Show a stored badge (id or unique id prefix): achievement, criteria, skills, evidence,
+    /// issuer, learner, dates, status (with when it was last checked) and proof.
+    Show(ShowArgs),
     /// Verify stored badges (by id) or credential files (JSON with a Data Integrity proof, or
     /// a VC-JWT). Without arguments, every stored badge.
     ///
@@ -90,9 +106,6 @@ pub(crate) struct ClaimArgs {
     /// The transaction code (PIN) for scripts; otherwise it is asked on the terminal.
     #[arg(long)]
     pub(crate) tx_code: Option<String>,
-    /// Accept http issuers on loopback addresses (development only).
-    #[arg(long, hide = true)]
-    pub(crate) allow_http: bool,
 }
 
 #[derive(Debug, Args)]
@@ -103,12 +116,20 @@ pub(crate) struct IdArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
-    /// Also check each badge's revocation / suspension status with its issuer (network).
+    /// Check each badge's revocation / suspension status with its issuer's status list first
+    /// (network; add --allow-http for a development agent on plain http).
     #[arg(long)]
     pub(crate) status: bool,
-    /// Fetch status lists over plain http on loopback (development only).
-    #[arg(long, hide = true)]
-    pub(crate) allow_http_did_web: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// Badge id (or a unique prefix of it).
+    pub(crate) id: String,
+    /// Check the badge's revocation / suspension status with its issuer first (network; add
+    /// --allow-http for a development agent on plain http).
+    #[arg(long)]
+    pub(crate) status: bool,
 }
 
 #[derive(Debug, Args)]
@@ -124,19 +145,12 @@ pub(crate) struct ShareArgs {
     /// Withdraw the badge's public page.
     #[arg(long)]
     pub(crate) withdraw: bool,
-    /// Accept an http issuer on a loopback address (development only).
-    #[arg(long, hide = true)]
-    pub(crate) allow_http: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
     /// Badge ids or credential files.
     pub(crate) items: Vec<String>,
-    /// Resolve did:web over plain http, and fetch status lists over http on loopback
-    /// (development only).
-    #[arg(long, hide = true)]
-    pub(crate) allow_http_did_web: bool,
 }
 
 #[derive(Debug, Args)]
@@ -147,10 +161,6 @@ pub(crate) struct ImportArgs {
     /// the reason, and never counts as verified.
     #[arg(long)]
     pub(crate) unverified: bool,
-    /// Resolve did:web over plain http, and fetch status lists over http on loopback
-    /// (development only).
-    #[arg(long, hide = true)]
-    pub(crate) allow_http_did_web: bool,
 }
 
 #[derive(Debug, Args)]
@@ -200,7 +210,4 @@ pub(crate) struct PresentArgs {
     /// Share without asking (scripts).
     #[arg(long)]
     pub(crate) yes: bool,
-    /// Accept http verifiers on loopback addresses (development only).
-    #[arg(long, hide = true)]
-    pub(crate) allow_http: bool,
 }

@@ -6,7 +6,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{exported, http, new_wallet, node, repo_root, start_agent, wallet, wallet_json};
+use common::{
+    badge_id_of_format, exported, http, new_wallet, node, repo_root, start_agent, stored_copies,
+    wallet, wallet_json,
+};
 use serde_json::{Value, json};
 
 /// A fresh offer (PIN on) from the agent's admin API: (QR PNG URL, PIN).
@@ -113,7 +116,9 @@ fn claims_from_the_agents_qr_png_and_a_photo_like_jpeg() {
         Some(2),
         "{stored}"
     );
-    assert_eq!(wallet_json(&w, &["list"]).as_array().map(Vec::len), Some(4));
+    // Two awards (one per claim), each held in two formats.
+    assert_eq!(wallet_json(&w, &["list"]).as_array().map(Vec::len), Some(2));
+    assert_eq!(stored_copies(&w).len(), 4);
 
     // An image without a QR code: a clear error, nothing stored.
     let blank = tmp.path().join("blank.png");
@@ -139,15 +144,11 @@ fn wallet_with_demo_badges(
     let offer = agent.ready["offer"].as_str().expect("offer");
     let pin = agent.ready["tx_code"].as_str().expect("tx_code");
     wallet_json(&w, &["claim", offer, "--tx-code", pin, "--allow-http"]);
-    let list = wallet_json(&w, &["list"]);
-    let id = |format: &str| {
-        list.as_array()
-            .and_then(|l| l.iter().find(|b| b["format"] == format))
-            .and_then(|b| b["id"].as_str())
-            .unwrap_or_else(|| panic!("no {format} badge in {list}"))
-            .to_owned()
-    };
-    (w.clone(), id("ldp_vc"), id("jwt_vc_json"))
+    let (ldp, jwt) = (
+        badge_id_of_format(&w, "ldp_vc"),
+        badge_id_of_format(&w, "jwt_vc_json"),
+    );
+    (w.clone(), ldp, jwt)
 }
 
 #[test]

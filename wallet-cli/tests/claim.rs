@@ -53,8 +53,14 @@ fn claim_from_agent_with_pin_then_store_is_encrypted() {
     let out = wallet(&w, "pw", &["--json", "list"]);
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let list = list.as_array().unwrap();
-    assert_eq!(list.len(), 2);
-    let formats: Vec<&str> = list.iter().map(|b| b["format"].as_str().unwrap()).collect();
+    // One award, held in two formats: one row.
+    assert_eq!(list.len(), 1);
+    let formats: Vec<&str> = list[0]["formats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
     assert!(formats.contains(&"ldp_vc") && formats.contains(&"jwt_vc_json"));
     let name = list[0]["badge"].as_str().unwrap();
     assert_eq!(list[0]["status"], "valid");
@@ -115,6 +121,7 @@ fn pin_prompt_through_a_pty() {
     writeln!(child.stdin.as_mut().unwrap(), "{pin}").unwrap();
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("PIN (6 digits)"), "{text}");
+    assert!(text.contains("PIN (6 digits, not shown)"), "{text}");
+    assert!(!text.contains(pin), "the PIN was echoed: {text}");
     assert!(text.contains("Stored"), "{text}");
 }

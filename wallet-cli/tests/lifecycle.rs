@@ -41,15 +41,9 @@ fn claiming_a_reissued_badge_replaces_the_older_copy() {
             .iter()
             .all(|b| b["replaced"] == false)
     );
-    let before = wallet_json(&w, &["list"]);
-    let ldp = before
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["format"] == "ldp_vc")
-        .unwrap();
-    let badge = ldp["id"].as_str().unwrap().to_owned();
-    let old_issued = ldp["issued"].as_str().unwrap().to_owned();
+    let badge = badge_id_of_format(&w, "ldp_vc");
+    let shown = wallet_json(&w, &["show", &badge]);
+    let old_issued = shown["summary"]["issued"].as_str().unwrap().to_owned();
     let old_text = exported(&w, &badge, "json");
     let old: serde_json::Value = serde_json::from_slice(&old_text).unwrap();
     let credential_id = old["id"].as_str().unwrap().to_owned();
@@ -87,10 +81,9 @@ fn claiming_a_reissued_badge_replaces_the_older_copy() {
     );
 
     // One badge per credential: the ldp one now holds the newer copy, same wallet id.
-    let after = wallet_json(&w, &["list"]);
-    assert_eq!(after.as_array().unwrap().len(), 2, "{after}");
-    let newer = find(&after, &badge);
-    let new_issued = newer["issued"].as_str().unwrap();
+    assert_eq!(stored_copies(&w).len(), 2);
+    let newer = wallet_json(&w, &["show", &badge]);
+    let new_issued = newer["summary"]["issued"].as_str().unwrap();
     assert!(
         new_issued > old_issued.as_str(),
         "{old_issued} → {new_issued}"
@@ -118,7 +111,7 @@ fn claiming_a_reissued_badge_replaces_the_older_copy() {
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("already has a newer copy"), "{text}");
-    assert_eq!(wallet_json(&w, &["list"]).as_array().unwrap().len(), 2);
+    assert_eq!(stored_copies(&w).len(), 2);
 
     // The same (newer) copy again: already there.
     let new_file = dir.path().join("new.json");

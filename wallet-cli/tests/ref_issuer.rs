@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::{jwt_credential, new_wallet, start_ref_issuer, wallet, wallet_json};
+use common::{
+    badge_id_of_format, jwt_credential, new_wallet, start_ref_issuer, stored_copies, wallet,
+    wallet_json,
+};
 
 /// The `credentialSubject.id` of a stored badge, from `show --json`.
 fn subject_of(dir: &std::path::Path, id: &str) -> (String, serde_json::Value) {
@@ -45,18 +48,26 @@ fn claims_ldp_and_jwt_badges_from_the_reference_issuer_with_pin() {
     let stored = stored["stored"].as_array().expect("stored");
     assert_eq!(stored.len(), 2, "{stored:?}");
 
+    // One award in two formats: one row.
     let list = wallet_json(&w, &["list"]);
     let list = list.as_array().expect("list");
-    let mut formats: Vec<&str> = list.iter().map(|b| b["format"].as_str().unwrap()).collect();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let badge = &list[0];
+    let mut formats: Vec<&str> = badge["formats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
     formats.sort_unstable();
     assert_eq!(formats, ["jwt_vc_json", "ldp_vc"]);
-    for badge in list {
-        assert_eq!(badge["status"], "valid", "{badge}");
-        assert_eq!(badge["issuer_id"], issuer_did, "{badge}");
-        assert_eq!(badge["issuer"], "oid4vc-ts Reference Issuer");
-        assert_eq!(badge["badge"], "Interop 101");
+    assert_eq!(badge["status"], "valid", "{badge}");
+    assert_eq!(badge["issuer_id"], issuer_did, "{badge}");
+    assert_eq!(badge["issuer"], "oid4vc-ts Reference Issuer");
+    assert_eq!(badge["badge"], "Interop 101");
+    for (id, _) in stored_copies(&w) {
         // Bound to our holder key: the issuer took the subject from our key proof's kid.
-        let (subject, _) = subject_of(&w, badge["id"].as_str().unwrap());
+        let (subject, _) = subject_of(&w, &id);
         assert_eq!(subject, holder);
     }
 
@@ -68,11 +79,8 @@ fn claims_ldp_and_jwt_badges_from_the_reference_issuer_with_pin() {
 
     // The achievement image is a data: PNG, so a baked PNG export uses it.
     let png = tmp.path().join("ldp.png");
-    let ldp_id = list
-        .iter()
-        .find(|b| b["format"] == "ldp_vc")
-        .and_then(|b| b["id"].as_str())
-        .unwrap();
+    let ldp_id = badge_id_of_format(&w, "ldp_vc");
+    let ldp_id = ldp_id.as_str();
     let exported = wallet_json(
         &w,
         &[

@@ -169,10 +169,10 @@ impl IssuerService {
             .repo::<OfferRow>()
             .get(&scoped_key(slug, &index.offer_id))?
             .ok_or(ProtocolError::NotFound)?;
-        if self.offer_state(&offer, self.now()) != "offered" {
-            return Err(ProtocolError::NotFound);
+        match self.offer_state(&offer, self.now()) {
+            "offered" => Ok(self.credential_offer(&offer)),
+            gone => Err(ProtocolError::OfferGone(gone)),
         }
-        Ok(self.credential_offer(&offer))
     }
 
     pub(super) fn token_settings(&self) -> TokenSettings {

@@ -314,13 +314,18 @@ impl VerifierService {
         let transaction_id = random_id(32);
         let id = random_id(16);
         let now = self.now();
+        // client_name (OpenID4VP §5.1 / RFC 7591): wallets name the institution, not its DID.
+        let mut metadata = ClientMetadata::rosette(&formats);
+        metadata
+            .extra
+            .insert("client_name".into(), Value::String(inst.name.clone()));
         let request = AuthorizationRequest::direct_post(
             client_id.clone(),
             response_uri,
             nonce,
             state.clone(),
             dcql_query.clone(),
-            ClientMetadata::rosette(&formats),
+            metadata,
         );
         let request_uri = self.request_uri(slug, &id);
         let request_url = match mode {

@@ -27,6 +27,17 @@ impl IntoResponse for ProtocolError {
                 json!({"error": "not_found", "error_description": "no such resource"}),
                 None,
             ),
+            // 410 with a code per state, so wallets can say what the claim page says.
+            Self::OfferGone(state) => (
+                StatusCode::GONE,
+                json!({"error": format!("offer_{state}"), "error_description": match *state {
+                    "claimed" => "this badge has already been collected",
+                    "locked" => "this offer is locked after too many wrong PINs",
+                    "expired" => "this offer has expired",
+                    _ => "this offer can no longer be claimed",
+                }}),
+                None,
+            ),
             Self::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({"error": "invalid_request", "error_description": "request body too large"}),

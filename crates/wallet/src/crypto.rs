@@ -24,6 +24,24 @@ impl Passphrase {
         self.0.as_bytes()
     }
 
+    /// Why this passphrase is too weak to protect a wallet, if it is: fewer than
+    /// [`MIN_PASSPHRASE_CHARS`] characters, or fewer than 5 different characters
+    /// ("aaaaaaaaaaaa", "121212121212"). Argon2id slows guessing; it cannot save "short".
+    pub fn weakness(&self) -> Option<WeakPassphrase> {
+        let text = self.0.as_str();
+        let count = text.chars().count();
+        if count < MIN_PASSPHRASE_CHARS {
+            return Some(WeakPassphrase::TooShort { chars: count });
+        }
+        let mut distinct: Vec<char> = text.chars().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < 5 {
+            return Some(WeakPassphrase::TooRepetitive);
+        }
+        None
+    }
+
     /// Whether two passphrases are equal (constant time in the shorter length).
     pub fn same_as(&self, other: &Passphrase) -> bool {
         let (a, b) = (self.as_bytes(), other.as_bytes());
@@ -35,6 +53,31 @@ impl fmt::Debug for Passphrase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Passphrase(<redacted>)")
     }
+}
+
+/// The fewest characters a new wallet passphrase may have (NIST SP 800-63B asks at least 8
+/// for memorised secrets; a passphrase guarding keys offline deserves more).
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
+
+/// A new passphrase was refused, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WeakPassphrase {
+    /// Too short.
+    #[error(
+        "the passphrase is too short ({chars} characters): use at least {min}, for instance four unrelated words",
+        min = MIN_PASSPHRASE_CHARS
+    )]
+    TooShort {
+        /// Its length in characters.
+        chars: usize,
+    },
+    /// Too few different characters.
+    #[error(
+        "the passphrase repeats too few different characters: use at least {min} characters, for instance four unrelated words",
+        min = MIN_PASSPHRASE_CHARS
+    )]
+    TooRepetitive,
 }
 
 /// Argon2id cost parameters, stored in the wallet header so they can be raised later.

@@ -27,16 +27,21 @@
 mod badge;
 mod baked;
 mod crypto;
+mod details;
 mod present;
 mod proof;
 mod store;
 
-pub use badge::{BadgeStatus, BadgeSummary, CredentialFormat, SummaryError, summarize};
+pub use badge::{
+    BadgeStatus, BadgeSummary, CredentialFormat, Revocation, STATUS_FRESH_SECONDS, Standing,
+    StatusCheck, SummaryError, ago, summarize,
+};
 pub use baked::{
     BakeBadgeError, BakedImage, ImageKind, ImageSource, ImportSource, ImportedCredential,
     ReadImportError, bake_badge, read_import,
 };
-pub use crypto::{KdfParams, Passphrase};
+pub use crypto::{KdfParams, MIN_PASSPHRASE_CHARS, Passphrase, WeakPassphrase};
+pub use details::{Alignment, BadgeDetails, Evidence, ProofDetails, details};
 pub use present::{PresentError, build_vp_token, dcql_candidate};
 pub use proof::{KeyProofError, key_proof_jwt};
 pub use store::{

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use rosette_core::Timestamp;
 
-use crate::badge::{BadgeSummary, CredentialFormat};
+use crate::badge::{BadgeSummary, CredentialFormat, StatusCheck};
 use crate::crypto::{KdfParams, Passphrase, SymmetricKey};
 
 const HEADER_FILE: &str = "wallet.json";
@@ -541,6 +541,27 @@ impl Wallet {
                 .seal(&full, &aad(b"badge", id), rng)
                 .map_err(|_| WriteError::Seal)?,
         })
+    }
+
+    /// Records the result of status-list checks on stored badges, in one atomic write; the
+    /// credentials themselves are unchanged.
+    pub fn record_status_checks<R: CryptoRng + RngCore>(
+        &mut self,
+        checks: &[(BadgeId, StatusCheck)],
+        rng: &mut R,
+    ) -> Result<(), AddNewestError> {
+        if checks.is_empty() {
+            return Ok(());
+        }
+        let mut next = self.entries.clone();
+        for (id, check) in checks {
+            let mut badge = self.get(id)?;
+            badge.summary.status_check = Some(check.clone());
+            next.insert(id.clone(), self.seal_entry(id, &badge, rng)?);
+        }
+        self.write_store(&next).map_err(WriteError::from)?;
+        self.entries = next;
+        Ok(())
     }
 
     /// Removes a badge.

@@ -4,7 +4,7 @@
 //! request per offered configuration, each with a key proof of the holder key → verify every
 //! credential → store them all in one write. Any failure stores nothing.
 
-use std::io::{BufRead as _, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -26,7 +26,7 @@ const MAX_QR_IMAGE: u64 = 32 * 1024 * 1024;
 /// Responses larger than this are refused.
 const MAX_RESPONSE: usize = 4 * 1024 * 1024;
 
-pub(crate) fn run(dir: &Path, args: &ClaimArgs, json: bool) -> Result<ExitCode> {
+pub(crate) fn run(dir: &Path, args: &ClaimArgs, net: super::Net, json: bool) -> Result<ExitCode> {
     let offer_text = match (&args.offer, &args.qr) {
         (_, Some(image)) => {
             let size = std::fs::metadata(image)
@@ -50,7 +50,7 @@ pub(crate) fn run(dir: &Path, args: &ClaimArgs, json: bool) -> Result<ExitCode> 
         (Some(text), None) => text.clone(),
         (None, None) => bail!("give an offer URL or --qr IMAGE"),
     };
-    let options = if args.allow_http {
+    let options = if net.allow_http {
         OfferParseOptions::danger_allow_http_loopback()
     } else {
         OfferParseOptions::default()
@@ -62,25 +62,54 @@ pub(crate) fn run(dir: &Path, args: &ClaimArgs, json: bool) -> Result<ExitCode> 
         .timeout(std::time::Duration::from_secs(30))
         .build()?;
     let runtime = super::verify::runtime()?;
-    let verifier = super::verify::make_verifier(args.allow_http)?;
+    let verifier = super::verify::make_verifier(net)?;
     let badges = runtime.block_on(async {
         let http = Http {
             client: &client,
-            allow_http: args.allow_http,
+            net,
         };
-        let offer = match parse_offer_url_with(&offer_text, options)
-            .map_err(|e| anyhow!("not a credential offer: {e}"))?
-        {
+        let offer = match parse_offer_url_with(&offer_text, options).map_err(|e| {
+            anyhow!(
+                "not a credential offer: {}",
+                super::with_http_hint(&e.to_string())
+            )
+        })? {
             OfferLocation::ByValue(offer) => *offer,
             OfferLocation::ByReference(uri) => {
-                let body = http.get(&uri).await.context("cannot fetch the offer")?;
-                parse_offer_json_with(&body, options)
-                    .map_err(|e| anyhow!("the issuer sent an invalid offer: {e}"))?
+                let body = http.get(&uri).await.map_err(offer_fetch_error)?;
+                parse_offer_json_with(&body, options).map_err(|e| {
+                    anyhow!(
+                        "the issuer sent an invalid offer: {}",
+                        super::with_http_hint(&e.to_string())
+                    )
+                })?
             }
             _ => bail!("unsupported offer location"),
         };
         claim(&http, &offer, &wallet, args, json, &verifier).await
     })?;
+    if !json {
+        let mut named: Vec<String> = Vec::new();
+        for b in &badges {
+            let line = format!(
+                "Received \u{201c}{}\u{201d} from {}.",
+                printable(&b.summary.name, 100),
+                printable(
+                    b.summary
+                        .issuer_name
+                        .as_deref()
+                        .unwrap_or(&b.summary.issuer),
+                    100
+                )
+            );
+            if !named.contains(&line) {
+                named.push(line);
+            }
+        }
+        for line in named {
+            eprintln!("{line}");
+        }
+    }
     // A re-issued badge (same id and issuer, later validFrom) replaces the stored copy.
     let placed = wallet.add_newest(&badges, &mut rand::rngs::OsRng)?;
     super::store::report_stored(&placed, &badges, json)?;
@@ -89,19 +118,57 @@ pub(crate) fn run(dir: &Path, args: &ClaimArgs, json: bool) -> Result<ExitCode> 
 
 struct Http<'a> {
     client: &'a reqwest::Client,
-    allow_http: bool,
+    net: super::Net,
+}
+
+/// An issuer's refusal, kept apart so the offer and token steps can say what it means.
+#[derive(Debug)]
+struct Refused {
+    url: String,
+    status: reqwest::StatusCode,
+    code: Option<String>,
+    description: Option<String>,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} answered {}", self.url, self.status)?;
+        match (&self.code, &self.description) {
+            (Some(c), Some(d)) => write!(f, ": {c}: {d}"),
+            (Some(c), None) => write!(f, ": {c}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// What people are told when the offer link no longer works, in the claim page's words.
+fn offer_fetch_error(e: anyhow::Error) -> anyhow::Error {
+    let Some(refused) = e.downcast_ref::<Refused>() else {
+        return e.context("cannot fetch the offer");
+    };
+    let message = match (refused.code.as_deref(), refused.status.as_u16()) {
+        (Some("offer_claimed"), _) => {
+            "This badge has already been collected: the offer can be used once. If it was not you, ask the institution for a new offer."
+        }
+        (Some("offer_locked"), _) => {
+            "This offer is locked after too many wrong PINs. Ask the institution for a new offer."
+        }
+        (Some("offer_expired"), _) => {
+            "This offer has expired. Ask the institution for a new offer."
+        }
+        (_, 404 | 410) => {
+            "The issuer no longer knows this offer: it was already collected, locked after too many wrong PINs, or has expired. Ask the institution for a new offer."
+        }
+        _ => return e.context("cannot fetch the offer"),
+    };
+    anyhow!("{message} ({refused})")
 }
 
 impl Http<'_> {
     fn check_url(&self, url: &str) -> Result<()> {
-        let parsed = url::Url::parse(url).map_err(|_| anyhow!("invalid URL {url}"))?;
-        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-        if parsed.scheme() == "https" || (self.allow_http && parsed.scheme() == "http" && loopback)
-        {
-            Ok(())
-        } else {
-            bail!("refusing non-https URL {url}")
-        }
+        self.net.check_url(url)
     }
 
     async fn get(&self, url: &str) -> Result<Vec<u8>> {
@@ -116,7 +183,25 @@ impl Http<'_> {
         let status = response.status();
         let body = read_body(response).await?;
         if !status.is_success() {
-            bail!("{url} answered {status}: {}", describe_error(&body));
+            let parsed = serde_json::from_slice::<Value>(&body).ok();
+            let field = |k: &str| {
+                parsed
+                    .as_ref()
+                    .and_then(|v| v.get(k))
+                    .and_then(Value::as_str)
+                    .map(|t| t.chars().take(300).collect::<String>())
+            };
+            return Err(Refused {
+                url: url.to_owned(),
+                status,
+                code: field("error"),
+                description: field("error_description").or_else(|| {
+                    parsed.is_none().then(|| {
+                        String::from_utf8_lossy(body.get(..200).unwrap_or(&body)).into_owned()
+                    })
+                }),
+            }
+            .into());
         }
         Ok(body)
     }
@@ -228,30 +313,26 @@ async fn claim(
         .as_ref()
         .and_then(|d| d.iter().find_map(|d| d.name.clone()))
         .unwrap_or_else(|| issuer.clone());
-    let badge_names: Vec<String> = offer
+    // The offer names configurations (a credential type in a format), not the badge: the
+    // achievement's name is only known once the credential arrives, so the preview names the
+    // institution and the formats, and the badge is named when it is received.
+    let formats: Vec<String> = offer
         .credential_configuration_ids
         .iter()
         .map(|id| {
-            let config = metadata.credential_configurations_supported.get(id);
-            let name = config
-                .and_then(|c| {
-                    c.credential_metadata
-                        .as_ref()
-                        .and_then(|m| m.display.as_ref())
-                        .or(c.display.as_ref())
-                })
-                .and_then(|d| d.first())
-                .map(|d| d.name.clone())
-                .unwrap_or_else(|| id.clone());
-            let format = config.map(|c| c.format.to_string()).unwrap_or_default();
-            format!("{name} ({format})")
+            metadata
+                .credential_configurations_supported
+                .get(id)
+                .map_or_else(|| id.clone(), |c| format_words(&c.format.to_string()))
         })
         .collect();
     if !json {
-        eprintln!("Offer from {issuer_name} ({issuer}):");
-        for name in &badge_names {
-            eprintln!("  - {name}");
-        }
+        eprintln!(
+            "Badge offer from {} ({}), delivered as {}.",
+            printable(&issuer_name, 100),
+            printable(issuer, 200),
+            formats.join(" and ")
+        );
     }
     for id in &offer.credential_configuration_ids {
         if !metadata
@@ -292,41 +373,50 @@ async fn claim(
     let token_endpoint = as_meta
         .token_endpoint
         .ok_or_else(|| anyhow!("the authorization server has no token endpoint"))?;
-    let mut form = vec![
+    let form = vec![
         (
             "grant_type",
             rosette_oid4vci::PRE_AUTHORIZED_CODE_GRANT.to_owned(),
         ),
         ("pre-authorized_code", grant.pre_authorized_code.clone()),
     ];
-    if let Some(spec) = &grant.tx_code {
-        let pin = match &args.tx_code {
-            Some(pin) => pin.clone(),
-            None => prompt_tx_code(spec)?,
-        };
-        check_tx_code(spec, &pin)?;
-        form.push(("tx_code", pin));
-    }
-    let (status, body) = http
-        .post(&token_endpoint, RequestBody::Form(form), None)
-        .await?;
-    if !status.is_success() {
-        return Err(match error_code(&body).as_deref() {
-            Some("invalid_grant") if grant.tx_code.is_some() => anyhow!(
-                "the issuer refused the claim: wrong PIN, or the offer has expired or was already used ({})",
-                describe_error(&body)
-            ),
-            Some("invalid_grant") => anyhow!(
-                "the issuer refused the claim: the offer has expired or was already used ({})",
-                describe_error(&body)
-            ),
-            Some("invalid_tx_code") => anyhow!("wrong PIN ({})", describe_error(&body)),
-            _ => anyhow!(
-                "the token request failed ({status}): {}",
-                describe_error(&body)
-            ),
-        });
-    }
+    // A wrong PIN typed at the prompt is asked again (the issuer counts and says how many
+    // tries remain); a PIN given with --tx-code is a script's, which gets the error at once.
+    let mut prompter = match (&grant.tx_code, &args.tx_code) {
+        (Some(spec), None) => Some(PinPrompt::open(spec)?),
+        _ => None,
+    };
+    let body = loop {
+        let mut form = form.clone();
+        if let Some(spec) = &grant.tx_code {
+            let pin = match (&args.tx_code, prompter.as_mut()) {
+                (Some(pin), _) => pin.clone(),
+                (None, Some(prompt)) => prompt.ask(spec)?,
+                (None, None) => bail!("this offer needs a PIN: pass --tx-code"),
+            };
+            check_tx_code(spec, &pin)?;
+            form.push(("tx_code", pin));
+        }
+        let (status, body) = http
+            .post(&token_endpoint, RequestBody::Form(form), None)
+            .await?;
+        if status.is_success() {
+            break body;
+        }
+        let refusal = token_refusal(&body, grant.tx_code.is_some());
+        if let (TokenRefusal::WrongPin { remaining }, Some(prompt)) = (&refusal, prompter.as_mut())
+            && remaining.is_none_or(|n| n > 0)
+            && prompt.asked < MAX_PIN_PROMPTS
+        {
+            prompt.say(&match remaining {
+                Some(1) => "Wrong PIN. 1 try left before the offer is locked.".to_owned(),
+                Some(n) => format!("Wrong PIN. {n} tries left."),
+                None => "Wrong PIN.".to_owned(),
+            })?;
+            continue;
+        }
+        return Err(refusal.into_error(status, &body));
+    };
     let token: TokenResponse =
         serde_json::from_slice(&body).context("the token response is invalid")?;
 
@@ -338,6 +428,13 @@ async fn claim(
 
     let holder = wallet.holder_key();
     let mut badges = Vec::new();
+    // One key for every credential of this claim: the formats of one award list as one row.
+    let offer_key = {
+        use rand::RngCore as _;
+        let mut bytes = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
     for (index, config_id) in offer.credential_configuration_ids.iter().enumerate() {
         // Issuers treat nonce-endpoint nonces as single-use (the reference issuer does): each further
         // request gets a fresh one instead of spending a round trip on `invalid_nonce`.
@@ -411,7 +508,9 @@ async fn claim(
                     failed.join("; ")
                 );
             }
-            let summary = summarize(&text)?;
+            let mut summary = summarize(&text)?;
+            summary.offer = Some(offer_key.clone());
+            summary.status_check = super::verify::status_check_of(&verdict, now());
             badges.push(StoredBadge {
                 format: summary.format,
                 credential: text,
@@ -460,38 +559,197 @@ fn check_tx_code(spec: &TxCodeSpec, pin: &str) -> Result<()> {
     Ok(())
 }
 
-/// Asks the PIN on the terminal (not stdin, which scripts may use), until it fits the spec.
-fn prompt_tx_code(spec: &TxCodeSpec) -> Result<String> {
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .context("this offer needs a PIN: pass --tx-code, or run on a terminal")?;
-    let mut reader = std::io::BufReader::new(tty.try_clone()?);
-    let mut writer = tty;
-    if let Some(d) = &spec.description {
-        writeln!(writer, "{}", d.chars().take(300).collect::<String>())?;
+/// Prompts for the PIN after a wrong one, at most this many times in all.
+const MAX_PIN_PROMPTS: u32 = 5;
+
+/// The PIN prompt on the terminal (not stdin, which scripts may use). The PIN is not echoed,
+/// as the passphrase is not: people type it where others can see the screen.
+struct PinPrompt {
+    tty: std::fs::File,
+    asked: u32,
+}
+
+impl PinPrompt {
+    fn open(spec: &TxCodeSpec) -> Result<Self> {
+        let mut tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .context("this offer needs a PIN: pass --tx-code, or run on a terminal")?;
+        if let Some(d) = &spec.description {
+            writeln!(tty, "{}", printable(d, 300))?;
+        }
+        Ok(Self { tty, asked: 0 })
     }
-    let kind = if is_numeric(spec) {
-        "digits"
-    } else {
-        "characters"
+
+    fn say(&mut self, line: &str) -> Result<()> {
+        writeln!(self.tty, "{line}")?;
+        Ok(())
+    }
+
+    /// Asks until the PIN fits the offer's description (length, digits), three times at most.
+    fn ask(&mut self, spec: &TxCodeSpec) -> Result<String> {
+        self.asked += 1;
+        let kind = if is_numeric(spec) {
+            "digits"
+        } else {
+            "characters"
+        };
+        let prompt = match spec.length {
+            Some(n) => format!("PIN ({n} {kind}, not shown): "),
+            None => "PIN (not shown): ".to_owned(),
+        };
+        for _ in 0..3 {
+            let line = rpassword::prompt_password(&prompt).context("cannot read the PIN")?;
+            let pin = line.trim().to_owned();
+            match check_tx_code(spec, &pin) {
+                Ok(()) => return Ok(pin),
+                Err(e) => self.say(&e.to_string())?,
+            }
+        }
+        bail!("no valid PIN entered")
+    }
+}
+
+/// Why the token endpoint refused, in the terms of the claim page.
+#[derive(Debug, PartialEq, Eq)]
+enum TokenRefusal {
+    /// Wrong PIN; the issuer may say how many tries remain.
+    WrongPin { remaining: Option<u32> },
+    /// Too many wrong PINs: the offer is locked.
+    Locked,
+    /// The offer was already used.
+    AlreadyCollected,
+    /// The offer has expired.
+    Expired,
+    /// `invalid_grant` without a recognisable reason.
+    Refused { pin: bool },
+    /// Anything else.
+    Other,
+}
+
+/// Reads an OAuth error body from the token endpoint. The descriptions are matched loosely
+/// (the codes are all `invalid_grant`); ours say "wrong tx_code (N attempts left)", "already
+/// used", "expired", "too many wrong tx_code attempts".
+fn token_refusal(body: &[u8], pin: bool) -> TokenRefusal {
+    let code = error_code(body);
+    let description = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("error_description")?
+                .as_str()
+                .map(str::to_ascii_lowercase)
+        })
+        .unwrap_or_default();
+    let remaining = || {
+        let words: Vec<&str> = description
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.windows(2).find_map(|w| match w {
+            [n, "attempts" | "attempt" | "tries" | "try"] => n.parse().ok(),
+            _ => None,
+        })
     };
-    for _ in 0..3 {
-        match spec.length {
-            Some(n) => write!(writer, "PIN ({n} {kind}): ")?,
-            None => write!(writer, "PIN: ")?,
+    match code.as_deref() {
+        Some("invalid_tx_code") => TokenRefusal::WrongPin {
+            remaining: remaining(),
+        },
+        Some("invalid_grant") => {
+            if description.contains("too many") || description.contains("locked") {
+                TokenRefusal::Locked
+            } else if description.contains("already used") || description.contains("redeemed") {
+                TokenRefusal::AlreadyCollected
+            } else if description.contains("expired") {
+                TokenRefusal::Expired
+            } else if description.contains("tx_code") || description.contains("pin") {
+                TokenRefusal::WrongPin {
+                    remaining: remaining(),
+                }
+            } else {
+                TokenRefusal::Refused { pin }
+            }
         }
-        writer.flush()?;
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            bail!("no PIN entered");
-        }
-        let pin = line.trim().to_owned();
-        match check_tx_code(spec, &pin) {
-            Ok(()) => return Ok(pin),
-            Err(e) => writeln!(writer, "{e}")?,
+        _ => TokenRefusal::Other,
+    }
+}
+
+impl TokenRefusal {
+    fn into_error(self, status: reqwest::StatusCode, body: &[u8]) -> anyhow::Error {
+        let detail = describe_error(body);
+        match self {
+            Self::WrongPin { remaining: Some(0) } | Self::Locked => anyhow!(
+                "This offer is locked after too many wrong PINs. Ask the institution for a new offer. ({detail})"
+            ),
+            Self::WrongPin { remaining: Some(1) } => {
+                anyhow!("wrong PIN: 1 try left before the offer is locked ({detail})")
+            }
+            Self::WrongPin { remaining: Some(n) } => {
+                anyhow!("wrong PIN: {n} tries left before the offer is locked ({detail})")
+            }
+            Self::WrongPin { remaining: None } => anyhow!("wrong PIN ({detail})"),
+            Self::AlreadyCollected => anyhow!(
+                "This badge has already been collected: the offer can be used once. ({detail})"
+            ),
+            Self::Expired => {
+                anyhow!("This offer has expired. Ask the institution for a new offer. ({detail})")
+            }
+            Self::Refused { pin: true } => anyhow!(
+                "the issuer refused the claim: wrong PIN, or the offer has expired or was already used ({detail})"
+            ),
+            Self::Refused { pin: false } => anyhow!(
+                "the issuer refused the claim: the offer has expired or was already used ({detail})"
+            ),
+            Self::Other => anyhow!("the token request failed ({status}): {detail}"),
         }
     }
-    bail!("no valid PIN entered")
+}
+
+/// Issuer-supplied text for the terminal: no control characters, at most `max` characters.
+fn printable(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+/// A credential format in words people use.
+fn format_words(format: &str) -> String {
+    match format {
+        "ldp_vc" => "a signed JSON-LD credential (ldp_vc)".to_owned(),
+        "jwt_vc_json" => "a signed JWT (jwt_vc_json)".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_refusals_of_the_agent_read_as_the_claim_page_says() {
+        let body = |d: &str| {
+            serde_json::json!({"error": "invalid_grant", "error_description": d}).to_string()
+        };
+        assert_eq!(
+            token_refusal(body("wrong tx_code (3 attempts left)").as_bytes(), true),
+            TokenRefusal::WrongPin { remaining: Some(3) }
+        );
+        assert_eq!(
+            token_refusal(
+                body("too many wrong tx_code attempts; the offer is no longer valid").as_bytes(),
+                true
+            ),
+            TokenRefusal::Locked
+        );
+        assert_eq!(
+            token_refusal(body("pre-authorized code already used").as_bytes(), true),
+            TokenRefusal::AlreadyCollected
+        );
+        assert_eq!(
+            token_refusal(body("pre-authorized code expired").as_bytes(), false),
+            TokenRefusal::Expired
+        );
+        assert_eq!(
+            token_refusal(body("unknown pre-authorized code").as_bytes(), true),
+            TokenRefusal::Refused { pin: true }
+        );
+    }
 }

@@ -29,15 +29,19 @@ use crate::cli::PresentArgs;
 /// Verifier answers larger than this are refused.
 const MAX_ANSWER: usize = 64 * 1024;
 
-pub(crate) fn run(dir: &Path, args: &PresentArgs, json: bool) -> Result<ExitCode> {
+pub(crate) fn run(dir: &Path, args: &PresentArgs, net: super::Net, json: bool) -> Result<ExitCode> {
     let text = request_text(args)?;
-    let options = if args.allow_http {
+    let options = if net.allow_http {
         RequestUrlOptions::danger_allow_http_loopback()
     } else {
         RequestUrlOptions::default()
     };
-    let reference = parse_request_url_with(&text, &options)
-        .map_err(|e| anyhow!("not an OpenID4VP request: {e}"))?;
+    let reference = parse_request_url_with(&text, &options).map_err(|e| {
+        anyhow!(
+            "not an OpenID4VP request: {}",
+            super::with_http_hint(&e.to_string())
+        )
+    })?;
     let wallet = open_wallet(dir)?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -45,7 +49,7 @@ pub(crate) fn run(dir: &Path, args: &PresentArgs, json: bool) -> Result<ExitCode
         .build()?;
     let http = Http {
         client: &client,
-        allow_http: args.allow_http,
+        net,
     };
     let runtime = super::verify::runtime()?;
     runtime.block_on(present(&http, reference, &wallet, args, json))
@@ -84,7 +88,7 @@ struct Resolved {
 async fn resolve(http: &Http<'_>, reference: RequestReference) -> Result<Resolved> {
     let resolver = rosette_proof::standard_resolver(
         rosette_did::did_web::DidWebOptions {
-            allow_http: http.allow_http,
+            allow_http: http.net.allow_http,
             ..Default::default()
         },
         Arc::new(SystemClock),
@@ -213,12 +217,28 @@ async fn present(
         "signed_by": signed_by,
         "response_uri": response_uri,
     });
-    let who = match (&verifier_name, &signed_by) {
-        (Some(name), Some(_)) => format!("{name} ({shown_client}, signed request)"),
-        (Some(name), None) => format!("{name} ({shown_client}, unsigned request)"),
-        (None, Some(_)) => format!("{shown_client} (signed request)"),
-        (None, None) => format!("{shown_client} (unsigned request)"),
+    // People know a verifier by its name and web address; the client_id (often a DID) is
+    // only a detail. The name is the verifier's own claim, so its address is always shown.
+    let address = url::Url::parse(&response_uri)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?.to_owned();
+            Some(match u.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
+        .unwrap_or_else(|| printable(&response_uri, 100));
+    let proof = if signed_by.is_some() {
+        "request signed by its key"
+    } else {
+        "unsigned request"
     };
+    let who = match &verifier_name {
+        Some(name) => format!("\u{201c}{name}\u{201d} at {address}"),
+        None => format!("a verifier at {address} that gives no name"),
+    };
+    let who_detail = format!("{proof}; identifier {}", id_words(&shown_client));
 
     let Some(selection) = evaluation.selection() else {
         let unmatched: Vec<&str> = query
@@ -227,9 +247,24 @@ async fn present(
             .filter(|c| evaluation.matching(&c.id).is_empty())
             .map(|c| c.id.as_str())
             .collect();
+        let wanted: Vec<String> = query_json
+            .get("credentials")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter(|c| {
+                        c.get("id")
+                            .and_then(Value::as_str)
+                            .is_some_and(|id| unmatched.contains(&id))
+                    })
+                    .map(describe_wanted)
+                    .collect()
+            })
+            .unwrap_or_default();
         let message = format!(
-            "no stored badge matches what {who} asks for (unmatched: {}); nothing was sent",
-            unmatched.join(", ")
+            "no stored badge matches what {who} asks for ({}); nothing was sent",
+            wanted.join("; or ")
         );
         if json {
             print_json(&json!({
@@ -263,16 +298,22 @@ async fn present(
         })
         .collect();
     if !json || !args.yes {
-        eprintln!("{who} asks to see:");
+        eprintln!("{who} asks to see your badge:");
         for s in &shared {
             eprintln!(
-                "  - {} from {} ({})",
-                s["name"].as_str().unwrap_or_default(),
-                s["issuer"].as_str().unwrap_or_default(),
-                s["format"].as_str().unwrap_or_default()
+                "  - \u{201c}{}\u{201d} issued by {}, as {}",
+                printable(s["name"].as_str().unwrap_or_default(), 100),
+                printable(s["issuer"].as_str().unwrap_or_default(), 100),
+                format_words(s["format"].as_str().unwrap_or_default())
             );
         }
-        eprintln!("The answer goes to {}.", printable(&response_uri, 300));
+        eprintln!(
+            "Sharing shows the badge as issued (with your name if it is in the badge) and proves this wallet holds it."
+        );
+        eprintln!(
+            "Details: {who_detail}; answer sent to {}.",
+            printable(&response_uri, 300)
+        );
     }
     if !args.yes && !ask_consent()? {
         if json {
@@ -332,6 +373,65 @@ async fn present(
     })
 }
 
+/// A credential format in words people use.
+fn format_words(format: &str) -> &str {
+    match format {
+        "ldp_vc" => "a signed JSON-LD credential",
+        "jwt_vc_json" => "a signed JWT",
+        other => other,
+    }
+}
+
+/// A client_id without its prefix label: `decentralized_identifier:did:key:…` → `did:key:…`,
+/// `redirect_uri:https://…` → `https://…`.
+fn id_words(client_id: &str) -> String {
+    for prefix in [
+        "decentralized_identifier:",
+        "redirect_uri:",
+        "x509_san_dns:",
+        "x509_hash:",
+    ] {
+        if let Some(rest) = client_id.strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
+    client_id.to_owned()
+}
+
+/// One DCQL credential query in words: "an Open Badge named “X” as a signed JWT".
+fn describe_wanted(query: &Value) -> String {
+    let named = query
+        .get("claims")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|c| {
+            c.get("path").and_then(Value::as_array).is_some_and(|p| {
+                p.last().and_then(Value::as_str) == Some("name")
+                    && p.iter().any(|s| s.as_str() == Some("achievement"))
+            })
+        })
+        .and_then(|c| {
+            c.get("values")?
+                .as_array()?
+                .first()?
+                .as_str()
+                .map(str::to_owned)
+        });
+    let format = query
+        .get("format")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match named {
+        Some(name) => format!(
+            "an Open Badge named \u{201c}{}\u{201d}, as {}",
+            printable(&name, 100),
+            format_words(format)
+        ),
+        None => format!("an Open Badge, as {}", format_words(format)),
+    }
+}
+
 /// Verifier-supplied text for the terminal: no control characters (escape sequences could
 /// disguise who is asking), at most `max` characters.
 fn printable(text: &str, max: usize) -> String {
@@ -356,20 +456,13 @@ fn ask_consent() -> Result<bool> {
 
 struct Http<'a> {
     client: &'a reqwest::Client,
-    allow_http: bool,
+    net: super::Net,
 }
 
 impl Http<'_> {
-    /// https only; plain http on loopback with `--allow-http` (tests).
+    /// https only; plain http on loopback with `--allow-http` (development).
     fn check_url(&self, url: &str) -> Result<()> {
-        let parsed = url::Url::parse(url).map_err(|_| anyhow!("invalid URL {url}"))?;
-        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-        if parsed.scheme() == "https" || (self.allow_http && parsed.scheme() == "http" && loopback)
-        {
-            Ok(())
-        } else {
-            bail!("refusing non-https URL {url}")
-        }
+        self.net.check_url(url)
     }
 
     /// GET (or POST `form`) the Request Object; redirects are refused (errata §14.8).

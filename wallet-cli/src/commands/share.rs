@@ -26,13 +26,13 @@ const MAX_ANSWER: usize = 64 * 1024;
 /// The file that remembers published page URLs, by badge id.
 const PAGES_FILE: &str = "public-pages.json";
 
-pub(crate) fn run(dir: &Path, args: &ShareArgs, json: bool) -> Result<ExitCode> {
+pub(crate) fn run(dir: &Path, args: &ShareArgs, net: super::Net, json: bool) -> Result<ExitCode> {
     let wallet = open_wallet(dir)?;
     let id = wallet.resolve(&args.id)?;
     let badge = wallet.get(&id)?;
     if args.publish || args.withdraw {
         let runtime = super::verify::runtime()?;
-        return runtime.block_on(publish_or_withdraw(&wallet, &id, &badge, args, json));
+        return runtime.block_on(publish_or_withdraw(&wallet, &id, &badge, args, net, json));
     }
     if args.name.is_some() {
         bail!("--name is for --publish");
@@ -117,23 +117,16 @@ fn links(dir: &Path, id: &BadgeId, badge: &StoredBadge, json: bool) -> Result<Ex
 
 /// The issuing agent's Credential Issuer Identifier, checked for https (or loopback http
 /// with `--allow-http`).
-fn issuer_base(badge: &StoredBadge, allow_http: bool) -> Result<String> {
+fn issuer_base(badge: &StoredBadge, net: super::Net) -> Result<String> {
     let source = badge.source.trim_end_matches('/');
-    let url = url::Url::parse(source).map_err(|_| {
-        anyhow!("this badge was imported, not claimed: its issuing agent is unknown, so no page can be published")
-    })?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(source.to_owned()),
-        "http" if allow_http && loopback => Ok(source.to_owned()),
-        "http" => bail!("the issuer {source} is not https (use --allow-http for a local agent)"),
-        _ => bail!("the issuer {source} is not an https URL"),
+    if url::Url::parse(source).is_err() {
+        bail!(
+            "this badge was imported, not claimed: its issuing agent is unknown, so no page can be published"
+        );
     }
+    net.check_url(source)
+        .with_context(|| format!("cannot reach the issuer {source}"))?;
+    Ok(source.to_owned())
 }
 
 async fn read_answer(response: reqwest::Response) -> Result<(reqwest::StatusCode, Value)> {
@@ -168,9 +161,10 @@ async fn publish_or_withdraw(
     id: &BadgeId,
     badge: &StoredBadge,
     args: &ShareArgs,
+    net: super::Net,
     json: bool,
 ) -> Result<ExitCode> {
-    let base = issuer_base(badge, args.allow_http)?;
+    let base = issuer_base(badge, net)?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))

@@ -1,5 +1,6 @@
 //! `init`, `list`, `show`, `import`, `export`, `delete`.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,19 +8,35 @@ use std::process::ExitCode;
 use anyhow::{Result, anyhow, bail};
 use rosette_did::KeyType;
 use rosette_wallet_core::{
-    CredentialFormat, ImageKind, ImageSource, ImportSource, KdfParams, Placement, StoredBadge,
-    Wallet, bake_badge, read_import, summarize,
+    BadgeSummary, CredentialFormat, ImageKind, ImageSource, ImportSource, KdfParams, Placement,
+    Standing, StoredBadge, Wallet, bake_badge, details, read_import, summarize,
 };
 use serde_json::json;
 
 use super::{now, open_wallet, passphrase, print_json};
-use crate::cli::{ExportArgs, ExportFormat, ImportArgs, InitArgs, KeyTypeArg, ListArgs};
+use crate::cli::{ExportArgs, ExportFormat, ImportArgs, InitArgs, KeyTypeArg, ListArgs, ShowArgs};
 
 pub(crate) fn init(dir: &Path, args: &InitArgs, json: bool) -> Result<ExitCode> {
     if Wallet::exists(dir) {
         bail!("a wallet already exists in {}", dir.display());
     }
-    let pass = passphrase("New wallet passphrase: ")?;
+    // A weak passphrase is refused with the reason; on a terminal it is asked again.
+    // --insecure-fast-kdf is for tests, whose passphrases are throwaway ("pw").
+    let interactive = std::env::var_os("ROSETTE_WALLET_PASSPHRASE").is_none();
+    let mut tries = 0;
+    let pass = loop {
+        let pass = passphrase("New wallet passphrase: ")?;
+        match pass.weakness() {
+            Some(weak) if !args.insecure_fast_kdf => {
+                tries += 1;
+                if !interactive || tries >= 3 {
+                    bail!("{weak}; no wallet was created");
+                }
+                eprintln!("{weak}.");
+            }
+            _ => break pass,
+        }
+    };
     if std::env::var_os("ROSETTE_WALLET_PASSPHRASE").is_none() {
         let again = passphrase("Repeat the passphrase: ")?;
         if !pass.same_as(&again) {
@@ -48,56 +65,131 @@ pub(crate) fn init(dir: &Path, args: &InitArgs, json: bool) -> Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn list(dir: &Path, args: &ListArgs, json: bool) -> Result<ExitCode> {
-    let wallet = open_wallet(dir)?;
-    let now = now();
-    let items = wallet.list()?;
-    // With --status: "revoked" / "suspended" (or "status unknown") from the issuer's list
-    // override the stored, offline status.
-    let mut live: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    if args.status {
-        let verifier = super::verify::make_verifier(args.allow_http_did_web)?;
-        let runtime = super::verify::runtime()?;
-        for (id, _) in &items {
-            let text = wallet
-                .get(id)
-                .map(|b| b.credential)
-                .map_err(|e| e.to_string());
-            let verdict =
-                runtime.block_on(super::verify::verify_source(&verifier, id.as_str(), text));
-            let check = verdict
-                .checks
-                .iter()
-                .find(|c| c.name == rosette_proof::CheckName::Status);
-            let label = match check.map(|c| (c.outcome, c.detail.as_str())) {
-                Some((rosette_proof::Outcome::Failed, d @ ("revoked" | "suspended"))) => {
-                    d.to_owned()
+/// Asks the status lists of `ids` again and remembers the answers; returns, per badge whose
+/// list could not be read, why.
+fn refresh_status(
+    wallet: &mut Wallet,
+    ids: &[rosette_wallet_core::BadgeId],
+    net: super::Net,
+) -> Result<BTreeMap<String, String>> {
+    let verifier = super::verify::make_verifier(net)?;
+    let runtime = super::verify::runtime()?;
+    let checked_at = now();
+    let mut checks = Vec::new();
+    let mut unknown = BTreeMap::new();
+    for id in ids {
+        let text = wallet
+            .get(id)
+            .map(|b| b.credential)
+            .map_err(|e| e.to_string());
+        let verdict = runtime.block_on(super::verify::verify_source(&verifier, id.as_str(), text));
+        match super::verify::status_check_of(&verdict, checked_at) {
+            Some(check) => checks.push((id.clone(), check)),
+            None => {
+                if let Some(reason) = super::verify::status_unknown_reason(&verdict) {
+                    unknown.insert(id.as_str().to_owned(), reason);
                 }
-                Some((rosette_proof::Outcome::Failed, _)) => "status invalid".to_owned(),
-                Some((rosette_proof::Outcome::Warning, _)) => "status unknown".to_owned(),
-                _ => continue,
-            };
-            live.insert(id.as_str().to_owned(), label);
+            }
         }
     }
-    let status_of = |id: &rosette_wallet_core::BadgeId,
-                     s: &rosette_wallet_core::BadgeSummary|
-     -> Result<String> {
-        Ok(match live.get(id.as_str()) {
-            Some(label) => label.clone(),
-            None => serde_json::to_value(s.status(now))?
-                .as_str()
-                .unwrap_or("?")
-                .to_owned(),
-        })
+    wallet.record_status_checks(&checks, &mut rand::rngs::OsRng)?;
+    Ok(unknown)
+}
+
+/// One row of `list`: the stored copies of one award (one per format), in id order.
+struct Award {
+    ids: Vec<rosette_wallet_core::BadgeId>,
+    summary: BadgeSummary,
+    formats: Vec<&'static str>,
+    standing: Standing,
+}
+
+/// Groups copies of one award (same issuer, achievement, learner and offer). The row's status
+/// is the worst of its copies (one revoked copy makes the award revoked).
+fn awards(items: Vec<(rosette_wallet_core::BadgeId, BadgeSummary)>) -> Vec<Award> {
+    let at = now();
+    let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out: Vec<Award> = Vec::new();
+    for (id, summary) in items {
+        let key = summary.award_key(id.as_str());
+        let standing = summary.standing(at);
+        match by_key.get(&key).and_then(|&i| out.get_mut(i)) {
+            Some(award) => {
+                award.ids.push(id);
+                award.formats.push(summary.format.as_str());
+                if rank(&standing) > rank(&award.standing) {
+                    award.standing = standing;
+                }
+            }
+            None => {
+                by_key.insert(key, out.len());
+                out.push(Award {
+                    ids: vec![id],
+                    formats: vec![summary.format.as_str()],
+                    summary,
+                    standing,
+                });
+            }
+        }
+    }
+    // The JSON-LD copy first, so a row's `id` and `format` stay the same from run to run.
+    for award in &mut out {
+        let mut copies: Vec<_> = award.ids.drain(..).zip(award.formats.drain(..)).collect();
+        copies.sort_by_key(|(id, format)| (*format != "ldp_vc", id.clone()));
+        (award.ids, award.formats) = copies.into_iter().unzip();
+    }
+    out
+}
+
+/// How bad a standing is, for the worst-of rule of [`awards`].
+fn rank(standing: &Standing) -> u8 {
+    match standing {
+        Standing::Valid { .. } | Standing::ValidNoStatusList => 0,
+        Standing::NotCheckedRecently { .. } => 1,
+        Standing::NotChecked => 2,
+        Standing::NotYetValid => 3,
+        Standing::Expired => 4,
+        Standing::Suspended { .. } => 5,
+        Standing::Unverified => 6,
+        _ => 7,
+    }
+}
+
+pub(crate) fn list(dir: &Path, args: &ListArgs, net: super::Net, json: bool) -> Result<ExitCode> {
+    let mut wallet = open_wallet(dir)?;
+    let mut unknown = BTreeMap::new();
+    if args.status {
+        let ids: Vec<_> = wallet.list()?.into_iter().map(|(id, _)| id).collect();
+        unknown = refresh_status(&mut wallet, &ids, net)?;
+    }
+    let rows = awards(wallet.list()?);
+    // A list that could not be read just now says so, next to what was known before.
+    let label = |a: &Award| -> String {
+        let reason = a.ids.iter().find_map(|id| unknown.get(id.as_str()));
+        match reason {
+            Some(_) => format!("status unknown; last: {}", a.standing.describe()),
+            None => a.standing.describe(),
+        }
     };
     if json {
-        let rows: Vec<_> = items
+        let rows: Vec<_> = rows
             .iter()
-            .map(|(id, s)| {
-                json!({"id": id, "badge": s.name, "issuer": s.issuer_name.as_deref().unwrap_or(&s.issuer),
+            .map(|a| {
+                let s = &a.summary;
+                let reason = a.ids.iter().find_map(|id| unknown.get(id.as_str()));
+                let copies: Vec<_> = a
+                    .ids
+                    .iter()
+                    .zip(&a.formats)
+                    .map(|(id, f)| json!({"id": id, "format": f}))
+                    .collect();
+                json!({"id": a.ids[0], "ids": a.ids, "copies": copies, "badge": s.name,
+                       "issuer": s.issuer_name.as_deref().unwrap_or(&s.issuer),
                        "issuer_id": s.issuer, "issued": s.issued, "expires": s.expires,
-                       "status": status_of(id, s).unwrap_or_default(), "format": s.format,
+                       "status": a.standing.code(), "status_text": label(a),
+                       "status_checked_at": a.standing.checked_at(),
+                       "status_unknown_reason": reason,
+                       "format": a.formats[0], "formats": a.formats,
                        "unverified_reason": s.unverified})
             })
             .collect();
@@ -105,29 +197,34 @@ pub(crate) fn list(dir: &Path, args: &ListArgs, json: bool) -> Result<ExitCode> 
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = String::new();
-    if items.is_empty() {
+    if rows.is_empty() {
         out.push_str("No badges yet. Claim one with `rosette-wallet claim OFFER`.\n");
     } else {
         out.push_str(&format!(
-            "{:<8}  {:<32}  {:<28}  {:<10}  {:<10}  {}\n",
-            "ID", "BADGE", "ISSUER", "ISSUED", "EXPIRES", "STATUS"
+            "{:<8}  {:<30}  {:<26}  {:<10}  {:<10}  {:<20}  {}\n",
+            "ID", "BADGE", "ISSUER", "ISSUED", "EXPIRES", "FORMATS", "STATUS"
         ));
     }
-    for (id, s) in &items {
+    for a in &rows {
+        let s = &a.summary;
         let date = |d: &Option<String>| {
             d.as_deref()
                 .map_or("-".to_owned(), |d| d.chars().take(10).collect())
         };
-        let status = status_of(id, s)?;
         out.push_str(&format!(
-            "{:<8}  {:<32}  {:<28}  {:<10}  {:<10}  {}\n",
-            id.as_str().chars().take(8).collect::<String>(),
-            clip(&s.name, 32),
-            clip(s.issuer_name.as_deref().unwrap_or(&s.issuer), 28),
+            "{:<8}  {:<30}  {:<26}  {:<10}  {:<10}  {:<20}  {}\n",
+            a.ids[0].as_str().chars().take(8).collect::<String>(),
+            clip(&s.name, 30),
+            clip(s.issuer_name.as_deref().unwrap_or(&s.issuer), 26),
             date(&s.issued),
             date(&s.expires),
-            status
+            a.formats.join(", "),
+            label(a)
         ));
+    }
+    let reasons: std::collections::BTreeSet<&String> = unknown.values().collect();
+    for reason in reasons {
+        out.push_str(&format!("status unknown: {reason}\n"));
     }
     crate::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
@@ -143,57 +240,164 @@ fn clip(text: &str, width: usize) -> String {
     }
 }
 
-pub(crate) fn show(dir: &Path, id: &str, json: bool) -> Result<ExitCode> {
-    let wallet = open_wallet(dir)?;
-    let id = wallet.resolve(id)?;
+pub(crate) fn show(dir: &Path, args: &ShowArgs, net: super::Net, json: bool) -> Result<ExitCode> {
+    let mut wallet = open_wallet(dir)?;
+    let id = wallet.resolve(&args.id)?;
+    let mut unknown = None;
+    if args.status {
+        unknown = refresh_status(&mut wallet, std::slice::from_ref(&id), net)?.remove(id.as_str());
+    }
     let badge = wallet.get(&id)?;
-    let status = badge.summary.status(now());
+    let at = now();
+    let standing = badge.summary.standing(at);
+    let details = details(&badge.credential).unwrap_or_default();
+    // The other formats of the same award, to say what else the wallet holds.
+    let key = badge.summary.award_key(id.as_str());
+    let siblings: Vec<String> = wallet
+        .list()?
+        .into_iter()
+        .filter(|(other, s)| other != &id && s.award_key(other.as_str()) == key)
+        .map(|(other, s)| format!("{} ({})", other, s.format.as_str()))
+        .collect();
     if json {
         let credential: serde_json::Value = serde_json::from_str(&badge.credential)
             .unwrap_or_else(|_| serde_json::Value::String(badge.credential.clone()));
         print_json(
-            &json!({"id": id, "summary": badge.summary, "status": status,
+            &json!({"id": id, "summary": badge.summary, "details": details,
+            "status": standing.code(), "status_text": standing.describe(),
+            "status_checked_at": standing.checked_at(), "status_unknown_reason": unknown,
+            "also_held_as": siblings,
             "received_at": badge.received_at, "source": badge.source, "credential": credential}),
         )?;
-    } else {
-        let s = &badge.summary;
-        let mut out = format!("Badge:    {}\n", s.name);
-        out.push_str(&format!(
-            "Issuer:   {} ({})\n",
-            s.issuer_name.as_deref().unwrap_or("-"),
-            s.issuer
-        ));
-        out.push_str(&format!("Id:       {id}\n"));
-        for (label, v) in [
-            ("Issued:  ", &s.issued),
-            ("Expires: ", &s.expires),
-            ("Cred. id:", &s.credential_id),
-        ] {
-            if let Some(v) = v {
-                out.push_str(&format!("{label} {v}\n"));
-            }
-        }
-        out.push_str(&format!(
-            "Format:   {}\nStatus:   {}\nReceived: {} from {}\n",
-            s.format.as_str(),
-            serde_json::to_value(status)?.as_str().unwrap_or("?"),
-            badge.received_at,
-            badge.source
-        ));
-        if let Some(reason) = &s.unverified {
-            out.push_str(&format!(
-                "Unverified: kept at your request; its proof did not verify: {reason}\n"
-            ));
-        }
-        crate::output::write_stdout(&out)?;
+        return Ok(ExitCode::SUCCESS);
     }
+    let s = &badge.summary;
+    let d = &details;
+    let mut out = String::new();
+    let mut line = |label: &str, value: &str| {
+        out.push_str(&format!("{label:<13} {value}\n"));
+    };
+    line("Badge:", d.achievement.as_deref().unwrap_or(&s.name));
+    if let Some(v) = &d.achievement_type {
+        line("Type:", v);
+    }
+    if let Some(v) = &d.description {
+        line("Description:", v);
+    }
+    match (&d.criteria, &d.criteria_url) {
+        (Some(text), Some(url)) => line("Criteria:", &format!("{text} ({url})")),
+        (Some(text), None) => line("Criteria:", text),
+        (None, Some(url)) => line("Criteria:", url),
+        (None, None) => line("Criteria:", "(none stated)"),
+    }
+    if d.alignments.is_empty() {
+        line("Skills:", "(none stated)");
+    }
+    for (i, a) in d.alignments.iter().enumerate() {
+        let mut text = a.name.clone();
+        let extra: Vec<&str> = [&a.framework, &a.code, &a.url]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !extra.is_empty() {
+            text.push_str(&format!(" ({})", extra.join(", ")));
+        }
+        line(if i == 0 { "Skills:" } else { "" }, &text);
+    }
+    if !d.tags.is_empty() {
+        line("Tags:", &d.tags.join(", "));
+    }
+    if d.evidence.is_empty() {
+        line("Evidence:", "(none)");
+    }
+    for (i, e) in d.evidence.iter().enumerate() {
+        let text: Vec<&str> = [&e.name, &e.description, &e.url]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        line(
+            if i == 0 { "Evidence:" } else { "" },
+            &text.join(" \u{2014} "),
+        );
+    }
+    let issuer = match (&d.issuer_name, &d.issuer_url) {
+        (Some(name), Some(url)) => format!("{name} ({url})"),
+        (Some(name), None) => name.clone(),
+        (None, _) => "-".to_owned(),
+    };
+    line("Issuer:", &issuer);
+    line("Issuer id:", &s.issuer);
+    line(
+        "Learner:",
+        d.learner_name.as_deref().unwrap_or("(name not stated)"),
+    );
+    if let Some(v) = &d.learner_id {
+        line("Learner id:", v);
+    }
+    line("Issued:", s.issued.as_deref().unwrap_or("-"));
+    if let Some(v) = &d.awarded {
+        line("Awarded:", v);
+    }
+    line("Expires:", s.expires.as_deref().unwrap_or("never"));
+    let mut status = standing.describe();
+    if let Some(at) = standing.checked_at() {
+        status.push_str(&format!("; last checked {at}"));
+    }
+    if let Some(reason) = &unknown {
+        status = format!("status unknown now ({reason}); last: {status}");
+    } else if matches!(
+        standing,
+        Standing::NotChecked | Standing::NotCheckedRecently { .. }
+    ) {
+        status.push_str(" (check with `rosette-wallet show ID --status` or `list --status`)");
+    }
+    line("Status:", &status);
+    line("Format:", s.format.as_str());
+    for p in &d.proof {
+        let mut text = p.kind.clone();
+        if let Some(suite) = &p.suite {
+            text.push_str(&format!(", {suite}"));
+        }
+        line("Proof:", &text);
+        if let Some(vm) = &p.verification_method {
+            line("  key:", vm);
+        }
+        if let Some(c) = &p.created {
+            line("  created:", c);
+        }
+    }
+    if let Some(v) = &s.credential_id {
+        line("Cred. id:", v);
+    }
+    line("Wallet id:", id.as_str());
+    if !siblings.is_empty() {
+        line("Also held as:", &siblings.join(", "));
+    }
+    line(
+        "Received:",
+        &format!("{} from {}", badge.received_at, badge.source),
+    );
+    if let Some(reason) = &s.unverified {
+        line(
+            "Unverified:",
+            &format!("kept at your request; its proof did not verify: {reason}"),
+        );
+    }
+    crate::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Import files larger than this are refused before reading (the baking library's image limit).
 const MAX_IMPORT_BYTES: u64 = 20 * 1024 * 1024;
 
-pub(crate) fn import(dir: &Path, args: &ImportArgs, json: bool) -> Result<ExitCode> {
+pub(crate) fn import(
+    dir: &Path,
+    args: &ImportArgs,
+    net: super::Net,
+    json: bool,
+) -> Result<ExitCode> {
     let file = args.file.display();
     let bytes = match std::fs::metadata(&args.file) {
         Ok(meta) if meta.len() > MAX_IMPORT_BYTES => {
@@ -206,8 +410,9 @@ pub(crate) fn import(dir: &Path, args: &ImportArgs, json: bool) -> Result<ExitCo
     let imported = read_import(&bytes).map_err(|e| anyhow!("cannot import {file}: {e}"))?;
     let text = imported.text;
     let mut summary = summarize(&text).map_err(|e| anyhow!("cannot import {file}: {e}"))?;
-    let verifier = super::verify::make_verifier(args.allow_http_did_web)?;
+    let verifier = super::verify::make_verifier(net)?;
     let verdict = super::verify::runtime()?.block_on(verifier.verify_text(&text));
+    summary.status_check = super::verify::status_check_of(&verdict, now());
     let problems = super::verify::problems(&verdict);
     if !problems.is_empty() {
         let reason = problems.join("; ");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use rosette_core::SystemClock;
 use rosette_proof::{Canonicalizer, Outcome, Verdict, Verifier};
+use rosette_wallet_core::{BadgeId, Revocation, StatusCheck};
 use serde::Serialize;
 
 use crate::cli::VerifyArgs;
@@ -33,19 +34,51 @@ pub(crate) fn problems(verdict: &Verdict) -> Vec<String> {
             c.outcome == Outcome::Failed
                 || (c.outcome == Outcome::Warning && c.name == rosette_proof::CheckName::IssuerKey)
         })
-        .map(|c| format!("{}: {}", c.name.label(), c.detail))
+        .map(|c| format!("{}: {}", c.name.label(), super::with_http_hint(&c.detail)))
         .collect()
 }
 
+/// The status-list result of `verdict`, to remember: `None` when the list was not read (no
+/// status list, or it could not be fetched), so an earlier answer is kept.
+pub(crate) fn status_check_of(
+    verdict: &Verdict,
+    now: rosette_core::Timestamp,
+) -> Option<StatusCheck> {
+    let check = verdict
+        .checks
+        .iter()
+        .find(|c| c.name == rosette_proof::CheckName::Status)?;
+    let result = match (check.outcome, check.detail.as_str()) {
+        (Outcome::Passed, _) => Revocation::Active,
+        (Outcome::Failed, "revoked") => Revocation::Revoked,
+        (Outcome::Failed, "suspended") => Revocation::Suspended,
+        _ => return None,
+    };
+    Some(StatusCheck {
+        result,
+        checked_at: now.to_rfc3339(),
+    })
+}
+
+/// Why the status of `verdict` could not be read, if it could not (with the way out when the
+/// list is on plain http).
+pub(crate) fn status_unknown_reason(verdict: &Verdict) -> Option<String> {
+    verdict
+        .checks
+        .iter()
+        .find(|c| c.name == rosette_proof::CheckName::Status && c.outcome == Outcome::Warning)
+        .map(|c| super::with_http_hint(c.detail.trim_start_matches("status unknown: ")))
+}
+
 /// A verifier with the standard DID resolvers and status lists fetched over https (plain http
-/// on loopback too with the development flag).
-pub(crate) fn make_verifier(allow_http_did_web: bool) -> Result<Verifier> {
+/// on loopback too with the development switch).
+pub(crate) fn make_verifier(net: super::Net) -> Result<Verifier> {
     let options = rosette_did::did_web::DidWebOptions {
-        allow_http: allow_http_did_web,
+        allow_http: net.allow_http,
         ..Default::default()
     };
     let resolver = rosette_proof::standard_resolver(options, Arc::new(SystemClock))?;
-    let status = rosette_proof::HttpStatusSource::new(allow_http_did_web)?;
+    let status = rosette_proof::HttpStatusSource::new(net.allow_http)?;
     Ok(Verifier::new(
         Canonicalizer::bundled(),
         Arc::new(resolver),
@@ -61,12 +94,14 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-pub(crate) fn run(dir: &Path, args: &VerifyArgs, json: bool) -> Result<ExitCode> {
-    let verifier = make_verifier(args.allow_http_did_web)?;
+pub(crate) fn run(dir: &Path, args: &VerifyArgs, net: super::Net, json: bool) -> Result<ExitCode> {
+    let verifier = make_verifier(net)?;
     // Existing files are files; anything else is a badge id, which needs the wallet.
     let mut sources: Vec<(String, Result<String, String>)> = Vec::new();
+    // The stored badge behind each source, if it is one: its status check is remembered.
+    let mut stored: Vec<Option<BadgeId>> = Vec::new();
     let needs_wallet = args.items.is_empty() || args.items.iter().any(|i| !Path::new(i).is_file());
-    let wallet = if needs_wallet {
+    let mut wallet = if needs_wallet {
         Some(super::open_wallet(dir)?)
     } else {
         None
@@ -80,19 +115,28 @@ pub(crate) fn run(dir: &Path, args: &VerifyArgs, json: bool) -> Result<ExitCode>
                 .map(|b| b.credential)
                 .map_err(|e| e.to_string());
             sources.push((id.to_string(), text));
+            stored.push(Some(id));
         }
     }
     for item in &args.items {
         let path = Path::new(item);
         if path.is_file() {
             sources.push((item.clone(), read_text(path)));
+            stored.push(None);
         } else if let Some(wallet) = &wallet {
-            let text = wallet
-                .resolve(item)
-                .and_then(|id| wallet.get(&id))
-                .map(|b| b.credential)
-                .map_err(|e| e.to_string());
+            let id = wallet.resolve(item).ok();
+            let text = match &id {
+                Some(id) => wallet
+                    .get(id)
+                    .map(|b| b.credential)
+                    .map_err(|e| e.to_string()),
+                None => wallet
+                    .resolve(item)
+                    .map(|_| String::new())
+                    .map_err(|e| e.to_string()),
+            };
             sources.push((item.clone(), text));
+            stored.push(id);
         }
     }
     let runtime = runtime()?;
@@ -103,6 +147,15 @@ pub(crate) fn run(dir: &Path, args: &VerifyArgs, json: bool) -> Result<ExitCode>
         }
         out
     });
+    let checked_at = super::now();
+    let checks: Vec<(BadgeId, StatusCheck)> = stored
+        .iter()
+        .zip(&verdicts)
+        .filter_map(|(id, v)| Some((id.clone()?, status_check_of(v, checked_at)?)))
+        .collect();
+    if let Some(wallet) = wallet.as_mut() {
+        wallet.record_status_checks(&checks, &mut rand::rngs::OsRng)?;
+    }
     let all_valid = verdicts.iter().all(|v| problems(v).is_empty());
     if json {
         let reports: Vec<FileReport<'_>> = sources
@@ -198,6 +251,11 @@ fn render_human(out: &mut String, file: &Path, verdict: &Verdict) {
             Outcome::Failed => "FAIL",
             Outcome::Skipped => "skip",
         };
-        let _ = writeln!(out, "  {mark} {:<16} {}", check.name.label(), check.detail);
+        let _ = writeln!(
+            out,
+            "  {mark} {:<16} {}",
+            check.name.label(),
+            super::with_http_hint(&check.detail)
+        );
     }
 }

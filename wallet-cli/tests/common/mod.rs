@@ -201,3 +201,32 @@ pub(crate) fn jwt_credential(jwt: &str) -> serde_json::Value {
         None => claims,
     }
 }
+
+/// The wallet id of the stored copy in `format` (`ldp_vc`, `jwt_vc_json`) of the first award
+/// listed with one (`list` shows one row per award, its copies inside).
+pub(crate) fn badge_id_of_format(dir: &Path, format: &str) -> String {
+    let list = wallet_json(dir, &["list"]);
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["copies"].as_array().cloned().unwrap_or_default())
+        .find(|copy| copy["format"] == format)
+        .and_then(|copy| copy["id"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no {format} badge in {list}"))
+}
+
+/// Every stored copy, over all awards: (id, format).
+pub(crate) fn stored_copies(dir: &Path) -> Vec<(String, String)> {
+    let list = wallet_json(dir, &["list"]);
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["copies"].as_array().cloned().unwrap_or_default())
+        .map(|copy| {
+            (
+                copy["id"].as_str().unwrap_or_default().to_owned(),
+                copy["format"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
