@@ -127,7 +127,7 @@ fn console_issue_claim_revoke_in_chromium() {
         "claim_page_qr_loads",
         "credentials_show_claimed",
         "credentials_show_revoked",
-        "revoked_every_claimed_row",
+        "one_revoke_covers_the_award",
         "dashboard_counts",
         "fits_a_phone",
         "signed_out_redirects_to_login",
