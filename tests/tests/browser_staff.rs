@@ -241,7 +241,11 @@ fn staff_path_without_demo_bulk_handouts_claim_revoke() {
     let badges = listed.as_array().expect("list");
     // One award, one row, holding every format the learner claimed.
     assert_eq!(badges.len(), 1, "{listed}");
-    assert_eq!(badges[0]["ids"].as_array().map(Vec::len), Some(stored), "{listed}");
+    assert_eq!(
+        badges[0]["ids"].as_array().map(Vec::len),
+        Some(stored),
+        "{listed}"
+    );
     assert!(badges.iter().all(|b| b["status"] == "revoked"), "{listed}");
 
     let mut files = Vec::new();
