@@ -15,6 +15,9 @@ need npm "the interop suite installs its peers with npm"
 bash scripts/interop-install.sh
 bash scripts/install-chromium.sh
 cargo build --workspace --bins
+# The README test (tests/tests/readme_using_it.rs) runs the README's own `cargo build --release`
+# line; building here keeps that step's time out of the test.
+cargo build --release -p rosette-agent -p rosette-wallet
 cargo test --workspace --all-targets --no-fail-fast
 # Storage soak (issue 13: sled deadlocked): 8 writer threads x checked batches, CAS and scans,
 # 60 s x 3 rounds in release; fails if any storage call took 5 s or the store reopens changed.

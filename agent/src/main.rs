@@ -19,6 +19,9 @@ fn main() -> ExitCode {
         cli::Command::Credential(cli::CredentialCommand::Sign(args)) => {
             commands::credential::sign(&args)
         }
+        cli::Command::Credential(cli::CredentialCommand::Example(args)) => {
+            commands::credential::example(&args)
+        }
         cli::Command::Demo(args) => commands::demo::run(&args),
         cli::Command::Serve(args) => serve(args),
         cli::Command::ImportOffers(args) => commands::import::run(&args),

@@ -455,6 +455,7 @@ pub fn next_step(
         format!(
             "Next: no institution yet. Create one (it prints the admin token to sign in with):\n\n    \
              rosette-agent institution create --data '{}' --agent {} --slug my-college --name 'My College'\n\n\
+             or in the browser at {console}/new-institution with {token};
              then sign in at {console}. (Or run `rosette-agent serve --demo` for a ready-made demo.)",
             data.display(),
             local_url,

@@ -26,6 +26,7 @@ const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 const base = `${config.base_url}/console/${config.slug}`;
 mkdirSync(config.screenshots, { recursive: true });
 const shots = [];
+let copiesListed = 0;
 
 const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 async function waitForGo() {
@@ -164,6 +165,10 @@ try {
   await page.goto(search, { waitUntil: 'load' });
   const claimedRows = await page.locator('#credentials tbody tr[data-state="claimed"]').count();
   check('credentials_show_claimed', claimedRows >= 1, await page.locator('main').textContent());
+  // One award is one row, listing every format it was claimed in.
+  const copies = await page.locator('#credentials tbody tr[data-state="claimed"] li[data-copy]').count();
+  check('one_row_per_award', claimedRows === 1 && copies >= 1, `${claimedRows} rows, ${copies} copies`);
+  copiesListed = copies;
   await a11y('credentials');
   await shot('credentials');
 
@@ -208,7 +213,7 @@ try {
   await page.goto(base, { waitUntil: 'load' });
   const figure = async (id) => ((await page.locator(`#${id}`).textContent()) || '').trim();
   check('dashboard_counts', (await figure('count-achievements')) === '1' && (await figure('count-offers')) === '1'
-    && (await figure('count-claimed')) === '1' && (await figure('count-revoked')) === String(claimedRows),
+    && (await figure('count-claimed')) === '1' && (await figure('count-revoked')) === '1',
     JSON.stringify({ a: await figure('count-achievements'), o: await figure('count-offers'), c: await figure('count-claimed'), r: await figure('count-revoked') }));
   check('dashboard_14_days', (await page.locator('#days tbody tr').count()) === 14, '');
   await shot('dashboard');
@@ -236,7 +241,7 @@ try {
   check('loads_nothing_external', external.length === 0, JSON.stringify(external));
   check('no_csp_violations', cspErrors.length === 0, JSON.stringify(cspErrors));
   check('no_server_errors', serverErrors.length === 0, JSON.stringify(serverErrors));
-  say({ phase: 'done', checks, screenshots: shots });
+  say({ phase: 'done', checks, screenshots: shots, copies: copiesListed });
 } catch (e) {
   check('script', false, e && e.stack ? e.stack : e);
   try {
@@ -244,7 +249,7 @@ try {
     if (page) await page.screenshot({ path: join(config.out_dir, 'failure.png'), fullPage: true });
     if (page) check('failure_page', false, `${page.url()}: ${((await page.locator('body').textContent()) || '').slice(0, 500)}`);
   } catch (_) { /* the report matters more */ }
-  say({ phase: 'done', checks, screenshots: shots });
+  say({ phase: 'done', checks, screenshots: shots, copies: copiesListed });
   process.exitCode = 1;
 } finally {
   if (context) await context.close();

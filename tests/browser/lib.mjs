@@ -70,3 +70,32 @@ export async function signIn(page, baseUrl, slug, token) {
   await page.fill('#token', token);
   await Promise.all([page.waitForURL(`**/console/${slug}`), page.click('#sign-in')]);
 }
+
+// Screenshots the page already loaded in `page` at desktop width and at 390×844 (a phone) into
+// `dir` as `<prefix>-<name>-{desktop,phone}.png`, and checks through `check(name, ok, detail)`
+// that at phone width it does not scroll sideways and that every stacked table value carries
+// its column's label. Leaves the page at `desktop`; returns {width, height, unlabelled, shots}.
+export async function atBothWidths(page, { dir, prefix, name, check, desktop = { width: 1200, height: 900 } }) {
+  const desktopShot = join(dir, `${prefix}-${name}-desktop.png`);
+  await page.setViewportSize(desktop);
+  await page.screenshot({ path: desktopShot, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(50);
+  const phone = await page.evaluate(() => {
+    const width = document.documentElement.scrollWidth;
+    const unlabelled = [...document.querySelectorAll('table.responsive tbody td')]
+      .filter((td) => getComputedStyle(td).display !== 'none' && td.textContent.trim() !== '')
+      .filter((td) => {
+        const before = getComputedStyle(td, '::before').content;
+        return !td.dataset.label || before === 'none' || before === 'normal' || before === '""';
+      })
+      .map((td) => td.textContent.trim().slice(0, 40));
+    return { width, unlabelled, height: document.documentElement.scrollHeight };
+  });
+  check(`${name}_fits_a_phone`, phone.width <= 390, `${phone.width} px wide`);
+  check(`${name}_phone_values_labelled`, phone.unlabelled.length === 0, JSON.stringify(phone.unlabelled));
+  const phoneShot = join(dir, `${prefix}-${name}-phone.png`);
+  await page.screenshot({ path: phoneShot, fullPage: true });
+  await page.setViewportSize(desktop);
+  return { ...phone, shots: [desktopShot, phoneShot] };
+}

@@ -126,6 +126,7 @@ fn console_issue_claim_revoke_in_chromium() {
         "pin_shown_large",
         "claim_page_qr_loads",
         "credentials_show_claimed",
+        "one_row_per_award",
         "credentials_show_revoked",
         "one_revoke_covers_the_award",
         "dashboard_counts",
@@ -149,6 +150,9 @@ fn console_issue_claim_revoke_in_chromium() {
             >= 7,
         "{report}"
     );
+
+    // The award's row lists every credential the wallet stored, one per format.
+    assert_eq!(report["copies"].as_u64(), Some(stored as u64), "{report}");
 
     // The wallet sees the revocation at the issuer.
     let listed = wallet_json(&w, &["list", "--status", "--allow-http-did-web"]);

@@ -3,8 +3,11 @@
 //! `rosette-agent institution create` (the printed command) makes the institution; then
 //! `tests/browser/staff.mjs` in headless Chromium signs in, creates an achievement, bulk-issues
 //! 50 learners with PINs by the achievement's key and downloads the handouts CSV; this test
-//! claims one learner's badge with `rosette-wallet claim` using only that CSV's link and PIN; the
-//! script revokes it through the confirmation page, and the wallet then sees it revoked.
+//! claims one learner's badge with `rosette-wallet claim` using only that CSV's link and PIN and
+//! publishes its public page (`share --publish`); the script revokes the award through the
+//! confirmation page and sees the public page say "Not verified"; then the wallet's `list
+//! --status` shows it revoked, and a presentation of each format to the agent's verifier is
+//! refused.
 //!
 //! Screenshots, every run: `$CARGO_TARGET_DIR/screenshots/staff-<page>-{desktop,phone}.png`
 //! (`target/screenshots/` by default); copied to `docs/screenshots/` with
@@ -50,7 +53,7 @@ fn agent_said(agent: &rosette_tests::agent::Agent, wanted: &[&str]) -> String {
 }
 
 /// The handouts CSV's rows as (name, offer_url, pin), checking its header.
-fn handouts(csv: &str) -> Vec<(String, String, String)> {
+fn handouts(csv: &str) -> Vec<(String, String, String, String)> {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
@@ -64,7 +67,12 @@ fn handouts(csv: &str) -> Vec<(String, String, String)> {
             assert_eq!(f.len(), 8, "{line}");
             assert_eq!(f[2], "offered", "{line}");
             assert!(f[6].ends_with("/qr.svg"), "{line}");
-            (f[1].to_owned(), f[4].to_owned(), f[5].to_owned())
+            (
+                f[1].to_owned(),
+                f[3].to_owned(),
+                f[4].to_owned(),
+                f[5].to_owned(),
+            )
         })
         .collect()
 }
@@ -123,6 +131,7 @@ fn staff_path_without_demo_bulk_handouts_claim_revoke() {
         "base_url": url,
         "slug": "fieldwork-college",
         "admin_token": admin_token,
+        "operator_token": agent.operator_token().expect("operator token"),
         "out_dir": out_dir,
         "screenshots": shots,
         "achievement": "Field Survey Lead",
@@ -154,7 +163,7 @@ fn staff_path_without_demo_bulk_handouts_claim_revoke() {
     let csv = std::fs::read_to_string(phase["handouts_csv"].as_str().expect("path")).expect("csv");
     let rows = handouts(&csv);
     assert_eq!(rows.len(), LEARNERS, "{csv}");
-    let (name, offer_url, pin) = rows[CLAIMANT].clone();
+    let (name, claim_page, offer_url, pin) = rows[CLAIMANT].clone();
     assert_eq!(name, learners[CLAIMANT]);
     assert!(
         offer_url.starts_with("openid-credential-offer://"),
@@ -172,11 +181,64 @@ fn staff_path_without_demo_bulk_handouts_claim_revoke() {
     );
     let stored = claimed["stored"].as_array().map_or(0, Vec::len);
     assert!(stored >= 1, "{claimed}");
+    // The learner publishes a public page for the award, to show employers.
+    let award = wallet_json(&w, &["list"]);
+    let badge_id = award[0]["id"].as_str().expect("badge id").to_owned();
+    let published = wallet_json(
+        &w,
+        &[
+            "share",
+            &badge_id,
+            "--publish",
+            "--name",
+            &name,
+            "--allow-http",
+        ],
+    );
+    let public_page = published["published"].as_str().expect("page URL");
     let mut stdin = node.stdin.take().expect("stdin");
-    writeln!(stdin, "{name}").expect("tell the script");
+    let go = json!({"learner": name, "claim_page": claim_page, "public_page": public_page});
+    writeln!(stdin, "{go}").expect("tell the script");
+
+    // Phase 2: the award is revoked in the console.
+    let revoked = next_report(&mut lines);
+    if revoked.as_ref().is_none_or(|r| r["phase"] != "revoked") {
+        let _ = node.kill();
+        let output = node.wait_with_output().expect("node ends");
+        panic!(
+            "the script did not reach the revocation: {revoked:#?}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // A presentation of either format to the institution's verifier is refused: revoked.
+    let admin = rosette_tests::agent::Client::new(&url, Some(admin_token));
+    let mut verdict_pages = Vec::new();
+    for format in ["ldp_vc", "jwt_vc_json"] {
+        let created = expect(
+            admin.post_json(
+                "/verifiers/fieldwork-college/admin/presentation-requests",
+                &json!({"formats": [format]}),
+            ),
+            201,
+            "POST presentation-requests",
+        );
+        let request = created["request_url"].as_str().expect("request_url");
+        verdict_pages.push(created["page"].clone());
+        let out = wallet(&w, &["--json", "present", request, "--yes", "--allow-http"]);
+        let answer: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{format}: {e}: {out:?}"));
+        assert!(!out.status.success(), "{format} accepted: {answer}");
+        assert_eq!(answer["accepted"], false, "{format}: {answer}");
+        assert_eq!(
+            answer["response"]["body"]["violation"], "credential_revoked",
+            "{format}: {answer}"
+        );
+    }
+
+    writeln!(stdin, "{}", json!({"verdict_pages": verdict_pages})).expect("tell the script");
     drop(stdin);
 
-    // Phase 2: the console's checks, revocation included.
+    // Phase 3: the console's checks, revocation included.
     let report = next_report(&mut lines);
     let output = node.wait_with_output().expect("node ends");
     let report = report.unwrap_or_else(|| {
@@ -195,6 +257,8 @@ fn staff_path_without_demo_bulk_handouts_claim_revoke() {
         "favicon_served",
         "save_confirmed",
         "achievement_key_shown",
+        "criteria_markdown_rendered",
+        "skill_listed",
         "template_names_the_key",
         "bulk_example_uses_a_real_key",
         "bulk_summary_plural",
@@ -204,10 +268,20 @@ fn staff_path_without_demo_bulk_handouts_claim_revoke() {
         "handouts_qr_images",
         "handouts_pins",
         "handouts_print_one_per_page",
+        "claim_page_greets_the_learner",
+        "claim_page_says_collected",
+        "public_page_valid_before",
         "credentials_show_claimed",
         "revoke_asks_first_0",
         "one_revoke_covers_the_award",
         "credentials_show_revoked",
+        "public_page_not_valid_after_revoke",
+        "issued_offer_page",
+        "presentation_0_refused_on_its_page",
+        "presentation_1_refused_on_its_page",
+        "operator_page_refuses_a_wrong_token",
+        "operator_page_shows_the_admin_token",
+        "operator_page_opens_the_new_console",
         "dashboard_short_on_a_phone",
         "no_server_errors",
     ] {
@@ -222,9 +296,31 @@ fn staff_path_without_demo_bulk_handouts_claim_revoke() {
         "bulk",
         "bulk-report",
         "handouts",
+        "claim",
+        "claim-collected",
+        "public-badge",
         "credentials",
         "revoke-confirm",
+        "public-badge-revoked",
         "dashboard",
+        "achievement-new",
+        "achievement-edit",
+        "issue",
+        "issued",
+        "settings",
+        "templates-empty",
+        "templates",
+        "verify-choose",
+        "verify-request",
+        "public-verify",
+        "verifier-new",
+        "console-not-found",
+        "claim-not-found",
+        "badge-not-found",
+        "new-institution",
+        "institution-created",
+        "verdict-refused-0",
+        "verdict-refused-1",
     ];
     for page in pages {
         for check in ["fits_a_phone", "phone_values_labelled"] {
@@ -237,7 +333,7 @@ fn staff_path_without_demo_bulk_handouts_claim_revoke() {
     }
 
     // The wallet sees the revocation at the issuer.
-    let listed = wallet_json(&w, &["list", "--status", "--allow-http-did-web"]);
+    let listed = wallet_json(&w, &["list", "--status", "--allow-http"]);
     let badges = listed.as_array().expect("list");
     // One award, one row, holding every format the learner claimed.
     assert_eq!(badges.len(), 1, "{listed}");

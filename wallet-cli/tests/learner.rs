@@ -479,3 +479,114 @@ fn the_consent_prompt_names_the_institution_in_plain_words() {
     // The identifier stays available as a detail.
     assert!(err.contains("identifier did:"), "{err}");
 }
+
+#[test]
+fn the_linkedin_link_carries_the_badge_expiry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let agent =
+        std::path::Path::new(env!("CARGO_BIN_EXE_rosette-wallet")).with_file_name("rosette-agent");
+    let run = |args: &[&str]| {
+        let out = Command::new(&agent)
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .expect("rosette-agent runs");
+        assert!(out.status.success(), "rosette-agent {args:?}: {out:?}");
+        out.stdout
+    };
+    // An offline-signed badge valid until March 2031.
+    run(&[
+        "keys",
+        "generate",
+        "--type",
+        "ed25519",
+        "--out",
+        "issuer.jwk",
+    ]);
+    let mut unsigned: Value = serde_json::from_slice(&run(&["credential", "example"])).unwrap();
+    unsigned["validUntil"] = Value::from("2031-03-31T23:59:59Z");
+    std::fs::write(tmp.path().join("badge.json"), unsigned.to_string()).unwrap();
+    let signed = run(&[
+        "credential",
+        "sign",
+        "--key",
+        "issuer.jwk",
+        "--format",
+        "ldp_vc",
+        "--in",
+        "badge.json",
+    ]);
+    let file = tmp.path().join("badge.signed.json");
+    std::fs::write(&file, signed).unwrap();
+
+    let (w, _) = new_wallet(tmp.path(), "w");
+    let imported = wallet_json(&w, &["import", file.to_str().unwrap()]);
+    let id = imported["stored"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{imported}"));
+    let shared = wallet_json(&w, &["share", id]);
+    let link = url::Url::parse(shared["linkedin"].as_str().unwrap()).unwrap();
+    let q: std::collections::BTreeMap<String, String> = link.query_pairs().into_owned().collect();
+    assert_eq!(
+        q.get("expirationYear").map(String::as_str),
+        Some("2031"),
+        "{link}"
+    );
+    assert_eq!(
+        q.get("expirationMonth").map(String::as_str),
+        Some("3"),
+        "{link}"
+    );
+}
+
+#[test]
+fn present_offers_the_new_badge_not_the_revoked_one() {
+    let agent = start_agent();
+    let dir = tempfile::tempdir().unwrap();
+    let w = claimed(&agent, dir.path());
+    let old: Value =
+        serde_json::from_slice(&exported(&w, &badge_id_of_format(&w, "ldp_vc"), "json")).unwrap();
+    let (status, body) = admin_post(
+        &agent,
+        "credentials/status",
+        &serde_json::json!({"credential_id": old["id"], "action": "revoke", "reason": "wrong grade"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    // The institution sends a new offer of the same achievement; the learner claims it and
+    // checks the statuses, so the wallet knows the first award is revoked.
+    let (offer, _) = new_offer(&agent, false);
+    wallet_json(&w, &["claim", &offer, "--allow-http"]);
+    let listed = wallet_json(&w, &["list", "--status", "--allow-http"]);
+    let states: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["status"].as_str())
+        .collect();
+    assert!(
+        states.contains(&"revoked") && states.contains(&"valid"),
+        "{listed}"
+    );
+
+    for format in ["ldp_vc", "jwt_vc_json"] {
+        let url = agent.ready["url"].as_str().unwrap();
+        let (status, created) = http(
+            "POST",
+            &format!("{url}/verifiers/demo/admin/presentation-requests"),
+            agent.ready["admin_token"].as_str(),
+            Some(&serde_json::json!({"formats": [format]})),
+        );
+        assert_eq!(status, 201);
+        let created: Value = serde_json::from_slice(&created).unwrap();
+        let answer = wallet_json(
+            &w,
+            &[
+                "present",
+                created["request_url"].as_str().unwrap(),
+                "--yes",
+                "--allow-http",
+            ],
+        );
+        assert_eq!(answer["accepted"], true, "{format}: {answer}");
+    }
+}

@@ -185,6 +185,18 @@ pub(crate) enum CredentialCommand {
     ///
     /// Missing `id`, `issuer.id` and `validFrom` are filled in (a urn:uuid, the key's DID, now).
     Sign(SignArgs),
+    /// Print an unsigned Open Badges 3.0 credential to start from: edit it, then `sign` it.
+    ///
+    /// It has no `id`, `issuer.id` or `validFrom` (`sign` fills them in); each one names a new
+    /// did:key learner.
+    Example(ExampleArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExampleArgs {
+    /// Print this many credentials, one per line (the input of `sign --ndjson`).
+    #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub(crate) ndjson: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,4 +1,5 @@
-//! `rosette-agent credential sign`: offline issuance, one credential or a whole cohort.
+//! `rosette-agent credential sign`: offline issuance, one credential or a whole cohort; and
+//! `credential example`, an unsigned credential to start from.
 
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::process::ExitCode;
@@ -9,7 +10,7 @@ use rosette_core::{Clock, SystemClock, Timestamp};
 use rosette_proof::{Canonicalizer, CredentialFormat, CredentialSigner};
 use serde_json::Value;
 
-use super::cli::{FormatArg, SignArgs};
+use super::cli::{ExampleArgs, FormatArg, SignArgs};
 use super::keyfile;
 
 /// Lines signed per batch in `--ndjson` mode; each batch is split across the cores.
@@ -160,4 +161,48 @@ fn describe_issuance_error(error: rosette_openbadges::IssuanceError) -> anyhow::
         }
         other => anyhow::Error::new(other),
     }
+}
+
+/// `rosette-agent credential example [--ndjson N]`.
+pub(crate) fn example(args: &ExampleArgs) -> Result<ExitCode> {
+    let now = SystemClock.now().to_rfc3339();
+    let one = || -> Result<Value> {
+        // The issuer's and the learner's DIDs are placeholders: `sign` sets `issuer.id` to the
+        // signing key's DID, and the learner's id is for the user to replace.
+        let learner = rosette_did::SigningKey::generate(
+            rosette_did::KeyType::Ed25519,
+            &mut rand::rngs::OsRng,
+        )
+        .did_key();
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let mut vc = serde_json::to_value(rosette_openbadges::demo_credential(
+            &rosette_openbadges::DemoParams {
+                issuer_did: "did:example:replaced-when-signed",
+                issuer_name: "Example University",
+                subject_did: learner.as_str(),
+                email: "learner@example.org",
+                salt: &uuid,
+                valid_from: &now,
+                uuid: &uuid,
+            },
+        )?)?;
+        if let Some(object) = vc.as_object_mut() {
+            object.remove("id");
+            object.remove("validFrom");
+        }
+        if let Some(issuer) = vc.get_mut("issuer").and_then(Value::as_object_mut) {
+            issuer.remove("id");
+        }
+        Ok(vc)
+    };
+    let mut out = std::io::stdout().lock();
+    match args.ndjson {
+        None => writeln!(out, "{}", serde_json::to_string_pretty(&one()?)?)?,
+        Some(count) => {
+            for _ in 0..count {
+                writeln!(out, "{}", serde_json::to_string(&one()?)?)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

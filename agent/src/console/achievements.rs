@@ -77,6 +77,10 @@ struct Row {
     tags: String,
     validity: String,
     archived: bool,
+    /// The criteria narrative, Markdown rendered and sanitised.
+    criteria_html: String,
+    /// The skills the achievement aligns to: (name, URL).
+    skills: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -130,6 +134,18 @@ pub(crate) async fn list(
                         name: r.name.clone(),
                         description: r.description.clone(),
                         archived: r.archived,
+                        criteria_html: r.criteria["narrative"]
+                            .as_str()
+                            .map(crate::web::markdown::to_safe_html)
+                            .unwrap_or_default(),
+                        skills: r
+                            .alignment
+                            .iter()
+                            .map(|a| {
+                                let text = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+                                (text("targetName"), text("targetUrl"))
+                            })
+                            .collect(),
                     })
                     .collect(),
             },

@@ -224,7 +224,7 @@ async fn confirm_revoke(
         found
             .lines
             .into_iter()
-            .find(|l| l.credential_id.as_deref() == Some(id.as_str()))
+            .find(|l| l.copies.iter().any(|(copy, _)| *copy == id))
             .ok_or(crate::error::AdminError::NotFound("credential"))
             .and_then(|line| {
                 if line.can_revoke() {

@@ -22,7 +22,8 @@
 //!
 //! # Routes
 //!
-//! `GET|POST /console/login`, `POST /console/logout`, `GET /console/{slug}` (dashboard),
+//! `GET|POST /console/login`, `GET|POST /console/login/new-institution` (the operator creates
+//! an institution), `POST /console/logout`, `GET /console/{slug}` (dashboard),
 //! `/console/{slug}/achievements` (+ `/new`, `/{id}/edit`, `/{id}/archive`),
 //! `/console/{slug}/issue`, `/console/{slug}/credentials` (+ `/action`),
 //! `/console/{slug}/settings` (+ `/display`). The nav also links `/bulk`, `/verify` and `/templates`.
@@ -34,6 +35,7 @@ pub(crate) mod csrf;
 pub(crate) mod form;
 mod issue;
 pub(crate) mod layout;
+mod operator;
 pub(crate) mod pages;
 pub(crate) mod queries;
 pub(crate) mod session;
@@ -60,6 +62,10 @@ pub(crate) fn router(app: &AppState) -> Router<AppState> {
         .route("/console", get(pages::root))
         .route("/console/", get(pages::root))
         .route("/console/login", get(pages::login_form).post(pages::login))
+        .route(
+            "/console/login/new-institution",
+            get(operator::form).post(operator::create),
+        )
         .route("/console/logout", post(pages::logout))
         .route("/console/{slug}", get(pages::dashboard))
         .route("/console/{slug}/achievements", get(achievements::list))

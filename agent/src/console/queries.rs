@@ -2,7 +2,7 @@
 //! read the agent's rows directly (one prefix scan per table), HTTP-free; time comes from the
 //! service's clock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rosette_core::Timestamp;
@@ -161,13 +161,20 @@ pub(crate) fn dashboard(
         }
     }
     counts.issued = scan_all::<IssuanceRow>(service, &prefix)?.len() as u64;
+    // Revoked and suspended count awards, as the credentials list shows them: an award claimed
+    // in two formats is one learner's one badge. Rows from before awards count on their own.
+    let mut revoked = BTreeSet::new();
+    let mut suspended = BTreeSet::new();
     for s in scan_all::<CredentialStatusRow>(service, &prefix)? {
+        let award = s.award.clone().unwrap_or_else(|| s.credential_id.clone());
         match s.state.as_str() {
-            "revoked" => counts.revoked += 1,
-            "suspended" => counts.suspended += 1,
-            _ => {}
-        }
+            "revoked" => revoked.insert(award),
+            "suspended" => suspended.insert(award),
+            _ => false,
+        };
     }
+    counts.revoked = revoked.len() as u64;
+    counts.suspended = suspended.difference(&revoked).count() as u64;
     // Presentation requests with a verdict (accepted or not); the verifier owns their rows.
     let requests = verifier.list_requests(slug)?;
     for request in requests.iter().filter(|r| !r["result"].is_null()) {
@@ -187,8 +194,9 @@ pub(crate) fn dashboard(
     Ok(counts)
 }
 
-/// One line of the issued-credentials table: an issued credential, or an offer not (yet)
-/// claimed.
+/// One line of the issued-credentials table: one award (an offer), whatever formats it was
+/// claimed in. A status change to any of its credentials applies to all of them, so the line
+/// has one state and one set of actions.
 #[derive(Debug, Clone)]
 pub(crate) struct CredentialLine {
     /// The offer.
@@ -199,10 +207,11 @@ pub(crate) struct CredentialLine {
     pub(crate) achievement: String,
     /// `offered`, `claimed`, `expired`, `locked`, `revoked` or `suspended`.
     pub(crate) state: &'static str,
-    /// The credential's `id`, once issued.
+    /// The id of the award's first credential, once claimed: the one the actions name (the
+    /// issuer applies a status change to every credential of the award).
     pub(crate) credential_id: Option<String>,
-    /// `ldp_vc` / `jwt_vc_json`, once issued.
-    pub(crate) format: Option<String>,
+    /// Every credential of the award: (id, its format as people name it).
+    pub(crate) copies: Vec<(String, String)>,
     /// Offer creation date (`YYYY-MM-DD`).
     pub(crate) created: String,
     /// Why it was revoked or suspended.
@@ -257,11 +266,10 @@ fn matches(line: &CredentialLine, offer: &OfferRow, q: &str) -> bool {
     let needle = q.to_lowercase();
     if line.recipient.to_lowercase().contains(&needle)
         || line.offer_id == q
-        || line.credential_id.as_deref() == Some(q)
         || line
-            .credential_id
-            .as_deref()
-            .is_some_and(|id| id.to_lowercase().contains(&needle))
+            .copies
+            .iter()
+            .any(|(id, _)| id == q || id.to_lowercase().contains(&needle))
     {
         return true;
     }
@@ -304,7 +312,7 @@ pub(crate) fn credentials(
                 .unwrap_or_else(|| "(unknown achievement)".into()),
             state: offer_state(&offer, now),
             credential_id: None,
-            format: None,
+            copies: Vec::new(),
             created: Timestamp::from_unix(offer.created_at)
                 .map(Timestamp::to_rfc3339)
                 .and_then(|t| t.get(..10).map(str::to_owned))
@@ -314,26 +322,47 @@ pub(crate) fn credentials(
             reissue_of: offer.reissue_of.clone(),
             created_at: offer.created_at,
         };
-        let mut offer_lines = Vec::new();
-        for credential in issued.get(&offer.id).into_iter().flatten() {
-            let status = statuses.get(&credential.credential_id);
-            let mut line = base.clone();
-            line.credential_id = Some(credential.credential_id.clone());
-            line.format = Some(credential.format.clone());
-            if let Some(status) = status {
-                line.state = match status.state.as_str() {
-                    "revoked" => "revoked",
-                    "suspended" => "suspended",
-                    _ => "claimed",
-                };
-                line.reason.clone_from(&status.reason);
-                line.suspendable = status.purpose == "suspension";
+        let mut line = base;
+        let mut copies: Vec<&IssuanceRow> = issued.get(&offer.id).into_iter().flatten().collect();
+        copies.sort_by(|a, b| {
+            a.format
+                .cmp(&b.format)
+                .then_with(|| a.credential_id.cmp(&b.credential_id))
+        });
+        for credential in copies {
+            line.credential_id
+                .get_or_insert_with(|| credential.credential_id.clone());
+            line.copies.push((
+                credential.credential_id.clone(),
+                crate::verifier::labels::format(&credential.format),
+            ));
+            // The award's state is its most severe copy's (they agree unless a change was
+            // interrupted half-way; then the line still offers the action that finishes it).
+            let state = match statuses.get(&credential.credential_id) {
+                Some(status) => {
+                    line.suspendable |= status.purpose == "suspension";
+                    if status.reason.is_some() {
+                        line.reason.clone_from(&status.reason);
+                    }
+                    match status.state.as_str() {
+                        "revoked" => "revoked",
+                        "suspended" => "suspended",
+                        _ => "claimed",
+                    }
+                }
+                None => "claimed",
+            };
+            let rank = |s: &str| match s {
+                "revoked" => 3,
+                "suspended" => 2,
+                "claimed" => 1,
+                _ => 0,
+            };
+            if rank(state) > rank(line.state) {
+                line.state = state;
             }
-            offer_lines.push(line);
         }
-        if offer_lines.is_empty() {
-            offer_lines.push(base);
-        }
+        let offer_lines = [line];
         for line in offer_lines {
             if query.state.as_deref().is_some_and(|s| s != line.state) {
                 continue;
@@ -348,7 +377,6 @@ pub(crate) fn credentials(
         b.created_at
             .cmp(&a.created_at)
             .then_with(|| a.offer_id.cmp(&b.offer_id))
-            .then_with(|| a.credential_id.cmp(&b.credential_id))
     });
     let total = lines.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);

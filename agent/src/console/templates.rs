@@ -72,9 +72,13 @@ fn row(t: &VerifierTemplate, names: &[(String, String)]) -> Row {
             t.trusted_issuers.join(", ")
         },
         formats: if t.formats.is_empty() {
-            "ldp_vc, jwt_vc_json".to_owned()
+            "any format".to_owned()
         } else {
-            t.formats.join(", ")
+            t.formats
+                .iter()
+                .map(|f| crate::verifier::labels::format(f))
+                .collect::<Vec<_>>()
+                .join("; ")
         },
         mode: mode_label(t.mode),
     }

@@ -199,8 +199,10 @@ impl VerdictView {
         } else {
             "Rejected: the presentation did not pass the checks".to_owned()
         };
-        // The wallet's or the protocol's own words, without the protocol's error code.
-        let reason = (!accepted)
+        // The wallet's or the protocol's own words, without the protocol's error code: only
+        // when no check says why, since the protocol's words name query and configuration ids
+        // ("credential in badge_ldp_vc is revoked") that mean nothing to the person reading.
+        let reason = (!accepted && first_failure.is_none())
             .then(|| {
                 result["error"]["error_description"]
                     .as_str()
@@ -258,7 +260,8 @@ mod tests {
         });
         let view = VerdictView::from_result(&result);
         assert!(!view.accepted);
-        assert_eq!(view.reason.as_deref(), Some("untrusted issuer"));
+        // The failed check says why; the protocol's own words are not repeated under it.
+        assert_eq!(view.reason, None);
         assert_eq!(view.headline, "Rejected: its issuer is not one you trust");
         let outcomes: Vec<&str> = view.checks.iter().map(|c| c.outcome).collect();
         assert_eq!(outcomes, ["passed", "skipped", "failed", "passed"]);

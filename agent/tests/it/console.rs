@@ -1706,3 +1706,96 @@ async fn achievements_show_key_and_id_and_give_a_csv_template() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn operator_page_creates_an_institution_and_refuses_bad_input_readably() {
+    let server = start().await;
+    server.institution("taken").await;
+    let create = |fields: Vec<(&'static str, String)>| {
+        let server = &server;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = no_redirects()
+                .post(format!("{}/console/login/new-institution", server.url))
+                .header(CONTENT_TYPE, FORM)
+                .body(encode(&fields))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let op = OPERATOR.to_owned();
+    for (slug, name, token, status, says) in [
+        (
+            "new-one",
+            "New One",
+            "an-admin-guess",
+            StatusCode::UNAUTHORIZED,
+            "not the operator token",
+        ),
+        (
+            "Not Valid!",
+            "New One",
+            OPERATOR,
+            StatusCode::BAD_REQUEST,
+            "lowercase letters, digits and hyphens",
+        ),
+        (
+            "new-one",
+            " ",
+            OPERATOR,
+            StatusCode::BAD_REQUEST,
+            "name must not be empty",
+        ),
+        (
+            "taken",
+            "Taken Again",
+            OPERATOR,
+            StatusCode::CONFLICT,
+            "already exists",
+        ),
+    ] {
+        let (got, html) = create(vec![
+            ("slug", slug.to_owned()),
+            ("name", name.to_owned()),
+            ("operator_token", token.to_owned()),
+        ])
+        .await;
+        assert_eq!(got, status, "{slug}: {html}");
+        assert!(html.contains(says), "{slug}: {html}");
+        // The form comes back filled in, never with the token.
+        assert!(html.contains("id=\"new-institution-form\""), "{html}");
+        assert!(!html.contains(OPERATOR), "{html}");
+    }
+    let (got, html) = create(vec![
+        ("slug", "new-one".into()),
+        ("name", "New One".into()),
+        ("url", "https://new-one.example.edu".into()),
+        ("operator_token", op),
+    ])
+    .await;
+    assert_eq!(got, StatusCode::CREATED, "{html}");
+    let token = html
+        .split("id=\"admin-token\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the admin token is shown")
+        .to_owned();
+    // The token shown signs in to the new console.
+    let staff = login(&server, "new-one", &token).await;
+    let (status, html) = get_page(&server, &staff.cookie, "/console/new-one").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("New One"), "{html}");
+    // The sign-in page leads operators here.
+    let html = reqwest::get(format!("{}/console/login", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("href=\"/console/login/new-institution\""),
+        "{html}"
+    );
+}

@@ -194,8 +194,25 @@ async fn present(
     let mut ids: Vec<BadgeId> = Vec::new();
     let mut badges: Vec<StoredBadge> = Vec::new();
     let mut candidates = Vec::new();
+    let mut stored = Vec::new();
     for (id, _) in wallet.list()? {
         let badge = wallet.get(&id)?;
+        stored.push((id, badge));
+    }
+    // When several badges match, the query takes the first: offer the ones the issuer's list
+    // last said were revoked or suspended only after the others, and newer before older (a
+    // re-issued badge before the one it replaced).
+    stored.sort_by_key(|(_, badge)| {
+        let known_bad = badge.summary.status_check.as_ref().is_some_and(|c| {
+            matches!(
+                c.result,
+                rosette_wallet_core::Revocation::Revoked
+                    | rosette_wallet_core::Revocation::Suspended
+            )
+        });
+        (known_bad, std::cmp::Reverse(badge.summary.issued.clone()))
+    });
+    for (id, badge) in stored {
         if let Ok(mut candidate) = dcql_candidate(&badge, &holder_did) {
             // eddsa-rdfc-2022 presentations need an Ed25519 holder key: with another key an
             // ldp_vc badge cannot be presented with holder binding.

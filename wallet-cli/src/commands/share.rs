@@ -88,6 +88,18 @@ fn links(dir: &Path, id: &BadgeId, badge: &StoredBadge, json: bool) -> Result<Ex
                 q.append_pair("issueMonth", m.trim_start_matches('0'));
             }
         }
+        // LinkedIn shows "Expires" only when told; a badge that expires must not look lasting.
+        if let Some(date) = s
+            .expires
+            .as_deref()
+            .and_then(rosette_core::Timestamp::parse)
+        {
+            let text = date.to_rfc3339();
+            if let (Some(y), Some(m)) = (text.get(0..4), text.get(5..7)) {
+                q.append_pair("expirationYear", y);
+                q.append_pair("expirationMonth", m.trim_start_matches('0'));
+            }
+        }
         if let Some(p) = &public {
             q.append_pair("certUrl", p);
         }
