@@ -36,8 +36,11 @@ data = "./rosette-data"
 # <data>/operator-token. Prefer the ROSETTE_OPERATOR_TOKEN environment variable to writing it here.
 # operator_token = "a-long-random-secret"
 
-# Largest batch a wallet may ask for (proofs per credential request).
-batch_size = 10
+# Credentials one credential request may ask for, one per key proof (OpenID4VCI batch
+# issuance). 1 (the default): one credential per format per offer. Larger values let a wallet
+# take several copies in its one request (keys of its choosing, e.g. for unlinkable copies);
+# they all belong to the one award, revoked together. Later requests never issue more.
+batch_size = 1
 
 # Wrong PINs allowed per offer before the offer is locked.
 max_tx_code_attempts = 5
@@ -55,6 +58,16 @@ storage_stall_seconds = 5
 # When a storage write is on disk: "every-write" (survives a killed process and power loss) or
 # "flush" (within 500 ms; faster).
 storage_durability = "every-write"
+
+# Connections open at once; more clients wait until one closes.
+max_connections = 1024
+
+# Seconds a connection has to send a request's headers (and may stay idle between requests);
+# slower or silent connections are closed.
+header_read_timeout = 10
+
+# Seconds a request has to send its body and be answered (408 after).
+request_timeout = 120
 "#;
 
 /// The configuration file (all keys optional).
@@ -71,6 +84,12 @@ pub struct FileConfig {
     pub operator_token: Option<String>,
     /// Largest batch (proofs per credential request).
     pub batch_size: Option<u32>,
+    /// Connections open at once.
+    pub max_connections: Option<usize>,
+    /// Seconds to send request headers; also the keep-alive idle limit.
+    pub header_read_timeout: Option<u64>,
+    /// Seconds to send a request body and be answered.
+    pub request_timeout: Option<u64>,
     /// Wrong PINs allowed per offer before the offer is burned.
     pub max_tx_code_attempts: Option<u32>,
     /// Access token lifetime in seconds.
@@ -305,7 +324,7 @@ impl Settings {
         Self {
             public_url: public_url.into().trim_end_matches('/').to_owned(),
             operator_token,
-            batch_size: 10,
+            batch_size: 1,
             max_tx_code_attempts: 5,
             access_token_lifetime: 600,
             nonce_lifetime: 300,

@@ -43,6 +43,11 @@ pub enum ProtocolError {
     /// A re-issuance offer (one credential id) asked for more than one credential.
     #[error("a re-issued credential is issued for one key proof only")]
     ReissueBatch,
+    /// The offer already delivered what it grants: this configuration (one credential per
+    /// configuration per offer), any credential of a re-issuance offer, or it was claimed with
+    /// another holder key (an access token serves the holder of its first key proof only).
+    #[error("{0}")]
+    AlreadyIssued(&'static str),
     /// The credential could not be built or signed.
     #[error("issuance failed: {0}")]
     Issuance(String),

@@ -425,9 +425,17 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         }
     });
     let app = router(state).merge(ready_router(Arc::clone(&opened.watchdog)));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let mut limits = crate::web::serve::ServeLimits::default();
+    if let Some(v) = file.max_connections {
+        limits.max_connections = v;
+    }
+    if let Some(v) = file.header_read_timeout {
+        limits.header_read_timeout = std::time::Duration::from_secs(v.max(1));
+    }
+    if let Some(v) = file.request_timeout {
+        limits.request_timeout = std::time::Duration::from_secs(v.max(1));
+    }
+    crate::web::serve::serve(listener, app, limits, shutdown).await?;
     tracing::info!("shutting down; flushing storage");
     tokio::task::spawn_blocking(move || store.flush()).await??;
     Ok(())

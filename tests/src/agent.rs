@@ -115,6 +115,21 @@ impl Agent {
         listen: &str,
         public_url: Option<&str>,
     ) -> Result<Self, AgentError> {
+        Self::start_with(program, data, demo, listen, public_url, &[])
+    }
+
+    /// [`start_at`](Self::start_at) with more `serve` arguments (e.g. `--config FILE`).
+    ///
+    /// # Errors
+    /// As [`start`](Self::start).
+    pub fn start_with(
+        program: &Path,
+        data: &Path,
+        demo: bool,
+        listen: &str,
+        public_url: Option<&str>,
+        extra: &[&std::ffi::OsStr],
+    ) -> Result<Self, AgentError> {
         let mut cmd = Command::new(program);
         cmd.args(["serve", "--listen", listen, "--data"])
             .arg(data)
@@ -128,6 +143,7 @@ impl Agent {
         if demo {
             cmd.arg("--demo");
         }
+        cmd.args(extra);
         if let Some(url) = public_url {
             cmd.args(["--public-url", url]);
         }

@@ -51,6 +51,55 @@ pub struct AchievementInput {
     pub validity_days: Option<u32>,
 }
 
+/// Longest validity: 100 years.
+pub const MAX_VALIDITY_DAYS: u32 = 36_500;
+
+impl AchievementInput {
+    /// The input as every write path (API, console) must store it: the name without hidden
+    /// characters, web links http(s) only (criteria page, alignment targets, image, unless an
+    /// embedded image), the validity within 1..=36,500 days.
+    fn checked(mut self) -> Result<Self, AdminError> {
+        use rosette_core::text;
+        let invalid =
+            |field: &str, e: &dyn std::fmt::Display| AdminError::Invalid(format!("{field} {e}"));
+        self.name = text::display_name(&self.name, 200).map_err(|e| invalid("name", &e))?;
+        if let Some(days) = self.validity_days
+            && !(1..=MAX_VALIDITY_DAYS).contains(&days)
+        {
+            return Err(AdminError::Invalid(format!(
+                "validity_days must be between 1 and {MAX_VALIDITY_DAYS} (got {days})"
+            )));
+        }
+        self.criteria.id = match self.criteria.id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => Some(text::web_url(url).map_err(|e| invalid("criteria.id", &e))?),
+        };
+        self.image = match self.image.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(image) => Some(text::image_ref(image).map_err(|e| invalid("image", &e))?),
+        };
+        for (i, alignment) in self.alignment.iter_mut().enumerate() {
+            let Some(object) = alignment.as_object_mut() else {
+                continue;
+            };
+            for (field, url) in [("targetUrl", true), ("targetName", false)] {
+                let Some(value) = object.get(field).and_then(Value::as_str) else {
+                    continue;
+                };
+                let checked = if url {
+                    text::web_url(value)
+                        .map_err(|e| invalid(&format!("alignment[{i}].{field}"), &e))?
+                } else {
+                    text::display_name(value, 500)
+                        .map_err(|e| invalid(&format!("alignment[{i}].{field}"), &e))?
+                };
+                object.insert(field.to_owned(), Value::String(checked));
+            }
+        }
+        Ok(self)
+    }
+}
+
 impl IssuerService {
     // ---------------------------------------------------------------- achievements
 
@@ -60,6 +109,7 @@ impl IssuerService {
         slug: &str,
         input: AchievementInput,
     ) -> Result<Value, AdminError> {
+        let input = input.checked()?;
         let now = self.now().unix();
         let row = AchievementRow {
             slug: slug.to_owned(),
@@ -90,6 +140,7 @@ impl IssuerService {
         id: &str,
         input: AchievementInput,
     ) -> Result<Value, AdminError> {
+        let input = input.checked()?;
         let repo = self.repo::<AchievementRow>();
         let key = scoped_key(slug, id);
         let old = repo.get(&key)?.ok_or(AdminError::NotFound("achievement"))?;

@@ -155,7 +155,10 @@ async fn token(
 async fn nonce(
     State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ProtocolError> {
+    // The nonce endpoint takes no body; one past the limit is refused like everywhere else.
+    protocol_body(body)?;
     let response = inline(&s, move |s| s.nonce(&slug))?;
     Ok(json_no_store(StatusCode::OK, response))
 }

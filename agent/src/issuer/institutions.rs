@@ -85,9 +85,7 @@ impl IssuerService {
                 "slug must match [a-z0-9-]{1,40}".into(),
             ));
         }
-        if input.name.trim().is_empty() {
-            return Err(AdminError::Invalid("name must not be empty".into()));
-        }
+        let (name, url, logo) = checked_display(&input.name, input.url, input.logo)?;
         let method = input.did_method.unwrap_or(DidMethod::Key);
         let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
         let did = match method {
@@ -96,9 +94,9 @@ impl IssuerService {
         };
         let row = InstitutionRow {
             slug: input.slug.clone(),
-            name: input.name.clone(),
-            url: input.url,
-            logo: input.logo,
+            name,
+            url,
+            logo,
             did_method: method,
             did: did.clone(),
             created_at: self.now().unix(),
@@ -148,42 +146,8 @@ impl IssuerService {
             .load(slug.as_bytes())?
             .ok_or(AdminError::NotFound("institution"))?;
         let mut row = InstitutionRow::clone(&before);
-        let name = display.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(AdminError::Invalid(
-                "name must be 1 to 200 characters".into(),
-            ));
-        }
-        let url = display
-            .url
-            .map(|u| u.trim().to_owned())
-            .filter(|u| !u.is_empty());
-        if let Some(url) = &url
-            && !(url.len() <= 2048
-                && url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "https" | "http")))
-        {
-            return Err(AdminError::Invalid(
-                "url must be an https:// or http:// URL".into(),
-            ));
-        }
-        let logo = display
-            .logo
-            .map(|l| l.trim().to_owned())
-            .filter(|l| !l.is_empty());
-        if let Some(logo) = &logo {
-            let data_image = logo.starts_with("data:image/")
-                && logo.contains(";base64,")
-                && logo.len() <= 350_000;
-            let https =
-                logo.len() <= 2048 && url::Url::parse(logo).is_ok_and(|u| u.scheme() == "https");
-            if !(data_image || https) {
-                return Err(AdminError::Invalid(
-                    "logo must be an https:// URL or a data:image/…;base64, URI of at most 256 KiB"
-                        .into(),
-                ));
-            }
-        }
-        row.name = name.to_owned();
+        let (name, url, logo) = checked_display(&display.name, display.url, display.logo)?;
+        row.name = name;
         row.url = url;
         row.logo = logo;
         let mut batch = WriteBatch::new();
@@ -257,4 +221,36 @@ impl IssuerService {
             std::slice::from_ref(signer.key().public_key()),
         ))
     }
+}
+
+/// An institution's name, web site and logo as every write path must store them (create and
+/// update alike): a display name without hidden characters, an http(s) site, an https or
+/// embedded-image logo. Empty optional values are absent.
+fn checked_display(
+    name: &str,
+    url: Option<String>,
+    logo: Option<String>,
+) -> Result<(String, Option<String>, Option<String>), AdminError> {
+    use rosette_core::text;
+    let name =
+        text::display_name(name, 200).map_err(|e| AdminError::Invalid(format!("name {e}")))?;
+    let url = url
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+        .map(|u| text::web_url(&u))
+        .transpose()
+        .map_err(|e| AdminError::Invalid(format!("url {e}")))?;
+    let logo = logo.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    if let Some(logo) = &logo {
+        let data_image =
+            logo.starts_with("data:image/") && logo.contains(";base64,") && logo.len() <= 350_000;
+        let https = text::web_url(logo).is_ok_and(|u| u.starts_with("https://"));
+        if !(data_image || https) {
+            return Err(AdminError::Invalid(
+                "logo must be an https:// URL or a data:image/…;base64, URI of at most 256 KiB"
+                    .into(),
+            ));
+        }
+    }
+    Ok((name, url, logo))
 }

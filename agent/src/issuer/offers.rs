@@ -141,11 +141,8 @@ impl IssuerService {
         if achievement.archived {
             return Err(AdminError::Invalid("the achievement is archived".into()));
         }
-        if input.recipient.name.trim().is_empty() {
-            return Err(AdminError::Invalid(
-                "recipient.name must not be empty".into(),
-            ));
-        }
+        let recipient_name = rosette_core::text::display_name(&input.recipient.name, 200)
+            .map_err(|e| AdminError::Invalid(format!("recipient.name {e}")))?;
         if let Some(email) = &input.recipient.email
             && (!email.contains('@') || email.len() > 320)
         {
@@ -182,10 +179,12 @@ impl IssuerService {
         let id = uuid::Uuid::new_v4().to_string();
         let salt = random_hex(16);
         let row = OfferRow {
+            issued_configurations: Vec::new(),
+            holder: None,
             slug: slug.to_owned(),
             id: id.clone(),
             achievement_id: achievement.id.clone(),
-            recipient_name: input.recipient.name.trim().to_owned(),
+            recipient_name,
             email_hash: input
                 .recipient
                 .email
@@ -279,6 +278,8 @@ impl IssuerService {
         let pin = input.pin.unwrap_or(true);
         let now = self.now();
         let row = OfferRow {
+            issued_configurations: Vec::new(),
+            holder: None,
             slug: slug.to_owned(),
             id: uuid::Uuid::new_v4().to_string(),
             achievement_id: achievement.id.clone(),
@@ -326,6 +327,8 @@ impl IssuerService {
         let lifetime = i64::try_from(DEFAULT_OFFER_LIFETIME).unwrap_or(i64::MAX);
         let now = self.now();
         let row = OfferRow {
+            issued_configurations: Vec::new(),
+            holder: None,
             id: uuid::Uuid::new_v4().to_string(),
             created_at: now.unix(),
             expires_at: now.plus_seconds(lifetime).unix(),

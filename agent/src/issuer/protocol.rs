@@ -313,7 +313,8 @@ impl IssuerService {
     /// `POST B/credential`: checks the bearer token, the request and every key proof, then
     /// signs one credential per proof key and records, in one checked batch, the issuance,
     /// the use of the c_nonce(s) (precondition: not used yet, so a replayed nonce issues
-    /// nothing) and the offer's claim time.
+    /// nothing) and, on the offer, the claim time, the configuration and the holder: one
+    /// credential request per configuration per offer, all from the first holder key.
     pub fn credential(
         &self,
         slug: &str,
@@ -366,6 +367,9 @@ impl IssuerService {
         let offers = self.repo::<OfferRow>();
         let offer_key = scoped_key(slug, &token.offer_id);
         let mut offer = offers.load(&offer_key)?.ok_or(ProtocolError::NotFound)?;
+        let holder = keys.first().map(|k| k.did.clone()).unwrap_or_default();
+        // Refused before signing anything; checked again on the row the write depends on.
+        may_issue(&offer, &config_id, &holder)?;
         let achievement = self
             .repo::<AchievementRow>()
             .get(&scoped_key(slug, &offer.achievement_id))?
@@ -477,13 +481,16 @@ impl IssuerService {
                 }
             }
             batch.put(&notification)?;
-            // The first issuance marks the offer claimed, in the same write.
-            if offer.claimed_at.is_none() {
-                batch.require_unchanged::<OfferRow>(offer_key.clone(), &offer);
-                let mut claimed = (*offer).clone();
-                claimed.claimed_at = Some(now.unix());
-                batch.put(&claimed)?;
-            }
+            // Every issuance records its configuration and holder on the offer, in the same
+            // write and on the row as read: of two concurrent requests for one configuration,
+            // or from two holders, exactly one is written. The first also marks it claimed.
+            may_issue(&offer, &config_id, &holder)?;
+            batch.require_unchanged::<OfferRow>(offer_key.clone(), &offer);
+            let mut claimed = (*offer).clone();
+            claimed.claimed_at.get_or_insert(now.unix());
+            claimed.holder.get_or_insert_with(|| holder.clone());
+            claimed.issued_configurations.push(config_id.clone());
+            batch.put(&claimed)?;
             match self.store().apply_checked(batch)? {
                 Ok(()) => {
                     tracing::debug!(slug, offer = %offer.id, count = credentials.len(), format = format.as_str(), "credentials issued");
@@ -533,4 +540,30 @@ impl IssuerService {
         })?;
         Ok(())
     }
+}
+
+/// Whether `offer` may still issue `configuration` to `holder` (the DID of the request's first
+/// key proof): once per configuration, only to the holder it was first claimed by, and a
+/// re-issuance offer (one credential id) only once in all.
+fn may_issue(offer: &OfferRow, configuration: &str, holder: &str) -> Result<(), ProtocolError> {
+    if offer
+        .issued_configurations
+        .iter()
+        .any(|c| c == configuration)
+    {
+        return Err(ProtocolError::AlreadyIssued(
+            "this offer already issued this credential",
+        ));
+    }
+    if offer.reissue_of.is_some() && !offer.issued_configurations.is_empty() {
+        return Err(ProtocolError::AlreadyIssued(
+            "a re-issuance offer issues one credential",
+        ));
+    }
+    if offer.holder.as_deref().is_some_and(|h| h != holder) {
+        return Err(ProtocolError::AlreadyIssued(
+            "this offer was claimed with another holder key",
+        ));
+    }
+    Ok(())
 }

@@ -60,6 +60,13 @@ pub(crate) struct OfferRow {
     /// Absent in rows written before re-issuance existed, which reads as `None`.
     #[serde(default)]
     pub(crate) reissue_of: Option<String>,
+    /// The configurations already issued from this offer: one credential each, never again.
+    #[serde(default)]
+    pub(crate) issued_configurations: Vec<String>,
+    /// The DID of the first key proof the offer was claimed with: the access token serves that
+    /// holder only, so the offer's other formats cannot go to someone else.
+    #[serde(default)]
+    pub(crate) holder: Option<String>,
 }
 
 /// Version 1 of [`OfferRow`]: no `locked_at`.
@@ -110,6 +117,8 @@ impl Record for OfferRow {
             claimed_at: v1.claimed_at,
             locked_at: None,
             reissue_of: None,
+            issued_configurations: Vec::new(),
+            holder: None,
         })
     }
 }

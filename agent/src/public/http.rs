@@ -71,7 +71,7 @@ fn html(status: StatusCode, body: String) -> Response {
 fn api_body(body: Result<Bytes, BytesRejection>) -> Result<HoldingProof, PublishError> {
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            PublishError::BadRequest("request body too large".into())
+            PublishError::PayloadTooLarge
         } else {
             PublishError::BadRequest("unreadable request body".into())
         }

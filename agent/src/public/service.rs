@@ -88,6 +88,9 @@ pub enum PublishError {
     /// The body is not the JSON this endpoint takes.
     #[error("{0}")]
     BadRequest(String),
+    /// The body is larger than the endpoint accepts.
+    #[error("request body too large")]
+    PayloadTooLarge,
     /// No presentation: the caller did not prove that it holds the badge.
     #[error("a presentation of the badge, signed by its holder, is required (proof of holding)")]
     ProofOfHoldingRequired,
@@ -127,6 +130,7 @@ impl PublishError {
             Self::UnknownIssuer => (404, "not_found"),
             Self::NotPublished => (404, "not_published"),
             Self::BadRequest(_) => (400, "invalid_request"),
+            Self::PayloadTooLarge => (413, "invalid_request"),
             Self::ProofOfHoldingRequired => (401, "proof_of_holding_required"),
             Self::UnknownNonce => (400, "invalid_nonce"),
             Self::WrongBinding(_) => (400, "invalid_binding"),
@@ -268,10 +272,14 @@ impl PublicService {
 
     /// Checks a proof of holding of one badge issued by `slug`; returns the credential text.
     /// The nonce is consumed first, so a failed attempt cannot be retried with it.
+    /// `still_valid`: publishing needs a badge that verifies now; withdrawing needs only proof
+    /// that the caller holds an authentic badge, so a revoked or expired badge's page (and the
+    /// holder's name on it) can always be taken down.
     async fn check_holding(
         self: &Arc<Self>,
         slug: &str,
         proof: &HoldingProof,
+        still_valid: bool,
     ) -> Result<String, PublishError> {
         let presentation = proof
             .presentation
@@ -331,7 +339,14 @@ impl PublicService {
         if let Some(c) = subject_binding.filter(|c| c.outcome == Outcome::Failed) {
             return Err(PublishError::NotTheSubject(c.detail.clone()));
         }
-        if let Some(failed) = verdict.first_failure() {
+        let counts = |name: CheckName| {
+            still_valid || !matches!(name, CheckName::Status | CheckName::ValidityWindow)
+        };
+        if let Some(failed) = verdict
+            .checks
+            .iter()
+            .find(|c| c.outcome == Outcome::Failed && counts(c.name))
+        {
             return Err(PublishError::InvalidBadge(format!(
                 "{}: {}",
                 failed.name.label(),
@@ -352,7 +367,7 @@ impl PublicService {
         proof: HoldingProof,
     ) -> Result<Published, PublishError> {
         let display_name = display_name(proof.display_name.as_deref())?;
-        let credential = self.check_holding(slug, &proof).await?;
+        let credential = self.check_holding(slug, &proof, true).await?;
         let facts = facts_of(&credential).unwrap_or_default();
         let id = page_id(slug, &facts, &credential);
         let row = PublicBadgeRow {
@@ -383,7 +398,7 @@ impl PublicService {
                 "display_name is not taken when withdrawing".into(),
             ));
         }
-        let credential = self.check_holding(slug, &proof).await?;
+        let credential = self.check_holding(slug, &proof, false).await?;
         let facts = facts_of(&credential).unwrap_or_default();
         let id = page_id(slug, &facts, &credential);
         let this = Arc::clone(self);
@@ -522,17 +537,9 @@ fn display_name(given: Option<&str>) -> Result<Option<String>, PublishError> {
     let Some(name) = given.map(str::trim).filter(|n| !n.is_empty()) else {
         return Ok(None);
     };
-    if name.chars().count() > MAX_DISPLAY_NAME {
-        return Err(PublishError::BadRequest(format!(
-            "display_name is longer than {MAX_DISPLAY_NAME} characters"
-        )));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(PublishError::BadRequest(
-            "display_name contains control characters".into(),
-        ));
-    }
-    Ok(Some(name.to_owned()))
+    rosette_core::text::display_name(name, MAX_DISPLAY_NAME)
+        .map(Some)
+        .map_err(|e| PublishError::BadRequest(format!("display_name {e}")))
 }
 
 /// A stable, unguessable page id: a badge keeps its URL when republished.

@@ -88,7 +88,7 @@ async fn post_change(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
     let token = bearer_token(&headers);
-    let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
+    let body = crate::web::error::admin_body(body)?;
     let answer = blocking(&s, move |s| {
         s.directory().authorize_token(token.as_deref(), &slug)?;
         s.change(&slug, admin_json(&body)?)
@@ -132,7 +132,7 @@ async fn put_settings(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
     let token = bearer_token(&headers);
-    let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
+    let body = crate::web::error::admin_body(body)?;
     let answer = blocking(&s, move |s| {
         s.directory().authorize_token(token.as_deref(), &slug)?;
         let settings: StatusSettings = admin_json(&body)?;

@@ -53,7 +53,10 @@ pub fn router() -> Router<AppState> {
             "/verifiers/{slug}/admin/templates/{id}/requests",
             post(request_from_template),
         )
-        .route("/verifiers/{slug}/new", get(new_request_page))
+        .route(
+            "/verifiers/{slug}/new",
+            get(new_request_page).post(new_request_form),
+        )
         .route(
             "/verifiers/{slug}/requests/{id}",
             get(request_object_get).post(request_object_post),
@@ -132,7 +135,7 @@ async fn create_request(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
     let token = bearer_token(&headers);
-    let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
+    let body = crate::web::error::admin_body(body)?;
     let created = blocking(&s, move |s| {
         s.directory().authorize_token(token.as_deref(), &slug)?;
         let input: NewPresentationRequest = serde_json::from_slice(&body)
@@ -168,7 +171,7 @@ async fn create_template(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
     let token = bearer_token(&headers);
-    let body = body.map_err(|_| AdminError::Invalid("unreadable request body".into()))?;
+    let body = crate::web::error::admin_body(body)?;
     let created = blocking(&s, move |s| {
         s.directory().authorize_token(token.as_deref(), &slug)?;
         let input: NewTemplate = serde_json::from_slice(&body)
@@ -235,6 +238,74 @@ async fn new_request_page(
     let page_slug = slug.clone();
     let name = blocking(&s, move |s| s.institution_name(&page_slug)).await?;
     Ok(no_store(pages::new_request(&slug, &name)))
+}
+
+/// `POST /verifiers/{slug}/new`: the form without its script (the script calls the admin API
+/// itself). The admin token travels in the body, never in a URL; success goes to the request
+/// page, a refusal shows the form again with the reason.
+async fn new_request_form(
+    State(s): State<Arc<VerifierService>>,
+    Path(slug): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Ok(body) = body else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let token = field("token");
+    let input = NewPresentationRequest {
+        achievement_id: field("achievement_id"),
+        achievement_name: field("achievement_name"),
+        trusted_issuers: field("trusted")
+            .map(|t| {
+                t.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        formats: ["ldp_vc", "jwt_vc_json"]
+            .into_iter()
+            .filter(|f| field(f).is_some())
+            .map(str::to_owned)
+            .collect(),
+        mode: field("mode").and_then(|m| serde_json::from_value(serde_json::Value::String(m)).ok()),
+        expires_in_seconds: None,
+    };
+    let page_slug = slug.clone();
+    let created = blocking(&s, move |s| {
+        s.directory()
+            .authorize_token(token.as_deref(), &page_slug)?;
+        s.create_request(&page_slug, input)
+    })
+    .await;
+    match created {
+        Ok(created) => axum::response::Redirect::to(&created.page).into_response(),
+        Err(e) => {
+            let (status, why) = match &e {
+                AdminError::Unauthorized | AdminError::Forbidden => (
+                    StatusCode::UNAUTHORIZED,
+                    "That admin token does not belong to this institution.".to_owned(),
+                ),
+                AdminError::NotFound(_) => (StatusCode::NOT_FOUND, e.to_string()),
+                AdminError::Invalid(why) => (StatusCode::BAD_REQUEST, why.clone()),
+                _ => return e.into_response(),
+            };
+            let name_slug = slug.clone();
+            let name = blocking(&s, move |s| s.institution_name(&name_slug))
+                .await
+                .unwrap_or_else(|_| slug.clone());
+            no_store(pages::new_request_with(status, &slug, &name, Some(why)))
+        }
+    }
 }
 
 fn jwt_response(jwt: String) -> Response {

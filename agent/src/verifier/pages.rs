@@ -24,6 +24,10 @@ pub(crate) fn not_found() -> Response {
 struct NewRequest<'a> {
     institution: &'a str,
     api: String,
+    /// Where the form posts without the page's script (the token goes in the body).
+    action: String,
+    /// Why the last post failed.
+    error: Option<String>,
     /// The formats' names, from the one label layer.
     ldp_label: String,
     jwt_label: String,
@@ -32,10 +36,22 @@ struct NewRequest<'a> {
 /// The form that creates a presentation request through the admin API (token typed in; it
 /// stays in the browser and goes only to this server in the `Authorization` header).
 pub(crate) fn new_request(slug: &str, institution: &str) -> Response {
+    new_request_with(StatusCode::OK, slug, institution, None)
+}
+
+/// The form again, with why the post failed.
+pub(crate) fn new_request_with(
+    status: StatusCode,
+    slug: &str,
+    institution: &str,
+    error: Option<String>,
+) -> Response {
     crate::web::ui::render(
-        StatusCode::OK,
+        status,
         &NewRequest {
             institution,
+            action: format!("/verifiers/{slug}/new"),
+            error,
             api: format!("/verifiers/{slug}/admin/presentation-requests"),
             ldp_label: super::labels::format("ldp_vc"),
             jwt_label: super::labels::format("jwt_vc_json"),

@@ -128,12 +128,8 @@ impl VerifierService {
         slug: &str,
         input: NewTemplate,
     ) -> Result<VerifierTemplate, AdminError> {
-        let name = input.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
-            return Err(AdminError::Invalid(format!(
-                "name must be 1 to {MAX_NAME_LEN} characters"
-            )));
-        }
+        let name = rosette_core::text::display_name(&input.name, MAX_NAME_LEN)
+            .map_err(|e| AdminError::Invalid(format!("name {e}")))?;
         let mut formats = Vec::new();
         for format in input.formats {
             if !rosette_oid4vp::dcql::SUPPORTED_FORMATS.contains(&format.as_str()) {

@@ -44,6 +44,11 @@ impl IntoResponse for ProtocolError {
                 None,
             ),
             // OpenID4VCI 1.0 §8.3.1.2: the request is well-formed but will not be honoured.
+            Self::AlreadyIssued(_) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "credential_request_denied", "error_description": self.to_string()}),
+                None,
+            ),
             Self::ReissueBatch => (
                 StatusCode::BAD_REQUEST,
                 json!({"error": "credential_request_denied", "error_description": self.to_string()}),

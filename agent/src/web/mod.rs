@@ -8,6 +8,7 @@ pub(crate) mod error;
 pub(crate) mod markdown;
 pub(crate) mod multipart;
 pub mod qr;
+pub mod serve;
 pub(crate) mod ui;
 
 use std::sync::Arc;

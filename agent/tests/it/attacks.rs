@@ -489,3 +489,485 @@ async fn notification_with_unknown_id() {
         (400, "invalid_notification_id")
     );
 }
+
+/// `PUT path` with a JSON body and a bearer token.
+async fn put_json(
+    server: &TestServer,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let r = server
+        .http
+        .put(format!("{}{path}", server.url))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    status_json(r).await
+}
+
+fn achievement_body(extra: serde_json::Value) -> serde_json::Value {
+    let mut body = json!({
+        "name": "Rust Practitioner",
+        "description": "Builds verifiable credentials in Rust.",
+        "criteria": {"narrative": "Ship an issuer."},
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+#[tokio::test]
+async fn validity_days_overflow() {
+    // 2,930,000 days panicked in the date arithmetic (a 500) on create and on update.
+    let server = start().await;
+    let token = server.institution("acme").await;
+    let achievement = server.achievement("acme", &token).await;
+    for days in [0_u64, 36_501, 2_930_000, u64::from(u32::MAX)] {
+        let body = achievement_body(json!({"validity_days": days}));
+        let (status, answer) = server
+            .post_json("/issuers/acme/admin/achievements", &token, body.clone())
+            .await;
+        assert_eq!(
+            (status, error_code(&answer)),
+            (400, "invalid_request"),
+            "{days}: {answer}"
+        );
+        assert!(answer.to_string().contains("validity_days"), "{answer}");
+        let (status, answer) = put_json(
+            &server,
+            &format!("/issuers/acme/admin/achievements/{achievement}"),
+            &token,
+            body,
+        )
+        .await;
+        assert_eq!(status, 400, "{days}: {answer}");
+    }
+    // The largest allowed validity issues (no panic signing validUntil).
+    let body = achievement_body(json!({"validity_days": 36_500}));
+    let (status, answer) = put_json(
+        &server,
+        &format!("/issuers/acme/admin/achievements/{achievement}"),
+        &token,
+        body,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let offer = server.offer("acme", &token, &achievement, json!({})).await;
+    let access = server.access_token("acme", &offer).await;
+    let nonce = server.nonce("acme").await;
+    let key = holder_key();
+    let (status, issued) = server
+        .credential_request(
+            "acme",
+            &access,
+            request(
+                JWT,
+                vec![proof(&key, &server.issuer("acme"), &nonce, server.now())],
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{issued}");
+}
+
+#[tokio::test]
+async fn javascript_url_in_institution_and_achievement() {
+    let server = start().await;
+    for body in [
+        json!({"slug": "evil", "name": "Evil", "url": "javascript:alert(1)"}),
+        json!({"slug": "evil", "name": "Evil", "logo": "javascript:alert(1)"}),
+        json!({"slug": "evil", "name": "Evil", "url": "data:text/html,<script>alert(1)</script>"}),
+    ] {
+        let (status, answer) = server
+            .post_json("/admin/institutions", OPERATOR, body.clone())
+            .await;
+        assert_eq!(
+            (status, error_code(&answer)),
+            (400, "invalid_request"),
+            "{body}: {answer}"
+        );
+    }
+    let token = server.institution("acme").await;
+    let achievement = server.achievement("acme", &token).await;
+    for extra in [
+        json!({"criteria": {"narrative": "x", "id": "javascript:alert(1)"}}),
+        json!({"image": "javascript:alert(1)"}),
+        json!({"alignment": [{"type": ["Alignment"], "targetName": "Skill", "targetUrl": "javascript:alert(1)"}]}),
+        json!({"alignment": [{"type": ["Alignment"], "targetName": "Skill", "targetUrl": "file:///etc/passwd"}]}),
+    ] {
+        let body = achievement_body(extra.clone());
+        let (status, answer) = server
+            .post_json("/issuers/acme/admin/achievements", &token, body.clone())
+            .await;
+        assert_eq!(
+            (status, error_code(&answer)),
+            (400, "invalid_request"),
+            "{extra}: {answer}"
+        );
+        let (status, _) = put_json(
+            &server,
+            &format!("/issuers/acme/admin/achievements/{achievement}"),
+            &token,
+            body,
+        )
+        .await;
+        assert_eq!(status, 400, "{extra}");
+    }
+    // The update path says the same as the create path.
+    let (status, answer) = put_json(
+        &server,
+        "/issuers/acme/admin/institution",
+        &token,
+        json!({"name": "Acme", "url": "javascript:alert(1)"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+}
+
+#[tokio::test]
+async fn bidi_override_in_display_names() {
+    let server = start().await;
+    let spoof = "Alice \u{202e}gnp.exe";
+    let (status, answer) = server
+        .post_json(
+            "/admin/institutions",
+            OPERATOR,
+            json!({"slug": "evil", "name": spoof}),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.to_string().contains("U+202E"), "{answer}");
+    let token = server.institution("acme").await;
+    let (status, _) = server
+        .post_json(
+            "/issuers/acme/admin/achievements",
+            &token,
+            achievement_body(json!({"name": "Rust\u{200b}Practitioner"})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let achievement = server.achievement("acme", &token).await;
+    let (status, answer) = server
+        .post_json(
+            "/issuers/acme/admin/offers",
+            &token,
+            json!({"achievement_id": achievement, "recipient": {"name": spoof}}),
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&answer)),
+        (400, "invalid_request"),
+        "{answer}"
+    );
+    let (status, _) = server
+        .post_json(
+            "/verifiers/acme/admin/templates",
+            &token,
+            json!({"name": "Template \u{2066}x\u{2069}"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    // Full-width and ligature forms are folded (NFKC), not refused.
+    let offer = server
+        .offer(
+            "acme",
+            &token,
+            &achievement,
+            json!({"recipient": {"name": "\u{ff21}da \u{fb01}eld"}}),
+        )
+        .await;
+    let (_, listed) = server.get_json("/issuers/acme/admin/offers", &token).await;
+    assert!(listed.to_string().contains("Ada field"), "{offer} {listed}");
+}
+
+#[tokio::test]
+async fn one_offer_many_holder_keys() {
+    // One access token used for request after request, a fresh nonce and a new holder key
+    // each time, minted one credential per key (7 seen). Now: one per configuration, and the
+    // other configuration only for the first holder.
+    let server = start().await;
+    let (_, offer) = server.setup("acme").await;
+    let access = server.access_token("acme", &offer).await;
+    let aud = server.issuer("acme");
+    let first = holder_key();
+    let nonce = server.nonce("acme").await;
+    let (status, body) = server
+        .credential_request(
+            "acme",
+            &access,
+            request(LDP, vec![proof(&first, &aud, &nonce, server.now())]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for config in [LDP, JWT] {
+        for _ in 0..3 {
+            let other = holder_key();
+            let nonce = server.nonce("acme").await;
+            let (status, body) = server
+                .credential_request(
+                    "acme",
+                    &access,
+                    request(config, vec![proof(&other, &aud, &nonce, server.now())]),
+                )
+                .await;
+            assert_eq!(
+                (status, error_code(&body)),
+                (400, "credential_request_denied"),
+                "{config}: {body}"
+            );
+        }
+    }
+    // The same holder again for the same format: refused; for the other format: issued once.
+    let nonce = server.nonce("acme").await;
+    let (status, body) = server
+        .credential_request(
+            "acme",
+            &access,
+            request(LDP, vec![proof(&first, &aud, &nonce, server.now())]),
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "credential_request_denied"),
+        "{body}"
+    );
+    let nonce = server.nonce("acme").await;
+    let (status, body) = server
+        .credential_request(
+            "acme",
+            &access,
+            request(JWT, vec![proof(&first, &aud, &nonce, server.now())]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let nonce = server.nonce("acme").await;
+    let (status, body) = server
+        .credential_request(
+            "acme",
+            &access,
+            request(JWT, vec![proof(&first, &aud, &nonce, server.now())]),
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "credential_request_denied"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn one_offer_many_holder_keys_in_parallel() {
+    // 20 concurrent requests for one configuration, each with its own key and nonce: one wins.
+    let server = std::sync::Arc::new(start().await);
+    let (_, offer) = server.setup("acme").await;
+    let access = server.access_token("acme", &offer).await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (server, access) = (server.clone(), access.clone());
+        tasks.push(tokio::spawn(async move {
+            let key = holder_key();
+            let nonce = server.nonce("acme").await;
+            let proof = proof(&key, &server.issuer("acme"), &nonce, server.now());
+            server
+                .credential_request("acme", &access, request(LDP, vec![proof]))
+                .await
+        }));
+    }
+    let mut issued = 0;
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        if status == 200 {
+            issued += 1;
+        } else {
+            assert_eq!(
+                (status, error_code(&body)),
+                (400, "credential_request_denied"),
+                "{body}"
+            );
+        }
+    }
+    assert_eq!(issued, 1);
+}
+
+#[tokio::test]
+async fn reissue_offer_many_copies() {
+    // A re-issuance offer carries one credential id: it issues exactly one credential.
+    let server = start().await;
+    let (token, offer) = server.setup("acme").await;
+    let access = server.access_token("acme", &offer).await;
+    let aud = server.issuer("acme");
+    let key = holder_key();
+    let nonce = server.nonce("acme").await;
+    let (status, body) = server
+        .credential_request(
+            "acme",
+            &access,
+            request(LDP, vec![proof(&key, &aud, &nonce, server.now())]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let credential_id = body["credentials"][0]["credential"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, reissue) = server
+        .post_json(
+            &format!("/issuers/acme/admin/credentials/{credential_id}/reissue"),
+            &token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201, "{reissue}");
+    let access = server.access_token("acme", &reissue).await;
+    let mut issued = 0;
+    for config in [LDP, JWT, LDP, JWT] {
+        let nonce = server.nonce("acme").await;
+        let (status, body) = server
+            .credential_request(
+                "acme",
+                &access,
+                request(config, vec![proof(&key, &aud, &nonce, server.now())]),
+            )
+            .await;
+        if status == 200 {
+            issued += 1;
+        } else {
+            assert_eq!(error_code(&body), "credential_request_denied", "{body}");
+        }
+    }
+    assert_eq!(issued, 1);
+}
+
+#[tokio::test]
+async fn batch_of_proofs_on_default_settings() {
+    // Up to 10 proofs per request (10 credentials for 10 keys) was the default; batch issuance
+    // is now off unless configured: two proofs are refused and the metadata offers no batch.
+    let server = start_configured(
+        std::sync::Arc::new(rosette_storage::MemoryStore::new()),
+        fixed_clock(),
+        |_| {},
+    )
+    .await;
+    let (_, offer) = server.setup("acme").await;
+    let (_, metadata) = server
+        .get_json("/.well-known/openid-credential-issuer/issuers/acme", "")
+        .await;
+    assert!(
+        metadata.get("batch_credential_issuance").is_none(),
+        "{metadata}"
+    );
+    let access = server.access_token("acme", &offer).await;
+    let nonce = server.nonce("acme").await;
+    let aud = server.issuer("acme");
+    let proofs = vec![
+        proof(&holder_key(), &aud, &nonce, server.now()),
+        proof(&holder_key(), &aud, &nonce, server.now()),
+    ];
+    let (status, body) = server
+        .credential_request("acme", &access, request(LDP, proofs))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_credential_request"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn oversized_body_on_every_route_answers_413() {
+    // Each route family keeps its own limit (64 KiB protocol and admin, 256 KiB verifier,
+    // 400 KiB console, 2 MiB /verify uploads, 8 MiB CSV); past it, every one answers 413.
+    let server = start().await;
+    let (admin, offer) = server.setup("acme").await;
+    let _ = offer;
+    let big = vec![b'a'; 9 * 1024 * 1024];
+    let routes: &[(&str, &str, &str)] = &[
+        (
+            "POST",
+            "/issuers/acme/token",
+            "application/x-www-form-urlencoded",
+        ),
+        ("POST", "/issuers/acme/credential", "application/json"),
+        ("POST", "/issuers/acme/nonce", "application/json"),
+        ("POST", "/issuers/acme/notification", "application/json"),
+        ("POST", "/admin/institutions", "application/json"),
+        (
+            "POST",
+            "/issuers/acme/admin/achievements",
+            "application/json",
+        ),
+        ("PUT", "/issuers/acme/admin/institution", "application/json"),
+        ("POST", "/issuers/acme/admin/offers", "application/json"),
+        ("POST", "/issuers/acme/admin/offers/bulk", "text/csv"),
+        ("POST", "/issuers/acme/admin/offers/bulk-jobs", "text/csv"),
+        (
+            "POST",
+            "/issuers/acme/admin/credentials/status",
+            "application/json",
+        ),
+        ("POST", "/issuers/acme/public-badges", "application/json"),
+        (
+            "POST",
+            "/issuers/acme/public-badges/withdraw",
+            "application/json",
+        ),
+        ("POST", "/verify", "application/json"),
+        (
+            "POST",
+            "/verifiers/acme/admin/presentation-requests",
+            "application/json",
+        ),
+        (
+            "POST",
+            "/verifiers/acme/admin/templates",
+            "application/json",
+        ),
+        (
+            "POST",
+            "/verifiers/acme/response",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "POST",
+            "/verifiers/acme/new",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "POST",
+            "/console/login",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "POST",
+            "/console/login/new-institution",
+            "application/x-www-form-urlencoded",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, content_type) in routes {
+        let r = server
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", server.url))
+            .bearer_auth(&admin)
+            .header("content-type", *content_type)
+            .header("origin", &server.url)
+            .body(big.clone())
+            .send()
+            .await;
+        let status = match r {
+            Ok(r) => r.status().as_u16(),
+            // The server may close the connection after answering 413 mid-upload.
+            Err(e) => {
+                wrong.push(format!("{method} {path}: {e}"));
+                continue;
+            }
+        };
+        if status != 413 {
+            wrong.push(format!("{method} {path}: {status}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

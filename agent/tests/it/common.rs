@@ -35,14 +35,32 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(store: Arc<dyn Store>, clock: Arc<FixedClock>) -> TestServer {
+    // Most tests exercise batch issuance too (off by default): up to 4 proofs per request.
+    start_configured(store, clock, |s| s.batch_size = 4).await
+}
+
+/// A server on the agent's default settings, but for what `edit` changes.
+pub async fn start_configured(
+    store: Arc<dyn Store>,
+    clock: Arc<FixedClock>,
+    edit: impl FnOnce(&mut Settings),
+) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = Settings::new(url.clone(), SecretString::new(OPERATOR));
-    settings.batch_size = 4;
+    edit(&mut settings);
     let app = AppState::new(store, clock.clone() as Arc<dyn Clock>, settings).unwrap();
     let router = rosette_agent::server::router(app.clone());
+    // The agent's own accept loop (timeouts, connection cap, peer address), as in production.
     let task = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        rosette_agent::web::serve::serve(
+            listener,
+            router,
+            rosette_agent::web::serve::ServeLimits::default(),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
     });
     TestServer {
         url,

@@ -702,3 +702,82 @@ async fn a_revoked_badge_page_shows_the_revocation() {
     );
     assert!(html.to_lowercase().contains("revoked"), "{html}");
 }
+
+#[tokio::test]
+async fn revoked_badge_page_withdrawn_by_its_holder() {
+    // Withdrawing needed a badge that still verified: after a revocation the holder's name
+    // stayed public (400 invalid_badge). Proof of holding is enough now.
+    let server = start().await;
+    let (holder, credential) = issued(&server, "acme", LDP).await;
+    let did = holder.did_key().as_str().to_owned();
+    let (nonce, audience) = challenge(&server, "acme").await;
+    let vp = present(&server, &did, &holder, &credential, &nonce, &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": vp, "display_name": "Ada"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let url = body["url"].as_str().unwrap().to_owned();
+    let admin = server.app.issuer.mint_admin_token("acme").unwrap();
+    let (status, body) = server
+        .post_json(
+            "/issuers/acme/admin/credentials/status",
+            &admin,
+            json!({"credential_id": credential["id"], "action": "revoke", "reason": "test"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // Publishing it again is refused (it no longer verifies) ...
+    let (nonce, audience) = challenge(&server, "acme").await;
+    let vp = present(&server, &did, &holder, &credential, &nonce, &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_badge")),
+        "{body}"
+    );
+    // A stranger presenting the revoked badge with their own key cannot take it down ...
+    let stranger = holder_key();
+    let stranger_did = stranger.did_key().as_str().to_owned();
+    let (nonce, audience) = challenge(&server, "acme").await;
+    let vp = present(
+        &server,
+        &stranger_did,
+        &stranger,
+        &credential,
+        &nonce,
+        &audience,
+    );
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges/withdraw",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("not_the_holder")),
+        "{body}"
+    );
+    let (status, _, _) = get_page(&server, &url).await;
+    assert_eq!(status, 200);
+    // ... but the holder can.
+    let (nonce, audience) = challenge(&server, "acme").await;
+    let vp = present(&server, &did, &holder, &credential, &nonce, &audience);
+    let (status, body) = post(
+        &server,
+        "/issuers/acme/public-badges/withdraw",
+        json!({"nonce": nonce, "presentation": vp}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = get_page(&server, &url).await;
+    assert_eq!(status, 404);
+}

@@ -556,9 +556,10 @@ async fn revoking_one_format_of_an_award_revokes_every_format() {
     let offer = server.offer("acme", &admin, &achievement, json!({})).await;
     let access = server.access_token("acme", &offer).await;
     let mut issued = Vec::new();
+    let holder = holder_key();
     for config in [LDP, JWT] {
         let nonce = server.nonce("acme").await;
-        let jwt = proof(&holder_key(), &server.issuer("acme"), &nonce, server.now());
+        let jwt = proof(&holder, &server.issuer("acme"), &nonce, server.now());
         let (status, body) = server
             .credential_request("acme", &access, request(config, vec![jwt]))
             .await;

@@ -536,7 +536,7 @@ async fn request_uri_post_echoes_wallet_nonce() {
 }
 
 #[tokio::test]
-async fn oversized_direct_post_is_400() {
+async fn oversized_direct_post_is_413() {
     let s = setup().await;
     let created = s.create(json!({})).await;
     let request = s.resolve(created["request_url"].as_str().unwrap()).await;
@@ -545,7 +545,8 @@ async fn oversized_direct_post_is_400() {
         "a".repeat(rosette_agent::verifier::http::BODY_LIMIT + 1)
     );
     let (status, answer) = s.post(&request, body).await;
-    assert_eq!(status, 400, "{answer}");
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(answer["error"], "invalid_request");
     assert_eq!(answer["violation"], "body_too_large");
 }
 
@@ -792,7 +793,7 @@ async fn templates_are_validated_and_per_institution() {
     let other = s.server.institution("other").await;
     let path = "/verifiers/acme/admin/templates";
     for (body, expect) in [
-        (json!({"name": ""}), "name must be"),
+        (json!({"name": ""}), "name must not be empty"),
         (
             json!({"name": "x", "formats": ["mso_mdoc"]}),
             "not supported",
@@ -1185,4 +1186,78 @@ async fn public_request_page_polls_a_verdict_fragment_under_the_csp() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn verifier_new_form_puts_the_token_in_the_url() {
+    // The "ask for a badge" form had no method: without its script a browser would send the
+    // admin token in the query string (history, logs, Referer). It posts now, and the server
+    // answers the post itself.
+    let s = setup().await;
+    let page = s
+        .server
+        .http
+        .get(format!("{}/verifiers/acme/new", s.server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<form id="new-request" method="post" action="/verifiers/acme/new""#),
+        "{page}"
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let post = |fields: Vec<(&'static str, String)>| {
+        let client = client.clone();
+        let url = format!("{}/verifiers/acme/new", s.server.url);
+        async move {
+            let body: String = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
+                .finish();
+            let r = client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let location = r
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            (status, location, r.text().await.unwrap())
+        }
+    };
+    let (status, _, html) = post(vec![
+        ("token", "not-the-token".into()),
+        ("ldp_vc", "1".into()),
+    ])
+    .await;
+    assert_eq!(status, 401, "{html}");
+    assert!(
+        html.contains("does not belong to this institution"),
+        "{html}"
+    );
+    assert!(!html.contains("not-the-token"), "{html}");
+    let (status, location, html) = post(vec![
+        ("token", s.admin.clone()),
+        ("achievement_id", s.achievement.clone()),
+        ("ldp_vc", "1".into()),
+        ("mode", "signed".into()),
+    ])
+    .await;
+    assert_eq!(status, 303, "{html}");
+    let location = location.unwrap();
+    assert!(location.contains("/verifiers/acme/present/"), "{location}");
+    let (_, list) = s
+        .server
+        .get_json("/verifiers/acme/admin/presentation-requests", &s.admin)
+        .await;
+    assert!(list.to_string().contains("ldp_vc"), "{list}");
 }

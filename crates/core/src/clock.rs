@@ -38,9 +38,23 @@ impl Timestamp {
         format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
     }
 
-    /// This time plus `seconds`.
+    /// This time plus `seconds`; `None` past the years -9999..=9999 the type holds.
+    pub fn checked_plus_seconds(self, seconds: i64) -> Option<Self> {
+        self.0
+            .checked_add(time::Duration::seconds(seconds))
+            .map(Self)
+    }
+
+    /// This time plus `seconds`, clamped to the range the type holds: never panics, whatever
+    /// the input (a lifetime or a validity from a request could be anything). Code that must
+    /// refuse an out-of-range result uses [`Self::checked_plus_seconds`].
     pub fn plus_seconds(self, seconds: i64) -> Self {
-        Self(self.0 + time::Duration::seconds(seconds))
+        self.checked_plus_seconds(seconds)
+            .unwrap_or(if seconds < 0 {
+                Self(time::PrimitiveDateTime::MIN.assume_utc())
+            } else {
+                Self(time::PrimitiveDateTime::MAX.assume_utc())
+            })
     }
 }
 
@@ -112,6 +126,18 @@ mod tests {
             Timestamp::parse("2024-01-02T02:04:05Z").unwrap().unix(),
             t.unix()
         );
+    }
+
+    #[test]
+    fn validity_days_overflow_never_panics() {
+        // 2,930,000 days (the value that crashed issuance) and the extremes of i64.
+        let now = Timestamp::from_unix(1_800_000_000).unwrap();
+        assert!(now.checked_plus_seconds(2_930_000 * 86_400).is_none());
+        assert!(now.checked_plus_seconds(i64::MAX).is_none());
+        assert!(now.checked_plus_seconds(i64::MIN).is_none());
+        assert!(now.plus_seconds(i64::MAX) > now);
+        assert!(now.plus_seconds(i64::MIN) < now);
+        assert_eq!(now.plus_seconds(60).unix(), 1_800_000_060);
     }
 
     #[test]

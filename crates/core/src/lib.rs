@@ -5,6 +5,7 @@
 mod clock;
 mod open_enum;
 mod secret;
+pub mod text;
 
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
 pub use secret::SecretString;

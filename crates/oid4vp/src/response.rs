@@ -368,6 +368,13 @@ impl ResponseError {
                 500,
                 ErrorResponse::new(ErrorCode::ServerError, Some("internal error")),
             ),
+            // The code stays invalid_request (OpenID4VP has no code for size); the status says
+            // what HTTP says of a body past the limit.
+            Self::BodyTooLarge => (
+                413,
+                ErrorResponse::new(self.code(), Some(&self.to_string()))
+                    .with_violation(self.violation()),
+            ),
             _ => (
                 400,
                 ErrorResponse::new(self.code(), Some(&self.to_string()))
