@@ -59,6 +59,12 @@ storage_stall_seconds = 5
 # "flush" (within 500 ms; faster).
 storage_durability = "every-write"
 
+# The key-encryption key (32 bytes, base64url) that seals the signing keys and the server
+# secret in the store and keys the PIN hashes: a copied database is useless without it. Keep it
+# apart from the data and back both up. The ROSETTE_KEK environment variable wins over this.
+# Default: generated once into <data>/kek (0600).
+# kek_file = "/etc/rosette/kek"
+
 # Connections open at once; more clients wait until one closes.
 max_connections = 1024
 
@@ -84,6 +90,8 @@ pub struct FileConfig {
     pub operator_token: Option<String>,
     /// Largest batch (proofs per credential request).
     pub batch_size: Option<u32>,
+    /// The key-encryption key's file (default `<data>/kek`; `ROSETTE_KEK` wins).
+    pub kek_file: Option<PathBuf>,
     /// Connections open at once.
     pub max_connections: Option<usize>,
     /// Seconds to send request headers; also the keep-alive idle limit.
@@ -284,6 +292,8 @@ pub struct Settings {
     pub access_token_lifetime: i64,
     /// c_nonce lifetime in seconds.
     pub nonce_lifetime: i64,
+    /// Seals the store's secrets and keys PIN hashes (see [`rosette_core::kek`]).
+    pub kek: rosette_core::kek::Kek,
 }
 
 impl Settings {
@@ -328,6 +338,8 @@ impl Settings {
             max_tx_code_attempts: 5,
             access_token_lifetime: 600,
             nonce_lifetime: 300,
+            // Tests and embedders get a fresh KEK; `serve` loads the operator's.
+            kek: rosette_core::kek::Kek::generate(),
         }
     }
 }

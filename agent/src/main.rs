@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Keys(cli::KeysCommand::Generate(args)) => commands::keys::generate(&args),
+        cli::Command::Keys(cli::KeysCommand::RotateKek(args)) => commands::keys::rotate_kek(&args),
         cli::Command::Credential(cli::CredentialCommand::Sign(args)) => {
             commands::credential::sign(&args)
         }

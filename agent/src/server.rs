@@ -270,6 +270,8 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
     std::fs::create_dir_all(&data)
         .with_context(|| format!("cannot create data directory {}", data.display()))?;
+    secure_data_dir(&data)?;
+    let (kek, _) = load_kek(file.kek_file.as_deref(), &data)?;
 
     let (operator_token, token_file) = operator_token(
         options
@@ -304,7 +306,10 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     let public_url = configured_public_url
         .clone()
         .unwrap_or_else(|| local_url.clone());
+    // The store's files exist now: only the agent's user reads them.
+    secure_data_dir(&data)?;
     let mut settings = Settings::new(public_url.clone(), operator_token);
+    settings.kek = kek;
     if let Some(v) = file.batch_size {
         settings.batch_size = v;
     }
@@ -489,6 +494,118 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// Environment variable holding the key-encryption key (base64url or hex, 32 bytes).
+pub const KEK_ENV: &str = "ROSETTE_KEK";
+/// The KEK file generated in the data directory when none is configured.
+pub const KEK_FILE: &str = "kek";
+
+/// The key-encryption key: `ROSETTE_KEK`, else the configured `kek_file`, else `<data>/kek`
+/// (generated on first start, 0600). Returns the file it came from, if any.
+///
+/// A KEK is generated only for a data directory that has no store yet (or one written before
+/// sealing): generating one for a store sealed under another would lock its secrets away.
+pub fn load_kek(
+    configured_file: Option<&Path>,
+    data: &Path,
+) -> Result<(rosette_core::kek::Kek, Option<PathBuf>)> {
+    use rosette_core::kek::Kek;
+    if let Ok(text) = std::env::var(KEK_ENV)
+        && !text.trim().is_empty()
+    {
+        return Ok((Kek::parse(&text).context(KEK_ENV)?, None));
+    }
+    let path = configured_file.map_or_else(|| data.join(KEK_FILE), Path::to_path_buf);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let kek = Kek::parse(&text).with_context(|| format!("{}", path.display()))?;
+            return Ok((kek, Some(path)));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && configured_file.is_none() => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    if let Some(id) = sealed_under(data)? {
+        anyhow::bail!(
+            "the data in {} is sealed under key-encryption key {id}, and no key was given: put              that key in {} or in {KEK_ENV} (a copied data directory needs the key copied              separately)",
+            data.display(),
+            path.display()
+        );
+    }
+    let kek = Kek::generate();
+    write_private(&path, kek.to_text().as_bytes())?;
+    tracing::info!(file = %path.display(), kek = kek.id(), "key-encryption key generated; keep a copy apart from the data (backups need both)");
+    Ok((kek, Some(path)))
+}
+
+/// The id of the KEK the store in `data` sealed its server secret under, if it has a store with
+/// a sealed secret. Read from the store file directly, before the agent opens it.
+fn sealed_under(data: &Path) -> Result<Option<String>> {
+    let file = data.join(STORE_FILE);
+    if !file.exists() {
+        return Ok(None);
+    }
+    let store = RedbStore::open_with(&file, rosette_storage::Durability::OnReturn)
+        .with_context(|| format!("cannot open the data store {}", file.display()))?;
+    let secret =
+        rosette_storage::Repo::<crate::issuer::records::ServerSecretRow>::new(Arc::new(store))
+            .get(b"offer_secret")?;
+    Ok(secret.and_then(|row| {
+        row.secret_hex
+            .strip_prefix("kek1.")
+            .and_then(|rest| rest.split('.').next())
+            .map(str::to_owned)
+    }))
+}
+
+/// Writes `bytes` to a new file only its owner can read (0600).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Makes the data directory 0700 and every file in it 0600 (the store, its journal, the
+/// operator token, the KEK), also for directories made by an older version; logs what it
+/// tightened.
+pub fn secure_data_dir(data: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let tighten = |path: &Path, mode: u32| -> Result<()> {
+            let meta = std::fs::symlink_metadata(path)?;
+            if meta.file_type().is_symlink() {
+                return Ok(());
+            }
+            let current = meta.permissions().mode() & 0o777;
+            if current & !mode != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                    .with_context(|| format!("cannot restrict {}", path.display()))?;
+                tracing::info!(path = %path.display(), from = format!("{current:o}"), to = format!("{mode:o}"), "permissions tightened");
+            }
+            Ok(())
+        };
+        tighten(data, 0o700)?;
+        for entry in std::fs::read_dir(data)? {
+            let path = entry?.path();
+            if path.is_file() {
+                tighten(&path, 0o600)?;
+            } else if path.is_dir() {
+                tighten(&path, 0o700)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The operator token from config/env, else read from or generated into `<data>/operator-token`.
 fn operator_token(
     configured: Option<String>,
@@ -656,4 +773,66 @@ pub fn demo(service: &IssuerService) -> Result<Demo> {
         issuer: service.issuer_id(SLUG),
         admin_token,
     })
+}
+
+/// What [`rotate_kek`] re-sealed.
+#[derive(Debug, Default)]
+pub struct KekRotation {
+    /// Institutions' signing keys.
+    pub signing_keys: usize,
+    /// Server secrets.
+    pub server_secrets: usize,
+}
+
+/// Re-seals every sealed secret of the store in `data` (institutions' signing keys, the server
+/// secret) from `old` to `new`, in one atomic write; values still in clear are sealed too. The
+/// agent must be stopped (the store is opened exclusively). PIN hashes are keyed by the server
+/// secret, not the KEK, so they stay valid.
+pub fn rotate_kek(
+    data: &Path,
+    old: &rosette_core::kek::Kek,
+    new: &rosette_core::kek::Kek,
+) -> Result<KekRotation> {
+    use crate::directory::records::KeyRow;
+    use crate::issuer::records::ServerSecretRow;
+    use rosette_core::kek::Kek;
+    let file = data.join(STORE_FILE);
+    let store: Arc<dyn Store> = Arc::new(
+        RedbStore::open_with(&file, Durability::OnReturn).with_context(|| {
+            format!(
+                "cannot open {} (stop the agent first: the store is opened exclusively)",
+                file.display()
+            )
+        })?,
+    );
+    let reseal = |purpose: &str, value: &str| -> Result<String> {
+        let clear = if Kek::is_sealed(value) {
+            old.open(purpose, value)
+                .with_context(|| format!("cannot unseal {purpose}"))?
+        } else {
+            zeroize::Zeroizing::new(value.as_bytes().to_vec())
+        };
+        Ok(new.seal(purpose, &clear))
+    };
+    let mut report = KekRotation::default();
+    let mut batch = rosette_storage::WriteBatch::new();
+    let keys = rosette_storage::Repo::<KeyRow>::new(Arc::clone(&store));
+    for (_, row) in keys.scan(b"", None, rosette_storage::MAX_SCAN_LIMIT)? {
+        batch.put(&KeyRow {
+            slug: row.slug.clone(),
+            private_jwk: reseal(&KeyRow::purpose(&row.slug), &row.private_jwk)?,
+        })?;
+        report.signing_keys += 1;
+    }
+    let secrets = rosette_storage::Repo::<ServerSecretRow>::new(Arc::clone(&store));
+    for (_, row) in secrets.scan(b"", None, rosette_storage::MAX_SCAN_LIMIT)? {
+        batch.put(&ServerSecretRow {
+            name: row.name.clone(),
+            secret_hex: reseal(&format!("server-secret:{}", row.name), &row.secret_hex)?,
+        })?;
+        report.server_secrets += 1;
+    }
+    store.apply(batch)?;
+    store.flush()?;
+    Ok(report)
 }

@@ -159,6 +159,20 @@ pub(crate) struct MigrateArgs {
 pub(crate) enum KeysCommand {
     /// Generate a key pair, write its private JWK to FILE (mode 0600) and print its did:key.
     Generate(GenerateArgs),
+    /// Replace the key-encryption key: re-seal every signing key and the server secret of a
+    /// stopped agent's store under a new KEK.
+    ///
+    /// The current KEK comes from ROSETTE_KEK or <data>/kek. The new one is written to
+    /// <data>/kek (the old one kept as <data>/kek.old until you delete it), or, when the
+    /// current one came from ROSETTE_KEK, printed once for you to store.
+    RotateKek(RotateKekArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RotateKekArgs {
+    /// The agent's data directory (the agent must be stopped).
+    #[arg(long, default_value = "./rosette-data")]
+    pub(crate) data: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

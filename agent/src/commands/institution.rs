@@ -121,10 +121,22 @@ fn into_data_dir(args: &InstitutionCreateArgs) -> Result<Value> {
     })?;
     // The issuer id is not stored, so the public URL does not matter for a did:key
     // institution; the token only needs to be non-empty here.
-    let settings = rosette_agent::config::Settings::new(
+    let mut settings = rosette_agent::config::Settings::new(
         "http://127.0.0.1",
         SecretString::new("unused".to_owned()),
     );
+    // The same key-encryption key the agent uses (ROSETTE_KEK, else <data>/kek), so the new
+    // institution's key is sealed the way the agent reads it.
+    if std::env::var_os(rosette_agent::server::KEK_ENV).is_none()
+        && !args.data.join(rosette_agent::server::KEK_FILE).is_file()
+    {
+        bail!(
+            "no key-encryption key in {} (the agent keeps it elsewhere): set {} to it, or pass              --agent URL to create the institution through the running agent",
+            args.data.display(),
+            rosette_agent::server::KEK_ENV
+        );
+    }
+    settings.kek = rosette_agent::server::load_kek(None, &args.data)?.0;
     let state = rosette_agent::app::AppState::new(
         Arc::clone(&opened.store),
         Arc::new(SystemClock),

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use rosette_did::{KeyType, SigningKey};
 
-use super::cli::{GenerateArgs, KeyTypeArg};
+use super::cli::{GenerateArgs, KeyTypeArg, RotateKekArgs};
 use super::keyfile;
 
 pub(crate) fn generate(args: &GenerateArgs) -> Result<ExitCode> {
@@ -17,4 +17,68 @@ pub(crate) fn generate(args: &GenerateArgs) -> Result<ExitCode> {
     keyfile::write_new(&args.out, &key)?;
     println!("{}", key.did_key().as_str());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `rosette-agent keys rotate-kek`: the new key file is written before the store changes and
+/// put in place after, so a crash leaves either the old key with the old seals, or `kek.new`
+/// next to a store sealed under it (the error at start names the key it needs).
+pub(crate) fn rotate_kek(args: &RotateKekArgs) -> Result<ExitCode> {
+    use anyhow::{Context, bail};
+    use rosette_agent::server::{KEK_ENV, KEK_FILE};
+    use rosette_core::kek::Kek;
+    let from_env = std::env::var_os(KEK_ENV).is_some();
+    let file = args.data.join(KEK_FILE);
+    if !from_env && !file.is_file() {
+        bail!(
+            "no key-encryption key: neither {KEK_ENV} nor {} exists",
+            file.display()
+        );
+    }
+    let (old, _) = rosette_agent::server::load_kek(None, &args.data)?;
+    let new = Kek::generate();
+    let staged = args.data.join(format!("{KEK_FILE}.new"));
+    if !from_env {
+        write_private(&staged, new.to_text().as_bytes())?;
+    }
+    let report = rosette_agent::server::rotate_kek(&args.data, &old, &new)?;
+    if from_env {
+        println!("{}", new.to_text().as_str());
+        eprintln!(
+            "re-sealed {} signing key(s) and {} server secret(s) under key {}: set {KEK_ENV} to \
+             the key printed above (shown once) before starting the agent",
+            report.signing_keys,
+            report.server_secrets,
+            new.id()
+        );
+    } else {
+        let kept = args.data.join(format!("{KEK_FILE}.old"));
+        std::fs::rename(&file, &kept).with_context(|| format!("cannot keep {}", kept.display()))?;
+        std::fs::rename(&staged, &file)
+            .with_context(|| format!("cannot put the new key in {}", file.display()))?;
+        eprintln!(
+            "re-sealed {} signing key(s) and {} server secret(s) under key {} (now in {}); the \
+             previous key is in {}: delete it once your backups use the new one",
+            report.signing_keys,
+            report.server_secrets,
+            new.id(),
+            file.display(),
+            kept.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
 }

@@ -150,12 +150,9 @@ impl Directory {
         {
             return Ok(Arc::clone(s));
         }
-        let row = self
-            .repo::<KeyRow>()
-            .get(inst.slug.as_bytes())?
-            .ok_or_else(|| ProtocolError::Issuance("signing key missing".into()))?;
-        let key = SigningKey::from_jwk_str(&row.private_jwk)
-            .map_err(|e| ProtocolError::Issuance(format!("signing key: {e}")))?;
+        let key = self
+            .signing_key(&inst.slug)
+            .map_err(ProtocolError::Issuance)?;
         let vm = match inst.did_method {
             DidMethod::Key => key.did_key_verification_method().as_str().to_owned(),
             DidMethod::Web => format!("{}#{}", inst.did, key.public_key().to_multibase()),
@@ -165,6 +162,48 @@ impl Directory {
             cache.insert(inst.slug.clone(), Arc::clone(&signer));
         }
         Ok(signer)
+    }
+
+    /// The private signing key of `slug`, unsealed with the KEK (or read in clear from a row
+    /// an older version wrote; [`Self::seal_legacy_keys`] seals those at start).
+    pub(crate) fn signing_key(&self, slug: &str) -> Result<SigningKey, String> {
+        let row = self
+            .repo::<KeyRow>()
+            .get(slug.as_bytes())
+            .map_err(|e| e.to_string())?
+            .ok_or("signing key missing")?;
+        let jwk = if rosette_core::kek::Kek::is_sealed(&row.private_jwk) {
+            let opened = self
+                .settings
+                .kek
+                .open(&KeyRow::purpose(slug), &row.private_jwk)
+                .map_err(|e| format!("signing key of {slug}: {e}"))?;
+            zeroize::Zeroizing::new(String::from_utf8_lossy(&opened).into_owned())
+        } else {
+            zeroize::Zeroizing::new(row.private_jwk.clone())
+        };
+        SigningKey::from_jwk_str(&jwk).map_err(|e| format!("signing key of {slug}: {e}"))
+    }
+
+    /// Seals, under the KEK, every signing key an older version stored in clear; returns how
+    /// many it sealed.
+    pub fn seal_legacy_keys(&self) -> Result<usize, rosette_storage::StorageError> {
+        let repo = self.repo::<KeyRow>();
+        let mut sealed = 0;
+        for (_, row) in repo.scan(b"", None, rosette_storage::MAX_SCAN_LIMIT)? {
+            if rosette_core::kek::Kek::is_sealed(&row.private_jwk) {
+                continue;
+            }
+            repo.put(&KeyRow {
+                slug: row.slug.clone(),
+                private_jwk: self
+                    .settings
+                    .kek
+                    .seal(&KeyRow::purpose(&row.slug), row.private_jwk.as_bytes()),
+            })?;
+            sealed += 1;
+        }
+        Ok(sealed)
     }
 
     /// Makes every write durable.

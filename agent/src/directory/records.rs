@@ -39,7 +39,8 @@ impl Record for InstitutionRow {
     }
 }
 
-/// An institution's private signing key (JWK).
+/// An institution's private signing key (JWK), sealed under the KEK (`kek1.…`); rows written
+/// before sealing hold the JWK in clear until the next start seals them.
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct KeyRow {
     pub(crate) slug: String,
@@ -58,6 +59,13 @@ impl fmt::Debug for KeyRow {
 impl Drop for KeyRow {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.private_jwk);
+    }
+}
+
+impl KeyRow {
+    /// What the KEK seals a key for: the row it belongs to.
+    pub(crate) fn purpose(slug: &str) -> String {
+        format!("signing-key:{slug}")
     }
 }
 

@@ -103,7 +103,10 @@ impl IssuerService {
         };
         let key_row = KeyRow {
             slug: input.slug.clone(),
-            private_jwk: key.to_jwk_json().to_string(),
+            private_jwk: self.settings().kek.seal(
+                &KeyRow::purpose(&input.slug),
+                zeroize::Zeroizing::new(key.to_jwk_json().to_string()).as_bytes(),
+            ),
         };
         let admin_token = random_token();
         let token_row = AdminTokenRow {

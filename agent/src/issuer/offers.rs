@@ -223,7 +223,7 @@ impl IssuerService {
         );
         state.tx_code_hash = tx_code
             .as_ref()
-            .map(|pin| SecretHash::of(pin.expose_secret()));
+            .map(|pin| SecretHash::of(&self.keyed_pin(id, pin.expose_secret())));
         let mut batch = WriteBatch::new();
         batch.require_no_record::<OfferRow>(row.key());
         batch
@@ -237,6 +237,7 @@ impl IssuerService {
                 slug: slug.to_owned(),
                 offer_id: id.to_owned(),
                 state,
+                keyed_pin: true,
             })?;
         self.store().apply(batch)?;
         self.created_offer(&row, tx_code.as_ref())

@@ -213,7 +213,14 @@ impl IssuerService {
             }
             let mut state = stored.state.clone();
             let now = self.now();
-            let result = redeem(&mut state, &request, &settings, now, &mut OsRng);
+            let mut keyed = request.clone();
+            if stored.keyed_pin {
+                keyed.tx_code = request
+                    .tx_code
+                    .as_deref()
+                    .map(|pin| self.keyed_pin(&stored.offer_id, pin));
+            }
+            let result = redeem(&mut state, &keyed, &settings, now, &mut OsRng);
             if state == stored.state {
                 // Nothing changed (refused before any state change): nothing to persist.
                 return match result {
@@ -242,6 +249,7 @@ impl IssuerService {
                 slug: stored.slug.clone(),
                 offer_id: stored.offer_id.clone(),
                 state,
+                keyed_pin: stored.keyed_pin,
             })?;
             if let Ok(grant) = &result {
                 batch.put(&AccessTokenRow {

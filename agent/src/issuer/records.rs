@@ -145,6 +145,11 @@ pub(crate) struct CodeRow {
     pub(crate) slug: String,
     pub(crate) offer_id: String,
     pub(crate) state: PreAuthorizedCodeState,
+    /// The PIN hash in `state` is of the keyed PIN (HMAC under a KEK sub-key, see
+    /// `IssuerService::keyed_pin`), so a copied database cannot be searched for PINs. Rows
+    /// written before keyed PINs hash the PIN itself.
+    #[serde(default)]
+    pub(crate) keyed_pin: bool,
 }
 
 impl Record for CodeRow {

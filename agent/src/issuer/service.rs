@@ -24,6 +24,7 @@ use crate::directory::Directory;
 use crate::directory::records::InstitutionRow;
 use crate::error::{AdminError, ProtocolError};
 use crate::status::service::StatusService;
+use rosette_core::kek::Kek;
 
 /// The `ldp_vc` configuration id.
 pub const LDP_VC: &str = "OpenBadgeCredential_ldp_vc";
@@ -114,19 +115,40 @@ pub(super) fn random_token() -> String {
 }
 
 impl IssuerService {
-    /// The issuer over the directory's store; creates the server secret on first use.
+    /// The issuer over the directory's store; creates the server secret on first use, sealed
+    /// under the KEK, and seals secrets an older version stored in clear.
     pub fn new(dir: Arc<Directory>, status: Arc<StatusService>) -> Result<Self, AdminError> {
+        let kek = &dir.settings().kek;
+        let purpose = &format!("server-secret:{}", "offer_secret");
         let secrets = Repo::<ServerSecretRow>::new(Arc::clone(dir.store()));
         let fresh = ServerSecretRow {
             name: "offer_secret".into(),
-            secret_hex: random_hex(32),
+            secret_hex: kek.seal(purpose, random_hex(32).as_bytes()),
         };
         // First start wins; later starts read what was stored.
         let _ = secrets.create(&fresh)?;
         let stored = secrets
             .get(b"offer_secret")?
             .ok_or_else(|| AdminError::Internal("server secret missing".into()))?;
-        let offer_secret = SecretString::new(stored.secret_hex.clone());
+        let offer_secret = if Kek::is_sealed(&stored.secret_hex) {
+            let opened = kek
+                .open(purpose, &stored.secret_hex)
+                .map_err(|e| AdminError::Internal(format!("server secret: {e}")))?;
+            SecretString::new(String::from_utf8_lossy(&opened).into_owned())
+        } else {
+            // Written in clear by an older version: seal it now (same secret, so open offers
+            // keep their tokens and PINs).
+            secrets.put(&ServerSecretRow {
+                name: "offer_secret".into(),
+                secret_hex: kek.seal(purpose, stored.secret_hex.as_bytes()),
+            })?;
+            tracing::info!("server secret sealed under the key-encryption key");
+            SecretString::new(stored.secret_hex.clone())
+        };
+        let keys = dir.seal_legacy_keys()?;
+        if keys > 0 {
+            tracing::info!(keys, "signing keys sealed under the key-encryption key");
+        }
         let nonce_key = NonceSealKey::new(derive(&offer_secret, "c-nonce-seal", ""));
         Ok(Self {
             dir,
@@ -183,6 +205,21 @@ impl IssuerService {
     /// so the claim page can show the offer again while storage holds only hashes.
     pub(super) fn derive(&self, label: &str, offer_id: &str) -> [u8; 32] {
         derive(&self.offer_secret, label, offer_id)
+    }
+
+    /// The PIN as its hash is stored: HMAC-SHA256, under a key derived from the sealed server
+    /// secret, over the offer id and the PIN. Without the KEK the million six-digit PINs cannot
+    /// be tried against a copied database.
+    pub(super) fn keyed_pin(&self, offer_id: &str, pin: &str) -> String {
+        // Keyed by the server secret, which the store keeps sealed under the KEK: a new KEK
+        // re-seals the secret and every stored PIN hash stays valid.
+        let key = self.derive("tx-code-hash", "");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap_or_else(|_| unreachable_hmac());
+        mac.update(offer_id.as_bytes());
+        mac.update(&[0]);
+        mac.update(pin.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// One page of the records of `T` under `prefix` that `keep` accepts, shown by `show`.

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use super::records::{PresentationRequestRow, VpStateRow, VpTransactionRow};
 use crate::directory::Directory;
-use crate::directory::records::{DidMethod, InstitutionRow, KeyRow, scoped_key};
+use crate::directory::records::{DidMethod, InstitutionRow, scoped_key};
 use crate::error::AdminError;
 use crate::issuer::IssuerService;
 use crate::status::StatusService;
@@ -235,12 +235,7 @@ impl VerifierService {
 
     /// The institution's signing key and the DID URL naming it.
     fn signing_key(&self, inst: &InstitutionRow) -> Result<(SigningKey, String), String> {
-        let row = self
-            .repo::<KeyRow>()
-            .get(inst.slug.as_bytes())
-            .map_err(|e| e.to_string())?
-            .ok_or("signing key missing")?;
-        let key = SigningKey::from_jwk_str(&row.private_jwk).map_err(|e| e.to_string())?;
+        let key = self.dir.signing_key(&inst.slug)?;
         let kid = match inst.did_method {
             DidMethod::Key => key.did_key_verification_method().as_str().to_owned(),
             DidMethod::Web => format!("{}#{}", inst.did, key.public_key().to_multibase()),

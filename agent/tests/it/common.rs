@@ -24,6 +24,9 @@ pub struct TestServer {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The key-encryption key of the test servers (hex).
+pub const TEST_KEK: &str = "5f2b8c1e9a7d3f6042b1e8c7d9a0f3e6b5c4d2a1908f7e6d5c4b3a2918071625";
+
 pub fn fixed_clock() -> Arc<FixedClock> {
     Arc::new(FixedClock::new(
         Timestamp::from_unix(1_800_000_000).unwrap(),
@@ -48,6 +51,9 @@ pub async fn start_configured(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = Settings::new(url.clone(), SecretString::new(OPERATOR));
+    // One key-encryption key for every test server, so a restart on the same store reads
+    // what the first server sealed (as an operator keeps theirs).
+    settings.kek = rosette_core::kek::Kek::parse(TEST_KEK).unwrap();
     edit(&mut settings);
     let app = AppState::new(store, clock.clone() as Arc<dyn Clock>, settings).unwrap();
     let router = rosette_agent::server::router(app.clone());

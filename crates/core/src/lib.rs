@@ -3,6 +3,7 @@
 //! Nothing here does I/O; the one place that reads the system time is [`SystemClock`].
 
 mod clock;
+pub mod kek;
 mod open_enum;
 mod secret;
 pub mod text;
