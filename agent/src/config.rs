@@ -42,8 +42,10 @@ data = "./rosette-data"
 # they all belong to the one award, revoked together. Later requests never issue more.
 batch_size = 1
 
-# Wrong PINs allowed per offer before the offer is locked.
-max_tx_code_attempts = 5
+# Wrong PINs allowed per offer, from all clients together, before the offer is locked. One
+# client address gets 5 wrong PINs per offer and hour (then 429), so a stranger who sees a
+# learner's QR code cannot lock the learner out.
+max_tx_code_attempts = 20
 
 # Lifetime of an access token, in seconds.
 access_token_lifetime = 600
@@ -74,6 +76,16 @@ header_read_timeout = 10
 
 # Seconds a request has to send its body and be answered (408 after).
 request_timeout = 120
+
+# Requests per minute per client address (429 with Retry-After past them): the token endpoint,
+# /verify, public-badge challenges, console sign-in, presentation polling. Loopback clients are
+# not limited; behind a reverse proxy, list its addresses so X-Forwarded-For names the client.
+rate_limit_token = 10
+rate_limit_verify = 20
+rate_limit_challenge = 20
+rate_limit_sign_in = 10
+rate_limit_poll = 120
+# trusted_proxies = ["127.0.0.1", "::1"]
 "#;
 
 /// The configuration file (all keys optional).
@@ -94,6 +106,18 @@ pub struct FileConfig {
     pub kek_file: Option<PathBuf>,
     /// Connections open at once.
     pub max_connections: Option<usize>,
+    /// Token endpoint requests per minute per client.
+    pub rate_limit_token: Option<u32>,
+    /// `/verify` uploads per minute per client.
+    pub rate_limit_verify: Option<u32>,
+    /// Public-badge challenges per minute per client.
+    pub rate_limit_challenge: Option<u32>,
+    /// Console sign-ins per minute per client.
+    pub rate_limit_sign_in: Option<u32>,
+    /// Result polls per minute per client.
+    pub rate_limit_poll: Option<u32>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     /// Seconds to send request headers; also the keep-alive idle limit.
     pub header_read_timeout: Option<u64>,
     /// Seconds to send a request body and be answered.
@@ -277,6 +301,40 @@ mod tests {
     }
 }
 
+/// Requests per minute per client address on the routes strangers can hammer (see
+/// `crate::web::limits`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// `POST …/token` (PIN guessing).
+    pub token: u32,
+    /// `POST /verify`.
+    pub verify: u32,
+    /// Public-badge challenges.
+    pub challenge: u32,
+    /// Console sign-in.
+    pub sign_in: u32,
+    /// Presentation result polling.
+    pub poll: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Limit loopback clients too (off: tests and the operator's own machine).
+    pub limit_loopback: bool,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            token: 10,
+            verify: 20,
+            challenge: 20,
+            sign_in: 10,
+            poll: 120,
+            trusted_proxies: Vec::new(),
+            limit_loopback: false,
+        }
+    }
+}
+
 /// Runtime settings, shared by every role (see [`crate::directory::Directory::settings`]).
 #[derive(Debug)]
 pub struct Settings {
@@ -292,8 +350,10 @@ pub struct Settings {
     pub access_token_lifetime: i64,
     /// c_nonce lifetime in seconds.
     pub nonce_lifetime: i64,
-    /// Seals the store's secrets and keys PIN hashes (see [`rosette_core::kek`]).
+    /// Seals the store's secrets (see [`rosette_core::kek`]).
     pub kek: rosette_core::kek::Kek,
+    /// Per-client rate limits.
+    pub rate_limits: RateLimits,
 }
 
 impl Settings {
@@ -335,11 +395,13 @@ impl Settings {
             public_url: public_url.into().trim_end_matches('/').to_owned(),
             operator_token,
             batch_size: 1,
-            max_tx_code_attempts: 5,
+            // All clients together; one client gets PIN_TRIES_PER_CLIENT (web::limits).
+            max_tx_code_attempts: 20,
             access_token_lifetime: 600,
             nonce_lifetime: 300,
             // Tests and embedders get a fresh KEK; `serve` loads the operator's.
             kek: rosette_core::kek::Kek::generate(),
+            rate_limits: RateLimits::default(),
         }
     }
 }

@@ -24,6 +24,8 @@ use crate::issuer::{
 /// The whole application: every role's routes, the console, the assets and `/health`, on one
 /// state.
 pub fn router(state: AppState) -> Router {
+    let limiter =
+        crate::web::limits::RateLimiter::new(state.directory.settings().rate_limits.clone());
     Router::new()
         .route(
             "/health",
@@ -50,6 +52,10 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            limiter,
+            crate::web::limits::limit,
+        ))
 }
 
 /// `GET /health/ready`: 200 while every storage call returns in time; 503, with the stuck
@@ -310,6 +316,21 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     secure_data_dir(&data)?;
     let mut settings = Settings::new(public_url.clone(), operator_token);
     settings.kek = kek;
+    let limits = &mut settings.rate_limits;
+    for (value, slot) in [
+        (file.rate_limit_token, &mut limits.token),
+        (file.rate_limit_verify, &mut limits.verify),
+        (file.rate_limit_challenge, &mut limits.challenge),
+        (file.rate_limit_sign_in, &mut limits.sign_in),
+        (file.rate_limit_poll, &mut limits.poll),
+    ] {
+        if let Some(v) = value {
+            *slot = v;
+        }
+    }
+    if let Some(proxies) = file.trusted_proxies.clone() {
+        limits.trusted_proxies = proxies;
+    }
     if let Some(v) = file.batch_size {
         settings.batch_size = v;
     }

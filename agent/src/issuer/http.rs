@@ -45,7 +45,12 @@ pub(crate) fn router() -> Router<AppState> {
             get(as_metadata),
         )
         .route("/issuers/{slug}/offers/{token}", get(offer))
-        .route("/issuers/{slug}/token", post(token))
+        .route(
+            "/issuers/{slug}/token",
+            post(token).layer(axum::Extension(Arc::new(
+                crate::web::limits::PinGuard::default(),
+            ))),
+        )
         .route("/issuers/{slug}/nonce", post(nonce))
         .route("/issuers/{slug}/credential", post(credential))
         .route("/issuers/{slug}/notification", post(notification))
@@ -145,11 +150,44 @@ async fn offer(
 async fn token(
     State(s): State<Arc<IssuerService>>,
     Path(slug): Path<String>,
+    pins: Option<axum::Extension<Arc<crate::web::limits::PinGuard>>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ProtocolError> {
-    let body = protocol_body(body)?;
-    let response = inline(&s, move |s| s.token(&slug, &body))?;
-    Ok(json_no_store(StatusCode::OK, response))
+) -> Result<Response, Response> {
+    let body = protocol_body(body).map_err(IntoResponse::into_response)?;
+    // One client's wrong PINs for one code are counted here, before the offer's own count:
+    // see crate::web::limits for why a stranger cannot lock the learner out.
+    let client = crate::web::limits::client_address(
+        peer.map(|p| p.0.0.ip()),
+        &headers,
+        &s.directory().settings().rate_limits,
+    );
+    let code = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "pre-authorized_code")
+        .map(|(_, v)| rosette_oid4vci::SecretHash::of(&v).to_hex());
+    let guard = pins.map(|p| p.0);
+    let now = std::time::Instant::now();
+    if let (Some(guard), Some(client), Some(code)) = (&guard, client, &code)
+        && let Err(wait) = guard.check(client, code, now)
+    {
+        return Err(crate::web::limits::too_many(wait));
+    }
+    match inline(&s, move |s| s.token(&slug, &body)) {
+        Ok(response) => Ok(json_no_store(StatusCode::OK, response)),
+        Err(e) => {
+            if let (
+                ProtocolError::Token(rosette_oid4vci::TokenError::WrongTxCode { .. }),
+                Some(guard),
+                Some(client),
+                Some(code),
+            ) = (&e, &guard, client, &code)
+            {
+                guard.failed(client, code, now);
+            }
+            Err(e.into_response())
+        }
+    }
 }
 
 async fn nonce(

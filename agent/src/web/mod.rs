@@ -5,6 +5,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod error;
+pub mod limits;
 pub(crate) mod markdown;
 pub(crate) mod multipart;
 pub mod qr;

@@ -971,3 +971,131 @@ async fn oversized_body_on_every_route_answers_413() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// A server behind a trusted reverse proxy on loopback (so `X-Forwarded-For` names the
+/// client), on the default limits otherwise.
+async fn behind_proxy(edit: impl FnOnce(&mut rosette_agent::config::Settings)) -> TestServer {
+    start_configured(
+        std::sync::Arc::new(rosette_storage::MemoryStore::new()),
+        fixed_clock(),
+        |s| {
+            s.rate_limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            edit(s);
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn pin_lockout_by_a_stranger() {
+    // Whoever saw a learner's QR code could lock the offer with five wrong PINs. Now one
+    // client gets five wrong PINs per offer (then 429); the offer itself locks only after 20
+    // from all clients together, and the learner's right PIN still works.
+    let server = behind_proxy(|s| s.rate_limits.token = 1000).await;
+    let (_, offer) = server.setup("acme").await;
+    let code = server.pre_authorized_code(&offer).await;
+    let pin = offer["tx_code"].as_str().unwrap();
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let (status, body, _) = server
+            .token_request_from("203.0.113.9", "acme", &code, Some(wrong))
+            .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "invalid_grant"),
+            "{body}"
+        );
+    }
+    let (status, body, retry) = server
+        .token_request_from("203.0.113.9", "acme", &code, Some(wrong))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (429, "too_many_requests"),
+        "{body}"
+    );
+    assert!(retry.is_some_and(|r| r.parse::<u64>().unwrap() > 0));
+    // The stranger's sixth try did not count against the offer: the learner gets in.
+    let (status, body, _) = server
+        .token_request_from("198.51.100.7", "acme", &code, Some(pin))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn pin_lockout_needs_many_clients_and_then_holds() {
+    // The slower global limit: 20 wrong PINs from (here) four addresses lock the offer.
+    let server = behind_proxy(|s| s.rate_limits.token = 1000).await;
+    let (_, offer) = server.setup("acme").await;
+    let code = server.pre_authorized_code(&offer).await;
+    let pin = offer["tx_code"].as_str().unwrap();
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    for client in ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"] {
+        for _ in 0..5 {
+            let (status, _, _) = server
+                .token_request_from(client, "acme", &code, Some(wrong))
+                .await;
+            assert_eq!(status, 400);
+        }
+    }
+    let (status, body, _) = server
+        .token_request_from("198.51.100.7", "acme", &code, Some(pin))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_grant"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn pre_authorized_code_guessing_is_rate_limited() {
+    // 1,000 random codes in 0.7 s were all answered. Now 10 per minute per client, then 429
+    // with Retry-After; another client is not affected.
+    let server = behind_proxy(|_| {}).await;
+    server.setup("acme").await;
+    let mut limited = 0;
+    for i in 0..30 {
+        let (status, body, retry) = server
+            .token_request_from("203.0.113.50", "acme", &format!("guess-{i}"), None)
+            .await;
+        match status {
+            400 => assert_eq!(error_code(&body), "invalid_grant", "{body}"),
+            429 => {
+                assert!(retry.is_some(), "{body}");
+                limited += 1;
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(limited, 20);
+    let (status, _, _) = server
+        .token_request_from("203.0.113.51", "acme", "guess", None)
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    // Without a trusted proxy, X-Forwarded-For is the client's own claim: changing it on every
+    // request must not buy a fresh bucket.
+    let server = start_configured(
+        std::sync::Arc::new(rosette_storage::MemoryStore::new()),
+        fixed_clock(),
+        |s| s.rate_limits.limit_loopback = true,
+    )
+    .await;
+    server.setup("acme").await;
+    let mut statuses = Vec::new();
+    for i in 0..15 {
+        let (status, _, _) = server
+            .token_request_from(&format!("203.0.113.{i}"), "acme", "guess", None)
+            .await;
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "{statuses:?}"
+    );
+}

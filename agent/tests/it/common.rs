@@ -38,8 +38,13 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(store: Arc<dyn Store>, clock: Arc<FixedClock>) -> TestServer {
-    // Most tests exercise batch issuance too (off by default): up to 4 proofs per request.
-    start_configured(store, clock, |s| s.batch_size = 4).await
+    // Most tests exercise batch issuance too (off by default): up to 4 proofs per request;
+    // and lock an offer after 5 wrong PINs (20 by default, from all clients together).
+    start_configured(store, clock, |s| {
+        s.batch_size = 4;
+        s.max_tx_code_attempts = 5;
+    })
+    .await
 }
 
 /// A server on the agent's default settings, but for what `edit` changes.
@@ -182,6 +187,45 @@ impl TestServer {
     pub async fn pre_authorized_code(&self, offer: &Value) -> String {
         let object = self.fetch_offer(offer["offer_url"].as_str().unwrap()).await;
         object["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"].as_str().unwrap().to_owned()
+    }
+
+    /// A token request as it arrives through a trusted reverse proxy from `client`; also
+    /// returns the `Retry-After` header.
+    pub async fn token_request_from(
+        &self,
+        client: &str,
+        slug: &str,
+        code: &str,
+        pin: Option<&str>,
+    ) -> (u16, Value, Option<String>) {
+        let mut form = vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            ),
+            ("pre-authorized_code", code),
+        ];
+        if let Some(pin) = pin {
+            form.push(("tx_code", pin));
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let r = self
+            .http
+            .post(format!("{}/token", self.issuer(slug)))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", client)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let (status, body) = status_json(r).await;
+        (status, body, retry)
     }
 
     pub async fn token_request(&self, slug: &str, code: &str, pin: Option<&str>) -> (u16, Value) {
