@@ -154,3 +154,20 @@ async fn lookup_failure_is_unreachable() {
         .unwrap_err();
     assert!(matches!(err, FetchError::Unreachable { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_closure_resolver_is_checked_like_any_other() {
+    let lookup = |_: &str| -> io::Result<Vec<IpAddr>> { Ok(vec!["10.0.0.7".parse().unwrap()]) };
+    let client = GuardedClient::with_lookup(short_timeouts(), Arc::new(lookup)).unwrap();
+    let err = client
+        .get("https://intranet.test/", "*/*")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FetchError::Refused(Refusal::Resolved(SpecialAddress::Private))
+        ),
+        "{err:?}"
+    );
+}
