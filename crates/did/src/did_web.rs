@@ -1,13 +1,16 @@
 //! did:web: DID ↔ URL mapping, document generation, and resolution over HTTPS.
 //!
-//! Spec: <https://w3c-ccg.github.io/did-method-web/>. Resolution never follows redirects,
-//! caps the body size, has a timeout and refuses plain http unless the explicit development
-//! switch [`DidWebOptions::allow_http`] is on. Without that switch, IP-literal and
-//! `localhost` hosts are refused too (a verifier must not be steered at internal services).
+//! Spec: <https://w3c-ccg.github.io/did-method-web/>. Resolution goes through
+//! [`rosette_net::GuardedClient`]: it never follows redirects, caps the body size, has a
+//! timeout, connects only to public addresses (every DNS answer is checked) and refuses plain
+//! http unless the explicit development switch [`DidWebOptions::allow_http`] is on, and then
+//! only to loopback. Without that switch, IP-literal and `localhost` hosts are refused by name
+//! too (a verifier must not be steered at internal services).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use rosette_net::{FetchError, FetchPolicy, GuardedClient, is_loopback_host};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -16,7 +19,9 @@ use crate::{Did, PublicKey};
 /// Options for did:web resolution.
 #[derive(Debug, Clone)]
 pub struct DidWebOptions {
-    /// Development only: resolve over plain `http://` and allow `localhost`/IP hosts.
+    /// Development only: allow loopback hosts (`localhost`, `127.0.0.1`, `[::1]`), resolved
+    /// over plain `http://`; other hosts are still resolved over https, and private or
+    /// link-local addresses stay refused.
     pub allow_http: bool,
     /// Total request timeout.
     pub timeout: Duration,
@@ -59,9 +64,14 @@ pub enum DidWebError {
     /// The HTTP client could not be built.
     #[error("HTTP client setup failed: {0}")]
     Client(String),
-    /// The request failed (connection, TLS, timeout, or a refused http URL).
+    /// The request failed (DNS, connection, TLS, timeout). The message is the guarded
+    /// client's public one: it does not tell a closed port from a silent one.
     #[error("fetching the DID document failed: {0}")]
     Fetch(String),
+    /// The URL or the address its host resolves to is not allowed (not https, a private,
+    /// loopback or link-local address); nothing was sent.
+    #[error("the DID document URL was refused: {0}")]
+    Refused(rosette_net::Refusal),
     /// The server answered with a redirect, which is not followed.
     #[error("the server redirected (status {0}); redirects are not followed")]
     Redirect(u16),
@@ -219,7 +229,7 @@ struct CacheEntry {
 
 /// Resolves did:web documents over HTTPS, with a small TTL cache.
 pub struct DidWebResolver {
-    client: reqwest::Client,
+    client: GuardedClient,
     options: DidWebOptions,
     // Keyed by DID; BTreeMap keeps eviction deterministic.
     cache: Mutex<std::collections::BTreeMap<String, CacheEntry>>,
@@ -234,16 +244,17 @@ impl std::fmt::Debug for DidWebResolver {
 }
 
 impl DidWebResolver {
-    /// A resolver with its own HTTP client (no redirects, timeout, https-only unless
-    /// `allow_http`).
+    /// A resolver with its own guarded HTTP client (no redirects, timeout, size cap, public
+    /// addresses only; loopback and http to it only with `allow_http`).
     pub fn new(options: DidWebOptions) -> Result<Self, DidWebError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout)
-            .https_only(!options.allow_http)
-            .build()
-            .map_err(|e| DidWebError::Client(e.to_string()))?;
+        let client = GuardedClient::new(FetchPolicy {
+            allow_loopback_http: options.allow_http,
+            max_body: options.max_body_bytes,
+            connect_timeout: options.timeout,
+            total_timeout: options.timeout,
+            max_redirects: 0,
+        })
+        .map_err(|e| DidWebError::Client(e.detail()))?;
         Ok(Self {
             client,
             options,
@@ -266,7 +277,13 @@ impl DidWebResolver {
         if let Some(doc) = self.cached(did, now) {
             return Ok(doc);
         }
-        let url = did_web_to_url(did, self.options.allow_http)?;
+        let mut url = did_web_to_url(did, self.options.allow_http)?;
+        // The development switch opens plain http to loopback only; any other host is still
+        // fetched over https, as the method says.
+        if url.scheme() == "http" && !is_loopback_host(&url) {
+            url.set_scheme("https")
+                .map_err(|()| DidWebError::Malformed("does not form a URL"))?;
+        }
         let document = Arc::new(self.fetch(url, did).await?);
         self.store(did, now, document.clone());
         Ok(document)
@@ -304,40 +321,27 @@ impl DidWebResolver {
     }
 
     async fn fetch(&self, url: Url, did: &str) -> Result<Value, DidWebError> {
-        let max = self.options.max_body_bytes;
-        let mut resp = self
+        let fetched = self
             .client
-            .get(url)
-            .header(
-                reqwest::header::ACCEPT,
+            .get(
+                url.as_str(),
                 "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8",
             )
-            .send()
             .await
-            .map_err(|e| DidWebError::Fetch(e.to_string()))?;
-        let status = resp.status();
-        if status.is_redirection() {
-            return Err(DidWebError::Redirect(status.as_u16()));
+            .map_err(|e| match e {
+                FetchError::Refused(reason) => DidWebError::Refused(reason),
+                FetchError::TooLarge { max } => DidWebError::TooLarge(max),
+                other => DidWebError::Fetch(other.to_string()),
+            })?;
+        if fetched.is_redirect() {
+            return Err(DidWebError::Redirect(fetched.status));
         }
-        if !status.is_success() {
-            return Err(DidWebError::HttpStatus(status.as_u16()));
-        }
-        if resp.content_length().is_some_and(|len| len > max as u64) {
-            return Err(DidWebError::TooLarge(max));
+        if !fetched.is_success() {
+            return Err(DidWebError::HttpStatus(fetched.status));
         }
         // Content-Type is not checked: servers label did.json variously (application/json,
         // application/did+json, text/plain); the body must still parse as a JSON object.
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| DidWebError::Fetch(e.to_string()))?
-        {
-            if body.len() + chunk.len() > max {
-                return Err(DidWebError::TooLarge(max));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = fetched.body;
         let doc: Value = serde_json::from_slice(&body).map_err(|_| DidWebError::NotJson)?;
         if !doc.is_object() {
             return Err(DidWebError::NotJson);

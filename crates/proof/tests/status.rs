@@ -287,3 +287,132 @@ fn a_list_for_another_purpose_fails_and_an_expired_list_warns() {
     assert_eq!(outcome, Outcome::Warning);
     assert!(detail.contains("not valid now"), "{detail}");
 }
+
+// HttpStatusSource against real loopback listeners: the list URL comes from the credential,
+// so it must not reach our own host (issue 15, server-side request forgery).
+
+/// A listener on 127.0.0.1 answering every connection with `reply`; returns its port and a
+/// counter of accepted connections.
+async fn listen(reply: Vec<u8>) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    let reply = Arc::new(reply);
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let reply = Arc::clone(&reply);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(&reply).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (port, accepted)
+}
+
+fn http_response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut bytes = format!(
+        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+async fn accepted(counter: &std::sync::atomic::AtomicUsize) -> usize {
+    // Let a connection still in the accept queue be counted.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    counter.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn ssrf_status_list_url_on_our_own_host_is_refused() {
+    use rosette_proof::{HttpStatusSource, StatusListSource};
+    let (p, hits) = listen(http_response("200 OK", "", b"internal")).await;
+    let source = HttpStatusSource::new(false).unwrap();
+    for url in [
+        format!("https://127.0.0.1:{p}/x"),
+        format!("http://127.0.0.1:{p}/x"),
+        format!("https://localhost:{p}/x"),
+        format!("https://0.0.0.0:{p}/x"),
+        format!("https://2130706433:{p}/x"),
+        format!("https://[::ffff:127.0.0.1]:{p}/x"),
+        "https://169.254.169.254/latest/meta-data/".to_owned(),
+        "https://10.0.0.1/status/1".to_owned(),
+    ] {
+        let err = source.fetch(&url).await.unwrap_err();
+        assert!(
+            matches!(err, StatusFetchError::Refused { .. }),
+            "{url}: {err:?}"
+        );
+    }
+    assert_eq!(accepted(&hits).await, 0);
+}
+
+#[tokio::test]
+async fn http_status_source_fetches_loopback_only_with_the_dev_flag() {
+    use rosette_proof::{HttpStatusSource, StatusListSource};
+    let (p, hits) = listen(http_response("200 OK", "", b"{\"list\":1}")).await;
+    let source = HttpStatusSource::new(true).unwrap();
+    let got = source
+        .fetch(&format!("http://127.0.0.1:{p}/list"))
+        .await
+        .unwrap();
+    assert_eq!(got.body, "{\"list\":1}");
+    // The flag opens loopback, not plain http elsewhere nor private addresses.
+    for url in ["http://issuer.example/list", "https://192.168.1.1/list"] {
+        let err = source.fetch(url).await.unwrap_err();
+        assert!(
+            matches!(err, StatusFetchError::Refused { .. }),
+            "{url}: {err:?}"
+        );
+    }
+    assert_eq!(accepted(&hits).await, 1);
+}
+
+#[tokio::test]
+async fn http_status_source_refuses_redirects_caps_the_body_and_echoes_nothing() {
+    use rosette_proof::{HttpStatusSource, StatusListSource};
+    let source = HttpStatusSource::new(true).unwrap();
+
+    let (p, _) = listen(http_response(
+        "302 Found",
+        "Location: http://169.254.169.254/\r\n",
+        b"",
+    ))
+    .await;
+    let err = source
+        .fetch(&format!("http://127.0.0.1:{p}/"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StatusFetchError::Refused { .. }), "{err:?}");
+
+    let (p, _) = listen(http_response("200 OK", "", &vec![b'x'; 3 * 1024 * 1024])).await;
+    let err = source
+        .fetch(&format!("http://127.0.0.1:{p}/"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StatusFetchError::TooLarge { max: 2_097_152, .. }),
+        "{err:?}"
+    );
+
+    let (p, _) = listen(http_response("403 Forbidden", "", b"secret upstream page")).await;
+    let err = source
+        .fetch(&format!("http://127.0.0.1:{p}/"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StatusFetchError::Unreachable { .. }),
+        "{err:?}"
+    );
+    let shown = err.to_string();
+    assert!(!shown.contains("secret"), "{shown}");
+    assert!(!shown.contains("403"), "{shown}");
+}

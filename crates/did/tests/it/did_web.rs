@@ -352,3 +352,43 @@ async fn content_type_is_tolerated() {
         .unwrap();
     assert_eq!(doc["id"], did.as_str());
 }
+
+#[tokio::test]
+async fn ssrf_dev_switch_does_not_open_private_or_metadata_hosts() {
+    // With allow_http the DID maps to a URL (development), but the guarded client still
+    // refuses every non-loopback internal address, before connecting.
+    let resolver = DidWebResolver::new(dev_options()).unwrap();
+    for did in [
+        "did:web:169.254.169.254",
+        "did:web:10.0.0.1",
+        "did:web:192.168.1.1%3A8080:u:alice",
+        "did:web:100.64.0.1",
+        "did:web:0.0.0.0",
+    ] {
+        let err = resolver
+            .resolve_document(did, SystemTime::UNIX_EPOCH)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DidWebError::Refused(_)), "{did}: {err:?}");
+    }
+}
+
+#[tokio::test]
+async fn ssrf_loopback_in_other_spellings_is_refused_without_dev_switch() {
+    let key = SigningKey::generate(KeyType::Ed25519, &mut test_rng(24));
+    let (port, hits, _did) = serve_doc_for(&key).await;
+    let resolver = DidWebResolver::new(DidWebOptions::default()).unwrap();
+    for host in ["2130706433", "0x7f000001", "0177.0.0.1", "127.1", "0.0.0.0"] {
+        let did = format!("did:web:{host}%3A{port}");
+        let err = resolver
+            .resolve_document(&did, SystemTime::UNIX_EPOCH)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, DidWebError::ForbiddenHost(_) | DidWebError::Refused(_)),
+            "{did}: {err:?}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "no request may be sent");
+}
