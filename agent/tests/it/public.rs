@@ -781,3 +781,107 @@ async fn revoked_badge_page_withdrawn_by_its_holder() {
     let (status, _, _) = get_page(&server, &url).await;
     assert_eq!(status, 404);
 }
+
+/// A loopback listener that counts the connections it accepts.
+struct Listener {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn counting_listener() -> Listener {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stream.is_ok() {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    Listener { port, accepted }
+}
+
+/// A validly signed OB 3.0 credential (its own did:key) whose status list is at `url`.
+fn signed_with_status_at(url: &str) -> String {
+    let key = SigningKey::generate(rosette_did::KeyType::Ed25519, &mut rand::rngs::OsRng);
+    let issuer = key.did_key();
+    let learner = holder_key().did_key();
+    let mut vc = serde_json::to_value(
+        rosette_openbadges::demo_credential(&rosette_openbadges::DemoParams {
+            issuer_did: issuer.as_str(),
+            issuer_name: "Forger",
+            subject_did: learner.as_str(),
+            email: "x@example.org",
+            salt: "salt",
+            valid_from: "2026-01-01T00:00:00Z",
+            uuid: "7d3c9e1a-2b4f-4c8d-9e6a-1f2b3c4d5e6f",
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    vc["credentialStatus"] = json!({
+        "id": format!("{url}#5"),
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "5",
+        "statusListCredential": url,
+    });
+    let signer = rosette_proof::CredentialSigner::did_key(Canonicalizer::bundled(), key);
+    let signed = signer
+        .sign(
+            &vc,
+            rosette_proof::CredentialFormat::LdpVc,
+            rosette_core::Timestamp::from_unix(1_800_000_000).unwrap(),
+        )
+        .unwrap();
+    match signed {
+        rosette_proof::SignedCredential::Json(v) => v.to_string(),
+        rosette_proof::SignedCredential::Jwt(jwt) => jwt,
+    }
+}
+
+#[tokio::test]
+async fn verify_page_status_list_points_at_loopback() {
+    // POST /verify (no sign-in) with a credential whose statusListCredential named a loopback
+    // port made the agent connect there and echo what it answered (a port scanner). Every
+    // spelling of an internal address is refused now, and the listener sees no connection.
+    let server = start().await;
+    let listener = counting_listener();
+    let p = listener.port;
+    for url in [
+        format!("https://127.0.0.1:{p}/x"),
+        format!("http://127.0.0.1:{p}/x"),
+        format!("https://localhost:{p}/x"),
+        format!("https://2130706433:{p}/x"),
+        format!("https://0x7f000001:{p}/x"),
+        format!("https://0177.0.0.1:{p}/x"),
+        format!("https://127.1:{p}/x"),
+        format!("https://0.0.0.0:{p}/x"),
+        format!("https://[::1]:{p}/x"),
+        format!("https://[::ffff:127.0.0.1]:{p}/x"),
+        format!("https://169.254.169.254:{p}/latest/meta-data"),
+    ] {
+        let credential = signed_with_status_at(&url);
+        let (status, html) = verify_upload(&server, None, &credential).await;
+        assert_eq!(status, 200, "{url}: {html}");
+        assert!(html.contains("data-check=\"status\""), "{url}: {html}");
+        assert!(
+            !html.contains("404") && !html.contains("Connection refused"),
+            "{url}: {html}"
+        );
+    }
+    // A forged credential (its proof fails) has its status URL ignored altogether.
+    let mut forged: Value =
+        serde_json::from_str(&signed_with_status_at(&format!("https://127.0.0.1:{p}/y"))).unwrap();
+    forged["name"] = json!("Forged name");
+    let (_, html) = verify_upload(&server, None, &forged.to_string()).await;
+    assert!(html.contains("proof did not verify"), "{html}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        listener.accepted.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the agent connected to the loopback listener"
+    );
+}

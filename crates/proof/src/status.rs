@@ -139,6 +139,23 @@ impl Verifier {
     /// The Status check of a verified credential whose `credentialStatus` is `status`
     /// ([§ 3.2](https://www.w3.org/TR/vc-bitstring-status-list/#validate-algorithm)).
     pub(crate) async fn check_status(&self, verdict: &mut Verdict, status: Option<Value>) {
+        // A credential whose proof or key failed says nothing its issuer vouches for: its
+        // status URLs are whatever a forger wrote, so they are never fetched (no request on a
+        // forger's behalf, no port scanning through the verifier).
+        if verdict.checks.iter().any(|c| {
+            c.outcome == Outcome::Failed
+                && matches!(
+                    c.name,
+                    CheckName::Proof | CheckName::IssuerKey | CheckName::Format
+                )
+        }) {
+            verdict.push(
+                CheckName::Status,
+                Outcome::Skipped,
+                "not checked: the credential's proof did not verify",
+            );
+            return;
+        }
         let Some(status) = status else {
             verdict.push(
                 CheckName::Status,
