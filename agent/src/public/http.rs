@@ -37,7 +37,16 @@ pub fn router() -> Router<AppState> {
         .route("/issuers/{slug}/badges/{id}/image", get(image))
         .layer(DefaultBodyLimit::max(crate::web::BODY_LIMIT));
     let verify = Router::new()
-        .route("/verify", get(verify_form).post(verify_upload))
+        .route(
+            "/verify",
+            // Uploads wait their turn before their body is even read: a burst of maximum-size
+            // uploads holds a few in memory, not all of them.
+            get(verify_form)
+                .post(verify_upload)
+                .layer(tower::limit::ConcurrencyLimitLayer::new(
+                    crate::directory::MAX_CONCURRENT_VERIFICATIONS,
+                )),
+        )
         // Room for the multipart framing around the largest accepted file.
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT + 64 * 1024));
     api.merge(verify)

@@ -61,7 +61,13 @@ pub fn router() -> Router<AppState> {
             "/verifiers/{slug}/requests/{id}",
             get(request_object_get).post(request_object_post),
         )
-        .route("/verifiers/{slug}/response", post(direct_post))
+        .route(
+            "/verifiers/{slug}/response",
+            // Answers wait their turn before their body is read (see the /verify route).
+            post(direct_post).layer(tower::limit::ConcurrencyLimitLayer::new(
+                crate::directory::MAX_CONCURRENT_VERIFICATIONS,
+            )),
+        )
         .route("/verifiers/{slug}/transactions/{transaction_id}", get(poll))
         .route(
             "/verifiers/{slug}/present/{transaction_id}",

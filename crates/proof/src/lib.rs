@@ -11,7 +11,7 @@ mod verify;
 
 pub use canon::{CanonicalizeError, Canonicalizer};
 pub use verdict::{Check, CheckName, Outcome, Verdict};
-pub use verify::Verifier;
+pub use verify::{MAX_JSON_DEPTH, MAX_JSON_VALUES, Verifier, json_too_large};
 mod issue;
 pub mod presentation;
 

@@ -81,6 +81,9 @@ impl Verifier {
     pub async fn verify_text(&self, text: &str) -> Verdict {
         let trimmed = text.trim();
         if trimmed.starts_with('{') {
+            if let Some(why) = json_too_large(trimmed) {
+                return failed_format(why);
+            }
             match serde_json::from_str::<Value>(trimmed) {
                 Ok(document) => self.verify_ldp_owned(document).await,
                 Err(e) => failed_format(format!("not valid JSON: {e}")),
@@ -116,6 +119,10 @@ impl Verifier {
             format: Some("ldp_vc".into()),
             ..Verdict::default()
         };
+        if let Some(why) = too_large(&document) {
+            verdict.fail(CheckName::Format, why);
+            return (verdict, None);
+        }
         let Some(secured) = data_integrity::SecuredDocument::split(document) else {
             verdict.fail(CheckName::Format, "the credential is not a JSON object");
             return (verdict, None);
@@ -212,6 +219,10 @@ impl Verifier {
                 return (verdict, None);
             }
         };
+        if let Some(why) = too_large(&vc.credential) {
+            verdict.fail(CheckName::Format, why);
+            return (verdict, None);
+        }
         if !describe(&mut verdict, vc.credential_object()) {
             return (verdict, None);
         }
@@ -444,4 +455,144 @@ fn kept(credential: &Map<String, Value>, keep: Keep) -> Option<Value> {
 
 fn parse_date(text: Option<&str>) -> Option<Result<Timestamp, &str>> {
     text.map(|t| Timestamp::parse(t).ok_or(t))
+}
+
+/// Most JSON values (objects, arrays, strings, numbers, …) a credential may hold to be checked.
+/// An Open Badge has a few hundred; JSON-LD expansion and canonicalization cost memory in
+/// proportion (a 15,000-alignment credential took 120 MB), so larger ones are refused unread.
+pub const MAX_JSON_VALUES: usize = 10_000;
+/// Deepest nesting a credential may have.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Why `document` is too large to verify, if it is.
+pub(crate) fn too_large(document: &Value) -> Option<String> {
+    let mut stack = vec![(document, 1_usize)];
+    let mut count = 0_usize;
+    while let Some((value, depth)) = stack.pop() {
+        count += 1;
+        if count > MAX_JSON_VALUES {
+            return Some(format!(
+                "too large to verify: more than {MAX_JSON_VALUES} JSON values"
+            ));
+        }
+        if depth > MAX_JSON_DEPTH {
+            return Some(format!(
+                "too deeply nested to verify: more than {MAX_JSON_DEPTH} levels"
+            ));
+        }
+        match value {
+            Value::Array(items) => stack.extend(items.iter().map(|v| (v, depth + 1))),
+            Value::Object(map) => stack.extend(map.values().map(|v| (v, depth + 1))),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Why the JSON `text` is too large to verify ([`MAX_JSON_VALUES`], [`MAX_JSON_DEPTH`]), found
+/// by reading it once without building it: a refused document costs no memory.
+pub fn json_too_large(text: &str) -> Option<String> {
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    struct Counter<'a> {
+        count: &'a mut usize,
+        depth: usize,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Counter<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Counter<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq
+                .next_element_seed(Counter::child(self.count, self.depth)?)?
+                .is_some()
+            {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                map.next_value_seed(Counter::child(self.count, self.depth)?)?;
+            }
+            Ok(())
+        }
+    }
+
+    impl<'a> Counter<'a> {
+        fn child<E: serde::de::Error>(count: &'a mut usize, depth: usize) -> Result<Self, E> {
+            *count += 1;
+            if *count > MAX_JSON_VALUES {
+                return Err(E::custom("values"));
+            }
+            if depth + 1 > MAX_JSON_DEPTH {
+                return Err(E::custom("depth"));
+            }
+            Ok(Self {
+                count,
+                depth: depth + 1,
+            })
+        }
+    }
+
+    let mut count = 1;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    match (Counter {
+        count: &mut count,
+        depth: 1,
+    })
+    .deserialize(&mut deserializer)
+    {
+        Ok(()) => None,
+        Err(e) if e.to_string().starts_with("values") => Some(format!(
+            "too large to verify: more than {MAX_JSON_VALUES} JSON values"
+        )),
+        Err(e) if e.to_string().starts_with("depth") => Some(format!(
+            "too deeply nested to verify: more than {MAX_JSON_DEPTH} levels"
+        )),
+        // Not JSON: the parser that follows says so.
+        Err(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn oversized_and_deep_documents_are_refused_unread() {
+        let many = format!("{{\"a\":[{}]}}", vec!["1"; MAX_JSON_VALUES + 1].join(","));
+        assert!(json_too_large(&many).is_some_and(|w| w.contains("JSON values")));
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        assert!(json_too_large(&deep).is_some_and(|w| w.contains("nested")));
+        assert_eq!(json_too_large(r#"{"a":[1,2,{"b":"c"}]}"#), None);
+        assert_eq!(json_too_large("not json"), None);
+        let value: Value = serde_json::from_str(&many).unwrap();
+        assert!(too_large(&value).is_some());
+    }
 }
