@@ -13,10 +13,8 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use rand::rngs::OsRng;
 use rosette_core::Clock;
-use rosette_oid4vci::SecretHash;
 use rosette_proof::presentation::Binding;
 use rosette_proof::{CheckName, Outcome, Verdict, Verifier};
 use rosette_storage::{Repo, Store};
@@ -176,6 +174,8 @@ pub struct PublicService {
     dir: Arc<Directory>,
     clock: Arc<dyn Clock>,
     verifier: Verifier,
+    /// Seals the stateless challenges (a sub-key of the KEK: challenges survive a restart).
+    challenge_key: rosette_oid4vci::NonceSealKey,
 }
 
 impl std::fmt::Debug for PublicService {
@@ -184,20 +184,20 @@ impl std::fmt::Debug for PublicService {
     }
 }
 
-fn hash(secret: &str) -> String {
-    SecretHash::of(secret).to_hex()
-}
-
 impl PublicService {
     /// The public pages of the directory's institutions, verifying with the status role's
     /// verifier (keys resolve as did:key offline and did:web over HTTPS).
     pub fn new(dir: Arc<Directory>, status: &StatusService) -> Self {
         let clock = dir.clock();
         let verifier = status.verifier();
+        let challenge_key = rosette_oid4vci::NonceSealKey::new(
+            *dir.settings().kek.derive("public-badge-challenge"),
+        );
         Self {
             dir,
             clock,
             verifier,
+            challenge_key,
         }
     }
 
@@ -219,59 +219,73 @@ impl PublicService {
         format!("{}/badges/{id}", self.dir.issuer_id(slug))
     }
 
-    /// Issues a one-time challenge for `slug` (blocking: storage).
+    /// Issues a one-time challenge for `slug` (blocking: storage, to check the institution).
+    /// Nothing is stored: the challenge is sealed (random bits, expiry, HMAC over the
+    /// institution's issuer id), so asking for thousands costs the store nothing.
     pub fn challenge(&self, slug: &str) -> Result<Challenge, PublishError> {
         self.dir
             .institution(slug)?
             .ok_or(PublishError::UnknownIssuer)?;
-        let mut bytes = [0u8; 24];
-        OsRng.fill_bytes(&mut bytes);
-        let nonce = URL_SAFE_NO_PAD.encode(bytes);
         let now = self.clock.now();
-        let expires = now.plus_seconds(CHALLENGE_LIFETIME);
-        let row = PublicChallengeRow {
-            nonce_hash: hash(&nonce),
-            slug: slug.to_owned(),
-            expires_at: expires.unix(),
-        };
-        let repo = self.repo::<PublicChallengeRow>();
-        // Anyone may ask for challenges, so each one sweeps a few expired ones from a random
-        // point of the table: the table stays as large as the challenges still alive.
-        let mut seen = repo.scan(b"", Some(row.nonce_hash.as_bytes()), PURGE_BATCH)?;
-        if seen.len() < PURGE_BATCH {
-            // Wrap around to the start of the table.
-            seen.extend(repo.scan(b"", None, PURGE_BATCH - seen.len())?);
-        }
-        for (key, old) in seen {
-            if old.expires_at < now.unix() {
-                repo.remove(&key)?;
-            }
-        }
-        repo.put(&row)?;
+        let audience = self.dir.issuer_id(slug);
+        let nonce = rosette_oid4vci::issue_sealed_nonce(
+            &self.challenge_key,
+            &audience,
+            &mut OsRng,
+            now,
+            CHALLENGE_LIFETIME,
+        );
         Ok(Challenge {
-            nonce,
-            audience: self.dir.issuer_id(slug),
-            expires_at: expires.to_rfc3339(),
+            nonce: nonce.expose_secret().to_owned(),
+            audience,
+            expires_at: now.plus_seconds(CHALLENGE_LIFETIME).to_rfc3339(),
         })
     }
 
-    /// Consumes `nonce` of `slug` (exactly once, even under concurrent use).
-    fn consume_nonce(&self, slug: &str, nonce: &str) -> Result<(), PublishError> {
+    /// Whether `nonce` is a live challenge of `slug` (no write).
+    fn open_nonce(
+        &self,
+        slug: &str,
+        nonce: &str,
+    ) -> Result<rosette_oid4vci::SealedNonce, PublishError> {
+        rosette_oid4vci::open_sealed_nonce(
+            &self.challenge_key,
+            &self.dir.issuer_id(slug),
+            nonce,
+            self.clock.now(),
+        )
+        .map_err(|_| PublishError::UnknownNonce)
+    }
+
+    /// Marks the challenge used, exactly once even under concurrent use. Only a presentation
+    /// that verified gets here, so only holders of a badge write these rows; each sweeps a few
+    /// expired ones, so the table holds about the challenges used in the last few minutes.
+    fn consume_nonce(
+        &self,
+        slug: &str,
+        sealed: &rosette_oid4vci::SealedNonce,
+    ) -> Result<(), PublishError> {
         let repo = self.repo::<PublicChallengeRow>();
-        let key = hash(nonce).into_bytes();
-        let stored = repo.load(&key)?.ok_or(PublishError::UnknownNonce)?;
-        if stored.slug != slug {
-            return Err(PublishError::UnknownNonce);
+        let row = PublicChallengeRow {
+            nonce_hash: sealed.id.to_hex(),
+            slug: slug.to_owned(),
+            expires_at: sealed.expires_at.unix(),
+        };
+        let now = self.clock.now().unix();
+        let mut seen = repo.scan(b"", Some(row.nonce_hash.as_bytes()), PURGE_BATCH)?;
+        if seen.len() < PURGE_BATCH {
+            seen.extend(repo.scan(b"", None, PURGE_BATCH - seen.len())?);
         }
-        let expired = self.clock.now().unix() > stored.expires_at;
-        if repo.cas(&key, Some(&stored), None)?.is_err() || expired {
-            return Err(PublishError::UnknownNonce);
+        for (key, old) in seen {
+            if old.expires_at < now {
+                repo.remove(&key)?;
+            }
         }
-        Ok(())
+        repo.create(&row)?.map_err(|_| PublishError::UnknownNonce)
     }
 
     /// Checks a proof of holding of one badge issued by `slug`; returns the credential text.
-    /// The nonce is consumed first, so a failed attempt cannot be retried with it.
+    /// The challenge is checked first and spent last, once the presentation has verified.
     /// `still_valid`: publishing needs a badge that verifies now; withdrawing needs only proof
     /// that the caller holds an authentic badge, so a revoked or expired badge's page (and the
     /// holder's name on it) can always be taken down.
@@ -292,17 +306,15 @@ impl PublicService {
             .filter(|n| !n.is_empty())
             .ok_or_else(|| PublishError::BadRequest("nonce is required".into()))?;
         let inst = {
-            let (this, slug, nonce) = (Arc::clone(self), slug.to_owned(), nonce.clone());
+            let (this, slug) = (Arc::clone(self), slug.to_owned());
             blocking(move || {
-                let inst = this
-                    .dir
+                this.dir
                     .institution(&slug)?
-                    .ok_or(PublishError::UnknownIssuer)?;
-                this.consume_nonce(&slug, &nonce)?;
-                Ok(inst)
+                    .ok_or(PublishError::UnknownIssuer)
             })
             .await?
         };
+        let sealed = self.open_nonce(slug, &nonce)?;
         if !presentation.is_object() && !presentation.is_string() {
             return Err(PublishError::ProofOfHoldingRequired);
         }
@@ -356,8 +368,12 @@ impl PublicService {
         if verdict.issuer.as_deref() != Some(inst.did.as_str()) {
             return Err(PublishError::NotOurBadge);
         }
-        presented_credential(&presentation)
-            .ok_or_else(|| PublishError::BadRequest("the presentation holds no badge".into()))
+        let credential = presented_credential(&presentation)
+            .ok_or_else(|| PublishError::BadRequest("the presentation holds no badge".into()))?;
+        // The proof holds: now the challenge is spent (a replay of this presentation fails).
+        let (this, slug) = (Arc::clone(self), slug.to_owned());
+        blocking(move || this.consume_nonce(&slug, &sealed)).await?;
+        Ok(credential)
     }
 
     /// Publishes (or renames) the page of the presented badge.
