@@ -709,27 +709,17 @@ pub struct Demo {
 pub fn demo(service: &IssuerService) -> Result<Demo> {
     const SLUG: &str = "demo";
     let admin_token = match service.directory().institution(SLUG)? {
-        Some(_) => {
-            // One demo token at a time: the tokens earlier starts printed stop working.
-            let tokens: rosette_storage::Repo<crate::directory::records::AdminTokenRow> =
-                rosette_storage::Repo::new(Arc::clone(service.directory().store()));
-            for (_, row) in tokens.scan(b"", None, rosette_storage::MAX_SCAN_LIMIT)? {
-                if row.slug == SLUG {
-                    tokens.remove(row.token_hash.as_bytes())?;
-                }
-            }
-            service.mint_admin_token(SLUG)?
-        }
+        // The same demo token on every start (see IssuerService::demo_admin_token).
+        Some(_) => service.demo_admin_token(SLUG)?,
         None => {
-            service
-                .create_institution(NewInstitution {
-                    slug: SLUG.into(),
-                    name: "Rosette Demo University".into(),
-                    url: Some("https://rosette.example/".into()),
-                    logo: None,
-                    did_method: None,
-                })?
-                .admin_token
+            service.create_institution(NewInstitution {
+                slug: SLUG.into(),
+                name: "Rosette Demo University".into(),
+                url: Some("https://rosette.example/".into()),
+                logo: None,
+                did_method: None,
+            })?;
+            service.demo_admin_token(SLUG)?
         }
     };
     let achievements = service.list_achievements(SLUG)?;

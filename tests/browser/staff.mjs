@@ -248,6 +248,7 @@ try {
   check('issued_offer_page', /^\d{6}$/.test(((await page.locator('#pin').textContent()) || '').trim()), page.url());
   await both('issued');
   await tour('settings', `${base}/settings`);
+  await tour('tokens', `${base}/tokens`);
   await tour('templates-empty', `${base}/templates`);
   await page.fill('#template-name', 'Field Survey Lead from us');
   await page.selectOption('#template-achievement', id);

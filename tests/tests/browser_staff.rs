@@ -308,6 +308,7 @@ fn staff_path_without_demo_bulk_handouts_claim_revoke() {
         "issue",
         "issued",
         "settings",
+        "tokens",
         "templates-empty",
         "templates",
         "verify-choose",

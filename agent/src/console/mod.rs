@@ -41,6 +41,7 @@ pub(crate) mod queries;
 pub(crate) mod session;
 mod settings;
 mod templates;
+mod tokens;
 mod verify;
 
 use std::sync::Arc;
@@ -98,6 +99,10 @@ pub(crate) fn router(app: &AppState) -> Router<AppState> {
         .route(
             "/console/{slug}/settings",
             get(settings::show).post(settings::save),
+        )
+        .route(
+            "/console/{slug}/tokens",
+            get(tokens::list).post(tokens::action),
         )
         .route(
             "/console/{slug}/settings/display",

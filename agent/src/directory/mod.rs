@@ -119,6 +119,9 @@ impl Directory {
         }
         let hash = SecretHash::of(token).to_hex();
         match self.repo::<AdminTokenRow>().get(hash.as_bytes())? {
+            Some(row) if row.expires_at.is_some_and(|at| self.now().unix() >= at) => {
+                Err(AdminError::Unauthorized)
+            }
             Some(row) => Ok(Caller::Institution(row.slug.clone())),
             None => Err(AdminError::Unauthorized),
         }

@@ -83,6 +83,30 @@ pub(crate) struct AdminTokenRow {
     pub(crate) token_hash: String,
     pub(crate) slug: String,
     pub(crate) created_at: i64,
+    /// The token's public id (`tok_…`), for listing and revoking; rows written before ids
+    /// existed use the first 12 hex digits of the hash.
+    #[serde(default)]
+    pub(crate) id: String,
+    /// What the token is for ("bulk import script").
+    #[serde(default)]
+    pub(crate) name: String,
+    /// After this instant (unix seconds) the token is refused.
+    #[serde(default)]
+    pub(crate) expires_at: Option<i64>,
+}
+
+impl AdminTokenRow {
+    /// The public id (see the field).
+    pub(crate) fn public_id(&self) -> String {
+        if self.id.is_empty() {
+            format!(
+                "tok_{}",
+                self.token_hash.get(..12).unwrap_or(&self.token_hash)
+            )
+        } else {
+            self.id.clone()
+        }
+    }
 }
 
 impl Record for AdminTokenRow {

@@ -89,6 +89,18 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/issuers/{slug}/admin/credentials", get(list_credentials))
         .route(
+            "/issuers/{slug}/admin/tokens",
+            get(list_tokens).post(create_token),
+        )
+        .route(
+            "/issuers/{slug}/admin/tokens/{id}",
+            axum::routing::delete(revoke_token),
+        )
+        .route(
+            "/issuers/{slug}/admin/tokens/{id}/rotate",
+            post(rotate_token),
+        )
+        .route(
             "/issuers/{slug}/admin/credentials/{credential_id}/reissue",
             post(reissue_credential),
         );
@@ -506,6 +518,73 @@ async fn list_credentials(
     })
     .await?;
     Ok(axum::Json(page).into_response())
+}
+
+async fn list_tokens(
+    State(s): State<Arc<IssuerService>>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let auth = authorization(&headers);
+    let list = blocking(&s, move |s| {
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
+        s.list_admin_tokens(&slug)
+    })
+    .await?;
+    Ok(json_no_store(StatusCode::OK, list))
+}
+
+async fn create_token(
+    State(s): State<Arc<IssuerService>>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AdminError> {
+    let auth = authorization(&headers);
+    let body = admin_body(body)?;
+    let created = blocking(&s, move |s| {
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
+        let input: super::tokens::NewToken = if body.is_empty() {
+            super::tokens::NewToken::default()
+        } else {
+            admin_json(&body)?
+        };
+        s.create_admin_token(&slug, input)
+    })
+    .await?;
+    Ok(json_no_store(StatusCode::CREATED, created))
+}
+
+async fn revoke_token(
+    State(s): State<Arc<IssuerService>>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let auth = authorization(&headers);
+    blocking(&s, move |s| {
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
+        s.revoke_admin_token(&slug, &id)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn rotate_token(
+    State(s): State<Arc<IssuerService>>,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    let auth = authorization(&headers);
+    let rotated = blocking(&s, move |s| {
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
+        s.rotate_admin_token(&slug, &id)
+    })
+    .await?;
+    Ok(json_no_store(StatusCode::CREATED, rotated))
 }
 
 async fn openapi() -> Response {

@@ -6,11 +6,10 @@ use rosette_storage::{Record, WriteBatch};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::service::{IssuerService, Page, PageRequest, random_token};
+use super::service::{IssuerService, Page, PageRequest};
 use crate::directory::records::{AdminTokenRow, DidMethod, InstitutionRow, KeyRow};
 use crate::error::{AdminError, ProtocolError};
 use rosette_did::{KeyType, SigningKey};
-use rosette_oid4vci::SecretHash;
 
 use crate::directory::valid_slug;
 
@@ -108,12 +107,8 @@ impl IssuerService {
                 zeroize::Zeroizing::new(key.to_jwk_json().to_string()).as_bytes(),
             ),
         };
-        let admin_token = random_token();
-        let token_row = AdminTokenRow {
-            token_hash: SecretHash::of(&admin_token).to_hex(),
-            slug: input.slug.clone(),
-            created_at: self.now().unix(),
-        };
+        let (admin_token, token_row) =
+            self.new_admin_token(&input.slug, "created with the institution", None);
         let mut batch = WriteBatch::new();
         batch.require_no_record::<InstitutionRow>(row.key());
         batch.put(&row)?.put(&key_row)?.put(&token_row)?;
@@ -182,15 +177,11 @@ impl IssuerService {
         }))
     }
 
-    /// A new admin token for an existing institution (used by `--demo` on every start).
+    /// A new admin token for an existing institution.
     pub fn mint_admin_token(&self, slug: &str) -> Result<String, AdminError> {
-        let admin_token = random_token();
-        self.repo::<AdminTokenRow>().put(&AdminTokenRow {
-            token_hash: SecretHash::of(&admin_token).to_hex(),
-            slug: slug.to_owned(),
-            created_at: self.now().unix(),
-        })?;
-        Ok(admin_token)
+        let (token, row) = self.new_admin_token(slug, "", None);
+        self.repo::<AdminTokenRow>().put(&row)?;
+        Ok(token)
     }
 
     pub(super) fn did_web(&self, slug: &str) -> Result<String, AdminError> {

@@ -12,6 +12,7 @@ pub(crate) mod pages;
 pub mod protocol;
 pub(crate) mod records;
 pub mod service;
+pub mod tokens;
 
 pub use achievements::{AchievementInput, Criteria};
 pub use institutions::{CreatedInstitution, InstitutionDisplay, NewInstitution};

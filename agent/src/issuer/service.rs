@@ -108,12 +108,6 @@ pub(super) fn random_hex(bytes: usize) -> String {
     hex::encode(buf)
 }
 
-pub(super) fn random_token() -> String {
-    let mut buf = [0u8; 32];
-    OsRng.fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
 impl IssuerService {
     /// The issuer over the directory's store; creates the server secret on first use, sealed
     /// under the KEK, and seals secrets an older version stored in clear.

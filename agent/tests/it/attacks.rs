@@ -1099,3 +1099,93 @@ async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn admin_tokens_never_expire_and_cannot_be_revoked() {
+    // Admin tokens could be neither listed, revoked, rotated nor made to expire. Now they
+    // can, through the API, and they carry a prefix secret scanners recognise.
+    let server = start().await;
+    let first = server.institution("acme").await;
+    let other = server.institution("beta").await;
+    assert!(first.starts_with("rosette_at_"), "{first}");
+    let can = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .get_json("/issuers/acme/admin/achievements", &token)
+                .await
+                .0
+        }
+    };
+    // A token that expires in one day.
+    let (status, made) = server
+        .post_json(
+            "/issuers/acme/admin/tokens",
+            &first,
+            json!({"name": "import script", "expires_in_days": 1}),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let short = made["token"].as_str().unwrap().to_owned();
+    assert!(short.starts_with("rosette_at_"));
+    assert_eq!(can(short.clone()).await, 200);
+    // Listing shows ids and names, never a token.
+    let (status, listed) = server.get_json("/issuers/acme/admin/tokens", &first).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2, "{listed}");
+    assert!(!listed.to_string().contains(&short) && !listed.to_string().contains(&first));
+    assert!(listed.to_string().contains("import script"));
+    // Another institution's token can neither list nor revoke these.
+    let (status, _) = server.get_json("/issuers/acme/admin/tokens", &other).await;
+    assert_eq!(status, 403);
+    // Rotation: the new token works, the old one stops in the same write.
+    let id = made["id"].as_str().unwrap();
+    let (status, rotated) = server
+        .post_json(
+            &format!("/issuers/acme/admin/tokens/{id}/rotate"),
+            &first,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201, "{rotated}");
+    let renewed = rotated["token"].as_str().unwrap().to_owned();
+    assert_eq!(can(short.clone()).await, 401);
+    assert_eq!(can(renewed.clone()).await, 200);
+    // Expiry: a day later it is refused.
+    server.clock.advance(86_401);
+    assert_eq!(can(renewed.clone()).await, 401);
+    // Revocation: the first token revokes itself (a leaked token is retired this way).
+    let first_id = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "created with the institution")
+        .and_then(|t| t["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let r = server
+        .http
+        .delete(format!(
+            "{}/issuers/acme/admin/tokens/{first_id}",
+            server.url
+        ))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(can(first.clone()).await, 401);
+    // Bad input is refused with the reason.
+    let (status, answer) = server
+        .post_json(
+            "/issuers/acme/admin/tokens",
+            OPERATOR,
+            json!({"expires_in_days": 0}),
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&answer)),
+        (400, "invalid_request"),
+        "{answer}"
+    );
+}

@@ -1799,3 +1799,99 @@ async fn operator_page_creates_an_institution_and_refuses_bad_input_readably() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn console_admin_tokens_create_show_once_replace_and_revoke() {
+    let server = start().await;
+    let token = server.institution("uni-a").await;
+    let staff = login(&server, "uni-a", &token).await;
+    let (status, html) = get_page(&server, &staff.cookie, "/console/uni-a/tokens").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("created with the institution"), "{html}");
+    assert!(!html.contains(&token), "a stored token is shown");
+    // Create: shown once, in the answer.
+    let (status, html) = post_form(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/tokens",
+        &[
+            ("csrf", &staff.csrf),
+            ("action", "create"),
+            ("name", "nightly import"),
+            ("expires_in_days", "30"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let made = html
+        .split("id=\"token-value\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new token is shown")
+        .to_owned();
+    assert!(made.starts_with("rosette_at_"), "{made}");
+    assert_eq!(
+        server
+            .get_json("/issuers/uni-a/admin/achievements", &made)
+            .await
+            .0,
+        200
+    );
+    let (_, html) = get_page(&server, &staff.cookie, "/console/uni-a/tokens").await;
+    assert!(!html.contains(&made), "shown again");
+    assert!(html.contains("nightly import"), "{html}");
+    // Bad input: a readable refusal, nothing made.
+    let (status, html) = post_form(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/tokens",
+        &[
+            ("csrf", &staff.csrf),
+            ("action", "create"),
+            ("expires_in_days", "99999"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(
+        html.contains("expires_in_days must be between 1 and 3650"),
+        "{html}"
+    );
+    // Revoke the new one: it stops working.
+    let listed = server
+        .get_json("/issuers/uni-a/admin/tokens", &token)
+        .await
+        .1;
+    let id = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "nightly import")
+        .and_then(|t| t["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let (status, _) = post_and_follow(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/tokens",
+        &[("csrf", &staff.csrf), ("action", "revoke"), ("id", &id)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        server
+            .get_json("/issuers/uni-a/admin/achievements", &made)
+            .await
+            .0,
+        401
+    );
+    // Without the CSRF token nothing changes.
+    let (status, _) = post_form(
+        &server,
+        &staff.cookie,
+        "/console/uni-a/tokens",
+        &[("action", "create")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
