@@ -35,6 +35,7 @@ pub struct NewInstitution {
 /// `PUT B/admin/institution` body: how the institution presents itself (issuer metadata
 /// `display`, the `issuer` of new credentials, the pages).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InstitutionDisplay {
     /// Display name (1 to 200 characters).
     pub name: String,

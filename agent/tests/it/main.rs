@@ -12,6 +12,7 @@ mod common;
 mod console;
 mod e2e;
 mod health;
+mod hostile;
 mod lifecycle;
 mod public;
 mod restart;
