@@ -189,6 +189,38 @@ impl TestServer {
         object["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"].as_str().unwrap().to_owned()
     }
 
+    /// `POST …/token` with the pre-authorized code, the PIN if any and, when `client` is given,
+    /// `X-Forwarded-For: client` (as through a trusted reverse proxy).
+    async fn token_post(
+        &self,
+        slug: &str,
+        code: &str,
+        pin: Option<&str>,
+        client: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            ),
+            ("pre-authorized_code", code),
+        ];
+        if let Some(pin) = pin {
+            form.push(("tx_code", pin));
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut request = self
+            .http
+            .post(format!("{}/token", self.issuer(slug)))
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(client) = client {
+            request = request.header("x-forwarded-for", client);
+        }
+        request.body(body).send().await.unwrap()
+    }
+
     /// A token request as it arrives through a trusted reverse proxy from `client`; also
     /// returns the `Retry-After` header.
     pub async fn token_request_from(
@@ -198,28 +230,7 @@ impl TestServer {
         code: &str,
         pin: Option<&str>,
     ) -> (u16, Value, Option<String>) {
-        let mut form = vec![
-            (
-                "grant_type",
-                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-            ),
-            ("pre-authorized_code", code),
-        ];
-        if let Some(pin) = pin {
-            form.push(("tx_code", pin));
-        }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let r = self
-            .http
-            .post(format!("{}/token", self.issuer(slug)))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-forwarded-for", client)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let r = self.token_post(slug, code, pin, Some(client)).await;
         let retry = r
             .headers()
             .get("retry-after")
@@ -229,27 +240,7 @@ impl TestServer {
     }
 
     pub async fn token_request(&self, slug: &str, code: &str, pin: Option<&str>) -> (u16, Value) {
-        let mut form = vec![
-            (
-                "grant_type",
-                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-            ),
-            ("pre-authorized_code", code),
-        ];
-        if let Some(pin) = pin {
-            form.push(("tx_code", pin));
-        }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let r = self
-            .http
-            .post(format!("{}/token", self.issuer(slug)))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let r = self.token_post(slug, code, pin, None).await;
         assert_eq!(
             r.headers()
                 .get("cache-control")
