@@ -276,7 +276,6 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
     std::fs::create_dir_all(&data)
         .with_context(|| format!("cannot create data directory {}", data.display()))?;
-    secure_data_dir(&data)?;
     let (kek, _) = load_kek(file.kek_file.as_deref(), &data)?;
 
     let (operator_token, token_file) = operator_token(
@@ -312,7 +311,7 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     let public_url = configured_public_url
         .clone()
         .unwrap_or_else(|| local_url.clone());
-    // The store's files exist now: only the agent's user reads them.
+    // Once the store's files exist: only the agent's user reads any of them.
     secure_data_dir(&data)?;
     let mut settings = Settings::new(public_url.clone(), operator_token);
     settings.kek = kek;
@@ -577,8 +576,8 @@ fn sealed_under(data: &Path) -> Result<Option<String>> {
     }))
 }
 
-/// Writes `bytes` to a new file only its owner can read (0600).
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to a new file only its owner can read (0600); refuses to replace one.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -37,8 +37,19 @@ pub(crate) fn rotate_kek(args: &RotateKekArgs) -> Result<ExitCode> {
     let (old, _) = rosette_agent::server::load_kek(None, &args.data)?;
     let new = Kek::generate();
     let staged = args.data.join(format!("{KEK_FILE}.new"));
+    if staged.exists() {
+        // An interrupted rotation: the store may be sealed under that key. Never overwrite it.
+        bail!(
+            "{} exists: an earlier rotation was interrupted. If the agent no longer starts with \
+             {}, the store is sealed under the key in {}: move it to {} and rotate again",
+            staged.display(),
+            file.display(),
+            staged.display(),
+            file.display()
+        );
+    }
     if !from_env {
-        write_private(&staged, new.to_text().as_bytes())?;
+        rosette_agent::server::write_private(&staged, new.to_text().as_bytes())?;
     }
     let report = rosette_agent::server::rotate_kek(&args.data, &old, &new)?;
     if from_env {
@@ -66,19 +77,4 @@ pub(crate) fn rotate_kek(args: &RotateKekArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
 }

@@ -36,9 +36,6 @@ pub struct Directory {
     // Private cache of loaded signing keys; keyed by slug, never serialised. Keys never
     // change, so nothing invalidates it.
     signers: Mutex<BTreeMap<String, Arc<CredentialSigner>>>,
-    /// Verifications (JSON-LD expansion, canonicalization, signatures) running at once, for
-    /// every role: more wait their turn, so a burst of large uploads cannot multiply memory.
-    verifications: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -49,9 +46,10 @@ impl std::fmt::Debug for Directory {
     }
 }
 
-/// Untrusted credentials and presentations verified at once (see
-/// [`Directory::verification_turn`]). Verification is CPU-bound: two keep a 2-core machine
-/// busy, and memory stays at two requests' worth (about 50 MB for the largest accepted).
+/// Untrusted uploads (`/verify`) and wallet answers (verifier `response`) handled at once: a
+/// concurrency limit on those routes, so the rest wait with their bodies unread. Verification
+/// is CPU-bound: two keep a 2-core machine busy, and memory stays at two requests' worth
+/// (about 50 MB for the largest accepted).
 pub const MAX_CONCURRENT_VERIFICATIONS: usize = 2;
 
 /// `[a-z0-9-]{1,40}`: the institution slugs the agent accepts.
@@ -71,14 +69,7 @@ impl Directory {
             settings,
             canon: Canonicalizer::bundled(),
             signers: Mutex::new(BTreeMap::new()),
-            verifications: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_VERIFICATIONS)),
         }
-    }
-
-    /// A turn to verify untrusted input (held while verifying); waits while
-    /// [`MAX_CONCURRENT_VERIFICATIONS`] run.
-    pub async fn verification_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        Arc::clone(&self.verifications).acquire_owned().await.ok()
     }
 
     /// The settings.

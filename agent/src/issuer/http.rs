@@ -341,12 +341,9 @@ async fn create_achievement(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
     let body = admin_body(body)?;
-    let created = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
-        s.create_achievement(&slug, admin_json(&body)?)
+    let created = as_admin(&s, &headers, slug, move |s, slug| {
+        s.create_achievement(slug, admin_json(&body)?)
     })
     .await?;
     Ok((StatusCode::CREATED, axum::Json(created)).into_response())
@@ -357,13 +354,7 @@ async fn list_achievements(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
-    let list = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
-        s.list_achievements(&slug)
-    })
-    .await?;
+    let list = as_admin(&s, &headers, slug, move |s, slug| s.list_achievements(slug)).await?;
     Ok(axum::Json(json!({"achievements": list})).into_response())
 }
 
@@ -373,12 +364,9 @@ async fn update_achievement(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
     let body = admin_body(body)?;
-    let updated = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
-        s.update_achievement(&slug, &id, admin_json(&body)?)
+    let updated = as_admin(&s, &headers, slug, move |s, slug| {
+        s.update_achievement(slug, &id, admin_json(&body)?)
     })
     .await?;
     Ok(axum::Json(updated).into_response())
@@ -390,12 +378,9 @@ async fn update_institution(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
     let body = admin_body(body)?;
-    let updated = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
-        s.update_institution_display(&slug, admin_json(&body)?)
+    let updated = as_admin(&s, &headers, slug, move |s, slug| {
+        s.update_institution_display(slug, admin_json(&body)?)
     })
     .await?;
     Ok(axum::Json(updated).into_response())
@@ -406,11 +391,8 @@ async fn archive_achievement(
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
-    let archived = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
-        s.archive_achievement(&slug, &id)
+    let archived = as_admin(&s, &headers, slug, move |s, slug| {
+        s.archive_achievement(slug, &id)
     })
     .await?;
     Ok(axum::Json(archived).into_response())
@@ -422,12 +404,9 @@ async fn create_offer(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
     let body = admin_body(body)?;
-    let created = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
-        s.create_offer(&slug, admin_json(&body)?)
+    let created = as_admin(&s, &headers, slug, move |s, slug| {
+        s.create_offer(slug, admin_json(&body)?)
     })
     .await?;
     Ok(json_no_store(StatusCode::CREATED, created))
@@ -439,18 +418,15 @@ async fn reissue_credential(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
     let body = admin_body(body)?;
-    let created = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
+    let created = as_admin(&s, &headers, slug, move |s, slug| {
         // The body is optional: empty means every default.
         let input = if body.iter().all(u8::is_ascii_whitespace) {
             super::offers::ReissueInput::default()
         } else {
             admin_json(&body)?
         };
-        s.reissue(&slug, &credential_id, input)
+        s.reissue(slug, &credential_id, input)
     })
     .await?;
     Ok(json_no_store(StatusCode::CREATED, created))
@@ -462,14 +438,11 @@ async fn bulk_offers(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
     let body = admin_body(body)?;
-    let result = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
+    let result = as_admin(&s, &headers, slug, move |s, slug| {
         let text = std::str::from_utf8(&body)
             .map_err(|_| AdminError::Invalid("the CSV is not UTF-8".into()))?;
-        s.bulk_offers(&slug, text)
+        s.bulk_offers(slug, text)
     })
     .await?;
     Ok(json_no_store(StatusCode::OK, result))
@@ -488,16 +461,13 @@ async fn list_offers(
     headers: HeaderMap,
     query: Result<Query<OfferQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
     let Query(query) = query.map_err(|e| AdminError::Invalid(e.body_text()))?;
-    let page = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
+    let page = as_admin(&s, &headers, slug, move |s, slug| {
         let page = PageRequest {
             limit: query.limit,
             cursor: query.cursor,
         };
-        s.list_offers(&slug, query.state.as_deref(), &page)
+        s.list_offers(slug, query.state.as_deref(), &page)
     })
     .await?;
     Ok(axum::Json(page).into_response())
@@ -509,12 +479,9 @@ async fn list_credentials(
     headers: HeaderMap,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
     let Query(query) = query.map_err(|e| AdminError::Invalid(e.body_text()))?;
-    let page = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
-        s.list_credentials(&slug, &query.page())
+    let page = as_admin(&s, &headers, slug, move |s, slug| {
+        s.list_credentials(slug, &query.page())
     })
     .await?;
     Ok(axum::Json(page).into_response())
@@ -525,13 +492,7 @@ async fn list_tokens(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
-    let list = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
-        s.list_admin_tokens(&slug)
-    })
-    .await?;
+    let list = as_admin(&s, &headers, slug, move |s, slug| s.list_admin_tokens(slug)).await?;
     Ok(json_no_store(StatusCode::OK, list))
 }
 
@@ -541,17 +502,14 @@ async fn create_token(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
     let body = admin_body(body)?;
-    let created = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
+    let created = as_admin(&s, &headers, slug, move |s, slug| {
         let input: super::tokens::NewToken = if body.is_empty() {
             super::tokens::NewToken::default()
         } else {
             admin_json(&body)?
         };
-        s.create_admin_token(&slug, input)
+        s.create_admin_token(slug, input)
     })
     .await?;
     Ok(json_no_store(StatusCode::CREATED, created))
@@ -562,11 +520,8 @@ async fn revoke_token(
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
-    blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
-        s.revoke_admin_token(&slug, &id)
+    as_admin(&s, &headers, slug, move |s, slug| {
+        s.revoke_admin_token(slug, &id)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -577,14 +532,32 @@ async fn rotate_token(
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AdminError> {
-    let auth = authorization(&headers);
-    let rotated = blocking(&s, move |s| {
-        s.directory()
-            .authorize_token(bearer(auth.as_deref()), &slug)?;
-        s.rotate_admin_token(&slug, &id)
+    let rotated = as_admin(&s, &headers, slug, move |s, slug| {
+        s.rotate_admin_token(slug, &id)
     })
     .await?;
     Ok(json_no_store(StatusCode::CREATED, rotated))
+}
+
+/// Runs `f` on the blocking pool once the caller's bearer token may act on `slug`: the one
+/// authorization of every institution admin route.
+async fn as_admin<T, F>(
+    s: &Arc<IssuerService>,
+    headers: &HeaderMap,
+    slug: String,
+    f: F,
+) -> Result<T, AdminError>
+where
+    T: Send + 'static,
+    F: FnOnce(&IssuerService, &str) -> Result<T, AdminError> + Send + 'static,
+{
+    let auth = authorization(headers);
+    blocking(s, move |s| {
+        s.directory()
+            .authorize_token(bearer(auth.as_deref()), &slug)?;
+        f(s, &slug)
+    })
+    .await
 }
 
 async fn openapi() -> Response {

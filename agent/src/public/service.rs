@@ -500,20 +500,13 @@ impl PublicService {
             return Err(UploadError::TooLarge);
         }
         let (source, text) = extract_credential(bytes)?;
-        // Reading the facts parses the document again: inside the turn too.
-        let turn = self.dir.verification_turn().await;
         let verdict = self.verifier.verify_text(&text).await;
         // Too large to verify is too large to read for the page as well.
-        let oversized = verdict
-            .checks
-            .iter()
-            .any(|c| c.name == rosette_proof::CheckName::Format && c.detail.starts_with("too "));
-        let facts = if oversized {
+        let facts = if rosette_proof::json_too_large(&text).is_some() {
             BadgeFacts::default()
         } else {
             facts_of(&text).unwrap_or_default()
         };
-        drop(turn);
         let known_issuer = match verdict.issuer.clone() {
             Some(issuer) => {
                 let this = Arc::clone(self);

@@ -471,7 +471,6 @@ impl VerifierService {
         let request: AuthorizationRequest = serde_json::from_value(row.request.clone())
             .map_err(|e| VerifierError::Internal(format!("stored request: {e}")))?;
         let trusted = TrustedIssuers::from_list(row.trusted_issuers.iter().cloned());
-        let turn = self.dir.verification_turn().await;
         let report = rosette_oid4vp::verify_response_report(
             &request,
             &response,
@@ -480,7 +479,6 @@ impl VerifierService {
             self.now(),
         )
         .await;
-        drop(turn);
         let result = verdict_json(&report, &response, self.now());
         let error = report.error.clone();
         let mut answered = row.clone();

@@ -7,7 +7,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -122,11 +121,4 @@ async fn answer_within(
         )
             .into_response(),
     }
-}
-
-/// The peer address of a request served by [`serve`] (absent under other servers).
-pub fn peer(req: &axum::extract::Request) -> Option<SocketAddr> {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
 }

@@ -881,8 +881,7 @@ async fn oversized_body_on_every_route_answers_413() {
     // Each route family keeps its own limit (64 KiB protocol and admin, 256 KiB verifier,
     // 400 KiB console, 2 MiB /verify uploads, 8 MiB CSV); past it, every one answers 413.
     let server = start().await;
-    let (admin, offer) = server.setup("acme").await;
-    let _ = offer;
+    let (admin, _) = server.setup("acme").await;
     let big = vec![b'a'; 9 * 1024 * 1024];
     let routes: &[(&str, &str, &str)] = &[
         (

@@ -162,7 +162,7 @@ fn case(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_requests_on_every_route_family_get_clear_answers() {
     let server = start().await;
-    let (admin, offer) = server.setup("acme").await;
+    let (admin, _) = server.setup("acme").await;
     let other = server.institution("beta").await;
     let achievement = server.achievement("acme", &admin).await;
     let access = server
@@ -171,7 +171,6 @@ async fn hostile_requests_on_every_route_family_get_clear_answers() {
             &server.offer("acme", &admin, &achievement, json!({})).await,
         )
         .await;
-    let _ = offer;
     let mut cases = Vec::new();
     const JSON: &str = "application/json";
     const FORM: &str = "application/x-www-form-urlencoded";
