@@ -66,6 +66,9 @@ storage_durability = "every-write"
 # apart from the data and back both up. The ROSETTE_KEK environment variable wins over this.
 # Default: generated once into <data>/kek (0600).
 # kek_file = "/etc/rosette/kek"
+# During a KEK rotation with several agents on one database (docs/deploy.md): another key that
+# opens sealed values but never seals. ROSETTE_KEK_OTHER wins over this.
+# kek_other_file = "/etc/rosette/kek.next"
 
 # Connections open at once; more clients wait until one closes.
 max_connections = 1024
@@ -86,6 +89,21 @@ rate_limit_challenge = 20
 rate_limit_sign_in = 10
 rate_limit_poll = 120
 # trusted_proxies = ["127.0.0.1", "::1"]
+
+# GET /metrics (Prometheus text format: requests, OpenID4VCI steps, storage calls, credentials
+# issued and revoked, presentations verified, bulk rows). It needs no credentials: let the
+# reverse proxy keep it from the internet, or turn it off here.
+metrics = true
+
+# Where the data lives. Without database_url: the embedded store in the data directory (one
+# agent per directory). With it: PostgreSQL, which several agents (replicas behind a load
+# balancer) share; give every replica the same database_url, KEK and operator token. The URL
+# may hold the password: prefer the ROSETTE_DATABASE_URL environment variable. sslmode=require
+# makes the connection use TLS (rustls, the system's certificate authorities).
+[storage]
+# database_url = "postgres://rosette:password@db.example.edu:5432/rosette?sslmode=require"
+# Connections each agent keeps open to the database.
+pool_size = 16
 "#;
 
 /// The configuration file (all keys optional).
@@ -104,6 +122,9 @@ pub struct FileConfig {
     pub batch_size: Option<u32>,
     /// The key-encryption key's file (default `<data>/kek`; `ROSETTE_KEK` wins).
     pub kek_file: Option<PathBuf>,
+    /// Another KEK that opens (never seals): the next or previous key during a rotation
+    /// (`ROSETTE_KEK_OTHER` wins).
+    pub kek_other_file: Option<PathBuf>,
     /// Connections open at once.
     pub max_connections: Option<usize>,
     /// Token endpoint requests per minute per client.
@@ -133,6 +154,20 @@ pub struct FileConfig {
     pub storage_stall_seconds: Option<u64>,
     /// When a storage write is on disk: `every-write` (default) or `flush`.
     pub storage_durability: Option<StorageDurability>,
+    /// Serve `GET /metrics` (default true).
+    pub metrics: Option<bool>,
+    /// `[storage]`: PostgreSQL instead of the embedded store.
+    pub storage: Option<StorageSection>,
+}
+
+/// The `[storage]` table of the configuration file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSection {
+    /// `postgres://…`: PostgreSQL shared by several agents; absent: the embedded store.
+    pub database_url: Option<String>,
+    /// Connections each agent keeps open to the database (default 16).
+    pub pool_size: Option<usize>,
 }
 
 /// When the agent's storage writes reach the disk.
@@ -261,6 +296,7 @@ mod tests {
             config.storage_durability,
             Some(StorageDurability::EveryWrite)
         );
+        assert_eq!(config.metrics, Some(defaults.metrics));
         // The commented keys are real keys: uncommented, they parse too.
         let uncommented = CONFIG_EXAMPLE
             .replace("# public_url =", "public_url =")
@@ -352,11 +388,29 @@ pub struct Settings {
     pub nonce_lifetime: i64,
     /// Seals the store's secrets (see [`rosette_core::kek`]).
     pub kek: rosette_core::kek::Kek,
+    /// Other KEKs that still open sealed values (not used to seal): the next or previous key
+    /// during a rotation (`ROSETTE_KEK_OTHER`, `kek_other_file`).
+    pub other_keks: Vec<rosette_core::kek::Kek>,
     /// Per-client rate limits.
     pub rate_limits: RateLimits,
+    /// Whether `GET /metrics` is served.
+    pub metrics: bool,
 }
 
 impl Settings {
+    /// Opens a value sealed under the KEK or one of [`Settings::other_keks`].
+    pub fn open_sealed(
+        &self,
+        purpose: &str,
+        sealed: &str,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, rosette_core::kek::KekError> {
+        rosette_core::kek::open_with_any(
+            std::iter::once(&self.kek).chain(&self.other_keks),
+            purpose,
+            sealed,
+        )
+    }
+
     /// Why a phone wallet may not get through to [`Self::public_url`], if it may not: a
     /// loopback address only this computer reaches, or plain http (which wallets refuse outside
     /// development). `None` for an https address.
@@ -401,7 +455,9 @@ impl Settings {
             nonce_lifetime: 300,
             // Tests and embedders get a fresh KEK; `serve` loads the operator's.
             kek: rosette_core::kek::Kek::generate(),
+            other_keks: Vec::new(),
             rate_limits: RateLimits::default(),
+            metrics: true,
         }
     }
 }

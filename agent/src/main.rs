@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => serve(args),
         cli::Command::ImportOffers(args) => commands::import::run(&args),
         cli::Command::Store(cli::StoreCommand::Migrate(args)) => commands::store::migrate(&args),
+        cli::Command::Store(cli::StoreCommand::Copy(args)) => commands::store::copy(&args),
         cli::Command::Institution(cli::InstitutionCommand::Create(args)) => {
             commands::institution::create(&args)
         }
@@ -45,14 +46,19 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: cli::ServeArgs) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+        .with_env_filter(filter);
+    let json_logs = args.log_format == cli::LogFormatArg::Json;
+    if json_logs {
+        // The message and fields at the top level of each object, as collectors index them.
+        logs.json().flatten_event(true).with_ansi(false).init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let options = rosette_agent::server::ServeOptions {
         config: args.config,
         listen: args.listen,
@@ -67,6 +73,8 @@ fn serve(args: cli::ServeArgs) -> anyhow::Result<ExitCode> {
             cli::DurabilityArg::EveryWrite => rosette_agent::config::StorageDurability::EveryWrite,
             cli::DurabilityArg::Flush => rosette_agent::config::StorageDurability::Flush,
         }),
+        database_url: args.database_url.map(rosette_core::SecretString::new),
+        json_logs,
     };
     let workers = args.workers.map_or_else(default_workers, usize::from);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -26,9 +26,22 @@ use crate::issuer::{
 pub fn router(state: AppState) -> Router {
     let limiter =
         crate::web::limits::RateLimiter::new(state.directory.settings().rate_limits.clone());
-    Router::new()
+    let metrics = state.directory.settings().metrics;
+    let mut router = Router::new();
+    if metrics {
+        // Installs the recorder before the first request is counted. Not rate limited: a
+        // scraper polls it every few seconds from one address.
+        crate::web::metrics::handle();
+        router = router.route("/metrics", axum::routing::get(crate::web::metrics::render));
+    }
+    router
         .route(
             "/health",
+            axum::routing::get(|| async { axum::Json(json!({"status": "ok"})) }),
+        )
+        // The process is alive (a load balancer's liveness check); readiness is /health/ready.
+        .route(
+            "/health/live",
             axum::routing::get(|| async { axum::Json(json!({"status": "ok"})) }),
         )
         .merge(crate::issuer::http::router())
@@ -56,20 +69,48 @@ pub fn router(state: AppState) -> Router {
             limiter,
             crate::web::limits::limit,
         ))
+        .layer(axum::middleware::from_fn(crate::web::error::retry_after))
 }
 
-/// `GET /health/ready`: 200 while every storage call returns in time; 503, with the stuck
+/// The table the readiness probe reads (it holds nothing).
+const READY_PROBE_TABLE: rosette_storage::Table = rosette_storage::Table::new("health_probe");
+
+/// `GET /health/ready`: 200 while the store answers and every storage call returns in time; 503, with the stuck
 /// calls, while one has not returned within the watchdog's limit (an engine deadlock or a
 /// stalled disk). `/health` stays 200: the process is alive and serves what it can.
-pub fn ready_router(watchdog: Arc<rosette_storage::watch::Watchdog>) -> Router {
+pub fn ready_router(
+    watchdog: Arc<rosette_storage::watch::Watchdog>,
+    store: Arc<dyn Store>,
+) -> Router {
     Router::new().route(
         "/health/ready",
         axum::routing::get(move || {
             let watchdog = Arc::clone(&watchdog);
+            let store = Arc::clone(&store);
             async move {
                 let stuck = watchdog.stuck();
                 if stuck.is_empty() {
-                    return (StatusCode::OK, axum::Json(json!({"status": "ready"})));
+                    // The store answers a read (for PostgreSQL: the database is up).
+                    let probe =
+                        tokio::task::spawn_blocking(move || store.get(READY_PROBE_TABLE, b"probe"))
+                            .await;
+                    return match probe {
+                        Ok(Ok(_)) => (StatusCode::OK, axum::Json(json!({"status": "ready"}))),
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "readiness probe failed");
+                            (
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                axum::Json(json!({
+                                    "status": "unready",
+                                    "reason": "the store does not answer",
+                                })),
+                            )
+                        }
+                        Err(_) => (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            axum::Json(json!({"status": "unready", "reason": "probe failed"})),
+                        ),
+                    };
                 }
                 let calls: Vec<Value> = stuck
                     .iter()
@@ -98,7 +139,7 @@ pub fn ready_router(watchdog: Arc<rosette_storage::watch::Watchdog>) -> Router {
 }
 
 /// Command-line values of `serve` (already merged with the environment by clap).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct ServeOptions {
     /// `--config`.
     pub config: Option<PathBuf>,
@@ -116,6 +157,11 @@ pub struct ServeOptions {
     pub storage_stall: Option<std::time::Duration>,
     /// `--storage-durability`: when writes reach the disk.
     pub storage_durability: Option<crate::config::StorageDurability>,
+    /// `--database-url` / `ROSETTE_DATABASE_URL`: PostgreSQL instead of the embedded store.
+    pub database_url: Option<SecretString>,
+    /// `--log-format json`: the logs are JSON lines, so the start-up notes for people (where
+    /// the agent listens, the next step, the demo QR code) are log events too, not plain text.
+    pub json_logs: bool,
 }
 
 /// The store's file inside the data directory.
@@ -130,7 +176,8 @@ pub const MIGRATED_SLED_DIR: &str = "db.sled-migrated";
 /// flush is a checkpoint, after which the journal starts over.
 pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// The data directory's store, wrapped in the deadlock watchdog, and the watchdog.
+/// The data directory's store, wrapped in the deadlock watchdog and timed for `/metrics`, and
+/// the watchdog.
 #[derive(Debug)]
 pub struct OpenedStore {
     /// The store, every call of which the watchdog sees.
@@ -163,6 +210,29 @@ pub fn open_store(
     let file = data.join(STORE_FILE);
     let store = RedbStore::open_with(&file, durability)
         .with_context(|| format!("cannot open the data store {}", file.display()))?;
+    watched(Arc::new(store), stall_after)
+}
+
+/// Connects to the PostgreSQL database at `url` (several agents may share it), applies the
+/// schema migrations this build knows, and starts the watchdog. Refuses a database whose
+/// schema is newer than this build.
+pub fn open_database(
+    url: &SecretString,
+    pool_size: Option<usize>,
+    stall_after: std::time::Duration,
+) -> Result<OpenedStore> {
+    let mut options = rosette_storage::PgOptions::default();
+    if let Some(n) = pool_size {
+        options.pool_size = n.clamp(1, 1000);
+    }
+    let shown = rosette_storage::redacted_url(url.expose_secret());
+    let store = rosette_storage::PgStore::connect(url.expose_secret(), options)
+        .with_context(|| format!("cannot use the database {shown}"))?;
+    tracing::info!(database = %shown, "storage: PostgreSQL");
+    watched(Arc::new(store), stall_after)
+}
+
+fn watched(store: Arc<dyn Store>, stall_after: std::time::Duration) -> Result<OpenedStore> {
     let watchdog = Watchdog::new(
         stall_after,
         Arc::new(rosette_storage::watch::SystemMonotonic),
@@ -174,8 +244,9 @@ pub fn open_store(
             std::time::Duration::from_secs(1),
         ))
         .context("cannot start the storage watchdog")?;
+    let watched: Arc<dyn Store> = Arc::new(WatchedStore::new(store, Arc::clone(&watchdog)));
     Ok(OpenedStore {
-        store: Arc::new(WatchedStore::new(Arc::new(store), Arc::clone(&watchdog))),
+        store: Arc::new(crate::web::metrics::MeteredStore::new(watched)),
         watchdog,
     })
 }
@@ -259,7 +330,7 @@ pub fn migrate_sled_data_dir(data: &Path) -> Result<SledMigration> {
 }
 
 /// Runs the server until SIGTERM/SIGINT.
-pub async fn run(options: ServeOptions) -> Result<()> {
+pub async fn run(mut options: ServeOptions) -> Result<()> {
     let file = match &options.config {
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::default(),
@@ -276,7 +347,37 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
     std::fs::create_dir_all(&data)
         .with_context(|| format!("cannot create data directory {}", data.display()))?;
+    let storage = file.storage.clone().unwrap_or_default();
+    let database_url = options
+        .database_url
+        .take()
+        .or(storage.database_url.clone().map(SecretString::new));
+    let kek_from_env = std::env::var(KEK_ENV).is_ok_and(|t| !t.trim().is_empty());
+    if database_url.is_some() && !kek_from_env && file.kek_file.is_none() {
+        // A KEK generated into this replica's data directory would differ from every other
+        // replica's, and the database's keys are sealed under one.
+        anyhow::bail!(
+            "with a database shared by several agents, every agent needs the same \
+             key-encryption key: set {KEK_ENV}, or kek_file in the configuration (make one with \
+             `head -c 32 /dev/urandom | basenc --base64url | tr -d =`)"
+        );
+    }
+    let token_given = options.operator_token.is_some() || file.operator_token.is_some();
+    if database_url.is_some() && !token_given {
+        // A token generated per data directory would differ between replicas behind one
+        // address, and sign-ins would fail on every other request.
+        anyhow::bail!(
+            "with a database shared by several agents, every agent needs the same operator \
+             token: set ROSETTE_OPERATOR_TOKEN, or operator_token in the configuration"
+        );
+    }
     let (kek, _) = load_kek(file.kek_file.as_deref(), &data)?;
+    let other_keks = load_other_kek(file.kek_other_file.as_deref())?;
+    let metrics = file.metrics.unwrap_or(true);
+    if metrics {
+        // Before the store opens, so its first calls are timed too.
+        crate::web::metrics::handle();
+    }
 
     let (operator_token, token_file) = operator_token(
         options
@@ -298,7 +399,11 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         .into();
     let opened = {
         let data = data.clone();
-        tokio::task::spawn_blocking(move || open_store(&data, durability, stall_after)).await??
+        tokio::task::spawn_blocking(move || match &database_url {
+            Some(url) => open_database(url, storage.pool_size, stall_after),
+            None => open_store(&data, durability, stall_after),
+        })
+        .await??
     };
     let store = Arc::clone(&opened.store);
 
@@ -315,6 +420,8 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     secure_data_dir(&data)?;
     let mut settings = Settings::new(public_url.clone(), operator_token);
     settings.kek = kek;
+    settings.other_keks = other_keks;
+    settings.metrics = metrics;
     let limits = &mut settings.rate_limits;
     for (value, slot) in [
         (file.rate_limit_token, &mut limits.token),
@@ -350,6 +457,9 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     let mut ready = json!({
         "event": "ready",
         "url": public_url.trim_end_matches('/'),
+        // Where this agent itself listens: behind a proxy, or as one of several replicas,
+        // not the public URL.
+        "listening": local_url,
         "operator_token_file": token_file.as_ref().map(|p| p.display().to_string()),
         "console": console,
     });
@@ -368,8 +478,11 @@ pub async fn run(options: ServeOptions) -> Result<()> {
             obj.insert("request".into(), json!(request.request_url));
             obj.insert("request_page".into(), json!(request.page));
         }
-        match crate::web::qr::terminal(&demo.offer) {
-            Ok(qr) => eprintln!(
+        // With JSON logs, stderr holds only log events; the ready line has the offer (and the
+        // PIN and admin token, which stay out of the logs).
+        let qr = (!options.json_logs).then(|| crate::web::qr::terminal(&demo.offer));
+        match qr {
+            Some(Ok(qr)) => eprintln!(
                 "\nScan with your wallet (PIN {}):\n{qr}\n{}\n\nStaff console: {}/console/login \
                  (institution demo, admin token {})\n",
                 demo.tx_code.as_deref().unwrap_or("none"),
@@ -377,7 +490,8 @@ pub async fn run(options: ServeOptions) -> Result<()> {
                 public_url.trim_end_matches('/'),
                 demo.admin_token,
             ),
-            Err(e) => tracing::warn!(error = %e, "cannot draw the demo QR code"),
+            Some(Err(e)) => tracing::warn!(error = %e, "cannot draw the demo QR code"),
+            None => {}
         }
     }
     let next_step = {
@@ -405,20 +519,29 @@ pub async fn run(options: ServeOptions) -> Result<()> {
     }
     // For people, on every start: where the agent is, where staff sign in, what to do next, and
     // whether phones can reach it. On stderr, with the logs; the ready line stays the contract.
-    eprintln!("\nRosette agent listening on {local_url}");
-    if configured_public_url.is_some() {
-        eprintln!("Public URL (in QR codes, offers and credentials): {public_url}");
-    }
-    eprintln!("Staff console: {console}");
-    eprintln!("{next_step}");
-    match &phone_warning {
-        Some(warning) if configured_public_url.is_none() => {
-            eprintln!("warning: no --public-url set. {warning}\n");
+    // With JSON logs the same notes are log events, so every line of stderr parses.
+    if options.json_logs {
+        tracing::info!(listening = %local_url, public_url = %public_url, console = %console, "listening");
+        tracing::info!("{next_step}");
+        if let Some(warning) = &phone_warning {
+            tracing::warn!("{warning}");
         }
-        Some(warning) => eprintln!("warning: {warning}\n"),
-        None => eprintln!(),
+    } else {
+        eprintln!("\nRosette agent listening on {local_url}");
+        if configured_public_url.is_some() {
+            eprintln!("Public URL (in QR codes, offers and credentials): {public_url}");
+        }
+        eprintln!("Staff console: {console}");
+        eprintln!("{next_step}");
+        match &phone_warning {
+            Some(warning) if configured_public_url.is_none() => {
+                eprintln!("warning: no --public-url set. {warning}\n");
+            }
+            Some(warning) => eprintln!("warning: {warning}\n"),
+            None => eprintln!(),
+        }
+        tracing::info!(listening = %local_url, public_url = %public_url, "listening");
     }
-    tracing::info!(listening = %local_url, public_url = %public_url, "listening");
 
     // Durability within FLUSH_EVERY for writes nobody flushed.
     let flushed = Arc::clone(&store);
@@ -449,7 +572,25 @@ pub async fn run(options: ServeOptions) -> Result<()> {
             }
         }
     });
-    let app = router(state).merge(ready_router(Arc::clone(&opened.watchdog)));
+    // Bulk jobs whose agent stopped renewing them (it died, or this agent restarted) are taken
+    // over here; with several agents on one database, by one of them.
+    let bulk = Arc::clone(&state.bulk);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            let bulk = Arc::clone(&bulk);
+            match tokio::task::spawn_blocking(move || bulk.resume_abandoned()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "looking for abandoned bulk jobs failed"),
+                Err(e) => tracing::warn!(error = %e, "the bulk job sweeper stopped"),
+            }
+        }
+    });
+    let app = router(state).merge(ready_router(
+        Arc::clone(&opened.watchdog),
+        Arc::clone(&store),
+    ));
     let mut limits = crate::web::serve::ServeLimits::default();
     if let Some(v) = file.max_connections {
         limits.max_connections = v;
@@ -519,6 +660,30 @@ pub const KEK_ENV: &str = "ROSETTE_KEK";
 /// The KEK file generated in the data directory when none is configured.
 pub const KEK_FILE: &str = "kek";
 
+/// The other KEK of a rotation (`ROSETTE_KEK_OTHER`, else `kek_other_file`), if any: it opens
+/// sealed values and never seals.
+pub fn load_other_kek(configured_file: Option<&Path>) -> Result<Vec<rosette_core::kek::Kek>> {
+    use rosette_core::kek::Kek;
+    if let Ok(text) = std::env::var(KEK_OTHER_ENV)
+        && !text.trim().is_empty()
+    {
+        return Ok(vec![Kek::parse(&text).context(KEK_OTHER_ENV)?]);
+    }
+    match configured_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Ok(vec![
+                Kek::parse(&text).with_context(|| format!("{}", path.display()))?,
+            ])
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The environment variable of the other KEK during a rotation.
+pub const KEK_OTHER_ENV: &str = "ROSETTE_KEK_OTHER";
+
 /// The key-encryption key: `ROSETTE_KEK`, else the configured `kek_file`, else `<data>/kek`
 /// (generated on first start, 0600). Returns the file it came from, if any.
 ///
@@ -545,7 +710,9 @@ pub fn load_kek(
     }
     if let Some(id) = sealed_under(data)? {
         anyhow::bail!(
-            "the data in {} is sealed under key-encryption key {id}, and no key was given: put              that key in {} or in {KEK_ENV} (a copied data directory needs the key copied              separately)",
+            "the data in {} is sealed under key-encryption key {id}, and no key was given: put \
+             that key in {} or in {KEK_ENV} (a copied data directory needs the key copied \
+             separately)",
             data.display(),
             path.display()
         );
@@ -803,9 +970,6 @@ pub fn rotate_kek(
     old: &rosette_core::kek::Kek,
     new: &rosette_core::kek::Kek,
 ) -> Result<KekRotation> {
-    use crate::directory::records::KeyRow;
-    use crate::issuer::records::ServerSecretRow;
-    use rosette_core::kek::Kek;
     let file = data.join(STORE_FILE);
     let store: Arc<dyn Store> = Arc::new(
         RedbStore::open_with(&file, Durability::OnReturn).with_context(|| {
@@ -815,10 +979,28 @@ pub fn rotate_kek(
             )
         })?,
     );
+    reseal_store(&store, &[old], new)
+}
+
+/// Re-seals every signing key and server secret of `store` under `new`, opening each with
+/// whichever of `openers` (or `new` itself) sealed it, in one atomic write: a store shared by
+/// running agents is never half re-sealed. Running it twice is harmless.
+pub fn reseal_store(
+    store: &Arc<dyn Store>,
+    openers: &[&rosette_core::kek::Kek],
+    new: &rosette_core::kek::Kek,
+) -> Result<KekRotation> {
+    use crate::directory::records::KeyRow;
+    use crate::issuer::records::ServerSecretRow;
+    use rosette_core::kek::Kek;
     let reseal = |purpose: &str, value: &str| -> Result<String> {
         let clear = if Kek::is_sealed(value) {
-            old.open(purpose, value)
-                .with_context(|| format!("cannot unseal {purpose}"))?
+            rosette_core::kek::open_with_any(
+                openers.iter().copied().chain(std::iter::once(new)),
+                purpose,
+                value,
+            )
+            .with_context(|| format!("cannot unseal {purpose}"))?
         } else {
             zeroize::Zeroizing::new(value.as_bytes().to_vec())
         };
@@ -826,7 +1008,7 @@ pub fn rotate_kek(
     };
     let mut report = KekRotation::default();
     let mut batch = rosette_storage::WriteBatch::new();
-    let keys = rosette_storage::Repo::<KeyRow>::new(Arc::clone(&store));
+    let keys = rosette_storage::Repo::<KeyRow>::new(Arc::clone(store));
     for (_, row) in keys.scan(b"", None, rosette_storage::MAX_SCAN_LIMIT)? {
         batch.put(&KeyRow {
             slug: row.slug.clone(),
@@ -834,7 +1016,7 @@ pub fn rotate_kek(
         })?;
         report.signing_keys += 1;
     }
-    let secrets = rosette_storage::Repo::<ServerSecretRow>::new(Arc::clone(&store));
+    let secrets = rosette_storage::Repo::<ServerSecretRow>::new(Arc::clone(store));
     for (_, row) in secrets.scan(b"", None, rosette_storage::MAX_SCAN_LIMIT)? {
         batch.put(&ServerSecretRow {
             name: row.name.clone(),

@@ -23,6 +23,12 @@
 //! nothing pre-signed: the proof JWT needs the c_nonce of the flow, so it is signed inside the
 //! flow.
 //!
+//! `ROSETTE_BENCH_STORE=postgres` runs the agent on PostgreSQL (a throw-away cluster on this
+//! box, like the tests'), and `ROSETTE_BENCH_AGENTS=2` then starts two agents on that database
+//! and spreads the flows over both (token, nonce and credential requests of even flows go to
+//! one, odd to the other; `agent_cpu_*` then sums both agents; the database's own CPU is not
+//! counted).
+//!
 //! `ROSETTE_BENCH_FLOWS` (default 200) sets the flows per variant, `ROSETTE_BENCH_CONCURRENCY`
 //! (default 16: with 8, the box stays ~20 % idle, each flow waiting on the single-threaded
 //! generator, so the figure was latency-bound rather than what the agent can sustain) the flows
@@ -242,8 +248,50 @@ fn main() {
     let concurrency = env_usize("ROSETTE_BENCH_CONCURRENCY", 16).max(1);
     let bins = bins::binaries().unwrap_or_else(|e| panic!("cannot build rosette-agent: {e}"));
     let data = tempfile::TempDir::new().expect("tempdir");
-    let agent = Agent::start(&bins.agent, data.path(), false).unwrap_or_else(|e| panic!("{e}"));
-    let token = agent.operator_token().expect("operator token");
+    let store = std::env::var("ROSETTE_BENCH_STORE").unwrap_or_else(|_| "embedded".to_owned());
+    let agent_count = env_usize("ROSETTE_BENCH_AGENTS", 1).clamp(1, 8);
+    // Kept alive for the whole run.
+    let mut _cluster = None;
+    let (agent, others, token) = if store == "postgres" {
+        let cluster = rosette_test_postgres::Cluster::start();
+        let url = cluster.create_database("bench");
+        _cluster = Some(cluster);
+        let token = "rosette_at_bench-operator-token-0123456789abcdef".to_owned();
+        let kek = data.path().join("kek");
+        std::fs::write(&kek, "p6T5PfH_aUX8R_oDRl48L1f8ElTou6vIwuFFIlYneeI").expect("kek");
+        let config = data.path().join("rosette.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "operator_token = \"{token}\"\nkek_file = \"{}\"\n\n[storage]\ndatabase_url = \"{url}\"\n",
+                kek.display()
+            ),
+        )
+        .expect("config");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let public = format!("http://127.0.0.1:{port}");
+        let start = |n: usize, listen: &str| {
+            Agent::start_with(
+                &bins.agent,
+                &data.path().join(format!("agent-{n}")),
+                false,
+                listen,
+                Some(&public),
+                &[std::ffi::OsStr::new("--config"), config.as_os_str()],
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let first = start(0, &format!("127.0.0.1:{port}"));
+        let others: Vec<Agent> = (1..agent_count).map(|n| start(n, "127.0.0.1:0")).collect();
+        (first, others, token)
+    } else {
+        let agent = Agent::start(&bins.agent, data.path(), false).unwrap_or_else(|e| panic!("{e}"));
+        let token = agent.operator_token().expect("operator token");
+        (agent, Vec::new(), token)
+    };
     let op = Client::new(agent.url(), Some(&token));
     let created = op
         .post_json(
@@ -262,7 +310,15 @@ fn main() {
     let achievement_id = field(&achievement.body, "id");
     let anon = Client::new(agent.url(), None);
     let tick = clock_ticks();
-    let agent_pid = agent.pid().to_string();
+    let agent_pids: Vec<String> = std::iter::once(&agent)
+        .chain(&others)
+        .map(|a| a.pid().to_string())
+        .collect();
+    let agent_pid = agent_pids.join(",");
+    let bases: Vec<String> = std::iter::once(&agent)
+        .chain(&others)
+        .map(Agent::local_url)
+        .collect();
     let cores = env_usize(
         "ROSETTE_BENCH_CORES",
         std::thread::available_parallelism().map_or(2, usize::from),
@@ -282,8 +338,9 @@ fn main() {
     };
 
     eprintln!(
-        "agent {} (release, pid {agent_pid}), {flows} flows per variant, {concurrency} in flight",
-        agent.url()
+        "agent {} (release, pid {agent_pid}, store {store}, {} agent(s)), {flows} flows per variant, {concurrency} in flight",
+        agent.url(),
+        bases.len()
     );
     // One thread drives all flows: the generator needs a fraction of a core, and a single
     // thread saves the cross-thread wake-ups a work-stealing runtime makes per response.
@@ -317,18 +374,42 @@ fn main() {
                 .collect();
             let create_s = t_create.elapsed().as_secs_f64();
             let ep = endpoints(&anon, "bench");
+            // The same endpoints on each agent (the metadata names the public URL, the first).
+            let eps: Arc<Vec<Endpoints>> = Arc::new(
+                bases
+                    .iter()
+                    .map(|base| Endpoints {
+                        issuer: ep.issuer.clone(),
+                        token: ep.token.replace(agent.url(), base),
+                        nonce: ep.nonce.replace(agent.url(), base),
+                        credential: ep.credential.replace(agent.url(), base),
+                    })
+                    .collect(),
+            );
             let offers = Arc::new(offers);
             let next = Arc::new(AtomicUsize::new(0));
-            let (agent_cpu0, own_cpu0) = (cpu_time(&agent_pid, tick), cpu_time("self", tick));
-            let workers_cpu0 = threads_cpu_time(&agent_pid, RUNTIME_THREADS, tick);
+            let agents_cpu = || {
+                agent_pids
+                    .iter()
+                    .map(|p| cpu_time(p, tick))
+                    .sum::<Duration>()
+            };
+            let agents_threads_cpu = || {
+                agent_pids
+                    .iter()
+                    .map(|p| threads_cpu_time(p, RUNTIME_THREADS, tick))
+                    .sum::<Duration>()
+            };
+            let (agent_cpu0, own_cpu0) = (agents_cpu(), cpu_time("self", tick));
+            let workers_cpu0 = agents_threads_cpu();
             let t0 = Instant::now();
             let mut latencies: Vec<Duration> = runtime.block_on(async {
                 let http = reqwest::Client::new();
                 let workers: Vec<_> = (0..concurrency)
                     .map(|_| {
-                        let (http, ep, offers, next) = (
+                        let (http, eps, offers, next) = (
                             http.clone(),
-                            ep.clone(),
+                            Arc::clone(&eps),
                             Arc::clone(&offers),
                             Arc::clone(&next),
                         );
@@ -338,7 +419,8 @@ fn main() {
                             loop {
                                 let i = next.fetch_add(1, Ordering::Relaxed);
                                 let Some(offer) = offers.get(i) else { break };
-                                mine.push(flow(&http, &ep, &config, offer).await);
+                                let ep = &eps[i % eps.len()];
+                                mine.push(flow(&http, ep, &config, offer).await);
                             }
                             mine
                         })
@@ -351,9 +433,8 @@ fn main() {
                 all
             });
             let secs = t0.elapsed().as_secs_f64();
-            let agent_cpu = cpu_time(&agent_pid, tick).saturating_sub(agent_cpu0);
-            let workers_cpu =
-                threads_cpu_time(&agent_pid, RUNTIME_THREADS, tick).saturating_sub(workers_cpu0);
+            let agent_cpu = agents_cpu().saturating_sub(agent_cpu0);
+            let workers_cpu = agents_threads_cpu().saturating_sub(workers_cpu0);
             let own_cpu = cpu_time("self", tick).saturating_sub(own_cpu0);
             let done = latencies.len().max(1) as f64;
             let per_flow = |d: Duration| d.as_secs_f64() * 1e6 / done;
@@ -366,7 +447,8 @@ fn main() {
             println!(
                 "{}",
                 json!({
-                    "bench": "issuance_flows", "config": config, "pin": pin, "flows": latencies.len(),
+                    "bench": "issuance_flows", "store": store, "agents": bases.len(),
+                    "config": config, "pin": pin, "flows": latencies.len(),
                     "concurrency": concurrency, "seconds": (secs * 1000.0).round() / 1000.0,
                     "flows_per_sec": ((latencies.len() as f64 / secs) * 10.0).round() / 10.0,
                     "p50_ms": (pct(0.5) * 10.0).round() / 10.0, "p99_ms": (pct(0.99) * 10.0).round() / 10.0,
@@ -378,6 +460,12 @@ fn main() {
                 })
             );
         }
+    }
+    for other in others {
+        let status = other
+            .terminate(Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(status.success(), "agent exit after SIGTERM: {status}");
     }
     let status = agent
         .terminate(Duration::from_secs(30))

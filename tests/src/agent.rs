@@ -72,7 +72,8 @@ pub struct Ready {
     /// The agent's public base URL (no trailing slash).
     pub url: String,
     /// The operator token file.
-    pub operator_token_file: PathBuf,
+    /// `None` when the token was configured (environment or config file), not generated.
+    pub operator_token_file: Option<PathBuf>,
     /// `--demo`: the demo offer URL (by reference).
     pub offer: Option<String>,
     /// `--demo`: the demo offer's PIN.
@@ -206,17 +207,15 @@ impl Agent {
             }
         };
         let text = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
-        let (Some("ready"), Some(url), Some(token_file)) = (
-            raw.get("event").and_then(Value::as_str),
-            text("url"),
-            text("operator_token_file"),
-        ) else {
+        let token_file = text("operator_token_file");
+        let (Some("ready"), Some(url)) = (raw.get("event").and_then(Value::as_str), text("url"))
+        else {
             let _ = child.kill();
             return Err(AgentError::BadReadyLine(line));
         };
         let ready = Ready {
             url: url.trim_end_matches('/').to_owned(),
-            operator_token_file: token_file.into(),
+            operator_token_file: token_file.map(PathBuf::from),
             offer: text("offer"),
             tx_code: text("tx_code"),
             issuer: text("issuer"),
@@ -228,6 +227,19 @@ impl Agent {
             ready,
             stderr,
         })
+    }
+
+    /// Where this agent process listens (the ready line's `listening`): differs from
+    /// [`Agent::url`] when the public URL is another address (a proxy, or another replica).
+    pub fn local_url(&self) -> String {
+        self.ready
+            .raw
+            .get("listening")
+            .and_then(Value::as_str)
+            .map_or_else(
+                || self.ready.url.clone(),
+                |u| u.trim_end_matches('/').to_owned(),
+            )
     }
 
     /// The ready line.
@@ -255,7 +267,9 @@ impl Agent {
     /// # Errors
     /// [`AgentError::TokenFile`].
     pub fn operator_token(&self) -> Result<String, AgentError> {
-        let path = &self.ready.operator_token_file;
+        let path = self.ready.operator_token_file.as_ref().ok_or_else(|| {
+            AgentError::BadReadyLine("no operator_token_file: the token was configured".into())
+        })?;
         std::fs::read_to_string(path)
             .map(|t| t.trim().to_owned())
             .map_err(|source| AgentError::TokenFile {
@@ -462,6 +476,20 @@ impl Client {
             .header("content-type", "application/json")
             .body(serde_json::to_vec(body).unwrap_or_default());
         self.send("POST", url.clone(), req)
+    }
+
+    /// `PUT path` with a JSON body.
+    ///
+    /// # Errors
+    /// [`AgentError::Http`] when no response arrives.
+    pub fn put_json(&self, path: &str, body: &Value) -> Result<Response, AgentError> {
+        let url = self.url(path);
+        let req = self
+            .http
+            .put(&url)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(body).unwrap_or_default());
+        self.send("PUT", url.clone(), req)
     }
 
     /// `POST path` with a raw body of the given content type.

@@ -129,6 +129,23 @@ pub(crate) struct ServeArgs {
     /// [default: every-write].
     #[arg(long, env = "ROSETTE_STORAGE_DURABILITY", value_enum)]
     pub(crate) storage_durability: Option<DurabilityArg>,
+    /// PostgreSQL database (postgres://user:password@host:port/db[?sslmode=require]) shared by
+    /// several agents, instead of the embedded store in the data directory. Prefer the
+    /// environment variable: the URL may hold a password.
+    #[arg(long, env = "ROSETTE_DATABASE_URL", hide_env_values = true)]
+    pub(crate) database_url: Option<String>,
+    /// Log format on stderr: text (for people) or json (one JSON object per line, for log
+    /// collectors; the start-up notes become log events too).
+    #[arg(long, env = "ROSETTE_LOG_FORMAT", value_enum, default_value = "text")]
+    pub(crate) log_format: LogFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormatArg {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line: timestamp, level, message, fields, target.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -146,6 +163,22 @@ pub(crate) enum StoreCommand {
     /// `DATA/db.sled-migrated`. Needs a build with `--features sled-migrate`. Stop the agent
     /// first.
     Migrate(MigrateArgs),
+    /// Copy every record of a stopped agent's store into an empty one, then check that every
+    /// table's entry count and digest match: a data directory into PostgreSQL, or back.
+    /// Credentials issued before the move still verify and can still be revoked after it
+    /// (keep the public URL and the key-encryption key). The target must be empty.
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CopyArgs {
+    /// The source: a data directory, or a postgres:// URL.
+    #[arg(long)]
+    pub(crate) from: String,
+    /// The target: a data directory (its store is created), or a postgres:// URL (an empty
+    /// database; the schema is created).
+    #[arg(long)]
+    pub(crate) to: String,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +198,9 @@ pub(crate) enum KeysCommand {
     /// The current KEK comes from ROSETTE_KEK or <data>/kek. The new one is written to
     /// <data>/kek (the old one kept as <data>/kek.old until you delete it), or, when the
     /// current one came from ROSETTE_KEK, printed once for you to store.
+    ///
+    /// With --database-url (agents keep serving; see docs/deploy.md), the store is re-sealed
+    /// under the key in --to, opening values with ROSETTE_KEK and ROSETTE_KEK_OTHER.
     RotateKek(RotateKekArgs),
 }
 
@@ -173,6 +209,18 @@ pub(crate) struct RotateKekArgs {
     /// The agent's data directory (the agent must be stopped).
     #[arg(long, default_value = "./rosette-data")]
     pub(crate) data: PathBuf,
+    /// A PostgreSQL database shared by running agents, instead of a data directory.
+    #[arg(
+        long,
+        env = "ROSETTE_DATABASE_URL",
+        hide_env_values = true,
+        requires = "to"
+    )]
+    pub(crate) database_url: Option<String>,
+    /// The file holding the new KEK (with --database-url): every agent must already open
+    /// values sealed under it (ROSETTE_KEK_OTHER or kek_other_file).
+    #[arg(long)]
+    pub(crate) to: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -131,7 +131,8 @@ fn into_data_dir(args: &InstitutionCreateArgs) -> Result<Value> {
         && !args.data.join(rosette_agent::server::KEK_FILE).is_file()
     {
         bail!(
-            "no key-encryption key in {} (the agent keeps it elsewhere): set {} to it, or pass              --agent URL to create the institution through the running agent",
+            "no key-encryption key in {} (the agent keeps it elsewhere): set {} to it, or pass \
+             --agent URL to create the institution through the running agent",
             args.data.display(),
             rosette_agent::server::KEK_ENV
         );

@@ -26,6 +26,9 @@ pub(crate) fn rotate_kek(args: &RotateKekArgs) -> Result<ExitCode> {
     use anyhow::{Context, bail};
     use rosette_agent::server::{KEK_ENV, KEK_FILE};
     use rosette_core::kek::Kek;
+    if let (Some(url), Some(to)) = (&args.database_url, &args.to) {
+        return rotate_kek_in_database(url, to);
+    }
     let from_env = std::env::var_os(KEK_ENV).is_some();
     let file = args.data.join(KEK_FILE);
     if !from_env && !file.is_file() {
@@ -76,5 +79,41 @@ pub(crate) fn rotate_kek(args: &RotateKekArgs) -> Result<ExitCode> {
             kept.display()
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `keys rotate-kek --database-url URL --to FILE`: re-seals a shared database under the KEK in
+/// FILE while agents keep serving. Each agent must already open values sealed under it
+/// (`ROSETTE_KEK_OTHER`); values are opened with `ROSETTE_KEK` and `ROSETTE_KEK_OTHER`.
+fn rotate_kek_in_database(url: &str, to: &std::path::Path) -> Result<ExitCode> {
+    use anyhow::{Context, bail};
+    use rosette_agent::server::{KEK_ENV, load_other_kek};
+    use rosette_core::kek::Kek;
+    let text = std::env::var(KEK_ENV).unwrap_or_default();
+    if text.trim().is_empty() {
+        bail!("set {KEK_ENV} to the KEK the database is sealed under now");
+    }
+    let current = Kek::parse(&text).context(KEK_ENV)?;
+    let others = load_other_kek(None)?;
+    let new = Kek::parse(
+        &std::fs::read_to_string(to).with_context(|| format!("cannot read {}", to.display()))?,
+    )
+    .with_context(|| format!("{}", to.display()))?;
+    let opened = rosette_agent::server::open_database(
+        &rosette_core::SecretString::new(url.to_owned()),
+        Some(2),
+        rosette_storage::watch::DEFAULT_STALL_AFTER,
+    )?;
+    let openers: Vec<&Kek> = std::iter::once(&current).chain(&others).collect();
+    let report = rosette_agent::server::reseal_store(&opened.store, &openers, &new)?;
+    eprintln!(
+        "re-sealed {} signing key(s) and {} server secret(s) under key {} in {}; next: restart \
+         each agent with this key as ROSETTE_KEK and the old one as ROSETTE_KEK_OTHER, run this \
+         again, then drop the old key (docs/deploy.md)",
+        report.signing_keys,
+        report.server_secrets,
+        new.id(),
+        rosette_storage::redacted_url(url)
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -67,6 +67,14 @@ pub(crate) fn error_page(error: &AdminError) -> Response {
             "Not found",
             "There is no such page in your console.",
         ),
+        AdminError::Storage(e) if crate::web::error::is_unavailable(e) => {
+            tracing::warn!(error = %e, "console: database unavailable");
+            message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable",
+                "The console's database is not answering. Try again in a moment.",
+            )
+        }
         other => {
             tracing::error!(error = %other, "console operation failed");
             message(

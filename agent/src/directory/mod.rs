@@ -184,8 +184,7 @@ impl Directory {
         let jwk = if rosette_core::kek::Kek::is_sealed(&row.private_jwk) {
             let opened = self
                 .settings
-                .kek
-                .open(&KeyRow::purpose(slug), &row.private_jwk)
+                .open_sealed(&KeyRow::purpose(slug), &row.private_jwk)
                 .map_err(|e| format!("signing key of {slug}: {e}"))?;
             zeroize::Zeroizing::new(String::from_utf8_lossy(&opened).into_owned())
         } else {

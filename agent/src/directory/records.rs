@@ -20,7 +20,7 @@ pub enum DidMethod {
 }
 
 /// An institution (tenant).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct InstitutionRow {
     pub(crate) slug: String,
     pub(crate) name: String,

@@ -1,19 +1,23 @@
 //! Bulk issue jobs: a CSV upload (header `name,email,achievement_id[,pin]`, the format of
 //! [`IssuerService::bulk_offers`]) becomes a job whose rows are processed one by one on the blocking
 //! pool, each offer written atomically by [`IssuerService::create_offer`], while callers poll its
-//! progress. Jobs live in memory, per institution: a job of one institution is "not found" to
-//! every other. After a restart the jobs are gone but every offer they wrote is whole.
+//! progress. Jobs live in the store, per institution (a job of one institution is "not found"
+//! to every other), so every agent on the store sees them: the agent running a job renews a
+//! lease on it, and when the lease runs out (the agent died) another agent, or this one after
+//! a restart, takes the job over. Each line's result is written in its offer's own atomic
+//! batch and required absent there, so a line becomes one offer, never two.
 //! The routes (`POST|GET /issuers/{slug}/admin/offers/bulk-jobs[/{id}]`) are in
 //! [`super::http`]; the synchronous `POST …/admin/offers/bulk` is [`IssuerService::bulk_offers`].
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use rosette_core::{SecretString, Timestamp};
+use rosette_storage::{Record, WriteBatch};
 use serde::Serialize;
 
 use super::offers::{CreatedOffer, NewOffer, Recipient};
-use super::records::{AchievementRow, BulkJobRow, OfferRow};
+use super::records::{AchievementRow, BulkInputRow, BulkJobRow, BulkResultRow, OfferRow};
 use super::service::IssuerService;
 use crate::directory::records::scoped_key;
 use crate::error::AdminError;
@@ -49,13 +53,16 @@ pub enum StartError {
     /// There is no async runtime to run the job on (a programming error).
     #[error("no runtime to run the job on")]
     NoRuntime,
+    /// The job could not be stored.
+    #[error("storage failed: {0}")]
+    Storage(String),
 }
 
 impl From<StartError> for AdminError {
     fn from(e: StartError) -> Self {
         match e {
             StartError::Busy => Self::Conflict(e.to_string()),
-            StartError::NoRuntime => Self::Internal(e.to_string()),
+            StartError::NoRuntime | StartError::Storage(_) => Self::Internal(e.to_string()),
             _ => Self::Invalid(e.to_string()),
         }
     }
@@ -74,37 +81,14 @@ pub struct CsvRow {
 /// Parses an upload: the header must be `name,email,achievement_id[,pin]` (case-insensitive,
 /// a UTF-8 BOM is allowed); blank lines are skipped; every other line is one row.
 pub fn parse_csv(text: &str) -> Result<Vec<CsvRow>, StartError> {
-    let mut lines = text.lines().enumerate();
-    let header = loop {
-        match lines.next() {
-            None => return Err(StartError::Empty),
-            Some((_, l)) if l.trim().is_empty() => continue,
-            Some((_, l)) => break l.trim_start_matches('\u{feff}'),
-        }
-    };
-    let columns: Vec<String> = split_line(header)
-        .map_err(|_| StartError::BadHeader(shorten(header)))?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let with_pin = match columns.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["name", "email", "achievement_id"] => false,
-        ["name", "email", "achievement_id", "pin"] => true,
-        _ => return Err(StartError::BadHeader(shorten(header))),
-    };
-    let width = if with_pin { 4 } else { 3 };
-    let rows: Vec<CsvRow> = lines
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(index, l)| CsvRow {
-            line: index + 1,
+    let (width, lines) = data_lines(text)?;
+    Ok(lines
+        .into_iter()
+        .map(|(line, l)| CsvRow {
+            line,
             offer: parse_row(l, width),
         })
-        .collect();
-    match rows.len() {
-        0 => Err(StartError::NoRows),
-        n if n > MAX_ROWS => Err(StartError::TooManyRows(n)),
-        _ => Ok(rows),
-    }
+        .collect())
 }
 
 fn shorten(text: &str) -> String {
@@ -212,20 +196,6 @@ impl CreatedRow {
             expires_at,
         }
     }
-
-    fn copy(&self) -> Self {
-        Self {
-            line: self.line,
-            id: self.id.clone(),
-            offer_url: self.offer_url.clone(),
-            claim_page: self.claim_page.clone(),
-            tx_code: self
-                .tx_code
-                .as_ref()
-                .map(|p| SecretString::new(p.expose_secret())),
-            expires_at: self.expires_at.clone(),
-        }
-    }
 }
 
 // The admin asked for the offers it created: the PIN is part of the answer, as for one offer.
@@ -275,79 +245,72 @@ pub struct StartedJob {
     pub total_rows: usize,
 }
 
-#[derive(Debug)]
-struct Progress {
-    processed: usize,
-    created: Vec<CreatedRow>,
-    errors: Vec<BulkRowError>,
-    finished_at: Option<Timestamp>,
-    failure: Option<String>,
-}
+/// How long an agent holds a running job without renewing its lease; past it, another agent
+/// (or this one after a restart) takes the job over.
+pub const JOB_LEASE_SECONDS: i64 = 15;
+/// The lease is renewed (and the progress published) after this many rows, or this many
+/// seconds, whichever comes first.
+const RENEW_EVERY_ROWS: usize = 200;
+const RENEW_EVERY_SECONDS: i64 = 3;
+/// Input lines per stored chunk.
+const CHUNK_LINES: usize = 1_000;
 
-#[derive(Debug)]
-struct Job {
-    id: String,
-    total: usize,
-    started_at: Timestamp,
-    progress: Mutex<Progress>,
-}
-
-impl Job {
-    fn progress(&self) -> MutexGuard<'_, Progress> {
-        // A panic while holding the lock leaves counters, never a broken invariant.
-        self.progress.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn snapshot(&self, with_created: bool) -> JobProgress {
-        let p = self.progress();
-        let done = p.finished_at.is_some();
-        JobProgress {
-            job_id: self.id.clone(),
-            state: match (done, p.failure.is_some()) {
-                (false, _) => "running",
-                (true, false) => "done",
-                (true, true) => "failed",
-            },
-            done,
-            total_rows: self.total,
-            processed: p.processed,
-            created_count: p.created.len(),
-            errors: p
-                .errors
-                .iter()
-                .map(|e| BulkRowError {
-                    line: e.line,
-                    message: e.message.clone(),
-                })
-                .collect(),
-            started_at: self.started_at.to_rfc3339(),
-            finished_at: p.finished_at.map(Timestamp::to_rfc3339),
-            failure: p.failure.clone(),
-            created: (done && with_created)
-                .then(|| p.created.iter().map(CreatedRow::copy).collect()),
-        }
-    }
-}
-
-/// The bulk jobs of every institution of one agent.
+/// The bulk jobs of every institution, kept in the store so that every agent on it sees them
+/// and a job outlives the agent that started it (see [`BulkJobRow`]).
 pub struct BulkJobs {
     service: Arc<IssuerService>,
-    /// slug → job id → job.
-    jobs: Mutex<BTreeMap<String, BTreeMap<String, Arc<Job>>>>,
+    /// This agent process, as a job's lease owner.
+    instance: String,
 }
 
 impl std::fmt::Debug for BulkJobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BulkJobs").finish_non_exhaustive()
+        f.debug_struct("BulkJobs")
+            .field("instance", &self.instance)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A data line of an upload: its 1-based number and its text.
+type DataLine<'a> = (usize, &'a str);
+
+/// The data lines of an upload (after its header), and the fields per row.
+fn data_lines(text: &str) -> Result<(usize, Vec<DataLine<'_>>), StartError> {
+    let mut lines = text.lines().enumerate();
+    let header = loop {
+        match lines.next() {
+            None => return Err(StartError::Empty),
+            Some((_, l)) if l.trim().is_empty() => continue,
+            Some((_, l)) => break l.trim_start_matches('\u{feff}'),
+        }
+    };
+    let columns: Vec<String> = split_line(header)
+        .map_err(|_| StartError::BadHeader(shorten(header)))?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let width = match columns.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["name", "email", "achievement_id"] => 3,
+        ["name", "email", "achievement_id", "pin"] => 4,
+        _ => return Err(StartError::BadHeader(shorten(header))),
+    };
+    let rows: Vec<DataLine<'_>> = lines
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(index, l)| (index + 1, l))
+        .collect();
+    match rows.len() {
+        0 => Err(StartError::NoRows),
+        n if n > MAX_ROWS => Err(StartError::TooManyRows(n)),
+        _ => Ok((width, rows)),
     }
 }
 
 impl BulkJobs {
-    /// No jobs yet.
+    /// The jobs, for this agent process.
     pub fn new(service: Arc<IssuerService>) -> Self {
         Self {
             service,
-            jobs: Mutex::new(BTreeMap::new()),
+            instance: uuid::Uuid::new_v4().to_string(),
         }
     }
 
@@ -356,175 +319,421 @@ impl BulkJobs {
         &self.service
     }
 
-    fn jobs(&self) -> MutexGuard<'_, BTreeMap<String, BTreeMap<String, Arc<Job>>>> {
-        self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
+    fn now(&self) -> i64 {
+        self.service.directory().clock().now().unix()
     }
 
     /// Starts a job for `slug` (the caller is already authorized) from the CSV `body`: checks
-    /// the header and counts the rows, then processes them on the blocking pool. Must be called
-    /// inside a Tokio runtime.
+    /// the header and counts the rows, stores the job with its upload, then processes the
+    /// rows on the blocking pool. Must be called inside a Tokio runtime.
     pub fn start(self: &Arc<Self>, slug: &str, body: &[u8]) -> Result<StartedJob, StartError> {
         let text = std::str::from_utf8(body).map_err(|_| StartError::NotUtf8)?;
-        let rows = parse_csv(text)?;
+        let (width, rows) = data_lines(text)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-        let job = Arc::new(Job {
-            id: uuid::Uuid::new_v4().to_string(),
-            total: rows.len(),
-            started_at: self.service.directory().clock().now(),
-            progress: Mutex::new(Progress {
-                processed: 0,
+        let jobs = self.service.repo::<BulkJobRow>();
+        let mine = jobs
+            .scan(
+                format!("{slug}/").as_bytes(),
+                None,
+                rosette_storage::MAX_SCAN_LIMIT,
+            )
+            .map_err(|e| StartError::Storage(e.to_string()))?;
+        if mine.iter().filter(|(_, j)| j.running).count() >= MAX_RUNNING_PER_INSTITUTION {
+            return Err(StartError::Busy);
+        }
+        let now = self.now();
+        let id = uuid::Uuid::new_v4().to_string();
+        let chunks: Vec<&[DataLine<'_>]> = rows.chunks(CHUNK_LINES).collect();
+        let mut batch = WriteBatch::new();
+        // The oldest finished jobs beyond the limit are forgotten (their offers stay).
+        let mut finished: Vec<&BulkJobRow> =
+            mine.iter().map(|(_, j)| j).filter(|j| !j.running).collect();
+        finished.sort_by_key(|j| j.finished_at);
+        let excess = (mine.len() + 1).saturating_sub(MAX_JOBS_PER_INSTITUTION);
+        for old in finished.iter().take(excess) {
+            batch.delete::<BulkJobRow>(scoped_key(slug, &old.id));
+        }
+        let write = |batch: &mut WriteBatch| -> Result<(), rosette_storage::StorageError> {
+            for (n, lines) in chunks.iter().enumerate() {
+                batch.put(&BulkInputRow {
+                    slug: slug.to_owned(),
+                    job: id.clone(),
+                    chunk: u32::try_from(n).unwrap_or(u32::MAX),
+                    lines: lines.iter().map(|(l, t)| (*l, (*t).to_owned())).collect(),
+                })?;
+            }
+            batch.put(&BulkJobRow {
+                slug: slug.to_owned(),
+                id: id.clone(),
+                total: rows.len(),
+                started_at: now,
+                finished_at: 0,
                 created: Vec::new(),
                 errors: Vec::new(),
-                finished_at: None,
                 failure: None,
-            }),
-        });
-        {
-            let mut all = self.jobs();
-            let mine = all.entry(slug.to_owned()).or_default();
-            let running = mine
-                .values()
-                .filter(|j| j.progress().finished_at.is_none())
-                .count();
-            if running >= MAX_RUNNING_PER_INSTITUTION {
-                return Err(StartError::Busy);
-            }
-            while mine.len() >= MAX_JOBS_PER_INSTITUTION {
-                let oldest = mine
-                    .iter()
-                    .filter(|(_, j)| j.progress().finished_at.is_some())
-                    .min_by_key(|(_, j)| j.started_at)
-                    .map(|(id, _)| id.clone());
-                match oldest {
-                    Some(id) => mine.remove(&id),
-                    None => break,
-                };
-            }
-            mine.insert(job.id.clone(), Arc::clone(&job));
-        }
-        let started = StartedJob {
-            job_id: job.id.clone(),
-            total_rows: job.total,
+                running: true,
+                owner: self.instance.clone(),
+                lease_until: now + JOB_LEASE_SECONDS,
+                processed: 0,
+                created_count: 0,
+                chunks: u32::try_from(chunks.len()).unwrap_or(u32::MAX),
+                width,
+            })?;
+            Ok(())
         };
-        let (service, slug) = (Arc::clone(&self.service), slug.to_owned());
-        runtime.spawn_blocking(move || run(&service, &slug, &job, rows));
+        write(&mut batch).map_err(|e| StartError::Storage(e.to_string()))?;
+        self.service
+            .store()
+            .apply(batch)
+            .map_err(|e| StartError::Storage(e.to_string()))?;
+        let started = StartedJob {
+            job_id: id.clone(),
+            total_rows: rows.len(),
+        };
+        let (jobs, slug) = (Arc::clone(self), slug.to_owned());
+        runtime.spawn_blocking(move || jobs.run(&slug, &id));
         Ok(started)
+    }
+
+    /// Takes over every running job whose lease has expired (its agent died or stalled) and
+    /// runs it here. Every agent calls this now and then; a job is taken by one of them.
+    pub fn resume_abandoned(self: &Arc<Self>) -> Result<usize, rosette_storage::StorageError> {
+        let jobs = self.service.repo::<BulkJobRow>();
+        let now = self.now();
+        let mut taken = 0;
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = jobs.scan(b"", after.as_deref(), 1_000)?;
+            for (key, job) in &page {
+                if !job.running || job.lease_until >= now {
+                    continue;
+                }
+                if self.take_lease(key, now)? {
+                    tracing::warn!(job = %job.id, slug = %job.slug, previous_owner = %job.owner, "bulk job taken over: its agent stopped renewing it");
+                    let (me, slug, id) = (Arc::clone(self), job.slug.clone(), job.id.clone());
+                    match tokio::runtime::Handle::try_current() {
+                        Ok(runtime) => {
+                            runtime.spawn_blocking(move || me.run(&slug, &id));
+                        }
+                        Err(_) => me.run(&slug, &id),
+                    }
+                    taken += 1;
+                }
+            }
+            after = page.last().map(|(k, _)| k.clone());
+            if page.len() < 1_000 {
+                return Ok(taken);
+            }
+        }
+    }
+
+    /// Makes this agent the owner of the (expired) job under `key`; false when another agent
+    /// got there first or it is no longer running.
+    fn take_lease(&self, key: &[u8], now: i64) -> Result<bool, rosette_storage::StorageError> {
+        let jobs = self.service.repo::<BulkJobRow>();
+        let Some(stored) = jobs.load(key)? else {
+            return Ok(false);
+        };
+        if !stored.running || stored.lease_until >= now {
+            return Ok(false);
+        }
+        let mut row = (*stored).clone();
+        row.owner = self.instance.clone();
+        row.lease_until = now + JOB_LEASE_SECONDS;
+        let mut batch = WriteBatch::new();
+        batch.require_unchanged::<BulkJobRow>(key.to_vec(), &stored);
+        batch.put(&row)?;
+        Ok(self.service.store().apply_checked(batch)?.is_ok())
+    }
+
+    /// Writes the tallies so far and renews the lease, or finishes the job; false when this
+    /// agent no longer owns it (it stalled past its lease and another took over).
+    fn publish(
+        &self,
+        slug: &str,
+        id: &str,
+        tally: &Tally,
+        finish: Option<Option<String>>,
+    ) -> Result<bool, rosette_storage::StorageError> {
+        let jobs = self.service.repo::<BulkJobRow>();
+        let key = scoped_key(slug, id);
+        let Some(stored) = jobs.load(&key)? else {
+            return Ok(false);
+        };
+        if !stored.running || stored.owner != self.instance {
+            return Ok(false);
+        }
+        let now = self.now();
+        let mut row = (*stored).clone();
+        row.processed = tally.created.len() + tally.errors.len();
+        row.created_count = tally.created.len();
+        row.errors = tally.errors.iter().map(|(l, e)| (*l, e.clone())).collect();
+        row.lease_until = now + JOB_LEASE_SECONDS;
+        let mut batch = WriteBatch::new();
+        batch.require_unchanged::<BulkJobRow>(key.clone(), &stored);
+        if let Some(failure) = finish {
+            row.created = tally.created.iter().map(|(l, o)| (*l, o.clone())).collect();
+            row.running = false;
+            row.finished_at = now;
+            row.failure = failure;
+            row.lease_until = 0;
+            for chunk in 0..row.chunks {
+                batch.delete::<BulkInputRow>(scoped_key(slug, &format!("{id}/{chunk:06}")));
+            }
+        }
+        batch.put(&row)?;
+        Ok(self.service.store().apply_checked(batch)?.is_ok())
+    }
+
+    /// Runs job `id` of `slug` from where it stands: the lines with a stored result are done
+    /// (by this agent or another); every other line is made into an offer, its result written
+    /// in the offer's own batch. Storage failures leave the job to be taken over later.
+    fn run(&self, slug: &str, id: &str) {
+        if let Err(e) = self.try_run(slug, id) {
+            tracing::error!(error = %e, job = %id, "bulk job paused: storage failed; it resumes when the store answers");
+        }
+    }
+
+    fn try_run(&self, slug: &str, id: &str) -> Result<(), AdminError> {
+        let Some(job) = self
+            .service
+            .repo::<BulkJobRow>()
+            .get(&scoped_key(slug, id))?
+        else {
+            return Ok(());
+        };
+        if !job.running || job.owner != self.instance {
+            return Ok(());
+        }
+        let mut tally = Tally::default();
+        let prefix = scoped_key(slug, &format!("{id}/"));
+        let results = self.service.repo::<BulkResultRow>();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = results.scan(&prefix, after.as_deref(), rosette_storage::MAX_SCAN_LIMIT)?;
+            for (_, r) in &page {
+                tally.record(r.line, r.offer_id.clone(), r.error.clone());
+            }
+            after = page.last().map(|(k, _)| k.clone());
+            if page.len() < rosette_storage::MAX_SCAN_LIMIT {
+                break;
+            }
+        }
+        let achievements = AchievementKeys::of(&self.service, slug)?;
+        let (mut since_rows, mut since) = (0, self.now());
+        for chunk in 0..job.chunks {
+            let Some(input) = self
+                .service
+                .repo::<BulkInputRow>()
+                .get(&scoped_key(slug, &format!("{id}/{chunk:06}")))?
+            else {
+                continue;
+            };
+            for (line, text) in &input.lines {
+                if tally.done(*line) {
+                    continue;
+                }
+                self.line(slug, id, *line, text, job.width, &achievements, &mut tally)?;
+                since_rows += 1;
+                if since_rows >= RENEW_EVERY_ROWS || self.now() - since >= RENEW_EVERY_SECONDS {
+                    if !self.publish(slug, id, &tally, None)? {
+                        tracing::warn!(job = %id, "bulk job lost to another agent; stopping here");
+                        return Ok(());
+                    }
+                    (since_rows, since) = (0, self.now());
+                }
+            }
+        }
+        if self.publish(slug, id, &tally, Some(None))? {
+            self.drop_results(slug, id)?;
+            tracing::info!(job = %id, created = tally.created.len(), refused = tally.errors.len(), "bulk job finished");
+        }
+        Ok(())
+    }
+
+    /// One line: an offer (with its result, atomically), or a refusal; a line another agent
+    /// did in the meantime is taken from the store.
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &self,
+        slug: &str,
+        id: &str,
+        line: usize,
+        text: &str,
+        width: usize,
+        achievements: &AchievementKeys,
+        tally: &mut Tally,
+    ) -> Result<(), AdminError> {
+        let result_key = BulkResultRow::key_of(slug, id, line);
+        let outcome = match parse_row(text, width).and_then(|input| achievements.resolve(input)) {
+            Err(message) => Err(message),
+            Ok(input) => {
+                let made = self.service.create_offer_with(slug, input, |batch, offer| {
+                    batch.require_no_record::<BulkResultRow>(result_key.clone());
+                    batch.put(&BulkResultRow {
+                        slug: slug.to_owned(),
+                        job: id.to_owned(),
+                        line,
+                        offer_id: Some(offer.id.clone()),
+                        error: None,
+                    })?;
+                    Ok(())
+                });
+                match made {
+                    Ok(offer) => Ok(offer.id),
+                    Err(AdminError::Storage(
+                        rosette_storage::StorageError::RequirementFailed { table, .. },
+                    )) if table == <BulkResultRow as Record>::TABLE => {
+                        return self.adopt(slug, id, line, tally);
+                    }
+                    Err(AdminError::Storage(e)) => return Err(AdminError::Storage(e)),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+        };
+        match outcome {
+            Ok(offer_id) => {
+                count_row(true);
+                tally.record(line, Some(offer_id), None);
+            }
+            Err(message) => {
+                let mut batch = WriteBatch::new();
+                batch.require_no_record::<BulkResultRow>(result_key);
+                batch.put(&BulkResultRow {
+                    slug: slug.to_owned(),
+                    job: id.to_owned(),
+                    line,
+                    offer_id: None,
+                    error: Some(message.clone()),
+                })?;
+                if self.service.store().apply_checked(batch)?.is_err() {
+                    return self.adopt(slug, id, line, tally);
+                }
+                count_row(false);
+                tally.record(line, None, Some(message));
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the stored result of `line` (written by another agent) into the tally.
+    fn adopt(
+        &self,
+        slug: &str,
+        id: &str,
+        line: usize,
+        tally: &mut Tally,
+    ) -> Result<(), AdminError> {
+        if let Some(r) = self
+            .service
+            .repo::<BulkResultRow>()
+            .get(&BulkResultRow::key_of(slug, id, line))?
+        {
+            tally.record(line, r.offer_id, r.error);
+        }
+        Ok(())
+    }
+
+    /// Deletes a finished job's line results (its row keeps the report).
+    fn drop_results(&self, slug: &str, id: &str) -> Result<(), AdminError> {
+        let prefix = scoped_key(slug, &format!("{id}/"));
+        loop {
+            let page = self.service.store().scan_prefix(
+                <BulkResultRow as Record>::TABLE,
+                &prefix,
+                None,
+                1_000,
+            )?;
+            if page.is_empty() {
+                return Ok(());
+            }
+            let mut batch = WriteBatch::new();
+            for (key, _) in &page {
+                batch.delete::<BulkResultRow>(key.clone());
+            }
+            self.service.store().apply(batch)?;
+        }
     }
 
     /// The progress of job `id` of `slug`; `None` for an unknown job or another
     /// institution's. `with_created` adds the created offers once the job is done.
     pub fn progress(&self, slug: &str, id: &str, with_created: bool) -> Option<JobProgress> {
-        let job = self.jobs().get(slug).and_then(|m| m.get(id)).cloned();
-        match job {
-            Some(job) => Some(job.snapshot(with_created)),
-            // Finished before the last restart: its stored report (created offers by id only).
-            None => self
-                .service
-                .stored_job(slug, id)
-                .ok()
-                .flatten()
-                .map(|row| JobProgress {
-                    job_id: row.id.clone(),
-                    state: if row.failure.is_some() {
-                        "failed"
-                    } else {
-                        "done"
-                    },
-                    done: true,
-                    total_rows: row.total,
-                    processed: row.created.len() + row.errors.len(),
-                    created_count: row.created.len(),
-                    errors: row
-                        .errors
-                        .iter()
-                        .map(|(line, message)| BulkRowError {
-                            line: *line,
-                            message: message.clone(),
-                        })
-                        .collect(),
-                    started_at: Timestamp::from_unix(row.started_at)
-                        .map(Timestamp::to_rfc3339)
-                        .unwrap_or_default(),
-                    finished_at: Timestamp::from_unix(row.finished_at).map(Timestamp::to_rfc3339),
-                    failure: row.failure.clone(),
-                    created: None,
-                }),
-        }
-    }
-}
-
-/// Processes the rows in order, publishing progress after each, then records the finished
-/// job durably (see [`BulkJobRow`]).
-fn run(service: &IssuerService, slug: &str, job: &Job, rows: Vec<CsvRow>) {
-    let achievements = match AchievementKeys::of(service, slug) {
-        Ok(keys) => keys,
-        Err(e) => {
-            tracing::error!(error = %e, job = %job.id, "bulk job stopped: storage failed");
-            finish(
-                service,
-                slug,
-                job,
-                Some("storage failed before the first row".into()),
-            );
-            return;
-        }
-    };
-    for row in rows {
-        let outcome = match row.offer.and_then(|input| achievements.resolve(input)) {
-            Err(message) => Err(message),
-            Ok(input) => match service.create_offer(slug, input) {
-                Ok(offer) => Ok(offer),
-                Err(AdminError::Storage(e)) => {
-                    tracing::error!(error = %e, job = %job.id, "bulk job stopped: storage failed");
-                    finish(
-                        service,
-                        slug,
-                        job,
-                        Some(format!("storage failed at line {}", row.line)),
-                    );
-                    return;
-                }
-                Err(e) => Err(e.to_string()),
+        let row = self.service.stored_job(slug, id).ok().flatten()?;
+        let done = !row.running;
+        let created = (done && with_created).then(|| {
+            row.created
+                .iter()
+                .filter_map(|(line, offer_id)| self.service.created_row(slug, *line, offer_id))
+                .collect()
+        });
+        Some(JobProgress {
+            job_id: row.id.clone(),
+            state: match (done, row.failure.is_some()) {
+                (false, _) => "running",
+                (true, false) => "done",
+                (true, true) => "failed",
             },
-        };
-        let mut p = job.progress();
-        p.processed += 1;
-        match outcome {
-            Ok(offer) => p.created.push(CreatedRow::new(row.line, offer)),
-            Err(message) => p.errors.push(BulkRowError {
-                line: row.line,
-                message,
-            }),
-        }
-    }
-    finish(service, slug, job, None);
-}
-
-/// Marks the job finished and writes its [`BulkJobRow`]. A failed write is logged: the offers
-/// are whole either way, only the report would not outlive a restart.
-fn finish(service: &IssuerService, slug: &str, job: &Job, failure: Option<String>) {
-    let now = service.directory().clock().now();
-    let row = {
-        let mut p = job.progress();
-        p.failure = failure;
-        p.finished_at = Some(now);
-        BulkJobRow {
-            slug: slug.to_owned(),
-            id: job.id.clone(),
-            total: job.total,
-            started_at: job.started_at.unix(),
-            finished_at: now.unix(),
-            created: p.created.iter().map(|c| (c.line, c.id.clone())).collect(),
-            errors: p
+            done,
+            total_rows: row.total,
+            processed: if done {
+                row.created.len() + row.errors.len()
+            } else {
+                row.processed
+            },
+            created_count: if done {
+                row.created.len()
+            } else {
+                row.created_count
+            },
+            errors: row
                 .errors
                 .iter()
-                .map(|e| (e.line, e.message.clone()))
+                .map(|(line, message)| BulkRowError {
+                    line: *line,
+                    message: message.clone(),
+                })
                 .collect(),
-            failure: p.failure.clone(),
+            started_at: Timestamp::from_unix(row.started_at)
+                .map(Timestamp::to_rfc3339)
+                .unwrap_or_default(),
+            finished_at: done
+                .then(|| Timestamp::from_unix(row.finished_at).map(Timestamp::to_rfc3339))
+                .flatten(),
+            failure: row.failure.clone(),
+            created,
+        })
+    }
+}
+
+/// Counts one processed CSV row (`rosette_bulk_rows_processed_total`, see
+/// `crate::web::metrics`). A row not processed because storage failed is not counted.
+fn count_row(created: bool) {
+    let outcome = if created { "created" } else { "refused" };
+    metrics::counter!("rosette_bulk_rows_processed_total", "outcome" => outcome).increment(1);
+}
+
+/// What a job's lines became so far, by line.
+#[derive(Debug, Default)]
+struct Tally {
+    created: BTreeMap<usize, String>,
+    errors: BTreeMap<usize, String>,
+}
+
+impl Tally {
+    fn record(&mut self, line: usize, offer_id: Option<String>, error: Option<String>) {
+        match (offer_id, error) {
+            (Some(offer), _) => {
+                self.created.insert(line, offer);
+            }
+            (None, error) => {
+                self.errors
+                    .insert(line, error.unwrap_or_else(|| "refused".to_owned()));
+            }
         }
-    };
-    if let Err(e) = service.repo::<BulkJobRow>().put(&row) {
-        tracing::error!(error = %e, job = %job.id, "the bulk job's report could not be stored");
+    }
+
+    fn done(&self, line: usize) -> bool {
+        self.created.contains_key(&line) || self.errors.contains_key(&line)
     }
 }
 
@@ -659,6 +868,20 @@ impl IssuerService {
         Ok(self.repo::<BulkJobRow>().get(&scoped_key(slug, id))?)
     }
 
+    /// What the admin API shows of an offer a job created (the PIN while it is open).
+    fn created_row(&self, slug: &str, line: usize, offer_id: &str) -> Option<CreatedRow> {
+        let row = self
+            .repo::<OfferRow>()
+            .get(&scoped_key(slug, offer_id))
+            .ok()
+            .flatten()?;
+        let open = self.offer_state(&row, self.now()) == "offered";
+        let pin = (open && row.pin).then(|| self.offer_pin(&row.id));
+        self.created_offer(&row, pin.as_ref())
+            .ok()
+            .map(|offer| CreatedRow::new(line, offer))
+    }
+
     /// The handouts of bulk job `id` of `slug`, one per created offer in line order; `None`
     /// for an unknown job (or one not finished yet). The link and PIN are derived again from
     /// the server secret, and only for offers still open: once claimed, expired or locked the
@@ -713,6 +936,8 @@ impl IssuerService {
             None,
             rosette_storage::MAX_SCAN_LIMIT,
         )?;
+        // Finished jobs, newest first (running ones are shown by their own page).
+        rows.retain(|(_, r)| !r.running);
         rows.sort_by_key(|(_, r)| std::cmp::Reverse(r.finished_at));
         Ok(rows
             .into_iter()
@@ -745,6 +970,7 @@ impl IssuerService {
             let input = match row.offer.and_then(|input| achievements.resolve(input)) {
                 Ok(input) => input,
                 Err(message) => {
+                    count_row(false);
                     result.errors.push(BulkRowError {
                         line: row.line,
                         message,
@@ -753,12 +979,18 @@ impl IssuerService {
                 }
             };
             match self.create_offer(slug, input) {
-                Ok(offer) => result.created.push(offer),
+                Ok(offer) => {
+                    count_row(true);
+                    result.created.push(offer);
+                }
                 Err(AdminError::Storage(e)) => return Err(AdminError::Storage(e)),
-                Err(e) => result.errors.push(BulkRowError {
-                    line: row.line,
-                    message: e.to_string(),
-                }),
+                Err(e) => {
+                    count_row(false);
+                    result.errors.push(BulkRowError {
+                        line: row.line,
+                        message: e.to_string(),
+                    });
+                }
             }
         }
         Ok(result)

@@ -163,8 +163,6 @@ impl IssuerService {
                 .issuers
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            self.issuers_generation
-                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             cache.remove(slug);
         }
         tracing::info!(slug = %row.slug, "institution display changed");

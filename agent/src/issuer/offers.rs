@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rosette_core::{SecretString, Timestamp};
-use rosette_storage::{Record, WriteBatch};
+use rosette_storage::{Record, StorageError, WriteBatch};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -134,6 +134,17 @@ impl IssuerService {
 
     /// Creates an offer (one atomic write: offer, token index, code state).
     pub fn create_offer(&self, slug: &str, input: NewOffer) -> Result<CreatedOffer, AdminError> {
+        self.create_offer_with(slug, input, |_, _| Ok(()))
+    }
+
+    /// [`IssuerService::create_offer`], with `extra` adding its own writes and requirements to
+    /// the offer's atomic batch (a bulk job's line result).
+    pub(super) fn create_offer_with(
+        &self,
+        slug: &str,
+        input: NewOffer,
+        extra: impl FnOnce(&mut WriteBatch, &OfferRow) -> Result<(), StorageError>,
+    ) -> Result<CreatedOffer, AdminError> {
         let achievement = self
             .repo::<AchievementRow>()
             .get(&scoped_key(slug, &input.achievement_id))?
@@ -199,7 +210,7 @@ impl IssuerService {
             locked_at: None,
             reissue_of: None,
         };
-        self.store_offer(row, pin, lifetime)
+        self.store_offer_with(row, pin, lifetime, extra)
     }
 
     /// Writes a new offer atomically (offer, token index, code state) and shows it.
@@ -208,6 +219,16 @@ impl IssuerService {
         row: OfferRow,
         pin: bool,
         lifetime: i64,
+    ) -> Result<CreatedOffer, AdminError> {
+        self.store_offer_with(row, pin, lifetime, |_, _| Ok(()))
+    }
+
+    fn store_offer_with(
+        &self,
+        row: OfferRow,
+        pin: bool,
+        lifetime: i64,
+        extra: impl FnOnce(&mut WriteBatch, &OfferRow) -> Result<(), StorageError>,
     ) -> Result<CreatedOffer, AdminError> {
         let (slug, id, now) = (row.slug.as_str(), row.id.as_str(), self.now());
         let configurations = row.configurations.clone();
@@ -239,6 +260,7 @@ impl IssuerService {
                 state,
                 keyed_pin: true,
             })?;
+        extra(&mut batch, &row)?;
         self.store().apply(batch)?;
         self.created_offer(&row, tx_code.as_ref())
     }

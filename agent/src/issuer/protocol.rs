@@ -60,28 +60,23 @@ impl IssuerService {
         Ok(dropped)
     }
 
-    /// The institution's protocol context, from the cache or built from storage.
+    /// The institution's protocol context, from the cache or built from storage. The row is
+    /// read every time, since another agent on the same database may have changed it; the
+    /// cache saves rebuilding the metadata, and is used only while the row is unchanged.
     pub(super) fn issuer_context(&self, slug: &str) -> Result<Arc<IssuerContext>, ProtocolError> {
+        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
         if let Ok(cache) = self.issuers.lock()
             && let Some(ctx) = cache.get(slug)
+            && ctx.inst == inst
         {
             return Ok(Arc::clone(ctx));
         }
-        let generation = self
-            .issuers_generation
-            .load(std::sync::atomic::Ordering::Acquire);
-        let inst = self.institution(slug)?.ok_or(ProtocolError::NotFound)?;
         let ctx = Arc::new(IssuerContext {
             issuer_id: self.issuer_id(&inst.slug),
             metadata: self.metadata_for(&inst),
             inst,
         });
-        if let Ok(mut cache) = self.issuers.lock()
-            && self
-                .issuers_generation
-                .load(std::sync::atomic::Ordering::Acquire)
-                == generation
-        {
+        if let Ok(mut cache) = self.issuers.lock() {
             cache.insert(slug.to_owned(), Arc::clone(&ctx));
         }
         Ok(ctx)
@@ -502,6 +497,9 @@ impl IssuerService {
             match self.store().apply_checked(batch)? {
                 Ok(()) => {
                     tracing::debug!(slug, offer = %offer.id, count = credentials.len(), format = format.as_str(), "credentials issued");
+                    // Named in crate::web::metrics (which role logic does not use).
+                    metrics::counter!("rosette_credentials_issued_total", "format" => format.as_str())
+                        .increment(credentials.len() as u64);
                     return Ok(CredentialResponse::issued(
                         credentials,
                         Some(notification_id),

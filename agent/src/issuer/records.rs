@@ -278,21 +278,92 @@ impl Record for ServerSecretRow {
     }
 }
 
-/// A finished bulk issue job (see `super::bulk`): which offer each line became and which lines
-/// were refused, so the report and the learners' handouts outlive a restart. No PIN or token
-/// is kept: both are derived from the server secret and the offer id while the offer is open.
+/// A bulk issue job (see `super::bulk`), shared by every agent on the store. While it runs,
+/// `owner` (an agent process) holds it until `lease_until` and renews that lease as it goes;
+/// an agent that finds the lease expired takes the job over and carries on from the lines
+/// already done. `created` and `errors` are the tallies so far, complete once it finished:
+/// which offer each line became and which lines were refused, so the report and the
+/// learners' handouts outlive any agent. No PIN or token is kept: both are derived from the
+/// server secret and the offer id while the offer is open.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct BulkJobRow {
     pub(crate) slug: String,
     pub(crate) id: String,
     pub(crate) total: usize,
     pub(crate) started_at: i64,
+    /// 0 while the job runs.
     pub(crate) finished_at: i64,
     /// (line, offer id), in line order.
     pub(crate) created: Vec<(usize, String)>,
     /// (line, why refused), in line order.
     pub(crate) errors: Vec<(usize, String)>,
     pub(crate) failure: Option<String>,
+    /// Still running (rows written by versions that ran jobs in memory are finished ones).
+    #[serde(default)]
+    pub(crate) running: bool,
+    /// The agent process running it.
+    #[serde(default)]
+    pub(crate) owner: String,
+    /// Until when (Unix seconds) `owner` holds it.
+    #[serde(default)]
+    pub(crate) lease_until: i64,
+    /// Rows handled so far.
+    #[serde(default)]
+    pub(crate) processed: usize,
+    /// Offers made so far; `created` is filled only when the job ends, so a running job's
+    /// row stays small however often its progress is published.
+    #[serde(default)]
+    pub(crate) created_count: usize,
+    /// Chunks of input lines ([`BulkInputRow`]).
+    #[serde(default)]
+    pub(crate) chunks: u32,
+    /// Fields per row: 3, or 4 with the `pin` column.
+    #[serde(default)]
+    pub(crate) width: usize,
+}
+
+/// A chunk of a running job's upload: (line, the line's text), deleted when the job ends.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct BulkInputRow {
+    pub(crate) slug: String,
+    pub(crate) job: String,
+    pub(crate) chunk: u32,
+    pub(crate) lines: Vec<(usize, String)>,
+}
+
+impl Record for BulkInputRow {
+    const TABLE: Table = Table::new("bulk_job_input");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        scoped_key(&self.slug, &format!("{}/{:06}", self.job, self.chunk))
+    }
+}
+
+/// What one line of a running job became, written in the same atomic batch as its offer and
+/// required absent there: a line is done once, whichever agent runs it, and never twice.
+/// Deleted when the job ends (the job row keeps the report).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct BulkResultRow {
+    pub(crate) slug: String,
+    pub(crate) job: String,
+    pub(crate) line: usize,
+    /// The offer made, or why the line was refused.
+    pub(crate) offer_id: Option<String>,
+    pub(crate) error: Option<String>,
+}
+
+impl BulkResultRow {
+    pub(crate) fn key_of(slug: &str, job: &str, line: usize) -> Vec<u8> {
+        scoped_key(slug, &format!("{job}/{line:07}"))
+    }
+}
+
+impl Record for BulkResultRow {
+    const TABLE: Table = Table::new("bulk_job_results");
+    const VERSION: u32 = 1;
+    fn key(&self) -> Vec<u8> {
+        Self::key_of(&self.slug, &self.job, self.line)
+    }
 }
 
 impl Record for BulkJobRow {

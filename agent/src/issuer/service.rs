@@ -65,8 +65,8 @@ pub struct Page {
 }
 
 /// What the protocol endpoints need of an institution, built once per slug: its row, its
-/// issuer metadata and the proof algorithms per configuration. Dropped from the cache when the
-/// institution's display changes ([`IssuerService::update_institution_display`]).
+/// issuer metadata and the proof algorithms per configuration. Used from the cache only while
+/// the stored row equals `inst` (see `IssuerService::issuer_context`).
 #[derive(Debug)]
 pub(super) struct IssuerContext {
     pub(super) inst: InstitutionRow,
@@ -87,9 +87,6 @@ pub struct IssuerService {
     // Private cache of institutions as the protocol endpoints see them; keyed by slug,
     // never serialised.
     pub(super) issuers: Mutex<BTreeMap<String, Arc<IssuerContext>>>,
-    /// Bumped (under the `issuers` lock) whenever an institution row changes, so that a context
-    /// built from a row read before the change is not cached after it.
-    pub(super) issuers_generation: std::sync::atomic::AtomicU64,
     /// Where the last sweep of used nonces stopped (see [`IssuerService::sweep_used_nonces`]).
     pub(super) nonce_sweep_after: Mutex<Option<Vec<u8>>>,
 }
@@ -125,8 +122,9 @@ impl IssuerService {
             .get(b"offer_secret")?
             .ok_or_else(|| AdminError::Internal("server secret missing".into()))?;
         let offer_secret = if Kek::is_sealed(&stored.secret_hex) {
-            let opened = kek
-                .open(purpose, &stored.secret_hex)
+            let opened = dir
+                .settings()
+                .open_sealed(purpose, &stored.secret_hex)
                 .map_err(|e| AdminError::Internal(format!("server secret: {e}")))?;
             SecretString::new(String::from_utf8_lossy(&opened).into_owned())
         } else {
@@ -150,7 +148,6 @@ impl IssuerService {
             offer_secret,
             nonce_key,
             issuers: Mutex::new(BTreeMap::new()),
-            issuers_generation: std::sync::atomic::AtomicU64::new(0),
             nonce_sweep_after: Mutex::new(None),
         })
     }

@@ -59,6 +59,9 @@ impl IntoResponse for PublishError {
         let description = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "public badge request failed");
             "internal error".to_owned()
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %self, "public badge request: database unavailable");
+            "the service is temporarily unavailable; try again shortly".to_owned()
         } else {
             self.to_string()
         };

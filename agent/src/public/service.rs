@@ -136,6 +136,10 @@ impl PublishError {
             Self::NotTheSubject(_) => (403, "not_the_holder"),
             Self::InvalidBadge(_) => (400, "invalid_badge"),
             Self::NotOurBadge => (400, "not_our_badge"),
+            // The database is down or restarting: retry later.
+            Self::Storage(rosette_storage::StorageError::Unavailable { .. }) => {
+                (503, "temporarily_unavailable")
+            }
             Self::Storage(_) | Self::Internal(_) => (500, "server_error"),
         }
     }

@@ -464,6 +464,11 @@ pub(crate) fn change_status(
                 .map(|(_, _, row)| row.credential_id.as_str())
                 .collect();
             tracing::info!(slug, credential = %change.credential_id, action = change.action.as_str(), award_formats = also.len() + 1, "credential status changed");
+            if change.action == StatusAction::Revoke {
+                // Each credential of the award (one per format) is one revoked credential.
+                metrics::counter!("rosette_credentials_revoked_total")
+                    .increment(members.len() as u64);
+            }
             let cred = &members[0].2;
             return Ok(json!({
                 "credential_id": change.credential_id,

@@ -109,6 +109,13 @@ impl IntoResponse for VerifierError {
                 StatusCode::NOT_FOUND,
                 json!({"error": "not_found", "error_description": "no such request, or it has expired or been answered"}),
             ),
+            Self::Storage(e) if crate::web::error::is_unavailable(e) => {
+                tracing::warn!(error = %self, "verifier request: database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    crate::web::error::unavailable_body(),
+                )
+            }
             Self::Storage(_) | Self::Internal(_) => {
                 tracing::error!(error = %self, "verifier request failed");
                 (

@@ -497,6 +497,13 @@ impl VerifierService {
             return Err(ResponseError::UnknownState.into());
         }
         tracing::info!(slug = %slug, id = %row.id, accepted = error.is_none(), "presentation response judged");
+        let outcome = match &error {
+            None => "accepted",
+            Some(ResponseError::WalletError { .. }) => "declined",
+            Some(_) => "rejected",
+        };
+        metrics::counter!("rosette_presentations_verified_total", "outcome" => outcome)
+            .increment(1);
         match error {
             None => Ok(json!({})),
             // The wallet told us it declined; that is a valid answer, not a bad request.

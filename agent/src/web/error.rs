@@ -11,7 +11,44 @@ use axum::response::{IntoResponse, Response};
 use rosette_oid4vci::ErrorResponse;
 use serde_json::json;
 
+use rosette_storage::StorageError;
+
 use crate::error::{AdminError, ProtocolError};
+
+/// Seconds a client is asked to wait (`Retry-After`) when the database is unavailable.
+pub(crate) const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// Whether `e` means "the database is not answering": down, restarting or out of
+/// connections. Such failures answer 503 (with `Retry-After`, added by [`retry_after`]) and
+/// the code `temporarily_unavailable`; a retry later can succeed.
+pub(crate) fn is_unavailable(e: &StorageError) -> bool {
+    matches!(e, StorageError::Unavailable { .. })
+}
+
+/// The JSON answer for an unavailable database.
+pub(crate) fn unavailable_body() -> serde_json::Value {
+    json!({
+        "error": "temporarily_unavailable",
+        "error_description": "the service is temporarily unavailable; try again shortly"
+    })
+}
+
+/// Adds `Retry-After` to every 503 that does not carry one (the database is unavailable, or
+/// a storage call is stuck).
+pub(crate) async fn retry_after(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !response.headers().contains_key(header::RETRY_AFTER)
+    {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    }
+    response
+}
 
 impl IntoResponse for ProtocolError {
     fn into_response(self) -> Response {
@@ -59,6 +96,10 @@ impl IntoResponse for ProtocolError {
                 json!({"error": "invalid_request", "error_description": "unreadable request body"}),
                 None,
             ),
+            Self::Storage(e) if is_unavailable(e) => {
+                tracing::warn!(error = %self, "protocol request: database unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, unavailable_body(), None)
+            }
             Self::Issuance(_) | Self::Storage(_) => {
                 tracing::error!(error = %self, "protocol request failed");
                 let (status, body) = ErrorResponse::server_error();
@@ -93,6 +134,10 @@ impl IntoResponse for AdminError {
             Self::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
+            Self::Storage(e) if is_unavailable(e) => {
+                tracing::warn!(error = %self, "admin request: database unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
+            }
             Self::Storage(_) | Self::Internal(_) => {
                 tracing::error!(error = %self, "admin request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
@@ -100,6 +145,9 @@ impl IntoResponse for AdminError {
         };
         let description = match status {
             StatusCode::INTERNAL_SERVER_ERROR => "internal error".to_owned(),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                "the service is temporarily unavailable; try again shortly".to_owned()
+            }
             _ => self.to_string(),
         };
         let mut response = (

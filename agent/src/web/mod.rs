@@ -1,12 +1,14 @@
 //! Shared HTTP plumbing, used by every role's `http` and `pages` modules and by the console;
 //! no role's logic depends on it: reading credentials off requests, the blocking-pool
 //! helper, the one mapping of errors to responses, body limits, multipart uploads, QR
-//! responses, and the pages' layout, stylesheet and CSP.
+//! responses, the pages' layout, stylesheet and CSP, and `/metrics` (request and storage
+//! timings, the Prometheus recorder).
 
 pub(crate) mod auth;
 pub(crate) mod error;
 pub mod limits;
 pub(crate) mod markdown;
+pub mod metrics;
 pub(crate) mod multipart;
 pub mod qr;
 pub mod serve;

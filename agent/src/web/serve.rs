@@ -3,7 +3,8 @@
 //! idle time allowed between keep-alive requests), so slow or silent connections are closed;
 //! at most `max_connections` are open at once (further clients wait in the listen backlog);
 //! each request has `request_timeout` to be read and answered. Each request carries the peer
-//! address (`ConnectInfo<SocketAddr>`) for per-client limits.
+//! address (`ConnectInfo<SocketAddr>`) for per-client limits, and is counted and timed for
+//! `/metrics` (outside the timeout, so requests it cuts off count too).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -51,9 +52,12 @@ pub async fn serve(
     limits: ServeLimits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let app = app.layer(axum::middleware::from_fn(move |req, next| {
-        answer_within(limits.request_timeout, req, next)
-    }));
+    let app = app
+        .layer(axum::middleware::from_fn(move |req, next| {
+            answer_within(limits.request_timeout, req, next)
+        }))
+        // A no-op unless the metrics recorder is installed (`metrics = false` installs none).
+        .layer(axum::middleware::from_fn(crate::web::metrics::track));
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();

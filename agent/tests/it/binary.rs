@@ -306,3 +306,173 @@ fn operator_token_from_the_environment() {
     assert!(!dir.path().join("operator-token").exists());
     assert!(sigterm(&mut child).success());
 }
+
+/// `POST /issuers/demo/token` for the demo offer of `ready`, as raw HTTP/1.1 (headers, then
+/// the body in two halves the caller sends apart).
+fn token_request_in_two_halves(ready: &Value) -> (String, Vec<u8>, Vec<u8>) {
+    let offer_uri = url::Url::parse(ready["offer"].as_str().unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "credential_offer_uri")
+        .unwrap()
+        .1
+        .into_owned();
+    let offer: Value = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async move { reqwest::get(offer_uri).await.unwrap().json().await.unwrap() });
+    let code = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        ["pre-authorized_code"]
+        .as_str()
+        .unwrap();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            ),
+            ("pre-authorized_code", code),
+            ("tx_code", ready["tx_code"].as_str().unwrap()),
+        ])
+        .finish()
+        .into_bytes();
+    let host = ready["url"].as_str().unwrap().trim_start_matches("http://");
+    let head = format!(
+        "POST /issuers/demo/token HTTP/1.1\r\nHost: {host}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (first, second) = body.split_at(body.len() / 2);
+    (head, first.to_vec(), second.to_vec())
+}
+
+/// SIGTERM while a request is in flight (its body half sent): the agent stops accepting
+/// connections at once, still reads the rest of that request and answers it in full, then
+/// exits 0.
+#[test]
+fn sigterm_finishes_the_request_in_flight_and_refuses_new_connections() {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, ready) = serve(dir.path(), &[]);
+    let addr: std::net::SocketAddr = ready["url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let (head, first, second) = token_request_in_two_halves(&ready);
+    let mut slow = TcpStream::connect(addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    // One whole request first, so the connection is surely accepted and served.
+    write!(slow, "GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut health = Vec::new();
+    while !String::from_utf8_lossy(&health).contains("{\"status\":\"ok\"}") {
+        let mut chunk = [0u8; 1024];
+        let n = slow.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&health));
+        health.extend_from_slice(&chunk[..n]);
+    }
+    slow.write_all(head.as_bytes()).unwrap();
+    slow.write_all(&first).unwrap();
+    slow.flush().unwrap();
+    // Time for the agent to accept the connection and start the request (its handler now
+    // waits for the rest of the body).
+    std::thread::sleep(Duration::from_millis(500));
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // New connections are refused soon after: the listener is closed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            _ => {
+                assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "exited with a request in flight"
+    );
+
+    // The rest of the body: the request is answered in full, and the connection closed after.
+    slow.write_all(&second).unwrap();
+    let mut response = String::new();
+    slow.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let token: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"));
+    assert!(token["access_token"].is_string(), "{token}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "no exit 30 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit}");
+}
+
+/// `--log-format json`: every line on stderr is one JSON object with a level and a message
+/// (the start-up notes for people too); `ROSETTE_LOG_FORMAT` takes only text or json.
+#[test]
+fn log_format_json_writes_one_json_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _, stderr) = serve_plain(&dir.path().join("data"), &["--log-format", "json"]);
+    wait_for(&stderr, &["\"listening\"", "no institution yet"]);
+    assert!(sigterm(&mut child).success());
+    let text = wait_for(&stderr, &["shutting down"]);
+    let mut messages = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let event: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            matches!(
+                event["level"].as_str(),
+                Some("INFO" | "WARN" | "ERROR" | "DEBUG")
+            ),
+            "{line}"
+        );
+        assert!(event["timestamp"].is_string(), "{line}");
+        messages.push(
+            event["message"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{line}"))
+                .to_owned(),
+        );
+        if event["message"] == "listening" {
+            assert!(
+                event["listening"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("http://127.0.0.1:")),
+                "{line}"
+            );
+        }
+    }
+    assert!(messages.iter().any(|m| m == "listening"), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("rosette-agent institution create")),
+        "{messages:?}"
+    );
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_rosette-agent"))
+        .args(["serve", "--data"])
+        .arg(dir.path().join("data"))
+        .env("ROSETTE_LOG_FORMAT", "xml")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("xml"));
+}

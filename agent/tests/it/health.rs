@@ -125,9 +125,9 @@ async fn ready_turns_503_while_a_storage_call_is_stuck() {
         offset: Mutex::new(Duration::ZERO),
     });
     let watchdog = Watchdog::new(Duration::from_secs(5), clock.clone());
-    let app = rosette_agent::server::ready_router(Arc::clone(&watchdog));
     let inner = Arc::new(HangingWrites::default());
     let store = Arc::new(WatchedStore::new(inner.clone(), Arc::clone(&watchdog)));
+    let app = rosette_agent::server::ready_router(Arc::clone(&watchdog), store.clone());
 
     let (status, body) = ready(&app).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -2,8 +2,8 @@
 //! cross-tenant requests against every route family — issuer protocol, admin API, console,
 //! status lists, public pages, `/verify`, verifier. Each case asserts the status code (from the
 //! family's expected set) and, for JSON answers, that the error code is one of the family's spec
-//! codes; no answer may be a 5xx, and every request must get an answer (a panicking handler
-//! drops the connection).
+//! codes; no answer may be a 5xx, every request must get an answer (a panicking handler
+//! drops the connection), and no thread of the agent may panic (a panic hook records them).
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -159,8 +159,46 @@ fn case(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_requests_on_every_route_family_get_clear_answers() {
+/// Panics on the suite's own runtime threads (named [`AGENT_THREADS`]): the agent runs
+/// in-process there, so any handler or background task that panics shows up here even when
+/// its request still got an answer. Other tests' threads are not counted.
+const AGENT_THREADS: &str = "hostile-agent";
+
+fn record_agent_panics() -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with(AGENT_THREADS))
+        {
+            record.lock().unwrap().push(info.to_string());
+        }
+        previous(info);
+    }));
+    seen
+}
+
+#[test]
+fn hostile_requests_on_every_route_family_get_clear_answers() {
+    let panics = record_agent_panics();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(AGENT_THREADS)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(hostile_suite());
+    let panics = panics.lock().unwrap();
+    assert!(
+        panics.is_empty(),
+        "the agent panicked:\n{}",
+        panics.join("\n")
+    );
+}
+
+async fn hostile_suite() {
     let server = start().await;
     let (admin, _) = server.setup("acme").await;
     let other = server.institution("beta").await;

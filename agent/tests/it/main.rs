@@ -14,6 +14,7 @@ mod e2e;
 mod health;
 mod hostile;
 mod lifecycle;
+mod metrics;
 mod public;
 mod restart;
 mod status;

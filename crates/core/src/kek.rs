@@ -145,6 +145,14 @@ impl Kek {
             .map_err(|_| KekError::Damaged)
     }
 
+    /// The id of the KEK `sealed` was sealed under, if it is a sealed value.
+    pub fn sealed_by(sealed: &str) -> Option<&str> {
+        sealed
+            .strip_prefix(PREFIX)?
+            .split_once('.')
+            .map(|(id, _)| id)
+    }
+
     /// Whether `text` is a sealed value (else a value stored in clear by an older version).
     pub fn is_sealed(text: &str) -> bool {
         text.starts_with(PREFIX)
@@ -195,5 +203,54 @@ mod tests {
         );
         assert!(Kek::parse("short").is_err());
         assert!(!format!("{kek:?}").contains(&*kek.to_text()));
+    }
+}
+
+/// Opens `sealed` with whichever of `keks` sealed it (the first when none matches, for its
+/// error). During a rotation with several agents on one database, every agent opens values
+/// sealed under the old and the new key while the store is re-sealed.
+pub fn open_with_any<'k>(
+    keks: impl IntoIterator<Item = &'k Kek>,
+    purpose: &str,
+    sealed: &str,
+) -> Result<Zeroizing<Vec<u8>>, KekError> {
+    let by = Kek::sealed_by(sealed).unwrap_or_default();
+    let mut first = None;
+    for kek in keks {
+        if kek.id() == by {
+            return kek.open(purpose, sealed);
+        }
+        first.get_or_insert(kek);
+    }
+    match first {
+        Some(kek) => kek.open(purpose, sealed),
+        None => Err(KekError::Damaged),
+    }
+}
+
+#[cfg(test)]
+mod ring_tests {
+    use super::*;
+
+    #[test]
+    fn values_sealed_under_any_of_the_keys_open() {
+        let (old, new) = (Kek::generate(), Kek::generate());
+        let by_old = old.seal("p", b"secret");
+        let by_new = new.seal("p", b"secret");
+        let keks = [&new, &old];
+        assert_eq!(
+            open_with_any(keks, "p", &by_old).unwrap().as_slice(),
+            b"secret"
+        );
+        assert_eq!(
+            open_with_any(keks, "p", &by_new).unwrap().as_slice(),
+            b"secret"
+        );
+        assert!(open_with_any(keks, "other purpose", &by_old).is_err());
+        let stranger = Kek::generate().seal("p", b"secret");
+        assert!(matches!(
+            open_with_any(keks, "p", &stranger),
+            Err(KekError::OtherKek { .. })
+        ));
     }
 }

@@ -120,7 +120,13 @@ pub fn web_url(text: &str) -> Result<String, UrlError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(UrlError::NotAUrl);
     }
-    Ok(url.into())
+    // Percent-encoding can make the normalised URL several times longer than the text
+    // (found by the `text_fields` fuzz target): the limit applies to what is stored.
+    let normalised: String = url.into();
+    if normalised.len() > MAX_URL_LEN {
+        return Err(UrlError::TooLong);
+    }
+    Ok(normalised)
 }
 
 /// An image reference: a web URL as [`web_url`], or an embedded `data:image/png`,
@@ -207,5 +213,14 @@ mod tests {
             image_ref("data:text/html,x"),
             Err(UrlError::Scheme(_))
         ));
+    }
+
+    #[test]
+    fn a_url_that_grows_past_the_limit_when_normalised_is_too_long() {
+        // 1,419 bytes of text, 4,219 once percent-encoded.
+        let text = format!("https://example.org/{}", "é".repeat(700));
+        assert!(text.len() <= MAX_URL_LEN);
+        assert_eq!(web_url(&text), Err(UrlError::TooLong));
+        assert_eq!(image_ref(&text), Err(UrlError::TooLong));
     }
 }

@@ -5,8 +5,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
-use reqwest::redirect;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{Method, redirect};
 use url::Url;
 
 use crate::error::{FetchError, Refusal};
@@ -101,26 +101,43 @@ impl GuardedClient {
     /// [`Fetched::success`] to demand 2xx); a refused URL, a refused redirect target or a
     /// refused DNS answer is [`FetchError::Refused`] and nothing was sent there.
     pub async fn get(&self, url: &str, accept: &str) -> Result<Fetched, FetchError> {
-        let url = Url::parse(url).map_err(|_| Refusal::NotAUrl)?;
+        self.send(Request::get(url, accept)).await
+    }
+
+    /// Sends `request` under the policy, as [`GuardedClient::get`] does.
+    pub async fn send(&self, request: Request) -> Result<Fetched, FetchError> {
+        let url = Url::parse(&request.url).map_err(|_| Refusal::NotAUrl)?;
         self.policy.check_url(&url)?;
-        let accept = HeaderValue::from_str(accept).map_err(|e| FetchError::Setup {
-            detail: format!("Accept header: {e}"),
-        })?;
+        let header = |name: &str, value: &str| {
+            HeaderValue::from_str(value).map_err(|e| FetchError::Setup {
+                detail: format!("{name} header: {e}"),
+            })
+        };
+        let mut builder = self
+            .client
+            .request(request.method.clone(), url)
+            .header(ACCEPT, header("Accept", &request.accept)?);
+        if let Some(content_type) = &request.content_type {
+            builder = builder.header(CONTENT_TYPE, header("Content-Type", content_type)?);
+        }
+        if let Some(token) = &request.bearer {
+            let mut value = header("Authorization", &format!("Bearer {token}"))?;
+            // Kept out of reqwest's debug output and of HTTP/2 header compression tables.
+            value.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
         // reqwest's own timeout covers the same span; this one also bounds our body loop and
         // gives one error whatever stage was slow.
-        tokio::time::timeout(self.policy.total_timeout, self.send(url, accept))
+        tokio::time::timeout(self.policy.total_timeout, self.exchange(builder))
             .await
             .map_err(|_| FetchError::Timeout)?
     }
 
-    async fn send(&self, url: Url, accept: HeaderValue) -> Result<Fetched, FetchError> {
-        let mut response = self
-            .client
-            .get(url)
-            .header(ACCEPT, accept)
-            .send()
-            .await
-            .map_err(classify)?;
+    async fn exchange(&self, builder: reqwest::RequestBuilder) -> Result<Fetched, FetchError> {
+        let mut response = builder.send().await.map_err(classify)?;
         let max = self.policy.max_body;
         if response.content_length().is_some_and(|n| n > max as u64) {
             return Err(FetchError::TooLarge { max });
@@ -146,6 +163,68 @@ impl GuardedClient {
             content_type,
             body,
         })
+    }
+}
+
+/// A request for [`GuardedClient::send`]: a GET, or a POST with a body, as protocol clients
+/// (a wallet's token, credential and presentation requests) send them.
+pub struct Request {
+    method: Method,
+    url: String,
+    accept: String,
+    content_type: Option<String>,
+    body: Option<Vec<u8>>,
+    bearer: Option<String>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("accept", &self.accept)
+            .field("content_type", &self.content_type)
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("bearer", &self.bearer.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Request {
+    /// A GET of `url` accepting `accept`.
+    pub fn get(url: &str, accept: &str) -> Self {
+        Self {
+            method: Method::GET,
+            url: url.to_owned(),
+            accept: accept.to_owned(),
+            content_type: None,
+            body: None,
+            bearer: None,
+        }
+    }
+
+    /// A POST of `body` (of `content_type`) to `url`, accepting `accept`.
+    pub fn post(url: &str, accept: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            method: Method::POST,
+            content_type: Some(content_type.to_owned()),
+            body: Some(body.into()),
+            ..Self::get(url, accept)
+        }
+    }
+
+    /// A POST without a body.
+    pub fn post_empty(url: &str, accept: &str) -> Self {
+        Self {
+            method: Method::POST,
+            ..Self::get(url, accept)
+        }
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.bearer = Some(token.to_owned());
+        self
     }
 }
 

@@ -37,7 +37,7 @@ mod resolve;
 
 pub use address::{SpecialAddress, classify};
 pub use budget::FetchBudget;
-pub use client::{Fetched, GuardedClient};
+pub use client::{Fetched, GuardedClient, Request};
 pub use error::{FetchError, Refusal};
 pub use policy::{FetchPolicy, is_loopback_host};
 pub use resolve::{Lookup, LookupFuture, SystemLookup};

@@ -88,6 +88,26 @@ pub enum StorageError {
         /// The required key.
         key: Vec<u8>,
     },
+    /// The database server cannot be reached or stopped answering (PostgreSQL down,
+    /// restarting, or out of connections). Nothing is known to be written; retrying later is
+    /// safe.
+    #[error("the database is unavailable: {reason}")]
+    Unavailable {
+        /// What failed, for logs.
+        reason: String,
+    },
+    /// The database was set up by a newer Rosette than this one (its schema version is higher
+    /// than any this build knows); nothing was changed.
+    #[error(
+        "the database schema is version {found}, newer than this build knows ({known}): \
+         run the newer rosette-agent, or restore a backup made before the upgrade"
+    )]
+    SchemaTooNew {
+        /// The version found in the database.
+        found: i32,
+        /// The newest version this build knows.
+        known: i32,
+    },
     /// A read-modify-write kept losing races and gave up.
     #[error("update of {table}/{} lost {attempts} races in a row", KeyDisplay(key))]
     Contended {

@@ -8,7 +8,8 @@
 //!   [`apply_checked`](Store::apply_checked) (the same, with requirements checked atomically:
 //!   a multi-key compare-and-swap) and
 //!   [`flush`](Store::flush) (durability);
-//! - backends: [`RedbStore`] on disk (redb) and [`MemoryStore`] for tests; `SledStore` (feature
+//! - backends: [`RedbStore`] on disk (redb), [`PgStore`] on PostgreSQL (several agents on
+//!   one database) and [`MemoryStore`] for tests; `SledStore` (feature
 //!   `sled`, to migrate old stores) and `SqliteStore` (feature `sqlite`, engine comparison);
 //! - [`watch::WatchedStore`], which reports calls stuck past a limit (deadlock watchdog), and
 //!   [`migrate`], which copies a store into another and verifies it table by table;
@@ -37,6 +38,7 @@ mod group;
 mod journal;
 mod memory;
 pub mod migrate;
+mod postgres;
 mod record;
 mod redb_store;
 #[cfg(feature = "sled")]
@@ -52,6 +54,7 @@ pub mod watch;
 pub use digest::{ContentSummary, TableSummary, content_summary};
 pub use error::{CasConflict, RequirementFailed, StorageError};
 pub use memory::MemoryStore;
+pub use postgres::{PgOptions, PgStore, SCHEMA_VERSION, redacted_url};
 pub use record::{MigrationError, Record, Repo, Stored, decode_record, encode_record};
 pub use redb_store::{Durability, RedbStore};
 #[cfg(feature = "sled")]

@@ -9,6 +9,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
+use reqwest::StatusCode;
+use rosette_net::Request;
 use rosette_oid4vci::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialRequest,
     CredentialResponse, OfferLocation, OfferParseOptions, TokenResponse, TxCodeSpec,
@@ -17,6 +19,7 @@ use rosette_oid4vci::{
 use rosette_wallet_core::{StoredBadge, key_proof_jwt, summarize};
 use serde_json::Value;
 
+use super::http::{Answer, Peer, WalletHttp};
 use super::{now, open_wallet};
 use crate::cli::ClaimArgs;
 
@@ -57,17 +60,11 @@ pub(crate) fn run(dir: &Path, args: &ClaimArgs, net: super::Net, json: bool) -> 
     };
     // Unlock first: a wrong passphrase should not consume the single-use offer.
     let mut wallet = open_wallet(dir)?;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
-        .build()?;
+    let client = WalletHttp::new(net)?;
     let runtime = super::verify::runtime()?;
     let verifier = super::verify::make_verifier(net)?;
     let badges = runtime.block_on(async {
-        let http = Http {
-            client: &client,
-            net,
-        };
+        let http = Http { client: &client };
         let offer = match parse_offer_url_with(&offer_text, options).map_err(|e| {
             anyhow!(
                 "not a credential offer: {}",
@@ -117,15 +114,14 @@ pub(crate) fn run(dir: &Path, args: &ClaimArgs, net: super::Net, json: bool) -> 
 }
 
 struct Http<'a> {
-    client: &'a reqwest::Client,
-    net: super::Net,
+    client: &'a WalletHttp,
 }
 
 /// An issuer's refusal, kept apart so the offer and token steps can say what it means.
 #[derive(Debug)]
 struct Refused {
     url: String,
-    status: reqwest::StatusCode,
+    status: StatusCode,
     code: Option<String>,
     description: Option<String>,
 }
@@ -167,21 +163,16 @@ fn offer_fetch_error(e: anyhow::Error) -> anyhow::Error {
 }
 
 impl Http<'_> {
-    fn check_url(&self, url: &str) -> Result<()> {
-        self.net.check_url(url)
-    }
-
     async fn get(&self, url: &str) -> Result<Vec<u8>> {
-        self.check_url(url)?;
-        let response = self
+        let Answer { status, body } = self
             .client
-            .get(url)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| unreachable_issuer(url, &e))?;
-        let status = response.status();
-        let body = read_body(response).await?;
+            .send(
+                url,
+                Request::get(url, "application/json"),
+                Peer::Issuer,
+                MAX_RESPONSE,
+            )
+            .await?;
         if !status.is_success() {
             let parsed = serde_json::from_slice::<Value>(&body).ok();
             let field = |k: &str| {
@@ -211,31 +202,28 @@ impl Http<'_> {
         url: &str,
         body: RequestBody,
         bearer: Option<&str>,
-    ) -> Result<(reqwest::StatusCode, Vec<u8>)> {
-        self.check_url(url)?;
-        let mut request = self.client.post(url).header("accept", "application/json");
-        request = match body {
-            RequestBody::Form(pairs) => request
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(
-                    url::form_urlencoded::Serializer::new(String::new())
-                        .extend_pairs(pairs)
-                        .finish(),
-                ),
-            RequestBody::Json(value) => request
-                .header("content-type", "application/json")
-                .body(value.to_string()),
-            RequestBody::Empty => request,
+    ) -> Result<(StatusCode, Vec<u8>)> {
+        const JSON: &str = "application/json";
+        let mut request = match body {
+            RequestBody::Form(pairs) => Request::post(
+                url,
+                JSON,
+                "application/x-www-form-urlencoded",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs)
+                    .finish(),
+            ),
+            RequestBody::Json(value) => Request::post(url, JSON, JSON, value.to_string()),
+            RequestBody::Empty => Request::post_empty(url, JSON),
         };
         if let Some(token) = bearer {
-            request = request.header("authorization", format!("Bearer {token}"));
+            request = request.bearer(token);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| unreachable_issuer(url, &e))?;
-        let status = response.status();
-        Ok((status, read_body(response).await?))
+        let answer = self
+            .client
+            .send(url, request, Peer::Issuer, MAX_RESPONSE)
+            .await?;
+        Ok((answer.status, answer.body))
     }
 }
 
@@ -243,24 +231,6 @@ enum RequestBody {
     Form(Vec<(&'static str, String)>),
     Json(Value),
     Empty,
-}
-
-fn unreachable_issuer(url: &str, e: &reqwest::Error) -> anyhow::Error {
-    anyhow!("the issuer is unreachable ({url}): {e}")
-}
-
-async fn read_body(response: reqwest::Response) -> Result<Vec<u8>> {
-    if response
-        .content_length()
-        .is_some_and(|l| l > MAX_RESPONSE as u64)
-    {
-        bail!("response too large");
-    }
-    let bytes = response.bytes().await?;
-    if bytes.len() > MAX_RESPONSE {
-        bail!("response too large");
-    }
-    Ok(bytes.to_vec())
 }
 
 /// `error: description` of an OAuth error body, or the start of the body.
@@ -675,7 +645,7 @@ fn token_refusal(body: &[u8], pin: bool) -> TokenRefusal {
 }
 
 impl TokenRefusal {
-    fn into_error(self, status: reqwest::StatusCode, body: &[u8]) -> anyhow::Error {
+    fn into_error(self, status: StatusCode, body: &[u8]) -> anyhow::Error {
         let detail = describe_error(body);
         match self {
             Self::WrongPin { remaining: Some(0) } | Self::Locked => anyhow!(

@@ -1,6 +1,7 @@
 //! One module per group of subcommands, and the wallet opening they share.
 
 pub(crate) mod claim;
+pub(crate) mod http;
 pub(crate) mod present;
 pub(crate) mod share;
 pub(crate) mod store;

@@ -12,8 +12,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
+use reqwest::StatusCode;
 use rosette_core::SystemClock;
 use rosette_dcql::{DcqlQuery, evaluate};
+use rosette_net::Request;
 use rosette_oid4vp::{
     AuthorizationRequest, ClientId, ClientIdPrefix, MAX_REQUEST_LEN, REQUEST_OBJECT_MEDIA_TYPE,
     RequestReference, RequestUriMethod, RequestUrlOptions, direct_post_form,
@@ -23,6 +25,7 @@ use rosette_proof::presentation::Binding;
 use rosette_wallet_core::{BadgeId, StoredBadge, Wallet, build_vp_token, dcql_candidate};
 use serde_json::{Value, json};
 
+use super::http::{Answer, Peer, WalletHttp};
 use super::{now, open_wallet, print_json};
 use crate::cli::PresentArgs;
 
@@ -43,10 +46,7 @@ pub(crate) fn run(dir: &Path, args: &PresentArgs, net: super::Net, json: bool) -
         )
     })?;
     let wallet = open_wallet(dir)?;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
-        .build()?;
+    let client = WalletHttp::new(net)?;
     let http = Http {
         client: &client,
         net,
@@ -472,71 +472,56 @@ fn ask_consent() -> Result<bool> {
 }
 
 struct Http<'a> {
-    client: &'a reqwest::Client,
+    client: &'a WalletHttp,
     net: super::Net,
 }
 
 impl Http<'_> {
     /// https only; plain http on loopback with `--allow-http` (development).
     fn check_url(&self, url: &str) -> Result<()> {
-        self.net.check_url(url)
+        self.client.check_url(url)
     }
 
     /// GET (or POST `form`) the Request Object; redirects are refused (errata §14.8).
     async fn fetch_request(&self, url: &str, form: Option<String>) -> Result<Vec<u8>> {
-        self.check_url(url)?;
         let request = match form {
-            Some(body) => self
-                .client
-                .post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body),
-            None => self.client.get(url),
+            Some(body) => Request::post(
+                url,
+                REQUEST_OBJECT_MEDIA_TYPE,
+                "application/x-www-form-urlencoded",
+                body,
+            ),
+            None => Request::get(url, REQUEST_OBJECT_MEDIA_TYPE),
         };
-        let response = request
-            .header("accept", REQUEST_OBJECT_MEDIA_TYPE)
-            .send()
-            .await
-            .map_err(|e| anyhow!("the verifier is unreachable ({url}): {e}"))?;
-        let status = response.status();
+        let Answer { status, body } = self
+            .client
+            .send(url, request, Peer::Verifier, MAX_REQUEST_LEN)
+            .await?;
         if status.is_redirection() {
             bail!("the verifier redirected the request_uri ({status}); redirects are not followed");
         }
-        let body = read_body(response, MAX_REQUEST_LEN).await?;
         if !status.is_success() {
             bail!("{url} answered {status}: {}", describe_error(&body));
         }
         Ok(body)
     }
 
-    async fn post_form(&self, url: &str, form: String) -> Result<(reqwest::StatusCode, Vec<u8>)> {
-        self.check_url(url)?;
-        let response = self
+    async fn post_form(&self, url: &str, form: String) -> Result<(StatusCode, Vec<u8>)> {
+        let request = Request::post(
+            url,
+            "application/json",
+            "application/x-www-form-urlencoded",
+            form,
+        );
+        let Answer { status, body } = self
             .client
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json")
-            .body(form)
-            .send()
-            .await
-            .map_err(|e| anyhow!("the verifier is unreachable ({url}): {e}"))?;
-        let status = response.status();
+            .send(url, request, Peer::Verifier, MAX_ANSWER)
+            .await?;
         if status.is_redirection() {
             bail!("the verifier redirected the response ({status}); redirects are not followed");
         }
-        Ok((status, read_body(response, MAX_ANSWER).await?))
+        Ok((status, body))
     }
-}
-
-async fn read_body(response: reqwest::Response, cap: usize) -> Result<Vec<u8>> {
-    if response.content_length().is_some_and(|l| l > cap as u64) {
-        bail!("the verifier's answer is too large");
-    }
-    let bytes = response.bytes().await?;
-    if bytes.len() > cap {
-        bail!("the verifier's answer is too large");
-    }
-    Ok(bytes.to_vec())
 }
 
 /// `error: description` of an OAuth error body, or the start of the body.

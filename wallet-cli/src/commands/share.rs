@@ -13,16 +13,20 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
+use reqwest::StatusCode;
+use rosette_net::Request;
 use rosette_proof::Canonicalizer;
 use rosette_proof::presentation::{Binding, PresentedCredential, sign_jwt_vp, sign_ldp_vp};
 use rosette_wallet_core::{BadgeId, CredentialFormat, StoredBadge, Wallet};
 use serde_json::{Value, json};
 
+use super::http::{Answer, Peer, WalletHttp};
 use super::{now, open_wallet, print_json};
 use crate::cli::ShareArgs;
 
 /// Agent answers larger than this are refused.
 const MAX_ANSWER: usize = 64 * 1024;
+const JSON: &str = "application/json";
 /// The file that remembers published page URLs, by badge id.
 const PAGES_FILE: &str = "public-pages.json";
 
@@ -141,23 +145,13 @@ fn issuer_base(badge: &StoredBadge, net: super::Net) -> Result<String> {
     Ok(source.to_owned())
 }
 
-async fn read_answer(response: reqwest::Response) -> Result<(reqwest::StatusCode, Value)> {
-    let status = response.status();
-    if response
-        .content_length()
-        .is_some_and(|l| l > MAX_ANSWER as u64)
-    {
-        bail!("the issuer's answer is too large");
-    }
-    let bytes = response.bytes().await?;
-    if bytes.len() > MAX_ANSWER {
-        bail!("the issuer's answer is too large");
-    }
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Ok((status, value))
+/// The answer's status and JSON body (`null` when it is not JSON).
+fn read_answer(answer: Answer) -> (StatusCode, Value) {
+    let value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    (answer.status, value)
 }
 
-fn describe(status: reqwest::StatusCode, body: &Value) -> String {
+fn describe(status: StatusCode, body: &Value) -> String {
     match (
         body.get("error").and_then(Value::as_str),
         body.get("error_description").and_then(Value::as_str),
@@ -177,18 +171,18 @@ async fn publish_or_withdraw(
     json: bool,
 ) -> Result<ExitCode> {
     let base = issuer_base(badge, net)?;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
-        .build()?;
+    let client = WalletHttp::new(net)?;
+    let challenge_url = format!("{base}/public-badges/challenge");
     let (status, challenge) = read_answer(
         client
-            .post(format!("{base}/public-badges/challenge"))
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the issuer at {base}"))?,
-    )
-    .await?;
+            .send(
+                &challenge_url,
+                Request::post_empty(&challenge_url, JSON),
+                Peer::Issuer,
+                MAX_ANSWER,
+            )
+            .await?,
+    );
     if !status.is_success() {
         bail!(
             "the issuer does not offer public pages: {}",
@@ -243,7 +237,12 @@ async fn publish_or_withdraw(
     } else {
         format!("{base}/public-badges/withdraw")
     };
-    let (status, answer) = read_answer(client.post(&endpoint).json(&body).send().await?).await?;
+    let request = Request::post(&endpoint, JSON, JSON, body.to_string());
+    let (status, answer) = read_answer(
+        client
+            .send(&endpoint, request, Peer::Issuer, MAX_ANSWER)
+            .await?,
+    );
     if !status.is_success() {
         let what = if args.publish { "publish" } else { "withdraw" };
         bail!(

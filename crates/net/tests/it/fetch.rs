@@ -175,3 +175,62 @@ async fn accept_header_is_sent() {
     );
     assert!(!request.contains("referer"), "{request}");
 }
+
+/// The wallet's POSTs: method, body, content type and bearer token arrive as sent; the token
+/// never shows in the request's debug output.
+#[tokio::test]
+async fn post_with_body_and_bearer_token() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let mut n = 0;
+        // Head and body may come in two reads.
+        while !String::from_utf8_lossy(&buf[..n]).contains("grant_type=x") {
+            n += sock.read(&mut buf[n..]).await.unwrap();
+        }
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {n}\r\nConnection: close\r\n\r\n");
+        sock.write_all(head.as_bytes()).await.unwrap();
+        sock.write_all(&buf[..n]).await.unwrap();
+    });
+    let request = rosette_net::Request::post(
+        &format!("http://127.0.0.1:{port}/token"),
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "grant_type=x",
+    )
+    .bearer("s3cret-token");
+    assert!(!format!("{request:?}").contains("s3cret"));
+    let got = client(dev_policy()).send(request).await.unwrap();
+    let seen = String::from_utf8(got.body).unwrap();
+    let lower = seen.to_ascii_lowercase();
+    assert!(seen.starts_with("POST /token HTTP/1.1"), "{seen}");
+    assert!(
+        lower.contains("content-type: application/x-www-form-urlencoded"),
+        "{seen}"
+    );
+    assert!(
+        lower.contains("authorization: bearer s3cret-token"),
+        "{seen}"
+    );
+    assert!(seen.ends_with("grant_type=x"), "{seen}");
+}
+
+/// A POST is judged like a GET: nothing is sent to a refused address.
+#[tokio::test]
+async fn post_to_an_internal_address_is_refused_without_connecting() {
+    let server = serve(response("200 OK", "", b"")).await;
+    let strict = client(FetchPolicy::default());
+    for host in ["127.0.0.1", "2130706433", "[::ffff:127.0.0.1]", "localhost"] {
+        let url = format!("https://{host}:{}/credential", server.port);
+        let request =
+            rosette_net::Request::post(&url, "application/json", "application/json", "{}");
+        assert!(
+            matches!(strict.send(request).await, Err(FetchError::Refused(_))),
+            "{url}"
+        );
+    }
+    assert_eq!(server.accepted().await, 0);
+}

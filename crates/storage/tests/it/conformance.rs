@@ -431,7 +431,7 @@ macro_rules! conformance {
     )*};
 }
 
-conformance!(memory, redb, redb_on_flush, watched_redb);
+conformance!(memory, redb, redb_on_flush, watched_redb, postgres);
 #[cfg(feature = "sled-tests")]
 conformance!(sled);
 #[cfg(feature = "sqlite")]

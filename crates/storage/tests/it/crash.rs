@@ -310,8 +310,7 @@ mod suite {
         let mut rng = rand::thread_rng();
         let mut report = Vec::new();
         for run in 0..runs(10) {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("store");
+            let (path, _dir) = engine.location();
             // Half the runs flush every batch, half every 7th, leaving unflushed batches in flight.
             let flush_every = if run % 2 == 0 { 1 } else { 7 };
             let flushes = rng.gen_range(1..150);
@@ -328,8 +327,7 @@ mod suite {
     /// whose `apply` returned is there.
     pub(super) fn sigkill_keeps_every_returned_write(engine: DiskEngine) {
         let mut rng = rand::thread_rng();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store");
+        let (path, _dir) = engine.location();
         let mut durable = BTreeMap::new();
         for _ in 0..runs(5) {
             let returned = run_and_kill(
@@ -350,8 +348,7 @@ mod suite {
     /// A second crash on top of a recovered store, and a third: recovery is repeatable.
     pub(super) fn repeated_sigkills_on_one_store(engine: DiskEngine) {
         let mut rng = rand::thread_rng();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store");
+        let (path, _dir) = engine.location();
         let mut durable = BTreeMap::new();
         for _ in 0..runs(3) {
             let flushed = run_and_kill(
@@ -373,8 +370,7 @@ mod suite {
     pub(super) fn sigkill_during_creation(engine: DiskEngine) {
         let mut rng = rand::thread_rng();
         for _ in 0..runs(5) {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("store");
+            let (path, _dir) = engine.location();
             let mut child = Command::new(std::env::current_exe().unwrap())
                 .args([
                     "crash::crash_writer_child",
@@ -415,7 +411,7 @@ macro_rules! crash_suite {
     )*};
 }
 
-crash_suite!(redb => REDB, redb_on_flush => REDB_ON_FLUSH);
+crash_suite!(redb => REDB, redb_on_flush => REDB_ON_FLUSH, postgres => POSTGRES);
 
 /// A returned write survives a killed process, checked without any flush.
 mod returned_writes {
@@ -426,6 +422,10 @@ mod returned_writes {
     #[test]
     fn redb_on_flush_sigkill_keeps_every_returned_write() {
         super::suite::sigkill_keeps_every_returned_write(crate::REDB_ON_FLUSH)
+    }
+    #[test]
+    fn postgres_sigkill_keeps_every_returned_write() {
+        super::suite::sigkill_keeps_every_returned_write(crate::POSTGRES)
     }
     #[cfg(feature = "sqlite")]
     #[test]

@@ -10,6 +10,7 @@ mod conformance;
 mod crash;
 mod files;
 mod migrate;
+mod postgres;
 mod records;
 #[cfg(feature = "sled-tests")]
 mod sled_files;
@@ -37,6 +38,19 @@ pub(crate) struct DiskEngine {
 }
 
 impl DiskEngine {
+    /// Where a fresh store of this engine goes: a path in a new temporary directory (kept
+    /// alive by the second value), or for PostgreSQL a new database's URL.
+    pub(crate) fn location(self) -> (PathBuf, Option<TempDir>) {
+        if self.name == POSTGRES.name {
+            return (
+                PathBuf::from(rosette_test_postgres::Cluster::fresh_database()),
+                None,
+            );
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        (dir.path().join("store"), Some(dir))
+    }
+
     /// A fresh store of this engine in a temporary directory.
     pub(crate) fn fresh(self) -> Backend {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -90,16 +104,41 @@ pub(crate) const SLED: DiskEngine = DiskEngine {
     data_file: |path| path.join("db"),
 };
 
+/// PostgreSQL through the crash suite: the "path" is the database's URL, and a killed
+/// process is a killed client (the server keeps what it committed).
+pub(crate) const POSTGRES: DiskEngine = DiskEngine {
+    name: "postgres",
+    open: |url| {
+        Ok(Arc::new(rosette_storage::PgStore::connect(
+            url.to_str().unwrap_or_default(),
+            rosette_storage::PgOptions::default(),
+        )?))
+    },
+    data_file: Path::to_path_buf,
+};
+
 /// The engine named by `name` (as the crash child gets it from its environment).
 pub(crate) fn disk_engine(name: &str) -> DiskEngine {
     match name {
         "redb" => REDB,
         "redb-on-flush" => REDB_ON_FLUSH,
+        "postgres" => POSTGRES,
         #[cfg(feature = "sqlite")]
         "sqlite" => SQLITE,
         #[cfg(feature = "sled-tests")]
         "sled" => SLED,
         other => panic!("no disk engine {other:?} in this build"),
+    }
+}
+
+/// A fresh database on the test process's PostgreSQL cluster.
+pub(crate) fn postgres() -> Backend {
+    let url = rosette_test_postgres::Cluster::fresh_database();
+    let store = rosette_storage::PgStore::connect(&url, rosette_storage::PgOptions::default())
+        .expect("connect to the test cluster");
+    Backend {
+        store: Arc::new(store),
+        _dir: None,
     }
 }
 

@@ -1,0 +1,4 @@
+#![no_main]
+//! See `rosette_fuzzing::qr_decode`.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rosette_fuzzing::qr_decode(data));
