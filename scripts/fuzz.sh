@@ -3,7 +3,8 @@
 # the stable toolchain (`--sanitizer none`: Rust code is memory-safe without ASan; the
 # coverage instrumentation libFuzzer needs is stable). Each target starts from its committed
 # seed corpus, writes what it discovers to a temporary folder, and runs for
-# ROSETTE_FUZZ_SECONDS (default 20). A crash, a failed assertion, an input slower than 10 s
+# ROSETTE_FUZZ_SECONDS (default 10; the whole test command must stay under an hour on 2
+# cores). A crash, a failed assertion, an input slower than 10 s
 # or more than 2 GiB of memory is a finding: its input is kept in fuzz/artifacts/<target>/
 # and the script fails after running the other targets.
 # Usage: scripts/fuzz.sh [target…]
@@ -14,7 +15,7 @@ command -v cargo-fuzz >/dev/null 2>&1 || {
   echo "error: cargo-fuzz is required (cargo install cargo-fuzz --locked --version 0.13.2)" >&2
   exit 1
 }
-seconds=${ROSETTE_FUZZ_SECONDS:-20}
+seconds=${ROSETTE_FUZZ_SECONDS:-10}
 cd fuzz
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

@@ -42,25 +42,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rosette_did::jws::{JwsAlgorithm, JwsHeader, sign_compact};
 use rosette_did::{KeyType, SigningKey};
+mod common;
+
+use common::{Deployment, clock_ticks, cpu_time, env_usize, field};
 use rosette_tests::agent::{Agent, Client, offer_uri_of};
 use rosette_tests::bins;
 use serde_json::{Value, json};
 
 const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn field(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("no {key:?} in {v}"))
-        .to_owned()
-}
 
 /// Endpoints from the metadata, fetched once per variant.
 #[derive(Debug, Clone)]
@@ -79,22 +68,6 @@ struct Offer {
     holder: SigningKey,
     /// Its `kid` (did:key verification method).
     kid: String,
-}
-
-/// User+system CPU time of process `pid` (`self` for this one), from `/proc/<pid>/stat`.
-fn cpu_time(pid: &str, tick: f64) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at field 3; utime and stime
-    // are fields 14 and 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Duration::from_secs_f64((ticks(11) + ticks(12)) as f64 / tick)
 }
 
 /// The agent's tokio threads: the main thread (accept loop) and the runtime's workers.
@@ -121,17 +94,6 @@ fn threads_cpu_time(pid: &str, prefixes: &[&str], tick: f64) -> Duration {
         }
     }
     total
-}
-
-/// Clock ticks per second (`getconf CLK_TCK`, 100 on Linux in practice).
-fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 async fn post_form(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Value {
@@ -247,77 +209,20 @@ fn main() {
     let flows = env_usize("ROSETTE_BENCH_FLOWS", 200);
     let concurrency = env_usize("ROSETTE_BENCH_CONCURRENCY", 16).max(1);
     let bins = bins::binaries().unwrap_or_else(|e| panic!("cannot build rosette-agent: {e}"));
-    let data = tempfile::TempDir::new().expect("tempdir");
-    let store = std::env::var("ROSETTE_BENCH_STORE").unwrap_or_else(|_| "embedded".to_owned());
-    let agent_count = env_usize("ROSETTE_BENCH_AGENTS", 1).clamp(1, 8);
-    // Kept alive for the whole run.
-    let mut _cluster = None;
-    let (agent, others, token) = if store == "postgres" {
-        let cluster = rosette_test_postgres::Cluster::start();
-        let url = cluster.create_database("bench");
-        _cluster = Some(cluster);
-        let token = "rosette_at_bench-operator-token-0123456789abcdef".to_owned();
-        let kek = data.path().join("kek");
-        std::fs::write(&kek, "p6T5PfH_aUX8R_oDRl48L1f8ElTou6vIwuFFIlYneeI").expect("kek");
-        let config = data.path().join("rosette.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "operator_token = \"{token}\"\nkek_file = \"{}\"\n\n[storage]\ndatabase_url = \"{url}\"\n",
-                kek.display()
-            ),
-        )
-        .expect("config");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let public = format!("http://127.0.0.1:{port}");
-        let start = |n: usize, listen: &str| {
-            Agent::start_with(
-                &bins.agent,
-                &data.path().join(format!("agent-{n}")),
-                false,
-                listen,
-                Some(&public),
-                &[std::ffi::OsStr::new("--config"), config.as_os_str()],
-            )
-            .unwrap_or_else(|e| panic!("{e}"))
-        };
-        let first = start(0, &format!("127.0.0.1:{port}"));
-        let others: Vec<Agent> = (1..agent_count).map(|n| start(n, "127.0.0.1:0")).collect();
-        (first, others, token)
-    } else {
-        let agent = Agent::start(&bins.agent, data.path(), false).unwrap_or_else(|e| panic!("{e}"));
-        let token = agent.operator_token().expect("operator token");
-        (agent, Vec::new(), token)
-    };
-    let op = Client::new(agent.url(), Some(&token));
-    let created = op
-        .post_json(
-            "/admin/institutions",
-            &json!({"slug": "bench", "name": "Bench University"}),
-        )
-        .expect("institution");
-    assert_eq!(created.status, 201, "{}", created.body);
-    let achievement = op
-        .post_json(
-            "/issuers/bench/admin/achievements",
-            &json!({"name": "Throughput", "description": "Benchmarked.", "criteria": {"narrative": "Issued in a benchmark."}}),
-        )
-        .expect("achievement");
-    assert_eq!(achievement.status, 201, "{}", achievement.body);
-    let achievement_id = field(&achievement.body, "id");
+    let deployment = Deployment::from_env(bins);
+    let store = deployment.store.clone();
+    let achievement_id = deployment.institution_with_achievement();
+    let op = deployment.operator();
+    let agent = deployment.agent();
     let anon = Client::new(agent.url(), None);
     let tick = clock_ticks();
-    let agent_pids: Vec<String> = std::iter::once(&agent)
-        .chain(&others)
+    let agent_pids: Vec<String> = deployment
+        .agents
+        .iter()
         .map(|a| a.pid().to_string())
         .collect();
     let agent_pid = agent_pids.join(",");
-    let bases: Vec<String> = std::iter::once(&agent)
-        .chain(&others)
-        .map(Agent::local_url)
+    let bases: Vec<String> = deployment.agents.iter().map(Agent::local_url)
         .collect();
     let cores = env_usize(
         "ROSETTE_BENCH_CORES",
@@ -401,6 +306,7 @@ fn main() {
                     .sum::<Duration>()
             };
             let (agent_cpu0, own_cpu0) = (agents_cpu(), cpu_time("self", tick));
+            let db0 = deployment.database_work(tick);
             let workers_cpu0 = agents_threads_cpu();
             let t0 = Instant::now();
             let mut latencies: Vec<Duration> = runtime.block_on(async {
@@ -436,6 +342,9 @@ fn main() {
             let agent_cpu = agents_cpu().saturating_sub(agent_cpu0);
             let workers_cpu = agents_threads_cpu().saturating_sub(workers_cpu0);
             let own_cpu = cpu_time("self", tick).saturating_sub(own_cpu0);
+            let db = deployment.database_work(tick).zip(db0).map(|((c1, t1), (c0, t0))| {
+                (c1.saturating_sub(c0), t1.saturating_sub(t0))
+            });
             let done = latencies.len().max(1) as f64;
             let per_flow = |d: Duration| d.as_secs_f64() * 1e6 / done;
             let (agent_us, generator_us) = (per_flow(agent_cpu), per_flow(own_cpu));
@@ -457,18 +366,11 @@ fn main() {
                     "agent_runtime_threads_cpu_us_per_flow": per_flow(workers_cpu).round(),
                     "generator_cpu_us_per_flow": generator_us.round(),
                     "capacity_flows_per_sec": (cores as f64 * 1e6 / (agent_us + generator_us).max(1.0)).round(),
+                    "db_commits_per_flow": db.map(|(c, _)| (c as f64 / done * 10.0).round() / 10.0),
+                    "db_cpu_us_per_flow": db.map(|(_, t)| per_flow(t).round()),
                 })
             );
         }
     }
-    for other in others {
-        let status = other
-            .terminate(Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(status.success(), "agent exit after SIGTERM: {status}");
-    }
-    let status = agent
-        .terminate(Duration::from_secs(30))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(status.success(), "agent exit after SIGTERM: {status}");
+    deployment.stop();
 }

@@ -2,9 +2,11 @@
 //!
 //! Every table lives in one relation, `rosette_kv (tbl, key, value)` with primary key
 //! `(tbl, key)`; `bytea` compares bytewise, so key order is the same as in the embedded store.
-//! Each call is one transaction. Writes run at `SERIALIZABLE`: the requirements of a batch,
-//! a compare-and-swap's expected value and the old value `insert` returns are read and acted on
-//! as if no other transaction ran in between, on whichever agent it runs. A transaction that
+//! Each call is one statement, so one transaction and one round trip (a checked batch too: its
+//! requirements and writes are one statement over arrays). Statements run at `SERIALIZABLE`
+//! (the session default): the requirements of a batch, a compare-and-swap's expected value
+//! and the old value `insert` returns are read and acted on as if no other transaction ran in
+//! between, on whichever agent it runs. A transaction that
 //! PostgreSQL aborts for a conflict (serialization failure, deadlock, or a unique violation
 //! from a concurrent insert of the same key) is retried from the start. A call returns after
 //! `COMMIT`, which PostgreSQL makes durable (`synchronous_commit`), so
@@ -24,10 +26,7 @@ use std::future::Future;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use deadpool_postgres::{
-    GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Transaction,
-};
-use tokio_postgres::IsolationLevel;
+use deadpool_postgres::{Client, GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 
 use crate::store::{Entry, MAX_SCAN_LIMIT, WriteBatch};
@@ -130,10 +129,17 @@ impl PgStore {
     /// `sslmode=disable|prefer|require`), applies this build's migrations and checks the
     /// schema version.
     pub fn connect(url: &str, options: PgOptions) -> Result<Self, StorageError> {
-        let config: tokio_postgres::Config =
+        let mut config: tokio_postgres::Config =
             url.parse().map_err(|e| StorageError::Unsupported {
                 reason: format!("not a PostgreSQL URL: {e}"),
             })?;
+        // Every call is one statement, so one transaction; at SERIALIZABLE what it reads and
+        // what it writes act as if no other transaction ran in between, on any agent.
+        let session = match config.get_options() {
+            Some(given) => format!("{given} -c default_transaction_isolation=serializable"),
+            None => "-c default_transaction_isolation=serializable".to_owned(),
+        };
+        config.options(&session);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("rosette-postgres")
@@ -181,7 +187,14 @@ impl PgStore {
         let pool = self.pool.clone();
         self.call(async move {
             let mut client = pool.get().await.map_err(unavailable)?;
-            let tx = client.transaction().await.map_err(sql)?;
+            // READ COMMITTED: an agent that waited for the lock must see what the one before
+            // it committed (a SERIALIZABLE snapshot would predate it).
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::ReadCommitted)
+                .start()
+                .await
+                .map_err(sql)?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
                 .await
                 .map_err(sql)?;
@@ -238,35 +251,23 @@ impl PgStore {
         })?
     }
 
-    /// Runs `body` in a `SERIALIZABLE` transaction and commits, retrying the whole of it when
-    /// PostgreSQL aborts it for a conflict with a concurrent one.
-    fn write<T, B>(&self, table: Table, key: Vec<u8>, body: B) -> Result<T, StorageError>
+    /// Runs `body` (one statement, so one transaction and one round trip) and retries the
+    /// whole of it when PostgreSQL aborts it for a conflict with a concurrent one.
+    fn retrying<T, B>(&self, table: Table, key: &[u8], body: B) -> Result<T, StorageError>
     where
         T: Send + 'static,
-        B: for<'t> Fn(
-                &'t Transaction<'t>,
-            ) -> BoxFuture<'t, Result<Outcome<T>, tokio_postgres::Error>>
+        B: for<'c> Fn(&'c Client) -> BoxFuture<'c, Result<T, tokio_postgres::Error>>
             + Send
             + Sync
             + 'static,
     {
         let pool = self.pool.clone();
         let max_attempts = self.options.max_attempts;
+        let key = key.to_vec();
         self.call(async move {
-            let mut client = pool.get().await.map_err(unavailable)?;
+            let client = pool.get().await.map_err(unavailable)?;
             for attempt in 1..=max_attempts {
-                let tx = client
-                    .build_transaction()
-                    .isolation_level(IsolationLevel::Serializable)
-                    .start()
-                    .await
-                    .map_err(sql)?;
-                let result = match body(&tx).await {
-                    Ok(Outcome::Commit(value)) => tx.commit().await.map(|()| value),
-                    Ok(Outcome::Rollback(value)) => tx.rollback().await.map(|()| value),
-                    Err(e) => Err(e),
-                };
-                match result {
+                match body(&client).await {
                     Ok(value) => return Ok(value),
                     Err(e) if is_conflict(&e) => {
                         // Spread the retries of many losers over a few milliseconds.
@@ -283,12 +284,6 @@ impl PgStore {
             })
         })
     }
-}
-
-/// What a write transaction's body decided.
-enum Outcome<T> {
-    Commit(T),
-    Rollback(T),
 }
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -369,43 +364,94 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-async fn upsert(
-    tx: &Transaction<'_>,
-    table: &str,
-    key: &[u8],
-    value: &[u8],
-) -> Result<(), tokio_postgres::Error> {
-    let statement = tx
-        .prepare_cached(
-            "INSERT INTO rosette_kv (tbl, key, value) VALUES ($1, $2, $3)
-             ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value",
-        )
-        .await?;
-    tx.execute(&statement, &[&table, &key, &value])
-        .await
-        .map(drop)
+/// The statements, each one transaction: SERIALIZABLE is the session default (see
+/// [`PgStore::connect`]), so what a statement reads and what it writes act as if no other
+/// transaction ran in between.
+mod sql_text {
+    pub(super) const GET: &str = "SELECT value FROM rosette_kv WHERE tbl = $1 AND key = $2";
+    /// Stores a value and returns the one it replaced (the CTE reads the statement's snapshot).
+    pub(super) const INSERT: &str = "WITH old AS (
+             SELECT value FROM rosette_kv WHERE tbl = $1 AND key = $2
+         ), new AS (
+             INSERT INTO rosette_kv (tbl, key, value) VALUES ($1, $2, $3)
+             ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value
+         )
+         SELECT value FROM old";
+    pub(super) const REMOVE: &str =
+        "DELETE FROM rosette_kv WHERE tbl = $1 AND key = $2 RETURNING value";
+    pub(super) const SWAP: &str =
+        "UPDATE rosette_kv SET value = $4 WHERE tbl = $1 AND key = $2 AND value = $3";
+    pub(super) const CREATE: &str = "INSERT INTO rosette_kv (tbl, key, value) VALUES ($1, $2, $3)
+         ON CONFLICT (tbl, key) DO NOTHING";
+    pub(super) const DELETE_IF: &str =
+        "DELETE FROM rosette_kv WHERE tbl = $1 AND key = $2 AND value = $3";
+    /// A checked batch in one statement: the first requirement that does not hold (its place
+    /// in the batch, from 1, and the value found) is returned, and the writes happen only if there is none. The
+    /// writes name each key once (see [`super::last_write_per_key`]): a statement may not
+    /// touch one row twice.
+    pub(super) const APPLY_CHECKED: &str = "WITH req AS (
+             SELECT r.place, (SELECT kv.value FROM rosette_kv kv
+                              WHERE kv.tbl = r.tbl AND kv.key = r.key) AS found, r.expected
+             FROM unnest($1::text[], $2::bytea[], $3::bytea[])
+                 WITH ORDINALITY AS r(tbl, key, expected, place)
+         ), failed AS (
+             SELECT place, found FROM req WHERE found IS DISTINCT FROM expected
+         ), removed AS (
+             DELETE FROM rosette_kv kv
+             WHERE kv.ctid = ANY (ARRAY(
+                 SELECT (SELECT k.ctid FROM rosette_kv k WHERE k.tbl = d.tbl AND k.key = d.key)
+                 FROM unnest($4::text[], $5::bytea[]) AS d(tbl, key)))
+               AND NOT EXISTS (SELECT 1 FROM failed)
+         ), stored AS (
+             INSERT INTO rosette_kv (tbl, key, value)
+             SELECT * FROM unnest($6::text[], $7::bytea[], $8::bytea[])
+             WHERE NOT EXISTS (SELECT 1 FROM failed)
+             ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value
+         )
+         SELECT place, found FROM failed ORDER BY place LIMIT 1";
 }
 
-async fn delete(
-    tx: &Transaction<'_>,
-    table: &str,
-    key: &[u8],
-) -> Result<(), tokio_postgres::Error> {
-    let statement = tx
-        .prepare_cached("DELETE FROM rosette_kv WHERE tbl = $1 AND key = $2")
-        .await?;
-    tx.execute(&statement, &[&table, &key]).await.map(drop)
+/// The writes of a batch with only the last write of each key kept, in the columns of
+/// [`sql_text::APPLY_CHECKED`]: removals as (tables, keys), stores as (tables, keys, values).
+#[allow(clippy::type_complexity)]
+fn last_write_per_key(
+    batch: &WriteBatch,
+) -> (
+    (Vec<&'static str>, Vec<Vec<u8>>),
+    (Vec<&'static str>, Vec<Vec<u8>>, Vec<Vec<u8>>),
+) {
+    let mut last = std::collections::HashMap::new();
+    for (place, w) in batch.writes.iter().enumerate() {
+        last.insert((w.table, w.key.as_slice()), place);
+    }
+    let mut places: Vec<usize> = last.into_values().collect();
+    places.sort_unstable();
+    let (mut removed, mut stored) = ((vec![], vec![]), (vec![], vec![], vec![]));
+    for place in places {
+        let w = &batch.writes[place];
+        match &w.value {
+            Some(v) => {
+                stored.0.push(w.table.as_str());
+                stored.1.push(w.key.clone());
+                stored.2.push(v.clone());
+            }
+            None => {
+                removed.0.push(w.table.as_str());
+                removed.1.push(w.key.clone());
+            }
+        }
+    }
+    (removed, stored)
 }
 
-async fn current(
-    tx: &Transaction<'_>,
+async fn read(
+    client: &Client,
     table: &str,
     key: &[u8],
 ) -> Result<Option<Vec<u8>>, tokio_postgres::Error> {
-    let statement = tx
-        .prepare_cached("SELECT value FROM rosette_kv WHERE tbl = $1 AND key = $2 FOR UPDATE")
-        .await?;
-    Ok(tx
+    // Prepared once per connection: one round trip per call instead of two.
+    let statement = client.prepare_cached(sql_text::GET).await?;
+    Ok(client
         .query_opt(&statement, &[&table, &key])
         .await?
         .map(|row| row.get(0)))
@@ -413,20 +459,10 @@ async fn current(
 
 impl Store for PgStore {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let pool = self.pool.clone();
-        let key = key.to_vec();
-        self.call(async move {
-            let client = pool.get().await.map_err(unavailable)?;
-            // Prepared once per connection: one round trip per read instead of two.
-            let statement = client
-                .prepare_cached("SELECT value FROM rosette_kv WHERE tbl = $1 AND key = $2")
-                .await
-                .map_err(sql)?;
-            let row = client
-                .query_opt(&statement, &[&table.as_str(), &key])
-                .await
-                .map_err(sql)?;
-            Ok(row.map(|r| r.get(0)))
+        let k = key.to_vec();
+        self.retrying(table, key, move |client| {
+            let k = k.clone();
+            Box::pin(async move { read(client, table.as_str(), &k).await })
         })
     }
 
@@ -437,33 +473,29 @@ impl Store for PgStore {
         value: &[u8],
     ) -> Result<Option<Vec<u8>>, StorageError> {
         let (k, v) = (key.to_vec(), value.to_vec());
-        self.write(table, key.to_vec(), move |tx| {
+        self.retrying(table, key, move |client| {
             let (k, v) = (k.clone(), v.clone());
             Box::pin(async move {
-                let old = current(tx, table.as_str(), &k).await?;
-                upsert(tx, table.as_str(), &k, &v).await?;
-                Ok(Outcome::Commit(old))
+                let statement = client.prepare_cached(sql_text::INSERT).await?;
+                Ok(client
+                    .query_opt(&statement, &[&table.as_str(), &k, &v])
+                    .await?
+                    .map(|row| row.get(0)))
             })
         })
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let pool = self.pool.clone();
-        let key = key.to_vec();
-        self.call(async move {
-            let client = pool.get().await.map_err(unavailable)?;
-            // One statement: atomic on its own.
-            let statement = client
-                .prepare_cached(
-                    "DELETE FROM rosette_kv WHERE tbl = $1 AND key = $2 RETURNING value",
-                )
-                .await
-                .map_err(sql)?;
-            let row = client
-                .query_opt(&statement, &[&table.as_str(), &key])
-                .await
-                .map_err(sql)?;
-            Ok(row.map(|r| r.get(0)))
+        let k = key.to_vec();
+        self.retrying(table, key, move |client| {
+            let k = k.clone();
+            Box::pin(async move {
+                let statement = client.prepare_cached(sql_text::REMOVE).await?;
+                Ok(client
+                    .query_opt(&statement, &[&table.as_str(), &k])
+                    .await?
+                    .map(|row| row.get(0)))
+            })
         })
     }
 
@@ -528,19 +560,40 @@ impl Store for PgStore {
         let k = key.to_vec();
         let expected = expected.map(<[u8]>::to_vec);
         let new = new.map(<[u8]>::to_vec);
-        self.write(table, key.to_vec(), move |tx| {
+        self.retrying(table, key, move |client| {
             let (k, expected, new) = (k.clone(), expected.clone(), new.clone());
             Box::pin(async move {
-                let found = current(tx, table.as_str(), &k).await?;
-                if found != expected {
-                    return Ok(Outcome::Rollback(Err(CasConflict { current: found })));
+                let tbl = table.as_str();
+                loop {
+                    // One conditional statement; the current value is read only on a conflict.
+                    let swapped = match (&expected, &new) {
+                        (Some(e), Some(n)) => {
+                            let statement = client.prepare_cached(sql_text::SWAP).await?;
+                            client.execute(&statement, &[&tbl, &k, e, n]).await? == 1
+                        }
+                        (None, Some(n)) => {
+                            let statement = client.prepare_cached(sql_text::CREATE).await?;
+                            client.execute(&statement, &[&tbl, &k, n]).await? == 1
+                        }
+                        (Some(e), None) => {
+                            let statement = client.prepare_cached(sql_text::DELETE_IF).await?;
+                            client.execute(&statement, &[&tbl, &k, e]).await? == 1
+                        }
+                        (None, None) => false,
+                    };
+                    if swapped {
+                        return Ok(Ok(()));
+                    }
+                    let current = read(client, tbl, &k).await?;
+                    if current != expected {
+                        return Ok(Err(CasConflict { current }));
+                    }
+                    if new.is_none() {
+                        // Expected absent, found absent, asked to stay absent: done.
+                        return Ok(Ok(()));
+                    }
+                    // The value went back to `expected` between the two statements: again.
                 }
-                match &new {
-                    Some(v) => upsert(tx, table.as_str(), &k, v).await?,
-                    None if found.is_some() => delete(tx, table.as_str(), &k).await?,
-                    None => {}
-                }
-                Ok(Outcome::Commit(Ok(())))
             })
         })
     }
@@ -549,7 +602,7 @@ impl Store for PgStore {
         &self,
         batch: WriteBatch,
     ) -> Result<Result<(), RequirementFailed>, StorageError> {
-        let Some(first) = batch
+        let Some((table, key)) = batch
             .writes
             .first()
             .map(|w| (w.table, w.key.clone()))
@@ -557,27 +610,49 @@ impl Store for PgStore {
         else {
             return Ok(Ok(()));
         };
-        let batch = std::sync::Arc::new(batch);
-        self.write(first.0, first.1, move |tx| {
-            let batch = std::sync::Arc::clone(&batch);
+        let (removed, stored) = last_write_per_key(&batch);
+        let required: (Vec<&'static str>, Vec<Vec<u8>>, Vec<Option<Vec<u8>>>) = (
+            batch.requirements.iter().map(|r| r.table.as_str()).collect(),
+            batch.requirements.iter().map(|r| r.key.clone()).collect(),
+            batch.requirements.iter().map(|r| r.expected.clone()).collect(),
+        );
+        let columns = std::sync::Arc::new((required, removed, stored, batch.requirements));
+        self.retrying(table, &key, move |client| {
+            let columns = std::sync::Arc::clone(&columns);
             Box::pin(async move {
-                for r in &batch.requirements {
-                    let found = current(tx, r.table.as_str(), &r.key).await?;
-                    if found != r.expected {
-                        return Ok(Outcome::Rollback(Err(RequirementFailed {
+                let (required, removed, stored, requirements) = &*columns;
+                let statement = client.prepare_cached(sql_text::APPLY_CHECKED).await?;
+                let failed = client
+                    .query_opt(
+                        &statement,
+                        &[
+                            &required.0,
+                            &required.1,
+                            &required.2,
+                            &removed.0,
+                            &removed.1,
+                            &stored.0,
+                            &stored.1,
+                            &stored.2,
+                        ],
+                    )
+                    .await?;
+                Ok(match failed {
+                    None => Ok(()),
+                    Some(row) => {
+                        // `place` counts the requirements from 1.
+                        let place: i64 = row.get(0);
+                        let r = usize::try_from(place - 1)
+                            .ok()
+                            .and_then(|i| requirements.get(i))
+                            .expect("PostgreSQL returned a requirement of the batch");
+                        Err(RequirementFailed {
                             table: r.table,
                             key: r.key.clone(),
-                            current: found,
-                        })));
+                            current: row.get(1),
+                        })
                     }
-                }
-                for w in &batch.writes {
-                    match &w.value {
-                        Some(v) => upsert(tx, w.table.as_str(), &w.key, v).await?,
-                        None => delete(tx, w.table.as_str(), &w.key).await?,
-                    }
-                }
-                Ok(Outcome::Commit(Ok(())))
+                })
             })
         })
     }

@@ -196,6 +196,17 @@ impl Cluster {
         self.pg_ctl_start();
     }
 
+    /// The server's process id (the first line of `postmaster.pid`), while it runs.
+    pub fn server_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.data_dir().join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }

@@ -264,6 +264,58 @@ fn apply_checked_requirements(s: &dyn Store) {
     assert_eq!((s.len(T1).unwrap(), s.len(T2).unwrap()), (1, 1));
 }
 
+/// A batch that writes one key several times leaves the last write, removals included.
+fn batch_writing_a_key_twice_keeps_the_last_write(s: &dyn Store) {
+    s.insert(T1, b"gone", b"old").unwrap();
+    let mut batch = WriteBatch::new();
+    batch
+        .insert(T1, "k", "first")
+        .insert(T1, "k", "second")
+        .remove(T1, "gone")
+        .insert(T1, "gone", "back")
+        .insert(T1, "removed", "briefly")
+        .remove(T1, "removed")
+        .require_absent(T1, "k");
+    assert_eq!(s.apply_checked(batch).unwrap(), Ok(()));
+    assert_eq!(s.get(T1, b"k").unwrap(), Some(b"second".to_vec()));
+    assert_eq!(s.get(T1, b"gone").unwrap(), Some(b"back".to_vec()));
+    assert_eq!(s.get(T1, b"removed").unwrap(), None);
+}
+
+/// Read, then write with the value read as a requirement (how the agent counts PIN attempts):
+/// 8 threads x 25 increments of one counter lose no update.
+fn checked_increments_lose_no_update(store: &Arc<dyn Store>) {
+    const THREADS: u32 = 8;
+    const EACH: u32 = 25;
+    store.insert(T1, b"counter", b"0").unwrap();
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let store = Arc::clone(store);
+            thread::spawn(move || {
+                let mut done = 0;
+                while done < EACH {
+                    let seen = store.get(T1, b"counter").unwrap().unwrap();
+                    let n: u32 = String::from_utf8(seen.clone()).unwrap().parse().unwrap();
+                    let mut batch = WriteBatch::new();
+                    batch
+                        .require_value(T1, "counter", seen)
+                        .insert(T1, "counter", (n + 1).to_string());
+                    if store.apply_checked(batch).unwrap().is_ok() {
+                        done += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(
+        store.get(T1, b"counter").unwrap(),
+        Some((THREADS * EACH).to_string().into_bytes())
+    );
+}
+
 /// A redemption that consumes a code and issues a token in one checked batch: of 50
 /// concurrent attempts exactly one lands, and exactly one token exists.
 fn fifty_threads_redeem_with_checked_batches(store: &Arc<dyn Store>) {
@@ -415,6 +467,14 @@ macro_rules! conformance {
             fn len_and_is_empty() { super::len_and_is_empty(&*crate::$backend().store) }
             #[test]
             fn apply_checked_requirements() { super::apply_checked_requirements(&*crate::$backend().store) }
+            #[test]
+            fn batch_writing_a_key_twice_keeps_the_last_write() {
+                super::batch_writing_a_key_twice_keeps_the_last_write(&*crate::$backend().store)
+            }
+            #[test]
+            fn checked_increments_lose_no_update() {
+                super::checked_increments_lose_no_update(&crate::$backend().store)
+            }
             #[test]
             fn fifty_threads_redeem_with_checked_batches() {
                 super::fifty_threads_redeem_with_checked_batches(&crate::$backend().store)
