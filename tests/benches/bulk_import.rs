@@ -58,7 +58,11 @@ fn main() {
             .iter()
             .map(|body| {
                 let r = op
-                    .post_raw("/issuers/bench/admin/offers/bulk-jobs", "text/csv", body.clone())
+                    .post_raw(
+                        "/issuers/bench/admin/offers/bulk-jobs",
+                        "text/csv",
+                        body.clone(),
+                    )
                     .expect("upload");
                 assert_eq!(r.status, 202, "{}", r.body);
                 field(&r.body, "job_id")
@@ -81,7 +85,10 @@ fn main() {
         }
     }
     let secs = t0.elapsed().as_secs_f64();
-    assert_eq!(created as usize, rows, "every row became an offer ({refused} refused)");
+    assert_eq!(
+        created as usize, rows,
+        "every row became an offer ({refused} refused)"
+    );
     println!(
         "{}",
         json!({

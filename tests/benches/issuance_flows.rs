@@ -222,8 +222,7 @@ fn main() {
         .map(|a| a.pid().to_string())
         .collect();
     let agent_pid = agent_pids.join(",");
-    let bases: Vec<String> = deployment.agents.iter().map(Agent::local_url)
-        .collect();
+    let bases: Vec<String> = deployment.agents.iter().map(Agent::local_url).collect();
     let cores = env_usize(
         "ROSETTE_BENCH_CORES",
         std::thread::available_parallelism().map_or(2, usize::from),
@@ -342,9 +341,10 @@ fn main() {
             let agent_cpu = agents_cpu().saturating_sub(agent_cpu0);
             let workers_cpu = agents_threads_cpu().saturating_sub(workers_cpu0);
             let own_cpu = cpu_time("self", tick).saturating_sub(own_cpu0);
-            let db = deployment.database_work(tick).zip(db0).map(|((c1, t1), (c0, t0))| {
-                (c1.saturating_sub(c0), t1.saturating_sub(t0))
-            });
+            let db = deployment
+                .database_work(tick)
+                .zip(db0)
+                .map(|((c1, t1), (c0, t0))| (c1.saturating_sub(c0), t1.saturating_sub(t0)));
             let done = latencies.len().max(1) as f64;
             let per_flow = |d: Duration| d.as_secs_f64() * 1e6 / done;
             let (agent_us, generator_us) = (per_flow(agent_cpu), per_flow(own_cpu));

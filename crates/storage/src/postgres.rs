@@ -612,9 +612,17 @@ impl Store for PgStore {
         };
         let (removed, stored) = last_write_per_key(&batch);
         let required: (Vec<&'static str>, Vec<Vec<u8>>, Vec<Option<Vec<u8>>>) = (
-            batch.requirements.iter().map(|r| r.table.as_str()).collect(),
+            batch
+                .requirements
+                .iter()
+                .map(|r| r.table.as_str())
+                .collect(),
             batch.requirements.iter().map(|r| r.key.clone()).collect(),
-            batch.requirements.iter().map(|r| r.expected.clone()).collect(),
+            batch
+                .requirements
+                .iter()
+                .map(|r| r.expected.clone())
+                .collect(),
         );
         let columns = std::sync::Arc::new((required, removed, stored, batch.requirements));
         self.retrying(table, &key, move |client| {

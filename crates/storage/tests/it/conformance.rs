@@ -297,9 +297,11 @@ fn checked_increments_lose_no_update(store: &Arc<dyn Store>) {
                     let seen = store.get(T1, b"counter").unwrap().unwrap();
                     let n: u32 = String::from_utf8(seen.clone()).unwrap().parse().unwrap();
                     let mut batch = WriteBatch::new();
-                    batch
-                        .require_value(T1, "counter", seen)
-                        .insert(T1, "counter", (n + 1).to_string());
+                    batch.require_value(T1, "counter", seen).insert(
+                        T1,
+                        "counter",
+                        (n + 1).to_string(),
+                    );
                     if store.apply_checked(batch).unwrap().is_ok() {
                         done += 1;
                     }
